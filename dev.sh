@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The two commands of a fresh machine:
+#   ./dev.sh run    set everything up, then run the main job (a tour of every loss)
+#   ./dev.sh test   set everything up, then run the whole test suite (extra arguments go to pytest)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+setup() {
+    if [ ! -x .venv/bin/python ]; then
+        python3 -m venv .venv
+    fi
+    local stamp=.venv/.losskit-installed
+    local want
+    want=$(cat requirements-dev.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+        .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
+            || .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+        echo "$want" > "$stamp"
+    fi
+}
+
+case "${1:-}" in
+    run)
+        setup
+        shift
+        exec .venv/bin/python -m losskit "$@"
+        ;;
+    test)
+        setup
+        shift
+        exec .venv/bin/python -m pytest -n 2 "$@"
+        ;;
+    *)
+        echo "usage: ./dev.sh run | test [pytest arguments]" >&2
+        exit 2
+        ;;
+esac

@@ -1,0 +1,17 @@
+"""losskit: the loss functions of deep learning, on NumPy, PyTorch and JAX arrays.
+
+>>> import losskit as lk
+>>> float(lk.mse([1.0, 2.0], [1.5, 2.0]))
+0.125
+"""
+
+from ._base import Loss
+from ._checks import set_validation, validation
+from ._info import LossInfo
+from .losses import *  # noqa: F403  (the catalogue: classes and function forms)
+from .losses import __all__ as _catalogue
+from .registry import get, list_losses, register
+
+__version__ = "0.1.0"
+
+__all__ = ["Loss", "LossInfo", "get", "list_losses", "register", "set_validation", "validation", *_catalogue]

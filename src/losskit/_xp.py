@@ -1,0 +1,77 @@
+"""Array namespace, dtype and device helpers shared by every loss.
+
+The array library is taken from ``y_pred`` on every call; there is no global backend.
+"""
+
+from __future__ import annotations
+
+import math
+
+import array_api_compat
+import numpy as np
+
+
+def namespace_of(y_pred):
+    """Return ``(xp, y_pred)``: the Array API namespace of ``y_pred`` and ``y_pred`` as an array.
+
+    Python scalars, lists and tuples are read as NumPy arrays.
+    """
+    if not array_api_compat.is_array_api_obj(y_pred):
+        y_pred = np.asarray(y_pred)
+    return array_api_compat.array_namespace(y_pred), y_pred
+
+
+def device(x):
+    """The device ``x`` lives on."""
+    return array_api_compat.device(x)
+
+
+def as_array_like(xp, x, like):
+    """Return ``x`` as an array of namespace ``xp`` on the device of ``like``."""
+    if array_api_compat.is_array_api_obj(x):
+        try:
+            if array_api_compat.array_namespace(x) is xp:
+                return x
+        except TypeError:
+            pass
+    return xp.asarray(x, device=device(like))
+
+
+def is_floating(xp, dtype) -> bool:
+    return xp.isdtype(dtype, "real floating")
+
+
+def is_integral(xp, dtype) -> bool:
+    return xp.isdtype(dtype, ("integral", "bool"))
+
+
+def compute_dtype(xp, dtype):
+    """The dtype the math runs in: float16 and bfloat16 are computed in float32."""
+    return xp.float32 if xp.finfo(dtype).bits < 32 else dtype
+
+
+def is_traced(x) -> bool:
+    """True while a framework traces ``x`` (``jax.jit``, ``jax.grad``, ``torch.compile``).
+
+    Data-dependent checks must not run then: reading a value would break the trace.
+    """
+    if array_api_compat.is_jax_array(x):
+        import jax
+
+        return isinstance(x, jax.core.Tracer)
+    if array_api_compat.is_torch_array(x):
+        import torch
+
+        return torch.compiler.is_compiling()
+    return array_api_compat.is_lazy_array(x)
+
+
+def as_result(xp, value):
+    """NumPy reductions return scalars; the library promises 0-d arrays."""
+    if array_api_compat.is_numpy_namespace(xp):
+        return np.asarray(value)
+    return value
+
+
+def size(shape) -> int:
+    return math.prod(shape)

@@ -1,0 +1,201 @@
+r"""Regression losses on the residual :math:`r = \hat y - y`: squared, absolute, root-mean-square, log."""
+
+from __future__ import annotations
+
+from .._base import Loss
+from .._checks import Interval
+from .._info import LossInfo
+from ..registry import register
+
+
+@register
+class MSE(Loss):
+    r"""Mean squared error: :math:`\ell = r^2`, :math:`\partial\ell/\partial\hat y = 2r`, with :math:`r = \hat y - y`.
+
+    The negative log-likelihood of Gaussian noise (up to constants); pair it with a linear output.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> float(lk.mse([0.0, 1.0, 2.0], [0.0, 2.0, 4.0]))  # (0 + 1 + 4) / 3
+    1.6666666666666667
+    >>> lk.MSE().grad([0.0, 1.0], [1.0, 1.0]).tolist()  # 2 r / n
+    [1.0, 0.0]
+    """
+
+    info = LossInfo(
+        name="mse",
+        aliases=("l2", "mean_squared_error"),
+        task="regression",
+        input_space="values",
+        target="real numbers",
+        activation="identity",
+        likelihood="Gaussian (normal) with fixed variance",
+        variable="residual",
+        formula="(y_pred - y_true)^2",
+        gradient="2 (y_pred - y_true)",
+        summary="The default for regression: fits the conditional mean; one outlier can dominate it.",
+        references=("Gauss, Theoria motus corporum coelestium (1809)",),
+    )
+
+    def _losses_and_derivative(self, xp, y_true, y_pred):
+        r = y_pred - y_true
+        return r * r, 2.0 * r
+
+
+mse = MSE.as_function()
+
+
+@register
+class MAE(Loss):
+    r"""Mean absolute error: :math:`\ell = |r|`, :math:`\partial\ell/\partial\hat y = \operatorname{sign}(r)` (0 at r = 0).
+
+    The negative log-likelihood of Laplace noise; fits the conditional median. With
+    ``reduction="sum"`` it is the L1 (least absolute deviations) loss.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> float(lk.mae([0.0, 1.0, 2.0], [0.0, 2.0, 4.0]))
+    1.0
+    """
+
+    info = LossInfo(
+        name="mae",
+        aliases=("l1", "mean_absolute_error"),
+        task="regression",
+        input_space="values",
+        target="real numbers",
+        activation="identity",
+        likelihood="Laplace with fixed scale",
+        variable="residual",
+        formula="|y_pred - y_true|",
+        gradient="sign(y_pred - y_true), 0 at a zero residual",
+        robust=True,
+        differentiable=False,
+        summary="Fits the conditional median; every point pulls with the same force, so outliers weigh little.",
+        references=("Laplace, Traité de mécanique céleste (1799)",),
+    )
+
+    def _losses_and_derivative(self, xp, y_true, y_pred):
+        r = y_pred - y_true
+        return xp.abs(r), xp.sign(r)
+
+    def kinks(self):
+        return (0.0,)
+
+
+mae = MAE.as_function()
+
+
+@register
+class RMSE(Loss):
+    r"""Root mean squared error: the square root of the (weighted) mean of :math:`r^2`.
+
+    ``"mean"`` gives :math:`\sqrt{\sum_i w_i r_i^2 / \sum_i w_i}`, ``"sum"`` gives
+    :math:`\sqrt{\sum_i w_i r_i^2}`, ``normalizer=c`` gives :math:`\sqrt{\sum_i w_i r_i^2 / c}` and
+    ``"none"`` gives :math:`w_i |r_i|`. The gradient follows: :math:`\partial/\partial\hat y_i =
+    w_i r_i / (D \cdot \mathrm{value})` with :math:`D` the denominator under the root, and 0 when
+    the value is 0.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> float(lk.rmse([0.0, 0.0], [3.0, 4.0]))  # sqrt((9 + 16) / 2)
+    3.5355339059327378
+    """
+
+    info = LossInfo(
+        name="rmse",
+        aliases=("root_mean_squared_error",),
+        task="regression",
+        input_space="values",
+        target="real numbers",
+        activation="identity",
+        likelihood="Gaussian (normal); same minimiser as MSE",
+        variable="residual",
+        formula="sqrt(mean((y_pred - y_true)^2)); per example |y_pred - y_true|",
+        gradient="(y_pred - y_true) / (n * value)",
+        differentiable=False,
+        summary="MSE on the scale of the target: same minimiser, gradients normalised by the error size.",
+        references=("scikit-learn, sklearn.metrics.root_mean_squared_error",),
+    )
+
+    def _losses_and_derivative(self, xp, y_true, y_pred):
+        r = y_pred - y_true
+        return r * r, 2.0 * r
+
+    def _reduce(self, xp, losses, weight, reduction, normalizer):
+        if reduction == "none":
+            losses_abs = xp.sqrt(losses)
+            scale_abs = xp.where(losses_abs > 0, 0.5 / xp.where(losses_abs > 0, losses_abs, 1.0), 0.0)
+            value, scale = super()._reduce(xp, losses_abs, weight, reduction, normalizer)
+            return value, scale * scale_abs
+        mean_square, scale = super()._reduce(xp, losses, weight, reduction, normalizer)
+        value = xp.sqrt(mean_square)
+        positive = value > 0
+        return value, scale * xp.where(positive, 0.5 / xp.where(positive, value, 1.0), 0.0)
+
+    def kinks(self):
+        return (0.0,)
+
+
+rmse = RMSE.as_function()
+
+
+@register
+class MSLE(Loss):
+    r"""Mean squared logarithmic error: :math:`\ell = (\log(1 + \hat y) - \log(1 + y))^2`.
+
+    :math:`\partial\ell/\partial\hat y = 2 (\log(1 + \hat y) - \log(1 + y)) / (1 + \hat y)`. Both
+    inputs must be greater than -1. It measures relative error: use it for positive targets that
+    span orders of magnitude.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> import math
+    >>> float(lk.msle([0.0], [math.e - 1.0]))  # (log e - log 1)^2
+    1.0
+    """
+
+    info = LossInfo(
+        name="msle",
+        aliases=("mean_squared_logarithmic_error",),
+        task="regression",
+        input_space="values",
+        target="real numbers > -1",
+        activation="identity (or softplus, to keep predictions > -1)",
+        likelihood="log-normal noise on 1 + y",
+        variable="residual",
+        formula="(log1p(y_pred) - log1p(y_true))^2",
+        gradient="2 (log1p(y_pred) - log1p(y_true)) / (1 + y_pred)",
+        convex=False,
+        summary="Relative error for positive targets spanning orders of magnitude; penalises under-prediction more.",
+        references=("scikit-learn, sklearn.metrics.mean_squared_log_error",),
+    )
+    y_true_domain = Interval("real numbers > -1", -1.0, open_low=True)
+    y_pred_domain = Interval("real numbers > -1", -1.0, open_low=True)
+
+    def _losses_and_derivative(self, xp, y_true, y_pred):
+        d = xp.log1p(y_pred) - xp.log1p(y_true)
+        return d * d, 2.0 * d / (1.0 + y_pred)
+
+
+msle = MSLE.as_function()

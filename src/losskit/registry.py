@@ -1,0 +1,77 @@
+"""The registry: every loss by name and alias, and ``lk.get`` / ``lk.list_losses`` over it."""
+
+from __future__ import annotations
+
+import difflib
+
+from ._base import Loss
+from ._info import TASKS
+
+_LOSSES: dict[str, type[Loss]] = {}
+_NAMES: dict[str, str] = {}  # every accepted spelling -> registry name
+
+
+def _key(name: str) -> str:
+    return name.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def register(cls: type[Loss]) -> type[Loss]:
+    """Class decorator: add a loss to the registry under its name, aliases and class name."""
+    info = cls.info
+    for spelling in (info.name, *info.aliases, cls.__name__):
+        key = _key(spelling)
+        if _NAMES.get(key, info.name) != info.name:
+            raise ValueError(f"register: the name {spelling!r} of {info.name} is taken by {_NAMES[key]}.")
+        _NAMES[key] = info.name
+    _LOSSES[info.name] = cls
+    return cls
+
+
+def loss_class(name: str) -> type[Loss]:
+    """The class registered under ``name`` or one of its aliases; ValueError with suggestions otherwise."""
+    if not isinstance(name, str):
+        raise TypeError(f"get: expected a loss name, a config dict or a Loss; got {type(name).__name__}.")
+    key = _key(name)
+    if key not in _NAMES:
+        close = difflib.get_close_matches(key, list(_NAMES), n=3, cutoff=0.6)
+        hint = f" Did you mean {', '.join(repr(_NAMES[c]) for c in dict.fromkeys(close))}?" if close else ""
+        raise ValueError(f"get: unknown loss {name!r}.{hint} lk.list_losses() names them all.")
+    return _LOSSES[_NAMES[key]]
+
+
+def get(identifier, **hyperparameters) -> Loss:
+    """Return a configured loss from a name or alias, a config dict (from ``Loss.config()``), or a Loss.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.get("huber", delta=2.0)
+    Huber(delta=2.0, reduction='mean')
+    >>> lk.get({"name": "l2", "reduction": "sum"})
+    MSE(reduction='sum')
+    """
+    if isinstance(identifier, Loss):
+        if not hyperparameters:
+            return identifier
+        return type(identifier)(**{**_without_name(identifier.config()), **hyperparameters})
+    if isinstance(identifier, dict):
+        if "name" not in identifier:
+            raise ValueError(f"get: a config dict needs a 'name' key; got keys {sorted(identifier)}.")
+        return loss_class(identifier["name"])(**{**_without_name(identifier), **hyperparameters})
+    return loss_class(identifier)(**hyperparameters)
+
+
+def _without_name(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k != "name"}
+
+
+def list_losses(task: str | None = None) -> list[str]:
+    """The registered loss names, in registration order, optionally only those of one task.
+
+    >>> import losskit as lk
+    >>> lk.list_losses(task="binary")
+    ['hinge', 'squared_hinge', 'binary_cross_entropy', 'sigmoid_cross_entropy']
+    """
+    if task is not None and task not in TASKS:
+        raise ValueError(f"list_losses: task must be one of {TASKS}; got {task!r}.")
+    return [name for name, cls in _LOSSES.items() if task is None or cls.info.task == task]
