@@ -177,7 +177,8 @@ class Loss:
         weight = None
         if sample_weight is not None:
             weight = align_weight(xp, name, sample_weight, losses_shape, dtype, y_pred)
-        if _checks.validation_enabled() and not any(is_traced(a) for a in (y_true, y_pred, weight) if a is not None):
+        concrete = not any(is_traced(a) for a in (y_true, y_pred, weight) if a is not None)
+        if concrete and _checks.validation_enabled():  # never read values while a framework traces
             self._check_values(xp, y_true, y_pred)
             if weight is not None:
                 check_domain(xp, name, "sample_weight", weight, _checks.Interval("weights >= 0", 0.0))

@@ -54,12 +54,12 @@ def xlogy(xp, x, y):
 
 def clamped_log(xp, p):
     r"""``max(log p, -100)``: finite for ``p = 0``; NaN stays NaN."""
-    return xp.maximum(xp.log(p), LOG_CLAMP)
+    return xp.clip(xp.log(p), LOG_CLAMP, None)
 
 
 def clamped_log1m(xp, p):
     r"""``max(log(1 - p), -100)``, computed with ``log1p`` for precision near ``p = 0``."""
-    return xp.maximum(xp.log1p(-p), LOG_CLAMP)
+    return xp.clip(xp.log1p(-p), LOG_CLAMP, None)
 
 
 def one_hot(xp, class_ids, num_classes: int, dtype):
