@@ -73,8 +73,8 @@ def reduce(xp, losses, weight, reduction: str, normalizer):
     if reduction == "sum":
         return total, (1.0 if weight is None else weight)
     if weight is None:
-        scale = 1.0 / max(size(losses.shape), 1)
-        return total * scale, scale
+        count = max(size(losses.shape), 1)
+        return total / count, 1.0 / count
     weight_sum = xp.sum(weight)
     safe = xp.where(weight_sum > 0, weight_sum, xp.ones_like(weight_sum))
     return total / safe, weight / safe

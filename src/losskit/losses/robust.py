@@ -137,7 +137,7 @@ class LogCosh(Loss):
     --------
     >>> import losskit as lk
     >>> lk.log_cosh([0.0, 0.0], [0.0, 1e4], reduction="none").tolist()  # log cosh r ~ |r| - log 2
-    [0.0, 9999.306852819441]
+    [0.0, 9999.30685281944]
     """
 
     info = LossInfo(

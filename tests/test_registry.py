@@ -1,0 +1,153 @@
+"""The registry, the metadata, the function and object forms, and configuration round trips."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import losskit as lk
+from losskit._info import INPUT_SPACES, TASKS
+from losskit._samples import sample_inputs
+from losskit.__main__ import tour
+
+NAMES = lk.list_losses()
+
+#: A value other than the default for each hyperparameter, to see it travel through config().
+OTHER_VALUE = {"delta": 2.5, "label_smoothing": 0.1, "pos_weight": 3.0, "ignore_index": -100, "axis": -1}
+
+
+def configured(name):
+    cls = type(lk.get(name))
+    hyper = {p: OTHER_VALUE[p] for p in cls.hyperparameters() if p != "reduction"}
+    return cls, hyper
+
+
+def test_the_sixteen_losses_are_registered():
+    assert NAMES == [
+        "mse", "mae", "rmse", "msle", "huber", "pseudo_huber", "log_cosh",
+        "hinge", "squared_hinge", "binary_cross_entropy", "sigmoid_cross_entropy",
+        "categorical_cross_entropy", "softmax_cross_entropy",
+        "sparse_categorical_cross_entropy", "sparse_softmax_cross_entropy", "kl_divergence",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_list_losses_by_task(task):
+    chosen = lk.list_losses(task=task)
+    assert chosen and all(lk.get(n).info.task == task for n in chosen)
+    assert sorted(sum((lk.list_losses(task=t) for t in TASKS), [])) == sorted(NAMES)
+
+
+def test_list_losses_rejects_an_unknown_task():
+    with pytest.raises(ValueError, match=r"task must be one of .*'regression'.*got 'regresion'"):
+        lk.list_losses(task="regresion")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_metadata_is_complete(name):
+    info = lk.get(name).info
+    assert info.name == name
+    assert info.task in TASKS and info.input_space in INPUT_SPACES
+    for text in (info.target, info.activation, info.formula, info.gradient, info.summary, info.variable):
+        assert isinstance(text, str) and text.strip()
+    assert info.references, "every loss cites where its definition comes from"
+    if info.input_space == "probabilities" and info.task != "distribution":
+        assert lk.get(info.logits_twin).info.input_space == "logits"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_spelling_finds_the_loss(name):
+    cls = type(lk.get(name))
+    for spelling in (name, name.upper(), name.replace("_", "-"), cls.__name__, *cls.info.aliases):
+        assert type(lk.get(spelling)) is cls
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_config_round_trip(name):
+    cls, hyper = configured(name)
+    loss = cls(**hyper, reduction="sum")
+    assert lk.get(loss.config()) == loss
+    assert loss.config() == {"name": name, **hyper, "reduction": "sum"}
+    assert lk.get(name, **hyper, reduction="sum") == loss
+    assert lk.get(loss) is loss
+    assert lk.get(loss, reduction="none") == cls(**hyper, reduction="none")
+    assert eval(repr(loss), vars(lk)) == loss
+    assert hash(lk.get(loss.config())) == hash(loss)
+    assert loss != cls(**hyper)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_function_form_is_the_object_form(name):
+    cls, hyper = configured(name)
+    function = getattr(lk, name)
+    assert function.__doc__ == cls.__doc__
+    parameters = inspect.signature(function).parameters
+    assert list(parameters)[:2] == ["y_true", "y_pred"]
+    assert set(hyper) | {"sample_weight", "reduction", "normalizer"} <= set(parameters)
+    y_true, y_pred = sample_inputs(cls(), np.random.default_rng(0))
+    w = np.linspace(0.5, 1.5, len(y_true))
+    for reduction in ("mean", "none"):
+        np.testing.assert_array_equal(
+            function(y_true, y_pred, **hyper, sample_weight=w, reduction=reduction),
+            cls(**hyper)(y_true, y_pred, sample_weight=w, reduction=reduction),
+        )
+    np.testing.assert_array_equal(cls(**hyper, reduction="sum")(y_true, y_pred), function(y_true, y_pred, **hyper, reduction="sum"))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_docstrings_give_the_math_and_an_example(name):
+    doc = type(lk.get(name)).__doc__
+    assert ":math:" in doc and "Examples" in doc and ">>> import losskit as lk" in doc
+
+
+def test_unknown_names_get_suggestions():
+    with pytest.raises(ValueError, match=r"unknown loss 'hubber'\. Did you mean 'huber'"):
+        lk.get("hubber")
+    with pytest.raises(ValueError, match=r"unknown loss 'zzz'\. lk\.list_losses\(\) names them all"):
+        lk.get("zzz")
+    with pytest.raises(ValueError, match=r"config dict needs a 'name' key"):
+        lk.get({"delta": 1.0})
+    with pytest.raises(TypeError, match=r"expected a loss name, a config dict or a Loss; got int"):
+        lk.get(3)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if lk.get(n).info.logits_twin])
+def test_from_logits_names_the_logits_loss(name):
+    twin = lk.get(name).info.logits_twin
+    with pytest.raises(TypeError, match=rf"no from_logits argument.*use {twin} instead"):
+        lk.get(name, from_logits=True)
+    with pytest.raises(TypeError, match=rf"use {twin} instead"):
+        getattr(lk, name)([1.0], [0.5], from_logits=False)
+
+
+def test_from_logits_on_a_logits_loss_says_what_it_takes():
+    with pytest.raises(TypeError, match=r"sigmoid_cross_entropy takes logits"):
+        lk.SigmoidCrossEntropy(from_logits=True)
+
+
+def test_unknown_keywords_are_refused():
+    with pytest.raises(TypeError, match="delta"):
+        lk.mse([1.0], [1.0], delta=2.0)
+
+
+def test_validation_switch_restores_the_previous_setting():
+    # Label 2 is outside hinge's domain; unchecked, the formula gives max(0, 1 - 2 * 1) = 0.
+    with pytest.raises(ValueError, match="y_true"):
+        lk.hinge([2.0], [1.0])
+    assert lk.set_validation(False) is True
+    try:
+        assert float(lk.hinge([2.0], [1.0])) == 0.0
+    finally:
+        assert lk.set_validation(True) is False
+    with lk.validation(False):
+        assert float(lk.hinge([2.0], [1.0])) == 0.0
+    with pytest.raises(ValueError, match="y_true"):
+        lk.hinge([2.0], [1.0])
+
+
+def test_the_tour_shows_every_loss():
+    table = tour()
+    for name in NAMES:
+        assert f"\n{name} " in table
