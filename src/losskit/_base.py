@@ -96,6 +96,8 @@ class Loss:
         if self.has_class_axis and not isinstance(scale, float):
             scale = scale[..., None]
         grad = scale * derivative
+        if weight is not None:  # a zero weight drops the example, even where its slope is inf or NaN
+            grad = xp.where(scale == 0, xp.zeros_like(grad), grad)
         if self.has_class_axis:
             grad = xp.moveaxis(grad, -1, self.axis)
         return (
@@ -169,6 +171,8 @@ class Loss:
         dtype = compute_dtype(xp, out_dtype)
         y_pred = xp.astype(y_pred, dtype, copy=False)
         y_true = self._align_targets(xp, as_array_like(xp, y_true, y_pred), y_pred)
+        if not self.has_class_ids:
+            y_true = xp.astype(y_true, dtype, copy=False)
         if self.has_class_axis:
             y_pred = xp.moveaxis(y_pred, self.axis, -1)
             if not self.has_class_ids:
@@ -186,8 +190,6 @@ class Loss:
             y_true, mask = self._class_ids(xp, y_true)
             if mask is not None:
                 weight = xp.astype(mask, dtype) if weight is None else weight * xp.astype(mask, dtype)
-        else:
-            y_true = xp.astype(y_true, dtype, copy=False)
         return xp, y_true, y_pred, weight, out_dtype, reduction, normalizer
 
     def _align_targets(self, xp, y_true, y_pred):

@@ -53,13 +53,26 @@ def xlogy(xp, x, y):
 
 
 def clamped_log(xp, p):
-    r"""``max(log p, -100)``: finite for ``p = 0``; NaN stays NaN."""
-    return xp.clip(xp.log(p), LOG_CLAMP, None)
+    r"""``(max(log p, -100), kept)``: finite for ``p = 0``; NaN stays NaN.
+
+    ``kept`` marks where the log is not clamped. The log is taken of a safe stand-in elsewhere, so
+    autodiff sees the clamp's zero slope instead of ``0 * inf``.
+    """
+    kept = xp.log(p) > LOG_CLAMP
+    safe = xp.where(kept, p, xp.ones_like(p))
+    return xp.where(kept, xp.log(safe), propagate_nan(xp, p, xp.full_like(p, LOG_CLAMP))), kept
 
 
 def clamped_log1m(xp, p):
-    r"""``max(log(1 - p), -100)``, computed with ``log1p`` for precision near ``p = 0``."""
-    return xp.clip(xp.log1p(-p), LOG_CLAMP, None)
+    r"""``(max(log(1 - p), -100), kept)``, with ``log1p`` for precision near ``p = 0``; see ``clamped_log``."""
+    kept = xp.log1p(-p) > LOG_CLAMP
+    safe = xp.where(kept, p, xp.zeros_like(p))
+    return xp.where(kept, xp.log1p(-safe), propagate_nan(xp, p, xp.full_like(p, LOG_CLAMP))), kept
+
+
+def propagate_nan(xp, x, result):
+    """``result``, but NaN wherever ``x`` is NaN: for formulas that select with comparisons."""
+    return xp.where(xp.isnan(x), x, result)
 
 
 def one_hot(xp, class_ids, num_classes: int, dtype):

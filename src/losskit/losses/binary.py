@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._base import Loss
 from .._checks import PROBABILITIES, Interval, OneOf, positive, unit_interval
 from .._info import LossInfo
-from ..numerics import LOG_CLAMP, clamped_log, clamped_log1m, sigmoid, softplus
+from ..numerics import clamped_log, clamped_log1m, propagate_nan, sigmoid, softplus
 from ..registry import register
 
 SIGNED_LABELS = OneOf("labels in {-1, +1} or {0, 1} (0 is read as -1)", values=(-1.0, 0.0, 1.0))
@@ -53,8 +53,8 @@ class Hinge(Loss):
     def _losses_and_derivative(self, xp, y_true, y_pred):
         t = _signed(xp, y_true)
         slack = 1.0 - t * y_pred
-        active = slack > 0
-        return xp.where(active, slack, xp.zeros_like(slack)), xp.where(active, -t, xp.zeros_like(t))
+        slope = propagate_nan(xp, slack, xp.where(slack > 0, -t, xp.zeros_like(t)))
+        return xp.clip(slack, 0.0, None), slope
 
     def kinks(self):
         return (1.0,)
@@ -147,12 +147,12 @@ class BinaryCrossEntropy(Loss):
     y_pred_domain = PROBABILITIES
 
     def _losses_and_derivative(self, xp, y_true, p):
-        log_p, log_1mp = clamped_log(xp, p), clamped_log1m(xp, p)
+        (log_p, kept), (log_1mp, kept_1m) = clamped_log(xp, p), clamped_log1m(xp, p)
         losses = -(y_true * log_p + (1.0 - y_true) * log_1mp)
         zero = xp.zeros_like(p)
-        d_pos = xp.where(log_p > LOG_CLAMP, -y_true / xp.where(p > 0, p, 1.0), zero)
-        d_neg = xp.where(log_1mp > LOG_CLAMP, (1.0 - y_true) / xp.where(p < 1, 1.0 - p, 1.0), zero)
-        return losses, d_pos + d_neg
+        d_pos = xp.where(kept, -y_true / xp.where(kept, p, 1.0), zero)
+        d_neg = xp.where(kept_1m, (1.0 - y_true) / xp.where(kept_1m, 1.0 - p, 1.0), zero)
+        return losses, propagate_nan(xp, p, d_pos + d_neg)
 
 
 binary_cross_entropy = BinaryCrossEntropy.as_function()

@@ -10,7 +10,7 @@ from .._base import Loss
 from .._checks import SIMPLEX, Interval, describe_bad, integer, unit_interval
 from .._info import LossInfo
 from .._xp import device, is_floating
-from ..numerics import LOG_CLAMP, clamped_log, log_softmax, one_hot, take_class
+from ..numerics import clamped_log, log_softmax, one_hot, propagate_nan, take_class
 from ..registry import register
 
 SOFT_TARGETS = Interval("targets in [0, 1] (one-hot rows or soft targets)", 0.0, 1.0)
@@ -104,10 +104,10 @@ class CategoricalCrossEntropy(_ClassAxisLoss):
         self._set_axis(axis)
 
     def _losses_and_derivative(self, xp, y_true, p):
-        log_p = clamped_log(xp, p)
+        log_p, kept = clamped_log(xp, p)
         losses = -xp.sum(y_true * log_p, axis=-1)
-        safe_p = xp.where(p > 0, p, xp.ones_like(p))
-        return losses, xp.where(log_p > LOG_CLAMP, -y_true / safe_p, xp.zeros_like(p))
+        slope = xp.where(kept, -y_true / xp.where(kept, p, xp.ones_like(p)), xp.zeros_like(p))
+        return losses, propagate_nan(xp, p, slope)
 
 
 categorical_cross_entropy = CategoricalCrossEntropy.as_function()
@@ -217,10 +217,10 @@ class SparseCategoricalCrossEntropy(_ClassIdLoss):
 
     def _losses_and_derivative(self, xp, ids, p):
         p_true = take_class(xp, p, ids)
-        log_p = clamped_log(xp, p_true)
-        safe_p = xp.where(p_true > 0, p_true, xp.ones_like(p_true))
-        slope = xp.where(log_p > LOG_CLAMP, -1.0 / safe_p, xp.zeros_like(p_true))
-        return -log_p, one_hot(xp, ids, p.shape[-1], p.dtype) * slope[..., None]
+        log_p, kept = clamped_log(xp, p_true)
+        slope = xp.where(kept, -1.0 / xp.where(kept, p_true, xp.ones_like(p_true)), xp.zeros_like(p_true))
+        slope = propagate_nan(xp, p_true, slope)
+        return -log_p, propagate_nan(xp, p, one_hot(xp, ids, p.shape[-1], p.dtype) * slope[..., None])
 
 
 sparse_categorical_cross_entropy = SparseCategoricalCrossEntropy.as_function()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .._base import Loss
 from .._checks import Interval
 from .._info import LossInfo
+from ..numerics import propagate_nan
 from ..registry import register
 
 
@@ -146,7 +147,8 @@ class RMSE(Loss):
         mean_square, scale = super()._reduce(xp, losses, weight, reduction, normalizer)
         value = xp.sqrt(mean_square)
         positive = value > 0
-        return value, scale * xp.where(positive, 0.5 / xp.where(positive, value, 1.0), 0.0)
+        slope = propagate_nan(xp, value, xp.where(positive, 0.5 / xp.where(positive, value, 1.0), 0.0))
+        return value, scale * slope
 
     def kinks(self):
         return (0.0,)
