@@ -66,7 +66,7 @@ def describe_bad(xp, x, bad, *, rows: bool = False) -> str:
         index = tuple(int(axis[k]) for axis in positions)
         where = "(" + ", ".join(map(str, index)) + ("," if len(index) == 1 else "") + ")"
         if rows:
-            shown.append(f"row {where} sums to {_number(xp.sum(x[index]))}")
+            shown.append(f"row {where} sums to {_number(xp.sum(x[index + (...,)]))}")
         else:
             shown.append(f"{_number(x[index])} at {where}")
     noun = "row" if rows else "value"

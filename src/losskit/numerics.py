@@ -59,15 +59,17 @@ def clamped_log(xp, p):
     autodiff sees the clamp's zero slope instead of ``0 * inf``.
     """
     kept = xp.log(p) > LOG_CLAMP
-    safe = xp.where(kept, p, xp.ones_like(p))
-    return xp.where(kept, xp.log(safe), propagate_nan(xp, p, xp.full_like(p, LOG_CLAMP))), kept
+    used = kept | xp.isnan(p)
+    safe = xp.where(used, p, xp.ones_like(p))
+    return xp.where(used, xp.log(safe), xp.full_like(p, LOG_CLAMP)), kept
 
 
 def clamped_log1m(xp, p):
     r"""``(max(log(1 - p), -100), kept)``, with ``log1p`` for precision near ``p = 0``; see ``clamped_log``."""
     kept = xp.log1p(-p) > LOG_CLAMP
-    safe = xp.where(kept, p, xp.zeros_like(p))
-    return xp.where(kept, xp.log1p(-safe), propagate_nan(xp, p, xp.full_like(p, LOG_CLAMP))), kept
+    used = kept | xp.isnan(p)
+    safe = xp.where(used, p, xp.zeros_like(p))
+    return xp.where(used, xp.log1p(-safe), xp.full_like(p, LOG_CLAMP)), kept
 
 
 def propagate_nan(xp, x, result):
@@ -75,10 +77,14 @@ def propagate_nan(xp, x, result):
     return xp.where(xp.isnan(x), x, result)
 
 
+def class_mask(xp, class_ids, num_classes: int):
+    """A boolean array of shape ``class_ids.shape + (num_classes,)``, True at each row's class."""
+    return class_ids[..., None] == xp.arange(num_classes, device=device(class_ids))
+
+
 def one_hot(xp, class_ids, num_classes: int, dtype):
     """A one-hot array of shape ``class_ids.shape + (num_classes,)``."""
-    classes = xp.arange(num_classes, device=device(class_ids))
-    return xp.astype(class_ids[..., None] == classes, dtype)
+    return xp.astype(class_mask(xp, class_ids, num_classes), dtype)
 
 
 def take_class(xp, values, class_ids):

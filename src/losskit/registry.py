@@ -34,7 +34,8 @@ def loss_class(name: str) -> type[Loss]:
     key = _key(name)
     if key not in _NAMES:
         close = difflib.get_close_matches(key, list(_NAMES), n=3, cutoff=0.6)
-        hint = f" Did you mean {', '.join(repr(_NAMES[c]) for c in dict.fromkeys(close))}?" if close else ""
+        names = dict.fromkeys(_NAMES[c] for c in close)
+        hint = f" Did you mean {' or '.join(map(repr, names))}?" if names else ""
         raise ValueError(f"get: unknown loss {name!r}.{hint} lk.list_losses() names them all.")
     return _LOSSES[_NAMES[key]]
 

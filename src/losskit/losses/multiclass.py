@@ -10,7 +10,7 @@ from .._base import Loss
 from .._checks import SIMPLEX, Interval, describe_bad, integer, unit_interval
 from .._info import LossInfo
 from .._xp import device, is_floating
-from ..numerics import clamped_log, log_softmax, one_hot, propagate_nan, take_class
+from ..numerics import class_mask, clamped_log, log_softmax, one_hot, propagate_nan, take_class
 from ..registry import register
 
 SOFT_TARGETS = Interval("targets in [0, 1] (one-hot rows or soft targets)", 0.0, 1.0)
@@ -220,7 +220,8 @@ class SparseCategoricalCrossEntropy(_ClassIdLoss):
         log_p, kept = clamped_log(xp, p_true)
         slope = xp.where(kept, -1.0 / xp.where(kept, p_true, xp.ones_like(p_true)), xp.zeros_like(p_true))
         slope = propagate_nan(xp, p_true, slope)
-        return -log_p, propagate_nan(xp, p, one_hot(xp, ids, p.shape[-1], p.dtype) * slope[..., None])
+        at_true_class = class_mask(xp, ids, p.shape[-1])
+        return -log_p, xp.where(at_true_class, slope[..., None], xp.zeros_like(p))
 
 
 sparse_categorical_cross_entropy = SparseCategoricalCrossEntropy.as_function()

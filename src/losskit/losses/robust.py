@@ -71,9 +71,9 @@ huber = Huber.as_function()
 class PseudoHuber(Loss):
     r"""Pseudo-Huber loss: :math:`\ell = \delta^2 (\sqrt{1 + (r/\delta)^2} - 1)`, smooth everywhere.
 
-    :math:`\partial\ell/\partial\hat y = r / \sqrt{1 + (r/\delta)^2}`. Computed as
-    :math:`\delta |r| \cdot |x| / (\sqrt{1 + x^2} + 1)` with :math:`x = r/\delta`, which neither
-    cancels for small :math:`r` nor overflows for large :math:`r`.
+    :math:`\partial\ell/\partial\hat y = r / \sqrt{1 + (r/\delta)^2}`. With :math:`x = r/\delta`,
+    computed as :math:`\delta^2 x^2 / (\sqrt{1 + x^2} + 1)` for :math:`|x| \le 1` (no cancellation)
+    and as :math:`\delta^2(\sqrt{1 + x^2} - 1)` beyond (no overflow).
 
     Parameters
     ----------
@@ -113,8 +113,12 @@ class PseudoHuber(Loss):
     def _losses_and_derivative(self, xp, y_true, y_pred):
         r = y_pred - y_true
         x = r / self.delta
-        root = xp.hypot(xp.ones_like(x), x)
-        losses = self.delta * xp.abs(r) * (xp.abs(x) / (root + 1.0))
+        one = xp.ones_like(x)
+        root = xp.hypot(one, x)
+        far = xp.abs(x) > 1.0
+        near_x = xp.where(far, xp.zeros_like(x), x)  # kept small where unused, for autodiff
+        near = near_x * near_x / (xp.hypot(one, near_x) + 1.0)
+        losses = self.delta**2 * xp.where(far, root - 1.0, near)
         return losses, r / root
 
 
