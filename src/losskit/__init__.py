@@ -10,8 +10,12 @@ from ._checks import set_validation, validation
 from ._info import LossInfo
 from .losses import *  # noqa: F403  (the catalogue: classes and function forms)
 from .losses import __all__ as _catalogue
+from .guide import check_pairing, explain, infer_task, recommend
 from .registry import get, list_losses, register
 
 __version__ = "0.1.0"
 
-__all__ = ["Loss", "LossInfo", "get", "list_losses", "register", "set_validation", "validation", *_catalogue]
+__all__ = [
+    "Loss", "LossInfo", "get", "list_losses", "register", "set_validation", "validation",
+    "recommend", "explain", "check_pairing", "infer_task", *_catalogue,
+]  # fmt: skip

@@ -37,8 +37,8 @@ class LossInfo:
         differentiable everywhere; bounded above; a strictly proper scoring rule.
     logits_twin
         For a probability-space loss, the loss that takes logits instead.
-    summary, references
-        One sentence on what it is for; sources of the definition.
+    summary, use_when, avoid_when, references
+        One sentence on what it is for; when to choose it and when not; sources of the definition.
     """
 
     name: str
@@ -50,6 +50,8 @@ class LossInfo:
     gradient: str
     summary: str
     variable: str
+    use_when: str
+    avoid_when: str
     aliases: tuple[str, ...] = ()
     likelihood: str | None = None
     convex: bool = True

@@ -46,6 +46,8 @@ class Hinge(Loss):
         gradient="-t if t y_pred < 1 else 0",
         differentiable=False,
         summary="The support vector machine loss: zero once a point is classified with margin 1.",
+        use_when="you want a max-margin classifier (SVM) and need decisions, not probabilities",
+        avoid_when="you need calibrated probabilities, or a smooth objective",
         references=("Cortes and Vapnik, Support-vector networks, Machine Learning 20 (1995)",),
     )
     y_true_domain = SIGNED_LABELS
@@ -90,6 +92,8 @@ class SquaredHinge(Loss):
         formula="max(0, 1 - t y_pred)^2, t in {-1, +1}",
         gradient="-2 t max(0, 1 - t y_pred)",
         summary="A differentiable hinge (the L2-SVM loss): penalises margin violations quadratically.",
+        use_when="a max-margin classifier with a differentiable loss (L2-SVM)",
+        avoid_when="you need probabilities, or the data has label noise (the square amplifies violations)",
         references=("Lee and Mangasarian, SSVM: a smooth support vector machine, Comput. Optim. Appl. 20 (2001)",),
     )
     y_true_domain = SIGNED_LABELS
@@ -141,6 +145,8 @@ class BinaryCrossEntropy(Loss):
         proper_scoring_rule=True,
         logits_twin="sigmoid_cross_entropy",
         summary="The log-loss of predicted probabilities; prefer sigmoid_cross_entropy on logits for stability.",
+        use_when="the model already outputs probabilities (a sigmoid layer you cannot remove)",
+        avoid_when="you have logits: sigmoid_cross_entropy is exact where this one clamps at log = -100",
         references=("Good, Rational decisions, J. R. Stat. Soc. B 14 (1952)",),
     )
     y_true_domain = SOFT_TARGETS
@@ -197,6 +203,8 @@ class SigmoidCrossEntropy(Loss):
         gradient="(1 - y) sigmoid(z) - pos_weight y sigmoid(-z)",
         proper_scoring_rule=True,
         summary="The standard binary classification loss: Bernoulli log-likelihood of a logit, exact for any logit.",
+        use_when="binary or multi-label classification from logits; the maximum-likelihood choice, with pos_weight for imbalance",
+        avoid_when="the model output already went through a sigmoid (that would apply it twice)",
         references=(
             "Cox, The regression analysis of binary sequences, J. R. Stat. Soc. B 20 (1958)",
             "Szegedy et al., Rethinking the Inception architecture (label smoothing), CVPR 2016",

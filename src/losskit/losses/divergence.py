@@ -43,6 +43,8 @@ class KLDivergence(Loss):
         formula="sum_c p_c log(p_c / q_c), p = y_true, q = y_pred",
         gradient="-p_c / q_c",
         summary="How far a predicted distribution is from a target one; zero exactly when they agree.",
+        use_when="matching a predicted distribution to a target one (distillation, variational objectives); 0 at a perfect match",
+        avoid_when="targets are hard labels (it equals cross-entropy then) or the prediction is log-probabilities",
         references=("Kullback and Leibler, On information and sufficiency, Ann. Math. Stat. 22 (1951)",),
     )
     has_class_axis = True

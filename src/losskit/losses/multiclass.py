@@ -94,6 +94,8 @@ class CategoricalCrossEntropy(_ClassAxisLoss):
         proper_scoring_rule=True,
         logits_twin="softmax_cross_entropy",
         summary="The log-loss of predicted class probabilities; prefer softmax_cross_entropy on logits.",
+        use_when="the model already outputs probability rows (a softmax you cannot remove) and targets are one-hot or soft",
+        avoid_when="you have logits: softmax_cross_entropy is exact where this one clamps",
         references=("Good, Rational decisions, J. R. Stat. Soc. B 14 (1952)",),
     )
     y_true_domain = SOFT_TARGETS
@@ -149,6 +151,8 @@ class SoftmaxCrossEntropy(_ClassAxisLoss):
         gradient="softmax(z) sum_c y'_c - y'",
         proper_scoring_rule=True,
         summary="The standard multi-class loss on logits, with one-hot or soft targets.",
+        use_when="multi-class classification from logits with one-hot or soft targets (distillation, mixup, label smoothing)",
+        avoid_when="targets are integer class ids (use sparse_softmax_cross_entropy) or outputs went through a softmax already",
         references=(
             "Bridle, Probabilistic interpretation of feedforward classification network outputs (1990)",
             "Szegedy et al., Rethinking the Inception architecture (label smoothing), CVPR 2016",
@@ -207,6 +211,8 @@ class SparseCategoricalCrossEntropy(_ClassIdLoss):
         proper_scoring_rule=True,
         logits_twin="sparse_softmax_cross_entropy",
         summary="The log-loss of predicted class probabilities against integer labels.",
+        use_when="the model already outputs probability rows and targets are integer class ids",
+        avoid_when="you have logits: sparse_softmax_cross_entropy is exact and faster",
         references=("Good, Rational decisions, J. R. Stat. Soc. B 14 (1952)",),
     )
     y_pred_domain = SIMPLEX
@@ -265,6 +271,8 @@ class SparseSoftmaxCrossEntropy(_ClassIdLoss):
         gradient="softmax(z) - ((1 - eps) onehot(y) + eps / C)",
         proper_scoring_rule=True,
         summary="The standard multi-class loss on logits and integer labels, with ignore_index for padding.",
+        use_when="multi-class classification and language models: logits and integer class ids, ignore_index for padding",
+        avoid_when="the outputs already went through a softmax, or targets are soft distributions",
         references=(
             "Bridle, Probabilistic interpretation of feedforward classification network outputs (1990)",
             "Szegedy et al., Rethinking the Inception architecture (label smoothing), CVPR 2016",

@@ -40,6 +40,8 @@ class MSE(Loss):
         formula="(y_pred - y_true)^2",
         gradient="2 (y_pred - y_true)",
         summary="The default for regression: fits the conditional mean; one outlier can dominate it.",
+        use_when="the noise is roughly Gaussian and large errors should cost quadratically more; the default for regression",
+        avoid_when="the targets have outliers or heavy tails (one outlier can dominate the fit), or only relative error matters",
         references=("Gauss, Theoria motus corporum coelestium (1809)",),
     )
 
@@ -83,6 +85,8 @@ class MAE(Loss):
         robust=True,
         differentiable=False,
         summary="Fits the conditional median; every point pulls with the same force, so outliers weigh little.",
+        use_when="you want the conditional median, or the data has outliers that should not pull the fit",
+        avoid_when="you need smooth gradients near zero (its gradient jumps at r = 0 and never shrinks) or the mean",
         references=("Laplace, Traité de mécanique céleste (1799)",),
     )
 
@@ -131,6 +135,8 @@ class RMSE(Loss):
         gradient="(y_pred - y_true) / (n * value)",
         differentiable=False,
         summary="MSE on the scale of the target: same minimiser, gradients normalised by the error size.",
+        use_when="you want a cost in the units of the target, e.g. to report or to balance against other terms",
+        avoid_when="you sum it over mini-batches: the root of a mean is not the mean of roots; train with mse instead",
         references=("scikit-learn, sklearn.metrics.root_mean_squared_error",),
     )
 
@@ -190,6 +196,8 @@ class MSLE(Loss):
         gradient="2 (log1p(y_pred) - log1p(y_true)) / (1 + y_pred)",
         convex=False,
         summary="Relative error for positive targets spanning orders of magnitude; penalises under-prediction more.",
+        use_when="positive targets span orders of magnitude and relative error matters (prices, counts, durations)",
+        avoid_when="targets can be -1 or below, or absolute errors matter; it under-weights errors on large targets",
         references=("scikit-learn, sklearn.metrics.mean_squared_log_error",),
     )
     y_true_domain = Interval("real numbers > -1", -1.0, open_low=True)

@@ -45,6 +45,8 @@ class Huber(Loss):
         gradient="clip(r, -delta, delta)",
         robust=True,
         summary="MSE for small residuals, MAE for large ones: efficient on clean data, robust to outliers.",
+        use_when="regression with some outliers: quadratic (efficient) for small residuals, linear (robust) beyond delta",
+        avoid_when="you cannot choose delta: it should be about 1.345 noise standard deviations; or you need second derivatives",
         references=("Huber, Robust Estimation of a Location Parameter, Ann. Math. Stat. 35 (1964)",),
     )
 
@@ -100,6 +102,8 @@ class PseudoHuber(Loss):
         gradient="r / sqrt(1 + (r / delta)^2)",
         robust=True,
         summary="A smooth Huber: quadratic near zero, linear with slope delta far away, every derivative continuous.",
+        use_when="you want Huber's robustness with derivatives of every order (e.g. second-order optimisers)",
+        avoid_when="the data are clean and Gaussian (mse is simpler) or you cannot choose delta",
         references=(
             "Charbonnier et al., Deterministic edge-preserving regularization in computed imaging, IEEE TIP 6 (1997)",
             "Hartley and Zisserman, Multiple View Geometry, 2nd ed. (2004), appendix A6.8",
@@ -157,6 +161,8 @@ class LogCosh(Loss):
         gradient="tanh(y_pred - y_true)",
         robust=True,
         summary="Behaves like r^2/2 near zero and like |r| far away, and is twice differentiable everywhere.",
+        use_when="you want a smooth, parameter-free robust loss: r^2/2 near zero, |r| - log 2 far away",
+        avoid_when="residuals are on a very small or very large scale: its switch point is fixed at |r| ~ 1, so scale the target",
         references=("Chen et al., Log hyperbolic cosine loss improves variational auto-encoder, 2019",),
     )
 
