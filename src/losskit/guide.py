@@ -144,7 +144,7 @@ def infer_task(y) -> str:
     distinct = np.unique(y)
     if distinct.size < 2:
         raise ValueError(
-            f"recommend: y has a single distinct value ({distinct[0]!r}); there is nothing to learn from a one-class target."
+            f"recommend: y has a single distinct value ({distinct[0].item()!r}); there is nothing to learn from a one-class target."
         )
     if distinct.size == 2:
         return "binary"

@@ -1,0 +1,284 @@
+"""The guide: recommendation scenarios with their expected answers, explain, and pairing diagnostics.
+
+Expected answers come from the maximum-likelihood pairing (DESIGN.md section 4) and from independent
+computations: SciPy's ``median_abs_deviation(scale="normal")`` for Huber's delta (1.345 sigma, Huber
+1964), NumPy counts for ``pos_weight`` (PyTorch's definition: n_negative / n_positive), and
+scikit-learn's bundled datasets for real targets.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy.stats import median_abs_deviation
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris
+
+import losskit as lk
+
+rng = np.random.default_rng(0)
+
+
+def huber_delta(y):
+    """Huber's 95%-efficiency delta on the MAD-based scale, computed with SciPy."""
+    return 1.345 * median_abs_deviation(y, scale="normal")
+
+
+#: The guide reports delta to 3 significant digits: at most half a unit in the third digit off.
+DELTA_ROUNDING = 5e-3
+
+
+def with_outliers(n=400, share=0.05, seed=1):
+    r = np.random.default_rng(seed)
+    y = r.normal(10.0, 2.0, size=n)
+    y[: int(share * n)] += r.choice([-1, 1], size=int(share * n)) * 60.0
+    return y
+
+
+# --- inference rules --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "y, task",
+    [
+        (rng.normal(size=50), "regression"),
+        (load_diabetes().target, "regression"),
+        (rng.poisson(30.0, size=200), "regression"),  # counts with many distinct values
+        ([0, 1, 1, 0], "binary"),
+        (["yes", "no", "no"], "binary"),
+        ([-1.0, 1.0, 1.0], "binary"),
+        (load_breast_cancer().target, "binary"),
+        (load_iris().target, "multiclass"),
+        (load_digits().target, "multiclass"),
+        (["cat", "dog", "bird", "cat"], "multiclass"),
+        (np.eye(3)[[0, 2, 1, 1]], "multiclass"),  # one-hot rows
+        ([[1, 0, 1], [0, 1, 1], [0, 0, 1]], "multilabel"),
+        (rng.dirichlet(np.ones(4), size=6), "distribution"),
+    ],
+    ids=["normal", "diabetes", "counts", "0/1", "yes/no", "-1/+1", "breast-cancer", "iris", "digits",
+         "names", "one-hot", "multilabel", "distribution"],
+)  # fmt: skip
+def test_infer_task(y, task):
+    assert lk.infer_task(y) == task
+    assert lk.recommend(y=y).task == task
+
+
+def test_one_class_target_is_refused():
+    with pytest.raises(ValueError, match=r"single distinct value \(1\).*one-class target"):
+        lk.recommend(y=[1, 1, 1])
+
+
+def test_task_or_targets_are_needed():
+    with pytest.raises(ValueError, match="give a task or the targets y"):
+        lk.recommend()
+    with pytest.raises(ValueError, match=r"task must be one of .*got 'clustering'"):
+        lk.recommend("clustering")
+
+
+# --- regression -------------------------------------------------------------------------------------
+
+
+def test_clean_regression_gets_mse_with_identity():
+    rec = lk.recommend(y=rng.normal(5.0, 1.0, size=500))
+    assert (rec.loss, rec.hyperparameters, rec.output_activation) == ("mse", {}, "identity")
+    assert rec.metrics == ("MAE", "RMSE", "R^2")
+    assert rec.facts["outlier_share"] < 0.01
+
+
+def test_outliers_get_huber_with_delta_from_the_mad():
+    y = with_outliers()
+    rec = lk.recommend("regression", y)
+    assert rec.loss == "huber"
+    assert rec.hyperparameters["delta"] == pytest.approx(huber_delta(y), rel=DELTA_ROUNDING)
+    assert rec.facts["outlier_share"] == pytest.approx(0.05)
+    assert [a.loss for a in rec.alternatives][:1] == ["pseudo_huber"]
+    assert rec.alternatives[0].hyperparameters == rec.hyperparameters
+    assert any("robust z-scores" in reason for reason in rec.reasons)
+
+
+def test_heavy_tails_get_a_robust_loss():
+    y = np.random.default_rng(2).standard_t(df=1.2, size=1000)
+    rec = lk.recommend(y=y)
+    assert rec.loss == "huber"
+    assert rec.hyperparameters["delta"] == pytest.approx(huber_delta(y), rel=DELTA_ROUNDING)
+
+
+def test_what_the_user_knows_overrides_the_data():
+    rec = lk.recommend(y=with_outliers(), outliers=False)
+    assert rec.loss == "mse"
+    assert any("You said outliers=False; the data suggest True" in reason for reason in rec.reasons)
+    assert lk.recommend(y=rng.normal(size=300), outliers=True).loss == "huber"
+    assert lk.recommend("regression", outliers=True).hyperparameters == {"delta": 1.0}
+
+
+def test_positive_targets_over_orders_of_magnitude_suggest_msle():
+    y = np.exp(np.random.default_rng(3).uniform(0, 8, size=300))
+    rec = lk.recommend(y=y)
+    assert "msle" in [a.loss for a in rec.alternatives]
+
+
+def test_regression_on_labels_is_flagged():
+    rec = lk.recommend("regression", [0, 1, 1, 0, 1])
+    assert any("look like a binary task" in reason for reason in rec.reasons)
+    assert any("squared error on class labels" in reason for reason in rec.reasons)
+
+
+# --- binary -----------------------------------------------------------------------------------------
+
+
+def test_balanced_binary_gets_sigmoid_cross_entropy_on_logits():
+    y = load_breast_cancer().target  # 357 benign (1) of 569: 63% positive
+    rec = lk.recommend(y=y)
+    assert (rec.loss, rec.hyperparameters) == ("sigmoid_cross_entropy", {})
+    assert rec.output_activation.startswith("identity")
+    assert rec.metrics == ("accuracy", "F1", "ROC AUC")
+    assert rec.facts["positive_share"] == pytest.approx(np.mean(y))
+
+
+def test_imbalanced_binary_gets_pos_weight():
+    y = np.r_[np.zeros(190), np.ones(10)]
+    rec = lk.recommend(y=y)
+    n_pos = np.count_nonzero(y == 1)
+    assert rec.hyperparameters == {"pos_weight": pytest.approx((y.size - n_pos) / n_pos)}
+    assert "balanced accuracy" in rec.metrics and "PR AUC" in rec.metrics
+    assert lk.recommend(y=y, imbalance=False).hyperparameters == {}
+
+
+def test_string_labels_are_told_to_be_encoded():
+    rec = lk.recommend(y=["spam", "ham", "ham", "ham"])
+    assert rec.task == "binary"
+    assert any("as 0/1 (here 'spam' -> 1)" in reason for reason in rec.reasons)
+
+
+def test_sigmoid_outputs_get_probability_cross_entropy():
+    rec = lk.recommend("binary", output_activation="sigmoid")
+    assert (rec.loss, rec.output_activation) == ("binary_cross_entropy", "sigmoid")
+
+
+def test_calibration_decides_the_margin_alternatives():
+    assert lk.recommend("binary", calibrated_probabilities=True).alternatives == ()
+    names = [a.loss for a in lk.recommend("binary", calibrated_probabilities=False).alternatives]
+    assert names == ["hinge", "squared_hinge"]
+
+
+# --- multi-class, multi-label, distributions --------------------------------------------------------
+
+
+def test_class_ids_get_sparse_softmax_cross_entropy():
+    rec = lk.recommend(y=load_iris().target)
+    assert rec.loss == "sparse_softmax_cross_entropy"
+    assert rec.metrics == ("accuracy", "macro F1")
+    assert rec.facts["classes"] == 3
+    assert rec.alternatives[0].hyperparameters == {"label_smoothing": 0.1}
+
+
+def test_one_hot_targets_get_the_dense_form():
+    assert lk.recommend(y=np.eye(4)[[0, 1, 2, 3, 1]]).loss == "softmax_cross_entropy"
+
+
+def test_softmax_outputs_get_probability_cross_entropy():
+    rec = lk.recommend(y=[0, 1, 2, 2, 1], output_activation="softmax")
+    assert (rec.loss, rec.output_activation) == ("sparse_categorical_cross_entropy", "softmax")
+
+
+def test_multilabel_gets_one_sigmoid_per_label():
+    rec = lk.recommend(y=[[1, 0, 1], [0, 1, 1]])
+    assert rec.loss == "sigmoid_cross_entropy"
+    assert rec.metrics == ("micro F1", "macro F1", "Hamming loss")
+
+
+def test_distributions_get_cross_entropy_or_kl():
+    y = rng.dirichlet(np.ones(3), size=10)
+    assert lk.recommend(y=y).loss == "softmax_cross_entropy"
+    assert lk.recommend(y=y, output_activation="softmax").loss == "kl_divergence"
+
+
+@pytest.mark.parametrize("task", lk.guide.TASKS)
+def test_every_recommendation_is_a_registered_loss_and_serialises(task):
+    rec = lk.recommend(task)
+    assert rec.loss in lk.list_losses()
+    assert rec.loss_object() == lk.get(rec.loss, **rec.hyperparameters)
+    for alternative in rec.alternatives:
+        lk.get(alternative.loss, **alternative.hyperparameters)
+    assert json.loads(json.dumps(rec.to_dict()))["loss"] == rec.loss
+    text = str(rec)
+    assert f"loss: {rec.loss}(" in text and rec.reasons[0] in text
+
+
+# --- explain ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", lk.list_losses())
+def test_explain_every_loss(name):
+    info = lk.get(name).info
+    explanation = lk.explain(name)
+    assert explanation.formula == info.formula and explanation.gradient == info.gradient
+    assert explanation.properties == info.properties
+    assert explanation.hyperparameters == {p: getattr(lk.get(name), p) for p in lk.get(name).hyperparameters()}
+    text = str(explanation)
+    for part in (info.summary, *info.references, "use it when", "avoid it when"):
+        assert part in text
+    assert info.formula.split(" ")[0] in text
+    assert json.loads(json.dumps(explanation.to_dict()))["name"] == name
+
+
+def test_explain_accepts_aliases_and_refuses_unknown_names():
+    assert lk.explain("bce").name == "binary_cross_entropy"
+    with pytest.raises(ValueError, match="Did you mean 'mse'"):
+        lk.explain("mes")
+
+
+# --- check_pairing ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "activation, loss, severity, says",
+    [
+        ("softmax", "softmax_cross_entropy", "error", "applies it twice"),
+        ("softmax", "sparse_softmax_cross_entropy", "error", "applies it twice"),
+        ("sigmoid", "sigmoid_cross_entropy", "error", "applies it twice"),
+        ("linear", "binary_cross_entropy", "error", "use sigmoid_cross_entropy"),
+        ("identity", "categorical_cross_entropy", "error", "use softmax_cross_entropy"),
+        ("log_softmax", "sparse_categorical_cross_entropy", "error", "log-probabilities are negative"),
+        ("sigmoid", "categorical_cross_entropy", "error", "do not sum to 1"),
+        ("softmax", "binary_cross_entropy", "error", "always 1"),
+        ("sigmoid", "hinge", "error", "linear layer"),
+        ("softmax", "mse", "warning", "use a cross-entropy"),
+        ("relu", "mae", "warning", "non-negative"),
+        ("identity", "msle", "warning", "softplus or exp"),
+    ],
+)
+def test_mismatched_pairings_are_found(activation, loss, severity, says):
+    findings = lk.check_pairing(activation, loss)
+    assert [f.severity for f in findings] == [severity]
+    assert says.lower() in str(findings[0]).lower()
+
+
+@pytest.mark.parametrize(
+    "activation, loss",
+    [("identity", "sigmoid_cross_entropy"), ("sigmoid", "binary_cross_entropy"), ("softmax", "kl_divergence"),
+     ("softmax", "sparse_categorical_cross_entropy"), ("linear", "softmax_cross_entropy"), ("identity", "huber"),
+     ("softplus", "msle"), ("identity", "squared_hinge")],
+)  # fmt: skip
+def test_sound_pairings_pass(activation, loss):
+    assert lk.check_pairing(activation, loss) == []
+
+
+@pytest.mark.parametrize("name", lk.list_losses())
+def test_each_loss_pairs_with_its_own_activation(name):
+    info = lk.get(name).info
+    # A logits loss applies its sigmoid or softmax inside: the model itself ends linear.
+    own = "identity" if info.input_space == "logits" else info.activation.split(" ")[0]
+    errors = [f for f in lk.check_pairing(own, name) if f.severity == "error"]
+    assert errors == []
+
+
+def test_unknown_activation_is_refused():
+    with pytest.raises(ValueError, match=r"output_activation must be one of .*got 'swish'"):
+        lk.check_pairing("swish", "mse")
+
+
+def test_recommend_warns_about_a_fixed_activation():
+    rec = lk.recommend("regression", output_activation="sigmoid")
+    assert any("use a cross-entropy" in reason.lower() for reason in rec.reasons)
