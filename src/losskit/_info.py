@@ -23,7 +23,8 @@ class LossInfo:
     target
         The targets ``y_true`` accepts, in words.
     activation
-        The output activation the loss pairs with (identity, sigmoid, softmax, ...).
+        The output activation of the maximum-likelihood pairing (identity, sigmoid, softmax, ...). A
+        logits loss applies it inside, so a model trained with it ends linear.
     likelihood
         The distribution whose negative log-likelihood the loss is, or None.
     variable
