@@ -19,3 +19,17 @@ __all__ = [
     "Loss", "LossInfo", "get", "list_losses", "register", "set_validation", "validation",
     "recommend", "explain", "check_pairing", "infer_task", *_catalogue,
 ]  # fmt: skip
+
+#: Submodules with heavier dependencies, imported on first use: ``lk.plot`` (matplotlib),
+#: ``lk.lab`` (PyTorch, scikit-learn), ``lk.torch`` (PyTorch integrations).
+_LAZY = {"plot": ".plot", "lab": ".lab", "torch": ".integrations.torch"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(_LAZY[name], __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'losskit' has no attribute {name!r}")
