@@ -22,7 +22,7 @@ __all__ = [
 
 #: Submodules with heavier dependencies, imported on first use: ``lk.plot`` (matplotlib),
 #: ``lk.lab`` (PyTorch, scikit-learn), ``lk.torch`` (PyTorch integrations).
-_LAZY = {"plot": ".plot", "lab": ".lab", "torch": ".integrations.torch"}
+_LAZY = {"plot": ".plot", "lab": ".lab", "torch": ".integrations.torch", "data": ".data"}
 
 
 def __getattr__(name):
