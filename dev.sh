@@ -20,6 +20,15 @@ setup() {
     fi
 }
 
+browser() {
+    # The lab's report is checked in a real browser: Debian's chromium.
+    if ! command -v chromium >/dev/null 2>&1; then
+        local sudo=""
+        [ "$(id -u)" = 0 ] || sudo="sudo"
+        $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    fi
+}
+
 case "${1:-}" in
     run)
         setup
@@ -28,6 +37,7 @@ case "${1:-}" in
         ;;
     test)
         setup
+        browser
         shift
         exec .venv/bin/python -m pytest -n 2 "$@"
         ;;
