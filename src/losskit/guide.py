@@ -182,12 +182,14 @@ def _regression(y, outliers, output_activation):
     if outliers:
         reasons.append(
             f"Huber is quadratic within delta and linear beyond: delta = {HUBER_EFFICIENCY} x robust scale = {delta:g} "
-            "keeps 95% efficiency on Gaussian noise while bounding each point's influence."
+            "keeps 95% efficiency on Gaussian noise while bounding each point's influence (the target's robust "
+            "spread stands in for the noise's until a first model gives residuals)."
         )
         primary, hyper = "huber", {"delta": delta}
         alternatives = [
             Alternative("pseudo_huber", {"delta": delta}, "the same robustness with smooth derivatives of every order"),
-            Alternative("log_cosh", {}, "smooth and parameter-free, switching from quadratic to linear near |r| = 1"),
+            Alternative("log_cosh", {}, "smooth and parameter-free, switching from quadratic to linear near |r| = 1"
+                        + (f"; divide the target by about {delta:g} first" if not 0.1 <= delta <= 10 else "")),
             Alternative("mae", {}, "the conditional median: the most robust, but its gradient never shrinks"),
             Alternative("mse", {}, "if the outliers are real signal you must fit"),
         ]
