@@ -1,0 +1,601 @@
+r"""Pictures of losses: the loss of one example and its gradient as functions of one variable.
+
+Everything here reads the registry and each loss's metadata (``info.variable``, ``info.task``); no
+list of losses is kept here. Every number drawn is computed by the loss itself
+(``loss(..., reduction="none")`` and ``loss.grad(..., reduction="none")``), so a picture shows
+exactly what the library computes. matplotlib is imported inside the functions that draw, never
+by ``import losskit`` nor by ``import losskit.plot``; figures are built as
+``matplotlib.figure.Figure`` objects, without pyplot and its global state.
+
+The plot variable of each loss and the example it stands for (see :func:`curve`):
+
+========================  ================================================================
+``info.variable``         one example at ``x``
+========================  ================================================================
+``"residual"``            ``y_true = 0``, ``y_pred = x`` (so ``x = y_pred - y_true``)
+``"margin"``              ``y_true = +1``, ``y_pred = x`` (so ``x = t * y_pred``)
+``"logit"``               binary: ``y_true = 1``, ``y_pred = x``; with a class axis: 3
+                          classes, true class 0, logits ``[x, 0, 0]``
+``"probability"``         binary: ``y_true = 1``, ``y_pred = x``; with a class axis: 3
+                          classes, true class 0 gets ``x``, the other two ``(1 - x) / 2``
+                          each; a ``"distribution"`` loss (KL divergence) has the target
+                          row ``DISTRIBUTION_TARGET = (0.7, 0.15, 0.15)`` instead of a class
+========================  ================================================================
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+
+from . import registry
+from ._base import Loss
+
+#: Classes of the example that class-axis losses are plotted on.
+N_CLASSES = 3
+#: The class the example belongs to (class-id and one-hot targets).
+TRUE_CLASS = 0
+#: Target row of ``"distribution"`` losses (KL divergence): the curve is 0 where ``x`` = 0.7.
+DISTRIBUTION_TARGET = (0.7, 0.15, 0.15)
+#: Default x range per plot variable.
+DEFAULT_RANGES = {
+    "residual": (-3.0, 3.0),
+    "margin": (-4.0, 4.0),
+    "logit": (-4.0, 4.0),
+    "probability": (0.001, 0.999),
+}
+#: Points of a default x grid (601 from -3 to 3 puts a point on every multiple of 0.01).
+DEFAULT_POINTS = 601
+#: Default residuals of :func:`plot_outlier_influence`.
+DEFAULT_INFLUENCE_RESIDUALS = (0.0, 10.0)
+#: Default losses of :func:`plot_outlier_influence`.
+DEFAULT_INFLUENCE_LOSSES = ("mse", "mae", "huber", "pseudo_huber", "log_cosh")
+#: Formats :func:`save` writes, by file suffix.
+FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
+_SYMBOLS = {"residual": "r", "margin": "m", "logit": "z", "probability": "p"}
+_LABELS = {
+    "residual": "residual  r = y_pred - y_true",
+    "margin": "margin  m = t * y_pred  (label t = +1)",
+    "logit": "logit of the true class  z  (other logits 0)",
+    "probability": "predicted probability of the true class  p",
+}
+#: Hyperparameters that change the layout of the inputs, not the curve: never in legend labels.
+_LAYOUT = ("reduction", "axis")
+
+
+# --- the numbers ----------------------------------------------------------------------------------
+
+
+def _as_loss(loss) -> Loss:
+    return registry.get(loss)
+
+
+def _variable(loss: Loss) -> str:
+    variable = loss.info.variable
+    if variable not in _LABELS:
+        raise ValueError(
+            f"{loss.info.name}: info.variable is {variable!r}; the plots know {tuple(_LABELS)}."
+        )
+    return variable
+
+
+def axis_label(loss) -> str:
+    """The x-axis label of a loss's curve: its plot variable and the example it stands for.
+
+    Parameters
+    ----------
+    loss : str, dict or Loss
+        A name or alias, a config dict, or a Loss (anything ``lk.get`` takes).
+
+    Examples
+    --------
+    >>> from losskit import plot
+    >>> plot.axis_label("huber")
+    'residual  r = y_pred - y_true'
+    >>> plot.axis_label("hinge")
+    'margin  m = t * y_pred  (label t = +1)'
+    """
+    loss = _as_loss(loss)
+    note = _note(loss)
+    if note:  # a distribution: no true class, a target row
+        return f"predicted probability of class 0  p  ({note})"
+    return _LABELS[_variable(loss)]
+
+
+def _note(loss: Loss) -> str:
+    """What sets a loss's example apart from the others of its variable ("" when nothing does)."""
+    if loss.has_class_axis and loss.info.variable == "probability" and loss.info.task == "distribution":
+        return "target row [" + ", ".join(f"{v:g}" for v in DISTRIBUTION_TARGET) + "]"
+    return ""
+
+
+def _example(loss: Loss, x: np.ndarray):
+    """``(y_true, y_pred, direction)`` of the examples at ``x`` (1-D), class axis last.
+
+    ``direction`` maps the gradient with respect to ``y_pred`` to the derivative along ``x``: None
+    for elementwise losses, else the row ``d y_pred / d x``.
+    """
+    variable, n = _variable(loss), x.shape[0]
+    if not loss.has_class_axis:
+        y_true = np.zeros(n) if variable == "residual" else np.ones(n)
+        return y_true, x.copy(), None
+    others = N_CLASSES - 1
+    if variable == "logit":
+        y_pred = np.zeros((n, N_CLASSES))
+        y_pred[:, TRUE_CLASS] = x
+        direction = np.zeros(N_CLASSES)
+        direction[TRUE_CLASS] = 1.0
+    elif variable == "probability":
+        y_pred = np.repeat(((1.0 - x) / others)[:, None], N_CLASSES, axis=1)
+        y_pred[:, TRUE_CLASS] = x
+        direction = np.full(N_CLASSES, -1.0 / others)
+        direction[TRUE_CLASS] = 1.0
+    else:
+        raise ValueError(f"{loss.info.name}: a class-axis loss plotted against its {variable} is not supported.")
+    if loss.has_class_ids:
+        y_true = np.full(n, TRUE_CLASS, dtype=np.int64)
+    elif loss.info.task == "distribution":
+        y_true = np.tile(np.asarray(DISTRIBUTION_TARGET, dtype=np.float64), (n, 1))
+    else:
+        y_true = np.zeros((n, N_CLASSES))
+        y_true[:, TRUE_CLASS] = 1.0
+    return y_true, y_pred, direction
+
+
+def _outside_domain(loss: Loss, y_pred: np.ndarray) -> np.ndarray:
+    """Mark the examples whose ``y_pred`` lies outside the loss's declared domain."""
+    domain = loss.y_pred_domain
+    bad = np.zeros(y_pred.shape[0], dtype=bool)
+    parts = [domain]
+    if hasattr(domain, "entries"):  # probability rows: each entry in [0, 1], and rows summing to 1
+        parts.append(domain.entries())
+    for part in parts:
+        marks = part.bad(np, y_pred)
+        if marks is not None:
+            marks = np.asarray(marks)
+            bad |= marks.reshape(y_pred.shape[0], -1).any(axis=1)
+    return bad
+
+
+def curve(loss, x) -> tuple[np.ndarray, np.ndarray]:
+    r"""The loss of one example and its derivative, as functions of the loss's plot variable.
+
+    The example at each ``x`` depends on ``loss.info.variable`` (and on the loss having a class
+    axis):
+
+    - ``"residual"``: ``y_true = 0``, ``y_pred = x``; ``x`` is the residual ``y_pred - y_true``.
+      (For MSLE, whose value depends on ``y_true`` too, this is the curve at ``y_true = 0``.)
+    - ``"margin"``: ``y_true = +1``, ``y_pred = x``; ``x`` is the margin ``t * y_pred``.
+    - ``"logit"``: binary, ``y_true = 1`` and ``y_pred = x``; with a class axis, 3 classes, true
+      class 0 (a class id or a one-hot row) and logits ``[x, 0, 0]``.
+    - ``"probability"``: binary, ``y_true = 1`` and ``y_pred = x``; with a class axis, true class
+      0 gets probability ``x`` and the two others ``(1 - x) / 2`` each. A ``"distribution"`` loss
+      (KL divergence) has the target row ``DISTRIBUTION_TARGET = (0.7, 0.15, 0.15)``, so its curve
+      is 0 at ``x = 0.7``, where the prediction matches the target.
+
+    The derivative is that of the returned value along ``x``: ``loss.grad`` (with
+    ``reduction="none"``) for one-number examples; for logit rows the entry of the true class; for
+    probability rows the derivative along the row ``[x, (1 - x)/2, (1 - x)/2]``, i.e.
+    ``g[0] - (g[1] + g[2]) / 2`` with ``g = loss.grad(...)``. That equals ``g[0]`` when the other
+    two partial derivatives are 0, as for cross-entropy with a one-hot target.
+
+    Where ``x`` falls outside the loss's domain (a probability outside [0, 1], an MSLE prediction
+    <= -1), both arrays hold NaN, which matplotlib leaves undrawn.
+
+    Parameters
+    ----------
+    loss : str, dict or Loss
+        A name or alias, a config dict, or a configured Loss (anything ``lk.get`` takes).
+    x : array_like of float
+        Values of the plot variable.
+
+    Returns
+    -------
+    values, grads : numpy.ndarray of float64, shaped like ``x``
+
+    Examples
+    --------
+    >>> from losskit import plot
+    >>> values, grads = plot.curve("mse", [-1.0, 0.0, 2.0])
+    >>> values.tolist(), grads.tolist()
+    ([1.0, 0.0, 4.0], [-2.0, 0.0, 4.0])
+    >>> values, grads = plot.curve({"name": "huber", "delta": 1.0}, [0.5, 3.0])
+    >>> values.tolist(), grads.tolist()
+    ([0.125, 2.5], [0.5, 1.0])
+    """
+    loss = _as_loss(loss)
+    x = np.asarray(x, dtype=np.float64)
+    shape, x = x.shape, x.reshape(-1)
+    values = np.full(x.shape, np.nan)
+    grads = np.full(x.shape, np.nan)
+    y_true, y_pred, direction = _example(loss, x)
+    keep = ~_outside_domain(loss, y_pred)
+    if keep.any():
+        y_true, y_pred = y_true[keep], y_pred[keep]
+        if loss.has_class_axis and loss.axis not in (-1, y_pred.ndim - 1):
+            y_pred = np.moveaxis(y_pred, -1, loss.axis)
+            if not loss.has_class_ids:
+                y_true = np.moveaxis(y_true, -1, loss.axis)
+        value = np.asarray(loss(y_true, y_pred, reduction="none"), dtype=np.float64)
+        grad = np.asarray(loss.grad(y_true, y_pred, reduction="none"), dtype=np.float64)
+        if direction is not None:
+            grad = np.moveaxis(grad, loss.axis, -1) @ direction
+        values[keep], grads[keep] = value.reshape(-1), grad.reshape(-1)
+    return values.reshape(shape), grads.reshape(shape)
+
+
+# --- the pictures ---------------------------------------------------------------------------------
+
+
+def _figure(panels: int, figsize, dpi):
+    from matplotlib.figure import Figure
+
+    if figsize is None:
+        figsize = (5.0 * panels + 0.5, 4.5)
+    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+    return fig, [fig.add_subplot(1, panels, i + 1) for i in range(panels)]
+
+
+def _axes(ax, panels: int, figsize, dpi, caller: str):
+    """Axes to draw into: new ones on a new figure, or those given (one per panel, same figure)."""
+    if ax is None:
+        return _figure(panels, figsize, dpi)
+    axes = list(ax) if isinstance(ax, (list, tuple)) else [ax]
+    if len(axes) != panels:
+        raise ValueError(
+            f"{caller}: needs {panels} Axes ({'value and gradient' if panels == 2 else 'value'}); got {len(axes)}. "
+            "Pass gradient=False to draw the values alone on one Axes."
+        )
+    return axes[0].figure, axes
+
+
+def _number(value) -> str:
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:g}"
+    return str(value)
+
+
+def _label(loss: Loss, named=()) -> str:
+    """``"huber (delta=2)"``: the name, with the hyperparameters named in ``params`` or set off their default."""
+    defaults = {
+        name: p.default for name, p in inspect.signature(type(loss).__init__).parameters.items() if name != "self"
+    }
+    shown = [
+        f"{name}={_number(getattr(loss, name))}"
+        for name in loss.hyperparameters()
+        if name not in _LAYOUT and (name in named or getattr(loss, name) != defaults.get(name))
+    ]
+    return f"{loss.info.name} ({', '.join(shown)})" if shown else loss.info.name
+
+
+def _single(losses) -> bool:
+    return isinstance(losses, (str, dict, Loss))
+
+
+def _entries(losses, params, caller: str) -> list[tuple[Loss, tuple[str, ...]]]:
+    """The configured losses to draw, with the hyperparameter names ``params`` set on each."""
+    bases = [losses] if _single(losses) else list(losses)
+    if not bases:
+        raise ValueError(f"{caller}: no losses to plot.")
+    params = dict(params or {})
+    swept = {k: (list(v) if isinstance(v, (list, tuple, np.ndarray)) else [v]) for k, v in params.items()}
+    for name, values in swept.items():
+        if not values:
+            raise ValueError(f"{caller}: params[{name!r}] is empty; give at least one value.")
+    entries = []
+    for base in bases:
+        base = _as_loss(base)
+        own = [p for p in base.hyperparameters() if p not in _LAYOUT]
+        for name in swept:
+            if name not in own:
+                listed = ", ".join(own) if own else "none"
+                raise ValueError(
+                    f"{caller}: {base.info.name} has no hyperparameter {name!r} to vary; its hyperparameters: {listed}."
+                )
+        for combo in itertools.product(*swept.values()):
+            entries.append((registry.get(base, **dict(zip(swept, combo))), tuple(swept)))
+    return entries
+
+
+def _common_variable(entries, caller: str) -> str:
+    variables = {_variable(loss) for loss, _ in entries}
+    if len(variables) > 1:
+        which = ", ".join(dict.fromkeys(f"{loss.info.name}: {loss.info.variable}" for loss, _ in entries))
+        raise ValueError(
+            f"{caller}: these losses are functions of different variables ({which}), so they have no common "
+            "x axis. Plot each variable on its own figure: one call per group of losses that share "
+            "loss.info.variable."
+        )
+    return variables.pop()
+
+
+def _colors(n: int, sweep: bool):
+    if sweep:
+        from matplotlib import colormaps
+
+        return [colormaps["viridis"](t) for t in np.linspace(0.0, 0.85, n)] if n > 1 else ["C0"]
+    return [f"C{i % 10}" for i in range(n)]
+
+
+_STYLES = ("-", "--", "-.", ":")
+
+
+def _style(i: int, colors, sweep: bool) -> dict:
+    """Line ``i``'s color and dash: a sweep varies the color only; a set of losses varies both, so
+    curves that coincide (MAE and RMSE per example, BCE and CE at a one-hot target) stay visible."""
+    return {"color": colors[i], "linestyle": "-" if sweep else _STYLES[i % len(_STYLES)], "linewidth": 1.8}
+
+
+def _robust_ylim(ax, x, arrays) -> None:
+    """Zoom in when a pole (a log near 0, a slope near a domain's edge) would flatten every other curve.
+
+    The bulk of each curve is its values away from the ends of the x range where it is defined (5%
+    of that range at each end); when all the data spans more than 3 times the bulk of all curves, the
+    y axis shows the bulk (plus a margin) and the pole runs off the panel. The data are not changed.
+    """
+    full, bulk = [], []
+    for y in arrays:
+        finite = np.isfinite(y)
+        if not finite.any():
+            continue
+        xs, ys = x[finite], y[finite]
+        low, high = xs.min(), xs.max()
+        trim = 0.05 * (high - low)
+        inner = ys[(xs >= low + trim) & (xs <= high - trim)]
+        full.append(ys)
+        bulk.append(inner if inner.size else ys)
+    if not full:
+        return
+    full, bulk = np.concatenate(full), np.concatenate(bulk)
+    span = max(float(bulk.max() - bulk.min()), 1e-12)
+    if float(full.max() - full.min()) > 3.0 * span:
+        ax.set_ylim(float(bulk.min()) - 0.1 * span, float(bulk.max()) + 0.1 * span)
+
+
+def plot_losses(
+    losses,
+    *,
+    params=None,
+    x=None,
+    gradient: bool = True,
+    ax=None,
+    figsize=None,
+    dpi: float = 100,
+    title: str | None = None,
+):
+    r"""Draw the loss of one example (and its gradient) for a set of losses, on one figure.
+
+    The curves are those of :func:`curve`: every loss must have the same plot variable
+    (``info.variable``), which is the x axis. Each drawn line carries exactly the arrays that
+    :func:`curve` returns (``line.get_xdata()``, ``line.get_ydata()``) and the legend label of its
+    loss; lines whose labels start with ``_`` are guides (the zero line).
+
+    Parameters
+    ----------
+    losses : str, dict, Loss, or a sequence of them
+        The losses to draw (anything ``lk.get`` takes, or a list of such).
+    params : dict, optional
+        Hyperparameter values to sweep, applied to every loss: ``{"delta": [0.5, 1, 2]}`` draws one
+        curve per value (all combinations when several are given); a single value sets it.
+    x : array_like, optional
+        Values of the plot variable. Default: 601 points over ``DEFAULT_RANGES[variable]``
+        (residual -3..3, margin and logit -4..4, probability 0.001..0.999).
+    gradient : bool, default True
+        Also draw the derivatives, on a second panel.
+    ax : matplotlib Axes, or a pair of them, optional
+        Draw into these (the value panel, then the gradient panel) instead of a new figure.
+    figsize, dpi : optional
+        Size in inches and resolution of a new figure.
+    title : str, optional
+        The figure's title; by default it names the losses and the variable.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        The losses have different plot variables (no common x axis), a swept hyperparameter does
+        not belong to a loss, or ``ax`` does not hold one Axes per panel.
+
+    Examples
+    --------
+    >>> from losskit import plot
+    >>> fig = plot.plot_losses("pseudo_huber", params={"delta": [0.5, 1, 2]})
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['pseudo_huber (delta=0.5)', 'pseudo_huber (delta=1)', 'pseudo_huber (delta=2)']
+    >>> fig = plot.plot_losses(["huber", "mse", "mae"], gradient=False)
+    >>> len(fig.axes)
+    1
+    """
+    caller = "plot_losses"
+    entries = _entries(losses, params, caller)
+    variable = _common_variable(entries, caller)
+    if x is None:
+        x = np.linspace(*DEFAULT_RANGES[variable], DEFAULT_POINTS)
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    fig, axes = _axes(ax, 2 if gradient else 1, figsize, dpi, caller)
+    labels = {axis_label(loss) for loss, _ in entries}
+    xlabel = labels.pop() if len(labels) == 1 else _LABELS[variable]
+    sweep = len({loss.info.name for loss, _ in entries}) == 1 and len(entries) > 1
+    colors = _colors(len(entries), sweep)
+    symbol = _SYMBOLS[variable]
+    drawn_values, drawn_grads = [], []
+    for i, (loss, named) in enumerate(entries):
+        values, grads = curve(loss, x)
+        label = _label(loss, named)
+        if axis_label(loss) != xlabel:  # a different example from the x label's: say which
+            label = f"{label}, {_note(loss)}"
+        style = _style(i, colors, sweep)
+        axes[0].plot(x, values, label=label, **style)
+        drawn_values.append(values)
+        if gradient:
+            axes[1].plot(x, grads, label=label, **style)
+            drawn_grads.append(grads)
+    axes[0].set_title("loss of one example")
+    axes[0].set_ylabel("loss")
+    _robust_ylim(axes[0], x, drawn_values)
+    if gradient:
+        axes[1].axhline(0.0, color="0.6", linewidth=0.8, zorder=0, label="_zero")
+        axes[1].set_title("its derivative (the gradient)")
+        axes[1].set_ylabel(f"d loss / d {symbol}")
+        _robust_ylim(axes[1], x, drawn_grads)
+    for panel in axes:
+        panel.set_xlabel(xlabel)
+        panel.grid(True, alpha=0.3)
+    axes[0].legend(fontsize="small")
+    if title is None:
+        names = ", ".join(dict.fromkeys(loss.info.name for loss, _ in entries))
+        swept = ", ".join(params) if params else ""
+        title = f"{names} for several {swept}" if sweep and swept else names
+        title = f"{title}, against the {variable}"
+    fig.suptitle(title)
+    return fig
+
+
+def plot_outlier_influence(
+    losses=DEFAULT_INFLUENCE_LOSSES,
+    *,
+    residuals=None,
+    batch_size: int = 20,
+    figsize=None,
+    dpi: float = 100,
+    title: str | None = None,
+):
+    r"""How hard one point pulls on the fit as its residual grows: why one outlier can dominate MSE.
+
+    Left panel: the influence of one example, the derivative of its loss with respect to its
+    prediction, at residual ``r`` (the gradient curve of :func:`curve`, ``y_true = 0``). MSE's grows
+    as ``2 r`` without bound; MAE's is 1, Huber's stops at ``delta``, pseudo-Huber's and
+    log-cosh's level off: a far point pulls no harder than a near one.
+
+    Right panel: the share of the batch's gradient that the one point takes, in a batch of
+    ``batch_size`` examples where all the others have residual 1: ``|g_0| / sum_i |g_i|`` with
+    ``g = loss.grad(zeros, [r, 1, ..., 1])`` (``reduction="mean"``, so losses whose cost is not a
+    mean of per-example losses, such as RMSE, are shown as they really train). ``1 / batch_size``
+    (dotted) is a fair share.
+
+    Parameters
+    ----------
+    losses : sequence of str, dict or Loss, default ("mse", "mae", "huber", "pseudo_huber", "log_cosh")
+        Regression losses (``info.task == "regression"``).
+    residuals : array_like, optional
+        Residuals of the point; default 501 points from 0 to 10.
+    batch_size : int, default 20
+        Examples in the batch of the right panel, the point included.
+    figsize, dpi, title : optional
+        Size in inches and resolution of the figure; its title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        A loss is not a regression loss, or ``batch_size < 2``.
+
+    Examples
+    --------
+    >>> from losskit import plot
+    >>> fig = plot.plot_outlier_influence(("mse", "huber"), residuals=[0.0, 1.0, 5.0])
+    >>> [line.get_ydata().tolist() for line in fig.axes[0].get_lines()[:2]]
+    [[0.0, 2.0, 10.0], [0.0, 1.0, 1.0]]
+    """
+    caller = "plot_outlier_influence"
+    entries = _entries(losses, None, caller)
+    wrong = [loss.info.name for loss, _ in entries if loss.info.task != "regression"]
+    if wrong:
+        kinds = ", ".join(f"{name} ({registry.get(name).info.task})" for name in dict.fromkeys(wrong))
+        raise ValueError(
+            f"{caller}: takes regression losses only, whose gradient is a pull on a residual; got {kinds}. "
+            f"Regression losses: {', '.join(registry.list_losses(task='regression'))}."
+        )
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 2:
+        raise ValueError(f"{caller}: batch_size must be an integer >= 2 (the point and others); got {batch_size!r}.")
+    if residuals is None:
+        residuals = np.linspace(*DEFAULT_INFLUENCE_RESIDUALS, 501)
+    r = np.asarray(residuals, dtype=np.float64).reshape(-1)
+    fig, axes = _figure(2, figsize, dpi)
+    colors = _colors(len(entries), sweep=False)
+    y_true = np.zeros(batch_size)
+    for i, (loss, _) in enumerate(entries):
+        label = _label(loss)
+        style = _style(i, colors, sweep=False)
+        _, grads = curve(loss, r)
+        axes[0].plot(r, grads, label=label, **style)
+        share = np.full(r.shape, np.nan)
+        for k, residual in enumerate(r):
+            y_pred = np.ones(batch_size)
+            y_pred[0] = residual
+            g = np.abs(np.asarray(loss.grad(y_true, y_pred), dtype=np.float64))
+            total = g.sum()
+            share[k] = g[0] / total if total > 0 else np.nan
+        axes[1].plot(r, share, label=label, **style)
+    axes[1].axhline(1.0 / batch_size, color="0.4", linestyle=":", linewidth=1.2, label="_fair share")
+    axes[0].set_title("influence of one point")
+    axes[0].set_ylabel("d loss / d y_pred  (the pull on the fit)")
+    axes[1].set_title(f"its share of the gradient: 1 point at r, {batch_size - 1} at r = 1")
+    axes[1].set_ylabel("|g of the point| / sum |g|")
+    top = max([float(np.nanmax(line.get_ydata())) for line in axes[1].get_lines()[:-1] if line.get_ydata().size]
+              + [1.0 / batch_size], default=1.0)  # fmt: skip
+    axes[1].set_ylim(0.0, min(1.0, 1.15 * top) if np.isfinite(top) else 1.0)
+    axes[1].text(
+        0.02, 0.97, f"dotted: a fair share, 1/{batch_size}", transform=axes[1].transAxes,
+        ha="left", va="top", fontsize="small", color="0.3",
+    )  # fmt: skip
+    for panel in axes:
+        panel.set_xlabel("residual of the point  r = y_pred - y_true")
+        panel.grid(True, alpha=0.3)
+    axes[0].legend(fontsize="small")
+    fig.suptitle(title or "One outlier's pull on the fit, per loss")
+    return fig
+
+
+def save(fig, path) -> Path:
+    """Write a figure to ``path`` as PNG, SVG or PDF, chosen by the file's suffix.
+
+    PNGs are written at the figure's own resolution, so their size in pixels is
+    ``figsize * dpi``.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or os.PathLike
+        Ends in ``.png``, ``.svg`` or ``.pdf`` (any case).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    ValueError
+        Another suffix; the message names the allowed ones.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from losskit import plot
+    >>> fig = plot.plot_losses(["mse", "mae"], gradient=False, figsize=(4, 3), dpi=50)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = plot.save(fig, pathlib.Path(folder) / "losses.png")
+    ...     path.stat().st_size > 0
+    True
+    """
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(
+            f"save: cannot write {path.name!r}: the suffix must be one of {', '.join(FORMATS)}; "
+            f"got {path.suffix or 'no suffix'!r}."
+        )
+    fig.savefig(path, format=fmt, dpi=fig.dpi)
+    return path
