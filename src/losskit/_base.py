@@ -17,6 +17,7 @@ import inspect
 from typing import ClassVar
 
 from . import _checks
+from . import fast as _fast
 from ._checks import REAL, Domain, check_domain
 from ._info import LossInfo
 from ._reduce import align_weight, check_normalizer, check_reduction, reduce
@@ -79,6 +80,11 @@ class Loss:
         xp, y_true, y_pred, weight, out_dtype, reduction, normalizer = self._prepare(
             y_true, y_pred, sample_weight, reduction, normalizer
         )
+        fast = None
+        if isinstance(y_pred, _fast.ndarray):  # NumPy only; never reached while a framework traces
+            fast = _fast.dispatch(self, xp, y_true, y_pred, weight, reduction, normalizer, False)
+        if fast is not None:  # the same formulas, fused and multi-threaded (losskit.fast)
+            return as_result(xp, xp.astype(fast[0], out_dtype, copy=False))
         value, _ = self._reduce(xp, self._losses(xp, y_true, y_pred), weight, reduction, normalizer)
         return as_result(xp, xp.astype(value, out_dtype, copy=False))
 
@@ -91,6 +97,17 @@ class Loss:
         xp, y_true, y_pred, weight, out_dtype, reduction, normalizer = self._prepare(
             y_true, y_pred, sample_weight, reduction, normalizer
         )
+        fast = None
+        if isinstance(y_pred, _fast.ndarray):  # NumPy only; never reached while a framework traces
+            fast = _fast.dispatch(self, xp, y_true, y_pred, weight, reduction, normalizer, True)
+        if fast is not None:  # the same formulas, fused and multi-threaded (losskit.fast)
+            value, grad = fast
+            if self.has_class_axis:
+                grad = xp.moveaxis(grad, -1, self.axis)
+            return (
+                as_result(xp, xp.astype(value, out_dtype, copy=False)),
+                xp.astype(grad, out_dtype, copy=False),
+            )
         losses, derivative = self._losses_and_derivative(xp, y_true, y_pred)
         value, scale = self._reduce(xp, losses, weight, reduction, normalizer)
         if self.has_class_axis and not isinstance(scale, float):

@@ -1,0 +1,599 @@
+"""Benchmark losskit's fast path against its peers, side by side in one run.
+
+    .venv/bin/python benchmarks/run.py            # the full run (about 10 minutes)
+    .venv/bin/python benchmarks/run.py --quick    # small sizes, no torch.compile (about a minute)
+
+Every case is timed interleaved with its peers (A B C A B C ...), after a warm-up, and reported as
+the median of the repeats; the "speed of light" is a 2-thread copy of arrays of the same size,
+measured in the same run. Bandwidth counts the minimum traffic of value+gradient: one read of y_true
+and y_pred and one write of the gradient. Peak memory is measured in a fresh subprocess per case
+(VmHWM after resetting it, minus the resident size just before the call). Results go to a JSON file
+(--json, default benchmarks/results.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # idle OpenBLAS workers spin and steal the second core
+os.environ.setdefault("OMP_NUM_THREADS", str(len(os.sched_getaffinity(0))))
+
+import numpy as np  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "src"))
+
+import losskit as lk  # noqa: E402
+from losskit import fast  # noqa: E402
+
+THREADS = len(os.sched_getaffinity(0))
+
+# --------------------------------------------------------------------------------------------------
+# Timing
+# --------------------------------------------------------------------------------------------------
+
+
+def interleaved(candidates: dict, repeats: int, warmup: int = 2) -> dict:
+    """Median seconds of each callable, run in rounds A B C A B C ... after ``warmup`` calls each."""
+    for fn in candidates.values():
+        for _ in range(warmup):
+            fn()
+    times = {k: [] for k in candidates}
+    for _ in range(repeats):
+        for name, fn in candidates.items():
+            t = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t)
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+
+def copy_kernel():
+    import numba
+
+    @numba.njit(parallel=True)
+    def copy(a, b):
+        n = a.size
+        block = 65536
+        for k in numba.prange((n + block - 1) // block):
+            lo = k * block
+            hi = min(n, lo + block)
+            x = a[lo:hi]
+            y = b[lo:hi]
+            for i in range(hi - lo):
+                y[i] = x[i]
+
+    return copy
+
+
+# --------------------------------------------------------------------------------------------------
+# Elementwise losses: the same formula in each library
+# --------------------------------------------------------------------------------------------------
+
+
+def _data(name, n, rng):
+    if name in ("hinge", "squared_hinge"):
+        y_true = rng.choice(np.array([-1.0, 1.0], np.float32), size=n)
+        y_pred = rng.standard_normal(n, dtype=np.float32)
+    elif name == "binary_cross_entropy":
+        y_true = (rng.random(n, dtype=np.float32) > 0.5).astype(np.float32)
+        y_pred = rng.random(n, dtype=np.float32) * np.float32(0.98) + np.float32(0.01)
+    elif name == "sigmoid_cross_entropy":
+        y_true = (rng.random(n, dtype=np.float32) > 0.5).astype(np.float32)
+        y_pred = rng.standard_normal(n, dtype=np.float32) * np.float32(3)
+    elif name == "msle":
+        y_true = rng.exponential(size=n).astype(np.float32)
+        y_pred = rng.exponential(size=n).astype(np.float32)
+    else:
+        y_true = rng.standard_normal(n, dtype=np.float32)
+        y_pred = rng.standard_normal(n, dtype=np.float32) * np.float32(2)
+    return y_true, y_pred
+
+
+def numpy_plain(name):
+    """The obvious NumPy code for value and gradient (mean reduction)."""
+
+    def f(t, p):
+        n = p.size
+        if name == "mse":
+            r = p - t
+            return np.mean(r * r), 2 * r / n
+        if name == "mae":
+            r = p - t
+            return np.mean(np.abs(r)), np.sign(r) / n
+        if name == "rmse":
+            r = p - t
+            v = np.sqrt(np.mean(r * r))
+            return v, r / (n * v)
+        if name == "huber":
+            r = p - t
+            a = np.abs(r)
+            return np.mean(np.where(a <= 1, 0.5 * r * r, a - 0.5)), np.clip(r, -1, 1) / n
+        if name == "pseudo_huber":
+            r = p - t
+            root = np.sqrt(1 + r * r)
+            return np.mean(root - 1), r / root / n
+        if name == "log_cosh":
+            r = p - t
+            a = np.abs(r)
+            return np.mean(a + np.log1p(np.exp(-2 * a)) - np.log(2)), np.tanh(r) / n
+        if name == "msle":
+            d = np.log1p(p) - np.log1p(t)
+            return np.mean(d * d), 2 * d / (1 + p) / n
+        if name == "hinge":
+            s = 1 - t * p
+            return np.mean(np.maximum(s, 0)), np.where(s > 0, -t, 0) / n
+        if name == "squared_hinge":
+            s = np.maximum(1 - t * p, 0)
+            return np.mean(s * s), -2 * t * s / n
+        if name == "binary_cross_entropy":
+            lp, l1 = np.maximum(np.log(p), -100), np.maximum(np.log1p(-p), -100)
+            return np.mean(-(t * lp + (1 - t) * l1)), (-t / p + (1 - t) / (1 - p)) / n
+        if name == "sigmoid_cross_entropy":
+            sp = np.logaddexp(0, p)
+            return np.mean(sp - t * p), (1 / (1 + np.exp(-p)) - t) / n
+        raise KeyError(name)
+
+    return f
+
+
+def torch_loss(name):
+    import torch
+    import torch.nn.functional as F
+
+    def f(t, p):
+        if name == "mse":
+            return F.mse_loss(p, t)
+        if name == "mae":
+            return F.l1_loss(p, t)
+        if name == "rmse":
+            return torch.sqrt(F.mse_loss(p, t))
+        if name == "huber":
+            return F.huber_loss(p, t)
+        if name == "pseudo_huber":
+            r = p - t
+            return (torch.sqrt(1 + r * r) - 1).mean()
+        if name == "log_cosh":
+            r = p - t
+            a = r.abs()
+            return (a + F.softplus(-2 * a) - 0.6931471805599453).mean()
+        if name == "msle":
+            return F.mse_loss(torch.log1p(p), torch.log1p(t))
+        if name == "hinge":
+            return torch.clamp(1 - t * p, min=0).mean()
+        if name == "squared_hinge":
+            return (torch.clamp(1 - t * p, min=0) ** 2).mean()
+        if name == "binary_cross_entropy":
+            return F.binary_cross_entropy(p, t)
+        if name == "sigmoid_cross_entropy":
+            return F.binary_cross_entropy_with_logits(p, t)
+        raise KeyError(name)
+
+    return f
+
+
+def jax_loss(name):
+    import jax
+    import jax.numpy as jnp
+
+    def f(p, t):
+        r = p - t
+        if name == "mse":
+            return jnp.mean(r * r)
+        if name == "mae":
+            return jnp.mean(jnp.abs(r))
+        if name == "rmse":
+            return jnp.sqrt(jnp.mean(r * r))
+        if name == "huber":
+            a = jnp.abs(r)
+            return jnp.mean(jnp.where(a <= 1, 0.5 * r * r, a - 0.5))
+        if name == "pseudo_huber":
+            return jnp.mean(jnp.sqrt(1 + r * r) - 1)
+        if name == "log_cosh":
+            a = jnp.abs(r)
+            return jnp.mean(a + jax.nn.softplus(-2 * a) - jnp.log(2.0))
+        if name == "msle":
+            d = jnp.log1p(p) - jnp.log1p(t)
+            return jnp.mean(d * d)
+        if name == "hinge":
+            return jnp.mean(jnp.maximum(1 - t * p, 0))
+        if name == "squared_hinge":
+            return jnp.mean(jnp.maximum(1 - t * p, 0) ** 2)
+        if name == "binary_cross_entropy":
+            return -jnp.mean(t * jnp.maximum(jnp.log(p), -100) + (1 - t) * jnp.maximum(jnp.log1p(-p), -100))
+        if name == "sigmoid_cross_entropy":
+            return jnp.mean(jax.nn.softplus(p) - t * p)
+        raise KeyError(name)
+
+    return jax.jit(jax.value_and_grad(f))
+
+
+def sklearn_loss(name):
+    from sklearn._loss import loss as L
+
+    make = {
+        "mse": L.HalfSquaredError,
+        "mae": L.AbsoluteError,
+        "huber": lambda: L.HuberLoss(delta=1.0),
+        "sigmoid_cross_entropy": L.HalfBinomialLoss,
+    }.get(name)
+    if make is None:
+        return None
+    loss = make()
+
+    def f(t, p):
+        values, grad = loss.loss_gradient(t, p, n_threads=THREADS)
+        return values.mean(), grad
+
+    return f
+
+
+ELEMENTWISE = ["mse", "mae", "rmse", "huber", "pseudo_huber", "hinge", "squared_hinge", "log_cosh", "msle",
+               "binary_cross_entropy", "sigmoid_cross_entropy"]  # fmt: skip
+#: Targets of the issue: arithmetic losses at 80% of copy bandwidth and 8x PyTorch eager; transcendental
+#: ones 2.5x PyTorch eager and no slower than jax.jit.
+BANDWIDTH_BOUND = {"mse", "mae", "huber", "pseudo_huber", "hinge", "squared_hinge"}
+
+
+def bench_elementwise(n, repeats, use_compile, results):
+    import jax
+    import torch
+
+    torch.set_num_threads(THREADS)
+    rng = np.random.default_rng(0)
+    copy = copy_kernel()
+    src = rng.standard_normal(n, dtype=np.float32)
+    dst = np.empty_like(src)
+    copy(src, dst)
+    rows = []
+    for name in ELEMENTWISE:
+        t_np, p_np = _data(name, n, rng)
+        loss = lk.get(name)
+        out = np.empty_like(p_np)
+        tt = torch.from_numpy(t_np)
+        pt = torch.from_numpy(p_np.copy()).requires_grad_(True)
+        tf = torch_loss(name)
+
+        def torch_eager():
+            pt.grad = None
+            v = tf(tt, pt)
+            v.backward()
+            return v, pt.grad
+
+        cands = {
+            "copy": lambda: copy(src, dst),
+            "losskit": lambda: loss.value_and_grad(t_np, p_np),
+            "losskit_out": lambda: fast.value_and_grad(loss, t_np, p_np, out=out),
+            "losskit_ref": None,
+            "numpy": (lambda f: lambda: f(t_np, p_np))(numpy_plain(name)),
+            "torch": torch_eager,
+        }
+
+        def reference():
+            with fast.fast_path("never"):
+                return loss.value_and_grad(t_np, p_np)
+
+        cands["losskit_ref"] = reference
+        jf = jax_loss(name)
+        jp, jt = jax.device_put(p_np), jax.device_put(t_np)
+        cands["jax_jit"] = lambda: jax.block_until_ready(jf(jp, jt))
+        sk = sklearn_loss(name)
+        if sk is not None:
+            cands["sklearn"] = lambda: sk(t_np, p_np)
+        if use_compile:
+            cf = torch.compile(tf)
+            pc = torch.from_numpy(p_np.copy()).requires_grad_(True)
+
+            def torch_compiled():
+                pc.grad = None
+                v = cf(tt, pc)
+                v.backward()
+                return v, pc.grad
+
+            torch_compiled()
+            cands["torch_compile"] = torch_compiled
+        # Value error against a float64 reference.
+        with fast.fast_path("never"):
+            exact = float(loss(t_np.astype(np.float64), p_np.astype(np.float64)))
+        got = float(loss.value_and_grad(t_np, p_np)[0])
+        with lk.validation(False):
+            times = interleaved(cands, repeats)
+        byte_count = 3 * n * 4
+        copy_bw = 2 * n * 4 / times["copy"]
+        row = {"loss": name, "n": n, "times_s": times, "copy_GBps": copy_bw / 1e9,
+               "losskit_GBps": byte_count / times["losskit"] / 1e9,
+               "pct_of_copy": 100 * (byte_count / times["losskit"]) / copy_bw,
+               "pct_of_copy_out": 100 * (byte_count / times["losskit_out"]) / copy_bw,
+               "value_rel_error": abs(got - exact) / max(abs(exact), 1e-300)}  # fmt: skip
+        row["speedup"] = {k: times[k] / times["losskit"] for k in times if k not in ("copy", "losskit")}
+        rows.append(row)
+        print_row(row)
+    results["elementwise"] = rows
+
+
+def print_row(row):
+    t = row["times_s"]
+    peers = "  ".join(f"{k}={row['speedup'][k]:.1f}x" for k in row["speedup"])
+    print(f"{row['loss']:>22s}  {1e3 * t['losskit']:7.2f} ms  {row['losskit_GBps']:5.1f} GB/s  "
+          f"{row['pct_of_copy']:5.0f}% of copy ({row['pct_of_copy_out']:.0f}% with out=)  "
+          f"err {row['value_rel_error']:.1e}  | {peers}", flush=True)  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------------
+# Softmax cross-entropy over a large vocabulary: time and peak memory
+# --------------------------------------------------------------------------------------------------
+
+SOFTMAX_CASES = ["losskit", "losskit_inplace", "losskit_ref", "torch", "numpy", "sklearn"]
+
+
+def _softmax_inputs(rows, vocab):
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((rows, vocab), dtype=np.float32)
+    ids = rng.integers(0, vocab, size=rows)
+    return logits, ids
+
+
+def softmax_case(name, logits, ids):
+    """A callable doing value+gradient of the mean sparse softmax cross-entropy."""
+    loss = lk.SparseSoftmaxCrossEntropy()
+    if name == "losskit":
+        return lambda: loss.value_and_grad(ids, logits)
+    if name == "losskit_inplace":
+        work = logits.copy()  # the buffer the gradient overwrites (its logits are consumed)
+
+        def inplace():
+            return fast.value_and_grad(loss, ids, work, out=work)
+
+        return inplace
+    if name == "losskit_ref":
+
+        def ref():
+            with fast.fast_path("never"):
+                return loss.value_and_grad(ids, logits)
+
+        return ref
+    if name == "torch":
+        import torch
+        import torch.nn.functional as F
+
+        torch.set_num_threads(THREADS)
+        z = torch.from_numpy(logits).requires_grad_(True)
+        y = torch.from_numpy(ids)
+
+        def eager():
+            z.grad = None
+            v = F.cross_entropy(z, y)
+            v.backward()
+            return v, z.grad
+
+        return eager
+    if name == "numpy":
+
+        def plain():
+            m = logits.max(axis=1, keepdims=True)
+            e = np.exp(logits - m)
+            s = e.sum(axis=1, keepdims=True)
+            logp = logits - m - np.log(s)
+            value = -logp[np.arange(len(ids)), ids].mean()
+            g = e / s
+            g[np.arange(len(ids)), ids] -= 1
+            return value, g / len(ids)
+
+        return plain
+    if name == "sklearn":
+        from sklearn._loss.loss import HalfMultinomialLoss
+
+        sk = HalfMultinomialLoss(n_classes=logits.shape[1])
+        yf = ids.astype(np.float32)
+
+        def skl():
+            values, grad = sk.loss_gradient(yf, logits, n_threads=THREADS)
+            return values.mean(), grad
+
+        return skl
+    raise KeyError(name)
+
+
+def _rss():
+    with open("/proc/self/status") as f:
+        status = f.read()
+    get = lambda key: int(status.split(key + ":")[1].split()[0]) * 1024  # noqa: E731
+    return get("VmRSS"), get("VmHWM")
+
+
+def measure_memory(kind, name, args):
+    """In a fresh process: peak extra resident memory of one call (bytes), after a warm-up call."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--memory-case", kind, name, *map(str, args)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def memory_case(kind, name, args):
+    if kind == "softmax":
+        rows, vocab = map(int, args)
+        logits, ids = _softmax_inputs(rows, vocab)
+        fn = softmax_case(name, logits, ids)
+        base_size = logits.nbytes
+    else:
+        fn, base_size = linear_case(name, *map(int, args))
+    result = fn()
+    del result
+    rss, _ = _rss()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    result = fn()
+    _, hwm = _rss()
+    print(json.dumps({"extra_bytes": hwm - rss, "base_bytes": base_size}))
+
+
+def bench_softmax(rows, vocab, repeats, results):
+    logits, ids = _softmax_inputs(rows, vocab)
+    cands = {name: softmax_case(name, logits, ids) for name in SOFTMAX_CASES}
+    with lk.validation(False):
+        times = interleaved(cands, repeats, warmup=1)
+    memory = {name: measure_memory("softmax", name, (rows, vocab)) for name in SOFTMAX_CASES}
+    row = {"rows": rows, "vocab": vocab, "logits_bytes": logits.nbytes, "times_s": times,
+           "extra_memory_bytes": {k: v["extra_bytes"] for k, v in memory.items()}}  # fmt: skip
+    row["extra_memory_x_logits"] = {k: v / logits.nbytes for k, v in row["extra_memory_bytes"].items()}
+    row["speedup"] = {k: times[k] / times["losskit"] for k in times if k != "losskit"}
+    results["softmax"] = row
+    print(f"\nsparse_softmax_cross_entropy value+grad, ({rows}, {vocab}) float32 logits "
+          f"({logits.nbytes / 1e6:.0f} MB)")  # fmt: skip
+    for k in SOFTMAX_CASES:
+        print(f"  {k:>16s}  {1e3 * times[k]:8.1f} ms  ({times[k] / times['losskit']:.2f}x losskit)  "
+              f"peak extra {row['extra_memory_bytes'][k] / 1e6:7.1f} MB = {row['extra_memory_x_logits'][k]:.2f}x logits")
+
+
+# --------------------------------------------------------------------------------------------------
+# linear + cross-entropy
+# --------------------------------------------------------------------------------------------------
+
+LINEAR_CASES = ["losskit", "matmul_ce", "torch_chunked"]
+
+
+def linear_case(name, rows, hidden, vocab):
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_num_threads(THREADS)
+    g = torch.Generator().manual_seed(0)
+    h = (torch.randn(rows, hidden, generator=g) * 0.5).requires_grad_(True)
+    w = (torch.randn(vocab, hidden, generator=g) / hidden**0.5).requires_grad_(True)
+    y = torch.randint(0, vocab, (rows,), generator=g)
+    base = (h.numel() + w.numel()) * 4
+    if name == "losskit":
+        from losskit.integrations.torch import linear_cross_entropy
+
+        def f():
+            h.grad = w.grad = None
+            v = linear_cross_entropy(h, w, y)
+            v.backward()
+            return v
+
+    elif name == "matmul_ce":
+
+        def f():
+            h.grad = w.grad = None
+            v = F.cross_entropy(h @ w.T, y)
+            v.backward()
+            return v
+
+    elif name == "torch_chunked":
+        opts = torch.nn.LinearCrossEntropyOptions(batch_chunk_size=256)
+
+        def f():
+            h.grad = w.grad = None
+            v = F.linear_cross_entropy(h, w, y, options=opts)
+            v.backward()
+            return v
+
+    else:
+        raise KeyError(name)
+    return f, base
+
+
+def bench_linear(rows, hidden, vocabs, repeats, results):
+    out = []
+    for vocab in vocabs:
+        cands = {}
+        for name in LINEAR_CASES:
+            try:
+                cands[name] = linear_case(name, rows, hidden, vocab)[0]
+            except Exception as e:  # noqa: BLE001 - a peer missing from this torch
+                print(f"  {name}: unavailable ({type(e).__name__}: {e})")
+        times = interleaved(cands, repeats, warmup=1)
+        memory = {name: measure_memory("linear", name, (rows, hidden, vocab)) for name in cands}
+        row = {"rows": rows, "hidden": hidden, "vocab": vocab, "times_s": times,
+               "extra_memory_bytes": {k: v["extra_bytes"] for k, v in memory.items()}}  # fmt: skip
+        row["time_x_matmul_ce"] = {k: times[k] / times["matmul_ce"] for k in times}
+        row["memory_x_matmul_ce"] = {
+            k: row["extra_memory_bytes"][k] / row["extra_memory_bytes"]["matmul_ce"] for k in times
+        }
+        out.append(row)
+        print(f"\nlinear_cross_entropy rows={rows} hidden={hidden} vocab={vocab}")
+        for k in cands:
+            print(f"  {k:>14s}  {1e3 * times[k]:8.1f} ms ({row['time_x_matmul_ce'][k]:.2f}x matmul+ce)  "
+                  f"peak extra {row['extra_memory_bytes'][k] / 1e6:7.1f} MB ({row['memory_x_matmul_ce'][k]:.2f}x)")
+    results["linear_cross_entropy"] = out
+
+
+# --------------------------------------------------------------------------------------------------
+# Small inputs: the fast path must not slow them down
+# --------------------------------------------------------------------------------------------------
+
+
+def bench_small(repeats, results):
+    rng = np.random.default_rng(0)
+    rows = []
+    for name in ("mse", "huber", "sigmoid_cross_entropy"):
+        t, p = _data(name, 100, rng)
+        loss = lk.get(name)
+
+        def auto():
+            for _ in range(100):
+                loss.value_and_grad(t, p)
+
+        def ref():
+            with fast.fast_path("never"):
+                for _ in range(100):
+                    loss.value_and_grad(t, p)
+
+        times = interleaved({"auto": auto, "reference": ref}, repeats)
+        rows.append({"loss": name, "auto_us": times["auto"] * 1e4, "reference_us": times["reference"] * 1e4})
+        print(f"  100 elements, {name:>22s}: auto {times['auto'] * 1e4:6.1f} us, "
+              f"reference {times['reference'] * 1e4:6.1f} us per call")
+    results["small"] = rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes, no torch.compile: about a minute")
+    parser.add_argument("--json", default=os.path.join(HERE, "results.json"))
+    parser.add_argument("--only", nargs="*", default=["elementwise", "softmax", "linear", "small"])
+    parser.add_argument("--memory-case", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_case:
+        kind, name, *rest = args.memory_case
+        memory_case(kind, name, rest)
+        return
+    import numba
+    import torch
+
+    results = {
+        "command": " ".join([os.path.relpath(sys.executable), "benchmarks/run.py", *sys.argv[1:]]),
+        "machine": {"cpu": platform.processor() or platform.machine(), "threads": THREADS,
+                    "python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
+                    "torch": torch.__version__},  # fmt: skip
+    }
+    try:
+        with open("/proc/cpuinfo") as f:
+            results["machine"]["cpu"] = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    print(f"{results['machine']}")
+    if args.quick:
+        n, repeats, rows, vocab, lin = 10**6, 5, 1024, 32000, (512, 1024, (32000,))
+    else:
+        n, repeats, rows, vocab, lin = 10**7, 15, 8192, 32000, (2048, 1024, (32000, 128256))
+    if "elementwise" in args.only:
+        print(f"\nElementwise value+grad, n = {n} float32 (times are medians; ratios are peer time / losskit time)")
+        bench_elementwise(n, repeats, not args.quick, results)
+    if "softmax" in args.only:
+        bench_softmax(rows, vocab, max(3, repeats // 3), results)
+    if "linear" in args.only:
+        bench_linear(*lin, max(3, repeats // 3), results)
+    if "small" in args.only:
+        print("\nSmall inputs")
+        bench_small(repeats, results)
+    with open(args.json, "w") as f:
+        json.dump(results, f, indent=1)
+    print(f"\nwritten {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,349 @@
+"""Implementations of the fast path, one entry per loss class (by class name) in ``IMPLS``.
+
+Each entry takes the prepared inputs of ``Loss._prepare`` (compute dtype, class axis last) and returns
+``(value, grad)``; see the package docstring for the three techniques.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import MIN_PER_THREAD, TILE, numba_available
+from ._threads import run, split
+
+# --------------------------------------------------------------------------------------------------
+# The reduction rule of _reduce.py, as a denominator: scale = w / den, value = sum(w l) / den
+# --------------------------------------------------------------------------------------------------
+
+
+def _denominator(reduction, normalizer, weight, count, repeat):
+    """``den`` such that the value is ``sum(w l) / den`` (``"none"`` and ``"sum"``: 1) and each example's
+    scale is ``w / den``; ``repeat`` is how many losses share each weight entry."""
+    if normalizer is not None:
+        return float(normalizer)
+    if reduction in ("none", "sum"):
+        return 1.0
+    if weight is None:
+        return float(max(count, 1))
+    weight_sum = float(np.sum(weight, dtype=np.float64)) * repeat
+    return weight_sum if weight_sum > 0 else 1.0  # sum(w) == 0 (or NaN): value 0, gradient 0
+
+
+def _finish(total, den, reduction, losses, dtype):
+    if reduction == "none":
+        return losses
+    return np.asarray(total / den if den != 1.0 else total, dtype=np.float64).astype(dtype)
+
+
+def _contiguous(*arrays):
+    return all(a is None or a.flags.c_contiguous for a in arrays)
+
+
+def _grad_buffer(y_pred, out, want_grad):
+    if not want_grad:
+        return None
+    if out is not None:
+        return out
+    return np.empty(y_pred.shape, dtype=y_pred.dtype)
+
+
+# --------------------------------------------------------------------------------------------------
+# Elementwise losses: numba kernels
+# --------------------------------------------------------------------------------------------------
+
+
+def _weight_layout(weight, n, dtype):
+    """``(w, full, repeat)``: the weight as a flat array; ``full`` if there is one weight per loss, else
+    each entry covers ``repeat`` consecutive losses (no weight: one entry 1.0 covering all)."""
+    if weight is None:
+        return np.ones(1, dtype=dtype), False, max(n, 1)
+    w = np.ascontiguousarray(weight, dtype=dtype).reshape(-1)
+    if w.size == n:
+        return w, True, 1
+    return w, False, max(n // max(w.size, 1), 1)
+
+
+def _numba_elementwise(name, params):
+    def impl(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
+        if not numba_available() or not _contiguous(y_true, y_pred, out):
+            return _tiled_elementwise(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out)
+        from ._numba import kernel
+
+        dtype = y_pred.dtype
+        n = y_pred.size
+        yt, yp = y_true.reshape(-1), y_pred.reshape(-1)
+        w, full, repeat = _weight_layout(weight, n, dtype)
+        den = _denominator(reduction, normalizer, None if weight is None else w, n, repeat)
+        grad = _grad_buffer(y_pred, out, want_grad)
+        losses = np.empty(y_pred.shape, dtype=dtype) if reduction == "none" else None
+        dummy = np.empty(1, dtype=dtype)
+        out_l = dummy if losses is None else losses.reshape(-1)
+        out_g = dummy if grad is None else grad.reshape(-1)
+        c = np.array([0.0, 1.0, 2.0, 0.5, *params(loss)], dtype=dtype)
+        k = kernel(name)
+        den_t = dtype.type(den)
+        total = run(
+            lambda lo, hi: k(yt, yp, w, full, repeat, lo, hi, den_t, c, out_l, out_g, losses is not None, grad is not None),
+            split(n, MIN_PER_THREAD),
+        )
+        return _finish(total, den, reduction, losses, dtype), grad
+
+    return impl
+
+
+def _no_params(loss):
+    return (0.0, 0.0)
+
+
+def _delta_half(loss):
+    return (loss.delta, 0.5 * loss.delta)
+
+
+def _delta_squared(loss):
+    return (loss.delta, loss.delta**2)
+
+
+def _rmse(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
+    """RMSE: the MSE kernel twice, once for the value (sum only), once for the gradient with the
+    root's slope folded into the denominator (``RMSE._reduce``: scale * 0.5 / value, 0 at 0)."""
+    if reduction == "none" or not numba_available() or not _contiguous(y_true, y_pred, out):
+        return None
+    from ._numba import kernel
+
+    dtype = y_pred.dtype
+    n = y_pred.size
+    yt, yp = y_true.reshape(-1), y_pred.reshape(-1)
+    w, full, repeat = _weight_layout(weight, n, dtype)
+    den = _denominator(reduction, normalizer, None if weight is None else w, n, repeat)
+    dummy = np.empty(1, dtype=dtype)
+    c = np.array([0.0, 1.0, 2.0, 0.5, 0.0, 0.0], dtype=dtype)
+    k = kernel("mse")
+    ranges = split(n, MIN_PER_THREAD)
+    total = run(lambda lo, hi: k(yt, yp, w, full, repeat, lo, hi, dtype.type(den), c, dummy, dummy, False, False), ranges)
+    mean_square = dtype.type(total / den if den != 1.0 else total)
+    value = np.sqrt(mean_square)
+    if not want_grad:
+        return np.asarray(value), None
+    if math.isinf(value):
+        return None  # the slope 0.5 / inf = 0 meets inf derivatives: let the reference decide (0 or NaN)
+    if math.isnan(value):
+        den2 = math.nan
+    elif value > 0:
+        den2 = den / float(dtype.type(0.5) / value)
+    else:
+        den2 = math.inf
+    grad = _grad_buffer(y_pred, out, True)
+    out_g = grad.reshape(-1)
+    run(lambda lo, hi: k(yt, yp, w, full, repeat, lo, hi, dtype.type(den2), c, dummy, out_g, False, True), ranges)
+    return np.asarray(value), grad
+
+
+# --------------------------------------------------------------------------------------------------
+# Tiled reference: the loss's own formula on cache-sized tiles, on every core
+# --------------------------------------------------------------------------------------------------
+
+
+def _apply_tile(l, d, w, den, dtype, g, class_axis):
+    """The reduction rule of one tile: return ``w * l`` (0 where w == 0) and write ``scale * d`` into ``g``."""
+    if w is None:
+        lw = l
+        if g is not None:
+            np.multiply(d, dtype.type(1.0 / den), out=g)
+        return lw
+    lw = np.where(w == 0, np.zeros((), dtype), w * l)
+    if g is not None:
+        scale = w / dtype.type(den)
+        if class_axis:
+            scale = scale[:, None]
+        np.multiply(scale, d, out=g)
+        if not np.all(scale):
+            np.copyto(g, 0, where=np.broadcast_to(scale == 0, g.shape))
+    return lw
+
+
+def _tiled_elementwise(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
+    dtype = y_pred.dtype
+    n = y_pred.size
+    if not _contiguous(y_true, y_pred, out):
+        return None
+    yt, yp = y_true.reshape(-1), y_pred.reshape(-1)
+    if weight is None:
+        w, full, repeat = None, False, 1
+    else:
+        w, full, repeat = _weight_layout(weight, n, dtype)
+    den = _denominator(reduction, normalizer, w, n, repeat)
+    grad = _grad_buffer(y_pred, out, want_grad)
+    losses = np.empty(y_pred.shape, dtype=dtype) if reduction == "none" else None
+    out_l = None if losses is None else losses.reshape(-1)
+    out_g = None if grad is None else grad.reshape(-1)
+
+    def part(lo, hi):
+        total = 0.0
+        for a in range(lo, hi, TILE):
+            b = min(hi, a + TILE)
+            if w is None:
+                wt = None
+            elif full:
+                wt = w[a:b]
+            else:
+                wt = w[np.arange(a, b) // repeat]
+            with np.errstate(all="ignore"):
+                l, d = loss._losses_and_derivative(np, yt[a:b], yp[a:b])
+                lw = _apply_tile(l, d, wt, den, dtype, None if out_g is None else out_g[a:b], False)
+            total += float(np.sum(lw))
+            if out_l is not None:
+                out_l[a:b] = lw
+        return total
+
+    total = run(part, split(n, MIN_PER_THREAD, TILE))
+    return _finish(total, den, reduction, losses, dtype), grad
+
+
+def _row_weight(weight, losses_shape, dtype):
+    if weight is None:
+        return None
+    return np.ascontiguousarray(np.broadcast_to(weight, losses_shape), dtype=dtype).reshape(-1)
+
+
+def _tiled_rows(tile_fn=None):
+    """A row-wise loss (class axis last): tiles of whole rows. ``tile_fn(loss, t, z, scale, g)`` returns the
+    losses of the rows and writes ``scale * derivative`` into ``g`` (default: the reference formula)."""
+
+    def impl(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
+        if not _contiguous(y_true, y_pred, out):
+            return None
+        dtype = y_pred.dtype
+        losses_shape = y_pred.shape[:-1]
+        num_classes = y_pred.shape[-1]
+        rows = math.prod(losses_shape)
+        z = y_pred.reshape(rows, num_classes)
+        t = y_true.reshape(rows) if loss.has_class_ids else y_true.reshape(rows, num_classes)
+        w = _row_weight(weight, losses_shape, dtype)
+        den = _denominator(reduction, normalizer, w, rows, 1)
+        grad = _grad_buffer(y_pred, out, want_grad)
+        g2 = None if grad is None else grad.reshape(rows, num_classes)
+        losses = np.empty(losses_shape, dtype=dtype) if reduction == "none" else None
+        out_l = None if losses is None else losses.reshape(-1)
+        step = max(1, TILE // max(num_classes, 1))
+
+        def part(lo, hi):
+            total = 0.0
+            for a in range(lo, hi, step):
+                b = min(hi, a + step)
+                wt = None if w is None else w[a:b]
+                gt = None if g2 is None else g2[a:b]
+                with np.errstate(all="ignore"):
+                    if tile_fn is None:
+                        l, d = loss._losses_and_derivative(np, t[a:b], z[a:b])
+                        lw = _apply_tile(l, d, wt, den, dtype, gt, True)
+                    else:
+                        scale = dtype.type(1.0 / den) if wt is None else wt / dtype.type(den)
+                        l = tile_fn(loss, t[a:b], z[a:b], scale, gt)
+                        lw = l if wt is None else np.where(wt == 0, np.zeros((), dtype), wt * l)
+                total += float(np.sum(lw))
+                if out_l is not None:
+                    out_l[a:b] = lw
+            return total
+
+        total = run(part, split(rows, max(1, MIN_PER_THREAD // max(num_classes, 1)), 1))
+        return _finish(total, den, reduction, losses, dtype), grad
+
+    return impl
+
+
+# --------------------------------------------------------------------------------------------------
+# Softmax cross-entropy: one logits-sized buffer (the gradient), or none with out= the logits
+# --------------------------------------------------------------------------------------------------
+
+
+def _softmax_rows(loss, t, z, scale, g, sparse):
+    """Losses of rows ``z`` and ``scale * d loss / d z`` written into ``g`` (which may be ``z`` itself).
+
+    Rows whose maximum is not finite (a +inf or NaN logit, or all -inf) take the reference formula.
+    """
+    dtype = z.dtype
+    rows, num_classes = z.shape
+    eps = loss.label_smoothing
+    m = np.max(z, axis=1)
+    finite = np.isfinite(m)
+    odd = None
+    if not finite.all():
+        odd = np.flatnonzero(~finite)
+        l_odd, d_odd = loss._losses_and_derivative(np, t[odd], z[odd])  # copies, before g is written
+        m = np.where(finite, m, np.zeros((), dtype))
+    r = np.arange(rows)
+    if sparse:
+        z_true = z[r, t]
+        target_sum = None
+    else:
+        target = t * dtype.type(1.0 - eps) + dtype.type(eps / num_classes) if eps else t
+        target_sum = np.sum(target, axis=1)
+    z_mean = np.mean(z, axis=1) if (sparse and eps > 0) else None
+    work = g if g is not None else np.empty_like(z)
+    np.subtract(z, m[:, None], out=work)
+    if not sparse:  # -sum_c y'_c log p_c over y'_c != 0, with log p = shifted - log s
+        terms = target * work
+        terms[target == 0] = 0
+        shifted_dot = np.sum(terms, axis=1)
+    np.exp(work, out=work)
+    s = np.sum(work, axis=1)
+    log_s = np.log(s)
+    if sparse:
+        losses = np.zeros(rows, dtype=dtype)
+        if eps < 1:
+            losses = losses - dtype.type(1.0 - eps) * ((z_true - m) - log_s)
+        if eps > 0:
+            losses = losses - dtype.type(eps) * ((z_mean - m) - log_s)
+    else:
+        losses = -(shifted_dot - target_sum * log_s)
+    if g is not None:
+        scale_rows = np.broadcast_to(np.asarray(scale, dtype=dtype), (rows,))
+        if sparse:
+            np.multiply(work, (scale_rows / s)[:, None], out=g)
+            g[r, t] -= scale_rows * dtype.type(1.0 - eps)
+            if eps > 0:
+                g -= (scale_rows * dtype.type(eps / num_classes))[:, None]
+        else:
+            np.multiply(work, (scale_rows * target_sum / s)[:, None], out=g)
+            g -= scale_rows[:, None] * target
+        zero = scale_rows == 0
+        if zero.any():
+            g[zero] = 0
+    if odd is not None:
+        losses[odd] = l_odd
+        if g is not None:
+            scale_odd = np.broadcast_to(np.asarray(scale, dtype=dtype), (rows,))[odd][:, None]
+            d_odd = scale_odd * d_odd
+            d_odd[np.broadcast_to(scale_odd == 0, d_odd.shape)] = 0
+            g[odd] = d_odd
+    return losses
+
+
+def _sparse_softmax(loss, t, z, scale, g):
+    return _softmax_rows(loss, t, z, scale, g, True)
+
+
+def _dense_softmax(loss, t, z, scale, g):
+    return _softmax_rows(loss, t, z, scale, g, False)
+
+
+IMPLS = {
+    "MSE": _numba_elementwise("mse", _no_params),
+    "MAE": _numba_elementwise("mae", _no_params),
+    "Huber": _numba_elementwise("huber", _delta_half),
+    "PseudoHuber": _numba_elementwise("pseudo_huber", _delta_squared),
+    "Hinge": _numba_elementwise("hinge", _no_params),
+    "SquaredHinge": _numba_elementwise("squared_hinge", _no_params),
+    "RMSE": _rmse,
+    "MSLE": _tiled_elementwise,
+    "LogCosh": _tiled_elementwise,
+    "BinaryCrossEntropy": _tiled_elementwise,
+    "SigmoidCrossEntropy": _tiled_elementwise,
+    "SoftmaxCrossEntropy": _tiled_rows(_dense_softmax),
+    "SparseSoftmaxCrossEntropy": _tiled_rows(_sparse_softmax),
+    "CategoricalCrossEntropy": _tiled_rows(),
+    "SparseCategoricalCrossEntropy": _tiled_rows(),
+    "KLDivergence": _tiled_rows(),
+}

@@ -1,0 +1,168 @@
+r"""PyTorch integrations: ``lk.torch.linear_cross_entropy``.
+
+``linear_cross_entropy(hidden, weight, targets)`` is ``sparse_softmax_cross_entropy(targets, hidden @
+weight.T)`` with the projection and the cross-entropy fused and chunked over rows, so the full
+``(rows, vocab)`` logits never exist at once, forward or backward.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["linear_cross_entropy"]
+
+
+def _chunk_pass(hidden, weight, bias, targets, row_weight, eps, z_loss, chunk, want_grad, grad_rows=None):
+    """Losses per row and, with ``want_grad``, the gradients of hidden, weight and bias.
+
+    The gradient of each row's loss is scaled by ``grad_rows`` (per-row factors), so the chunk's
+    logits buffer becomes its gradient in place.
+    """
+    rows, vocab = hidden.shape[0], weight.shape[0]
+    acc = torch.promote_types(hidden.dtype, torch.float32)  # float16/bfloat16 accumulate in float32
+    losses = torch.empty(rows, dtype=acc, device=hidden.device)
+    d_hidden = torch.empty_like(hidden) if want_grad else None
+    d_weight = torch.zeros_like(weight, dtype=acc) if want_grad else None
+    d_bias = torch.zeros(vocab, dtype=acc, device=hidden.device) if (want_grad and bias is not None) else None
+    for start in range(0, rows, chunk):
+        stop = min(rows, start + chunk)
+        h = hidden[start:stop]
+        logits = h @ weight.T
+        if bias is not None:
+            logits += bias
+        logits = logits.to(acc)
+        t = targets[start:stop]
+        lse = torch.logsumexp(logits, dim=-1)
+        z_true = logits.gather(1, t[:, None])[:, 0]
+        loss = (1.0 - eps) * (lse - z_true)
+        if eps:
+            loss = loss + eps * (lse - logits.mean(dim=-1))
+        if z_loss:
+            loss = loss + z_loss * lse * lse
+        losses[start:stop] = loss
+        if want_grad:
+            scale = grad_rows[start:stop]
+            # d loss / d logits = softmax * (1 + 2 z lse) - target'; built in the logits buffer.
+            factor = scale * (1.0 + 2.0 * z_loss * lse) if z_loss else scale
+            logits.sub_(lse[:, None]).exp_().mul_(factor[:, None])
+            logits.scatter_add_(1, t[:, None], (-(1.0 - eps) * scale)[:, None])
+            if eps:
+                logits.sub_((eps / vocab) * scale[:, None])
+            g = logits.to(hidden.dtype)
+            d_hidden[start:stop] = g @ weight
+            d_weight.addmm_(g.T.to(acc), h.to(acc))
+            if d_bias is not None:
+                d_bias += g.to(acc).sum(0)
+    return losses, d_hidden, d_weight, d_bias
+
+
+class _LinearCrossEntropy(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, hidden, weight, bias, targets, row_weight, eps, z_loss, chunk, reduction, denominator):
+        valid_scale = row_weight / denominator if reduction != "none" else row_weight
+        eager = reduction != "none" and (hidden.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad))
+        losses, d_hidden, d_weight, d_bias = _chunk_pass(
+            hidden, weight, bias, targets, row_weight, eps, z_loss, chunk, eager, valid_scale
+        )
+        weighted = torch.where(row_weight == 0, torch.zeros_like(losses), losses * row_weight)
+        ctx.reduction = reduction
+        ctx.chunk, ctx.eps, ctx.z_loss = chunk, eps, z_loss
+        ctx.has_bias = bias is not None
+        if eager:
+            ctx.save_for_backward(d_hidden, d_weight, d_bias if d_bias is not None else torch.empty(0))
+        else:
+            ctx.save_for_backward(hidden, weight, bias if bias is not None else torch.empty(0), targets, row_weight)
+        if reduction == "none":
+            return weighted.to(hidden.dtype)
+        return (weighted.sum() / denominator).to(hidden.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        if ctx.reduction != "none":
+            d_hidden, d_weight, d_bias = ctx.saved_tensors
+            g = grad_out.to(d_weight.dtype)
+            return (
+                (d_hidden * g).to(d_hidden.dtype),
+                (d_weight * g).to(d_hidden.dtype),
+                (d_bias * g).to(d_hidden.dtype) if ctx.has_bias else None,
+                None, None, None, None, None, None, None,
+            )  # fmt: skip
+        hidden, weight, bias, targets, row_weight = ctx.saved_tensors
+        bias = bias if ctx.has_bias else None
+        scale = torch.where(row_weight == 0, torch.zeros_like(row_weight), row_weight * grad_out.to(row_weight.dtype))
+        _, d_hidden, d_weight, d_bias = _chunk_pass(
+            hidden, weight, bias, targets, row_weight, ctx.eps, ctx.z_loss, ctx.chunk, True, scale
+        )
+        return (d_hidden, d_weight.to(weight.dtype), None if bias is None else d_bias.to(bias.dtype),
+                None, None, None, None, None, None, None)  # fmt: skip
+
+
+def linear_cross_entropy(
+    hidden: torch.Tensor,
+    weight: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    bias: torch.Tensor | None = None,
+    ignore_index: int | None = -100,
+    label_smoothing: float = 0.0,
+    z_loss: float = 0.0,
+    sample_weight: torch.Tensor | None = None,
+    reduction: str = "mean",
+    normalizer: float | None = None,
+    chunk_size: int = 256,
+) -> torch.Tensor:
+    r"""Cross-entropy of the logits ``hidden @ weight.T (+ bias)`` against class ids, without the logits.
+
+    The rows are processed ``chunk_size`` at a time: each chunk's logits are computed, reduced to
+    the loss and turned in place into their gradient, which is multiplied back into the gradients of
+    ``hidden`` and ``weight``. Peak extra memory is one chunk of logits plus the gradients themselves.
+
+    Per row: :math:`(1-\varepsilon)(\mathrm{lse} - z_y) + \varepsilon(\mathrm{lse} - \bar z) +
+    \lambda\,\mathrm{lse}^2` with :math:`\mathrm{lse} = \log\sum_c e^{z_c}` (``z_loss`` is
+    :math:`\lambda`, PaLM's auxiliary term). Rows whose id is ``ignore_index`` weigh 0; weights,
+    reductions and ``normalizer`` follow losskit's rule (``"mean"`` is ``sum(w l) / sum(w)``, 0 when
+    every row is ignored).
+
+    Parameters
+    ----------
+    hidden : (rows, d) tensor (leading axes are flattened)
+    weight : (vocab, d) tensor, the output projection (``torch.nn.Linear.weight``)
+    targets : (rows,) integer class ids
+    """
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"linear_cross_entropy: reduction must be 'mean', 'sum' or 'none'; got {reduction!r}.")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"linear_cross_entropy: label_smoothing must be in [0, 1]; got {label_smoothing!r}.")
+    if z_loss < 0:
+        raise ValueError(f"linear_cross_entropy: z_loss must be >= 0; got {z_loss!r}.")
+    if normalizer is not None and reduction == "none":
+        raise ValueError("linear_cross_entropy: normalizer divides a sum, so it needs reduction 'sum' or 'mean'.")
+    lead = hidden.shape[:-1]
+    hidden2 = hidden.reshape(-1, hidden.shape[-1])
+    targets = targets.reshape(-1).long()
+    if targets.shape[0] != hidden2.shape[0]:
+        raise ValueError(
+            f"linear_cross_entropy: targets of shape {tuple(targets.shape)} do not match hidden's rows {tuple(lead)}."
+        )
+    acc = torch.promote_types(hidden.dtype, torch.float32)
+    row_weight = torch.ones(targets.shape, dtype=acc, device=hidden.device)
+    if sample_weight is not None:
+        row_weight = row_weight * sample_weight.reshape(-1).to(acc)
+    if ignore_index is not None:
+        keep = targets != ignore_index
+        row_weight = row_weight * keep
+        targets = torch.where(keep, targets, torch.zeros_like(targets))
+    if normalizer is not None:
+        denominator = float(normalizer)
+    elif reduction == "mean":
+        total = row_weight.sum()
+        denominator = torch.where(total > 0, total, torch.ones_like(total))
+    else:
+        denominator = 1.0
+    if not torch.is_tensor(denominator):
+        denominator = torch.tensor(denominator, dtype=acc, device=hidden.device)
+    out = _LinearCrossEntropy.apply(
+        hidden2, weight, bias, targets, row_weight, float(label_smoothing), float(z_loss), int(chunk_size),
+        reduction, denominator,
+    )  # fmt: skip
+    return out.reshape(lead) if reduction == "none" else out

@@ -1,0 +1,256 @@
+"""The fast path (losskit.fast) against the reference path, which is the definition.
+
+Every supported loss, every reduction, with and without weights (per example and per element), with
+``normalizer``, in float32 and float64, on ordinary inputs and on the extreme ones (NaN, +-inf,
+probabilities 0 and 1, empty batches, every row ignored). The fast path is forced with
+``fast_path("always")``; sizes are small so that the test stays quick (each kernel compiles once per
+dtype), but large enough to cross several tiles and both threads.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import losskit as lk
+from losskit import fast
+from losskit.fast import fast_path
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+ELEMENTWISE = ["mse", "mae", "rmse", "msle", "huber", "pseudo_huber", "log_cosh", "hinge", "squared_hinge",
+               "binary_cross_entropy", "sigmoid_cross_entropy"]  # fmt: skip
+ROWWISE = ["softmax_cross_entropy", "sparse_softmax_cross_entropy", "categorical_cross_entropy",
+           "sparse_categorical_cross_entropy", "kl_divergence"]  # fmt: skip
+HYPER = {
+    "huber": {"delta": 0.7},
+    "pseudo_huber": {"delta": 1.5},
+    "sigmoid_cross_entropy": {"pos_weight": 2.0, "label_smoothing": 0.1},
+    "softmax_cross_entropy": {"label_smoothing": 0.1},
+    "sparse_softmax_cross_entropy": {"label_smoothing": 0.1, "ignore_index": -100},
+}
+TOL = {"float32": dict(rtol=2e-5, atol=1e-30), "float64": dict(rtol=1e-11, atol=1e-300)}
+
+
+def _inputs(name, dtype, rng, shape):
+    """Ordinary inputs in the loss's domain, with some extreme entries mixed in."""
+    n_classes = shape[-1]
+    if name in ("hinge", "squared_hinge"):
+        y_true = rng.choice([-1.0, 0.0, 1.0], size=shape)
+        y_pred = rng.normal(size=shape) * 2
+    elif name in ("binary_cross_entropy",):
+        y_true = rng.uniform(size=shape)
+        y_pred = rng.uniform(size=shape)
+        y_pred.flat[::11] = 0.0
+        y_pred.flat[5::13] = 1.0
+    elif name == "sigmoid_cross_entropy":
+        y_true = rng.choice([0.0, 1.0, 0.3], size=shape)
+        y_pred = rng.normal(size=shape) * 4
+        y_pred.flat[::17] = math.inf
+        y_pred.flat[3::19] = -math.inf
+        y_pred.flat[7::23] = 1e4
+    elif name == "msle":
+        y_true = rng.exponential(size=shape) - 0.5
+        y_pred = rng.exponential(size=shape) - 0.5
+    elif name in ("softmax_cross_entropy",):
+        y_true = rng.dirichlet(np.ones(n_classes), size=shape[:-1])
+        y_true[::3] = np.eye(n_classes)[rng.integers(0, n_classes, size=y_true[::3].shape[:-1])]
+        y_pred = rng.normal(size=shape) * 3
+    elif name == "sparse_softmax_cross_entropy":
+        y_true = rng.integers(0, n_classes, size=shape[:-1])
+        y_true[::5] = -100
+        y_pred = rng.normal(size=shape) * 3
+    elif name in ("categorical_cross_entropy", "kl_divergence"):
+        y_true = rng.dirichlet(np.ones(n_classes), size=shape[:-1])
+        y_true[::4, 0] = 0.0
+        y_true /= y_true.sum(-1, keepdims=True)
+        y_pred = rng.dirichlet(np.ones(n_classes), size=shape[:-1])
+        y_pred[::3, 0] = 0.0
+        y_pred /= y_pred.sum(-1, keepdims=True)
+    elif name == "sparse_categorical_cross_entropy":
+        y_true = rng.integers(0, n_classes, size=shape[:-1])
+        y_pred = rng.dirichlet(np.ones(n_classes), size=shape[:-1])
+        y_pred[::3, 0] = 0.0
+        y_pred /= y_pred.sum(-1, keepdims=True)
+    else:
+        y_true = rng.normal(size=shape)
+        y_pred = rng.normal(size=shape) * 3
+        y_pred.flat[::29] = 1e20 if name != "log_cosh" else 1e4
+        y_pred.flat[1::31] = y_true.flat[1::31]  # zero residuals: the kinks
+    if name in ROWWISE and name.startswith("sparse"):
+        return y_true, y_pred.astype(dtype)
+    return y_true.astype(dtype), y_pred.astype(dtype)
+
+
+def _both(loss, y_true, y_pred, **call):
+    with fast_path("never"):
+        reference = loss.value_and_grad(y_true, y_pred, **call), loss(y_true, y_pred, **call)
+    with fast_path("always"):
+        fast_result = loss.value_and_grad(y_true, y_pred, **call), loss(y_true, y_pred, **call)
+    return reference, fast_result
+
+
+def _compare(reference, fast_result, dtype, what):
+    (v0, g0), c0 = reference
+    (v1, g1), c1 = fast_result
+    for got, expected, part in ((v1, v0, "value"), (g1, g0, "grad"), (c1, c0, "call")):
+        assert type(got) is type(expected) and got.dtype == expected.dtype and got.shape == expected.shape, part
+        tol = dict(TOL[dtype])
+        finite = np.abs(expected[np.isfinite(expected)])
+        if finite.size:  # differences that cancel (softmax - target) are judged on the array's scale
+            tol["atol"] = max(tol["atol"], tol["rtol"] * 0.1 * float(finite.max()))
+        np.testing.assert_allclose(got, expected, err_msg=f"{what}: {part}", **tol)
+
+
+def _calls(name, shape, dtype, rng):
+    losses_shape = shape[:-1] if name in ROWWISE else shape
+    w_full = rng.uniform(size=losses_shape).astype(dtype)
+    w_full.flat[::7] = 0.0
+    w_rows = rng.uniform(size=losses_shape[:1]).astype(dtype)
+    w_rows[::3] = 0.0
+    calls = []
+    for reduction in ("mean", "sum", "none"):
+        calls += [{"reduction": reduction}, {"reduction": reduction, "sample_weight": w_full},
+                  {"reduction": reduction, "sample_weight": w_rows}]  # fmt: skip
+    calls += [{"normalizer": 37}, {"sample_weight": w_full, "normalizer": 5.5}, {"sample_weight": np.zeros_like(w_rows)}]
+    return calls
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ELEMENTWISE + ROWWISE)
+def test_fast_matches_reference(name, dtype):
+    rng = np.random.default_rng(abs(hash((name, dtype))) % 2**32)
+    shape = (97, 13) if name in ROWWISE else (301, 257)  # several tiles; both threads
+    loss = lk.get(name, **HYPER.get(name, {}))
+    y_true, y_pred = _inputs(name, dtype, rng, shape)
+    assert fast.supported(loss)
+    for call in _calls(name, shape, dtype, rng):
+        reference, fast_result = _both(loss, y_true, y_pred, **call)
+        _compare(reference, fast_result, dtype, f"{name} {dtype} {sorted(call)} {call.get('reduction')}")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ELEMENTWISE + ROWWISE)
+def test_fast_nan_and_inf(name, dtype):
+    """NaN in y_pred gives NaN exactly where the reference gives it; so does inf."""
+    rng = np.random.default_rng(1)
+    shape = (40, 5) if name in ROWWISE else (3000,)
+    loss = lk.get(name, **HYPER.get(name, {}))
+    y_true, y_pred = _inputs(name, dtype, rng, shape)
+    y_pred = y_pred.copy()
+    y_pred.flat[::9] = np.nan
+    if name not in ("binary_cross_entropy", "categorical_cross_entropy", "sparse_categorical_cross_entropy",
+                    "kl_divergence", "msle"):  # fmt: skip
+        y_pred.flat[4::10] = np.inf
+        y_pred.flat[6::10] = -np.inf
+    with lk.validation(False):
+        for call in ({"reduction": "none"}, {"reduction": "mean"}, {"sample_weight": (rng.uniform(size=shape[:1]) > 0.5)}):
+            reference, fast_result = _both(loss, y_true, y_pred, **call)
+            _compare(reference, fast_result, dtype, f"{name} {call}")
+            (v0, g0), _ = reference
+            (v1, g1), _ = fast_result
+            np.testing.assert_array_equal(np.isnan(g1), np.isnan(g0))
+            np.testing.assert_array_equal(np.isnan(v1), np.isnan(v0))
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE + ROWWISE)
+def test_fast_empty_batch(name):
+    loss = lk.get(name, **HYPER.get(name, {}))
+    shape = (0, 3) if name in ROWWISE else (0,)
+    y_true = np.zeros(shape[:1], dtype=np.int64) if name.startswith("sparse") else np.zeros(shape)
+    for reduction in ("mean", "sum", "none"):
+        reference, fast_result = _both(loss, y_true, np.zeros(shape), reduction=reduction)
+        _compare(reference, fast_result, "float64", name)
+
+
+def test_fast_all_ignored_and_extreme_logits():
+    loss = lk.SparseSoftmaxCrossEntropy(ignore_index=-100)
+    logits = np.array([[np.inf, 0.0, 1.0], [np.inf, np.inf, 0.0], [-np.inf, -np.inf, -np.inf], [1e4, 0, -1e4]] * 5)
+    ids = np.array([0, 2, 1, 2] * 5)
+    for y in (ids, np.full_like(ids, -100)):
+        for reduction in ("mean", "none"):
+            reference, fast_result = _both(loss, y, logits, reduction=reduction)
+            _compare(reference, fast_result, "float64", "ssce")
+    dense = lk.SoftmaxCrossEntropy(label_smoothing=0.2)
+    reference, fast_result = _both(dense, np.eye(3)[ids], logits, reduction="none")
+    _compare(reference, fast_result, "float64", "smce")
+
+
+def test_float16_goes_through_float32():
+    y = np.linspace(-3, 3, 5000).astype(np.float16)
+    reference, fast_result = _both(lk.Huber(), np.zeros_like(y), y)
+    _compare(reference, fast_result, "float32", "huber float16")
+    assert fast_result[0][1].dtype == np.float16
+
+
+def test_class_axis_not_last_and_non_contiguous():
+    rng = np.random.default_rng(3)
+    logits = rng.normal(size=(4, 7, 6))
+    ids = rng.integers(0, 7, size=(4, 6))
+    loss = lk.SparseSoftmaxCrossEntropy(axis=1)
+    reference, fast_result = _both(loss, ids, logits)
+    _compare(reference, fast_result, "float64", "axis 1")
+    y = rng.normal(size=(50, 40))
+    reference, fast_result = _both(lk.MSE(), y.T, y[::-1].T)
+    _compare(reference, fast_result, "float64", "non-contiguous")
+
+
+def test_in_place_gradient_over_the_logits():
+    rng = np.random.default_rng(4)
+    logits = rng.normal(size=(64, 50)).astype(np.float32)
+    ids = rng.integers(0, 50, size=64)
+    loss = lk.SparseSoftmaxCrossEntropy(label_smoothing=0.05)
+    v0, g0 = loss.value_and_grad(ids, logits)
+    buffer = logits.copy()
+    v1, g1 = fast.value_and_grad(loss, ids, buffer, out=buffer)
+    assert g1 is buffer or np.shares_memory(g1, buffer)
+    np.testing.assert_allclose(v1, v0, rtol=1e-6)
+    np.testing.assert_allclose(g1, g0, rtol=1e-5, atol=1e-9)
+    y = rng.normal(size=1000)
+    buffer = y.copy()
+    v1, g1 = fast.value_and_grad("huber", np.zeros(1000), buffer, out=buffer)
+    np.testing.assert_allclose(g1, lk.Huber().grad(np.zeros(1000), y), rtol=1e-12)
+    with pytest.raises(ValueError, match="out must be"):
+        fast.value_and_grad(loss, ids, logits, out=np.empty((3, 3), np.float32))
+
+
+def test_switch():
+    assert fast.get_fast_path() in fast.MODES
+    previous = fast.set_fast_path("never")
+    try:
+        assert fast.get_fast_path() == "never"
+        with fast_path("always"):
+            assert fast.get_fast_path() == "always"
+        assert fast.get_fast_path() == "never"
+    finally:
+        fast.set_fast_path(previous)
+    with pytest.raises(ValueError, match="must be one of"):
+        fast.set_fast_path("sometimes")
+
+
+def test_auto_takes_the_reference_path_for_small_inputs(monkeypatch):
+    calls = []
+    monkeypatch.setattr(fast, "_impls", lambda: calls.append(1) or {})
+    with fast_path("auto"):
+        lk.mse(np.zeros(100), np.ones(100))
+    assert calls == []
+    with fast_path("auto"):
+        lk.mse(np.zeros(fast.AUTO_MIN_SIZE), np.ones(fast.AUTO_MIN_SIZE))
+    assert calls
+
+
+def test_other_libraries_never_take_it():
+    torch = pytest.importorskip("torch")
+    with fast_path("always"):
+        value = lk.mse(torch.zeros(10), torch.ones(10))
+    assert isinstance(value, torch.Tensor)
+
+
+def test_without_numba_the_tiled_path_serves(monkeypatch):
+    monkeypatch.setattr(fast, "_NUMBA", False)
+    rng = np.random.default_rng(5)
+    y_true, y_pred = rng.normal(size=5000), rng.normal(size=5000)
+    reference, fast_result = _both(lk.Huber(), y_true, y_pred, sample_weight=rng.uniform(size=5000))
+    _compare(reference, fast_result, "float64", "no numba")
