@@ -1,0 +1,523 @@
+"""The ``losskit`` command line: thin commands over the registry, the metadata and the guide.
+
+Every fact printed here comes from the library (``lk.list_losses``, each loss's ``info``,
+``lk.explain``, ``lk.recommend``, ``losskit.data``, ``losskit.plot``); no loss is named in this module.
+
+User errors (an unknown loss, a missing file or column, a bad parameter, inputs the library refuses)
+print one line on stderr and exit with status 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+import json
+import os
+import re
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__, data, guide, registry
+from ._info import TASKS
+
+#: Exit status of a user error (the same as a usage error that the option parser catches).
+USER_ERROR = 2
+
+app = typer.Typer(
+    name="losskit",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+# --- errors: caught in one place ------------------------------------------------------------------
+
+
+class CLIError(Exception):
+    """A mistake in the command line itself (a malformed option value), reported like a library error."""
+
+
+#: The library's own modules: a ValueError or TypeError raised there is one of its checks.
+_LIBRARY = Path(__file__).resolve().parent
+
+
+def _is_user_error(error: BaseException) -> bool:
+    """Whether an exception is the user's mistake, to report in one line, rather than a bug.
+
+    - CLIError: a malformed option value; data.DataError: a missing, malformed or column-less file;
+      OSError: a file that cannot be read or written.
+    - ValueError or TypeError raised by the library itself (a check of names, hyperparameters, shapes,
+      dtypes, domains): where the innermost frame of the traceback is a losskit module other than this one.
+
+    Anything else, a ValueError from NumPy or from this module included, is a bug and keeps its traceback.
+    """
+    if isinstance(error, (CLIError, data.DataError, OSError)):
+        return True
+    if not isinstance(error, (ValueError, TypeError)) or error.__traceback__ is None:
+        return False
+    tb = error.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    where = Path(tb.tb_frame.f_code.co_filename).resolve()
+    return where.is_relative_to(_LIBRARY) and where != Path(__file__).resolve()
+
+
+def _fail(message: str) -> typer.Exit:
+    """Print one line on stderr and return the exit to raise."""
+    line = " ".join(str(message).split())  # one line, whatever the message's layout
+    console = Console(stderr=True, soft_wrap=True, highlight=False)
+    console.print(Text.assemble(("error: ", "bold red"), line))
+    return typer.Exit(USER_ERROR)
+
+
+def user_errors(command):
+    """Decorator for every command: a user error becomes one line on stderr and exit status 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (CLIError, ValueError, TypeError, OSError) as error:
+            if not _is_user_error(error):
+                raise
+            if isinstance(error, OSError) and error.strerror and error.filename:
+                raise _fail(f"{error.filename}: {error.strerror}") from None
+            raise _fail(str(error) or type(error).__name__) from None
+
+    return wrapper
+
+
+# --- small helpers -----------------------------------------------------------------------------------
+
+
+#: Width of tables and text written to a pipe or a file when COLUMNS does not say otherwise.
+PLAIN_WIDTH = 100
+
+
+def _stdout() -> Console:
+    """A console on the current stdout: coloured on a terminal; plain text, PLAIN_WIDTH wide, otherwise."""
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PLAIN_WIDTH
+    return console
+
+
+def _to_json(value) -> str:
+    def default(obj):
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+        raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+    return json.dumps(value, indent=2, default=default)
+
+
+def _print_json(value) -> None:
+    typer.echo(_to_json(value))
+
+
+_INT = re.compile(r"[+-]?\d+")
+_WORDS = {"none": None, "null": None, "true": True, "false": False}
+
+
+def parse_value(text: str):
+    """A parameter value from the command line: None, a bool, an int, a float, or else the string."""
+    text = text.strip()
+    if text.lower() in _WORDS:
+        return _WORDS[text.lower()]
+    if _INT.fullmatch(text):
+        return int(text)
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def parse_params(items: list[str] | None) -> dict[str, list]:
+    """``["delta=0.5,1", "label_smoothing=0.1"]`` -> ``{"delta": [0.5, 1], "label_smoothing": [0.1]}``."""
+    params: dict[str, list] = {}
+    for item in items or ():
+        key, sep, values = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not values.strip():
+            raise CLIError(f"--param {item!r}: expected NAME=VALUE or NAME=V1,V2,... (for example --param delta=0.5).")
+        if key in params:
+            raise CLIError(f"--param {key} is given twice; give its values once, separated by commas.")
+        params[key] = [parse_value(v) for v in values.split(",")]
+    return params
+
+
+def _check_hyperparameters(name: str, params: dict) -> None:
+    """Name the loss's own parameters when an option names one it does not have."""
+    cls = registry.loss_class(name)
+    known = cls.hyperparameters()
+    for key in params:
+        if key not in known:
+            raise CLIError(f"{cls.info.name} has no parameter {key!r}; its parameters are: {', '.join(known)}.")
+
+
+def _call(name: str, hyperparameters: dict) -> str:
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in hyperparameters.items())})"
+
+
+def _info_row(name: str) -> dict:
+    """Everything the registry knows about one loss, as plain data."""
+    loss = registry.get(name)
+    info = loss.info
+    return {
+        **dataclasses.asdict(info),
+        "properties": list(info.properties),
+        "hyperparameters": {p: getattr(loss, p) for p in loss.hyperparameters()},
+    }
+
+
+# --- the app -----------------------------------------------------------------------------------------
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"losskit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(
+    epilog=(
+        "Examples:\n"
+        "  losskit list --task binary\n"
+        "  losskit explain huber\n"
+        "  losskit recommend --data train.csv --target price\n"
+        "  losskit plot mse mae huber -o regression.png\n"
+        "  losskit compute mse --data preds.csv --y-true y --y-pred y_hat\n\n"
+        "losskit COMMAND --help shows each command's options and examples."
+    )
+)
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Loss functions of deep learning: list, explain, recommend, plot and compute them."""
+
+
+# --- list --------------------------------------------------------------------------------------------
+
+
+@app.command("list", epilog="Examples:\n  losskit list\n  losskit list --task regression --json")
+@user_errors
+def list_command(
+    task: Annotated[
+        str | None, typer.Option("--task", "-t", help=f"Only the losses of one task: {', '.join(TASKS)}.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of objects (all the metadata).")] = False,
+) -> None:
+    """List the registered losses: task, what y_pred holds, the output activation, properties."""
+    names = registry.list_losses(task=task)
+    if as_json:
+        _print_json([_info_row(name) for name in names])
+        return
+    title = f"losskit losses{f' ({task})' if task else ''}: losskit explain NAME for the formulas"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("name", no_wrap=True, style="bold")
+    table.add_column("task", no_wrap=True)
+    table.add_column("y_pred", no_wrap=True)
+    table.add_column("activation", ratio=1, min_width=8)
+    table.add_column("properties", ratio=2, min_width=15)
+    for name in names:
+        info = registry.get(name).info
+        properties = ", ".join(p.replace("_", " ") for p in info.properties)  # spaces let a cell wrap
+        table.add_row(name, info.task, info.input_space, info.activation, properties)
+    _stdout().print(table)
+
+
+# --- explain -----------------------------------------------------------------------------------------
+
+
+@app.command(epilog="Examples:\n  losskit explain huber\n  losskit explain bce --json")
+@user_errors
+def explain(
+    name: Annotated[str, typer.Argument(help="A loss name or alias (see losskit list).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as a JSON object.")] = False,
+) -> None:
+    """Explain a loss: its formula and gradient, spaces, likelihood, properties, when to use it."""
+    explanation = guide.explain(name)
+    if as_json:
+        _print_json(explanation.to_dict())
+    else:
+        typer.echo(str(explanation))
+
+
+# --- recommend ---------------------------------------------------------------------------------------
+
+
+def _bullets(items) -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for item in items:
+        grid.add_row("  -", item)
+    return grid
+
+
+def _render_recommendation(rec: guide.Recommendation) -> Group:
+    """A readable rendering: the choice first, then the reasons, the alternatives and the data facts."""
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold", no_wrap=True)
+    summary.add_column()
+    summary.add_row("task", Text(rec.task))
+    summary.add_row("loss", Text(_call(rec.loss, rec.hyperparameters), style="bold green"))
+    summary.add_row("output activation", Text(rec.output_activation))
+    summary.add_row("metrics to report", Text(", ".join(rec.metrics)))
+    if rec.facts:
+        facts = (f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}" for k, v in rec.facts.items())
+        summary.add_row("read from the data", Text(", ".join(facts)))
+    parts = [summary, Text(""), Text("why", style="bold"), _bullets(Text(reason) for reason in rec.reasons)]
+    if rec.alternatives:
+        alternatives = (
+            Text.assemble((_call(a.loss, a.hyperparameters), "cyan"), f": {a.reason}") for a in rec.alternatives
+        )
+        parts += [Text("alternatives", style="bold"), _bullets(alternatives)]
+    return Group(*parts)
+
+
+@app.command(
+    epilog=(
+        "Examples:\n"
+        "  losskit recommend --task multiclass\n"
+        "  losskit recommend --data train.csv --target price\n"
+        "  losskit recommend --data train.csv --target clicked --output-activation sigmoid --json"
+    )
+)
+@user_errors
+def recommend(
+    task: Annotated[
+        str | None,
+        typer.Option("--task", "-t", help=f"The task: {', '.join(guide.TASKS)}; inferred from --data if omitted."),
+    ] = None,
+    data_file: Annotated[
+        Path | None, typer.Option("--data", "-d", help="A CSV file with a header row holding the training targets.")
+    ] = None,
+    target: Annotated[str | None, typer.Option("--target", "-y", help="The target column of --data.")] = None,
+    output_activation: Annotated[
+        str | None,
+        typer.Option(
+            "--output-activation",
+            "-a",
+            help="The activation your model must end with, if fixed (sigmoid, softmax, ...).",
+        ),
+    ] = None,
+    outliers: Annotated[
+        bool | None,
+        typer.Option(
+            "--outliers/--no-outliers", help="Whether the targets have outliers (default: read from the data)."
+        ),
+    ] = None,
+    imbalance: Annotated[
+        bool | None,
+        typer.Option(
+            "--imbalance/--no-imbalance", help="Whether the classes are imbalanced (default: read from the data)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the recommendation as a JSON object.")] = False,
+) -> None:
+    """Recommend a loss, its output activation and the metrics to report, for a task or for your targets.
+
+    With --data and --target the column is read to infer the task, outliers (then Huber's delta) and imbalance.
+
+    --task, if given as well, overrides the task inferred from the column.
+    """
+    if (data_file is None) != (target is None):
+        raise CLIError("give --data FILE.csv and --target COLUMN together.")
+    if task is None and data_file is None:
+        raise CLIError("give --task TASK or --data FILE.csv --target COLUMN.")
+    y = None if data_file is None else data.read_column(data_file, target)
+    rec = guide.recommend(task, y, output_activation=output_activation, outliers=outliers, imbalance=imbalance)
+    if as_json:
+        _print_json(rec.to_dict())
+    else:
+        _stdout().print(_render_recommendation(rec))
+
+
+# --- plot ------------------------------------------------------------------------------------------
+
+
+def _pair(text: str | None, option: str, separator: str) -> tuple[float, float] | None:
+    """``"-5,5"`` -> ``(-5.0, 5.0)``; None stays None."""
+    if text is None:
+        return None
+    parts = text.split(separator)
+    try:
+        first, second = (float(part) for part in parts)
+    except ValueError:
+        raise CLIError(f"{option} {text!r}: expected two numbers separated by {separator!r}.") from None
+    return first, second
+
+
+def _configured(names: list[str], params: dict[str, list]) -> list:
+    """Every loss of ``names`` with every combination of the ``params`` values."""
+    for name in names:
+        _check_hyperparameters(name, params)
+    combos = [dict(zip(params, values)) for values in itertools.product(*params.values())]
+    return [registry.get(name, **combo) for name in names for combo in combos]
+
+
+@app.command(
+    epilog=(
+        "Examples:\n"
+        "  losskit plot mse mae huber -o regression.png\n"
+        "  losskit plot pseudo_huber --param delta=0.5,1,2 --no-gradient -o deltas.svg\n"
+        "  losskit plot --influence -o influence.png\n"
+        "  losskit plot huber pseudo_huber --influence --param delta=1,3 -o influence.pdf"
+    )
+)
+@user_errors
+def plot(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Loss names or aliases, with the same plot variable (see losskit list).", show_default=False
+        ),
+    ] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write: .png, .svg or .pdf.")] = ...,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="Hyperparameter values NAME=V1,V2,...: one curve per value; repeatable."),
+    ] = None,
+    gradient: Annotated[bool, typer.Option("--gradient/--no-gradient", help="Also draw the derivative.")] = True,
+    influence: Annotated[
+        bool,
+        typer.Option(
+            "--influence", help="Draw how hard one outlier pulls on the fit (regression losses; default set)."
+        ),
+    ] = False,
+    x_range: Annotated[
+        str | None, typer.Option("--range", help="The x range LOW,HIGH (default: the loss's plot variable's).")
+    ] = None,
+    size: Annotated[str | None, typer.Option("--size", help="The figure's size in inches, WIDTHxHEIGHT.")] = None,
+    dpi: Annotated[float, typer.Option("--dpi", min=1.0, help="Dots per inch: a PNG is size x dpi pixels.")] = 100.0,
+) -> None:
+    """Draw losses and their gradients against their plot variable, and write the picture to a file.
+
+    --param sweeps a hyperparameter: --param delta=0.5,1,2 draws one curve per value.
+    """
+    from . import plot as plots  # matplotlib is imported only by the command that draws
+
+    params = parse_params(param)
+    figsize = _pair(size, "--size", "x")
+    if figsize is not None and not all(0 < side < 1000 for side in figsize):
+        raise CLIError(f"--size {size!r}: the width and height must be positive numbers of inches.")
+    bounds = _pair(x_range, "--range", ",")
+    if influence:
+        if params and not names:
+            raise CLIError("--param with --influence needs the loss names to set it on.")
+        losses = _configured(names, params) if names else plots.DEFAULT_INFLUENCE_LOSSES
+        residuals = None if bounds is None else np.linspace(*bounds, 501)
+        figure = plots.plot_outlier_influence(losses, residuals=residuals, figsize=figsize, dpi=dpi)
+    else:
+        if not names:
+            raise CLIError("name at least one loss to plot (see losskit list), or pass --influence.")
+        x = None if bounds is None else np.linspace(*bounds, plots.DEFAULT_POINTS)
+        figure = plots.plot_losses(names, params=params or None, x=x, gradient=gradient, figsize=figsize, dpi=dpi)
+    typer.echo(str(plots.save(figure, output)))
+
+
+# --- compute -----------------------------------------------------------------------------------------
+
+
+def _columns(table: dict[str, np.ndarray], path: Path, names: list[str], option: str) -> np.ndarray:
+    """One column as is, or several stacked on a last (class) axis."""
+    for name in names:
+        if name not in table:
+            raise data.DataError(f"{path} has no column {name!r} ({option}); its columns are: {', '.join(table)}.")
+    if len(names) == 1:
+        return table[names[0]]
+    return np.stack([table[name] for name in names], axis=-1)
+
+
+def _single_values(params: dict[str, list]) -> dict:
+    for key, values in params.items():
+        if len(values) != 1:
+            raise CLIError(f"--param {key}: compute takes one value per parameter; got {len(values)}.")
+    return {key: values[0] for key, values in params.items()}
+
+
+@app.command(
+    epilog=(
+        "Examples:\n"
+        "  losskit compute mse --data preds.csv --y-true y --y-pred y_hat\n"
+        "  losskit compute huber --data preds.csv --y-true y --y-pred y_hat --param delta=2 --reduction none\n"
+        "  losskit compute sparse_softmax_cross_entropy --data preds.csv --y-true label \\\n"
+        "      --y-pred logit_0 --y-pred logit_1 --y-pred logit_2"
+    )
+)
+@user_errors
+def compute(
+    name: Annotated[str, typer.Argument(help="A loss name or alias (see losskit list).")],
+    data_file: Annotated[Path, typer.Option("--data", "-d", help="A CSV file with a header row.")],
+    y_true: Annotated[
+        list[str],
+        typer.Option("--y-true", help="The target column; repeat for several columns (one-hot or soft targets)."),
+    ],
+    y_pred: Annotated[
+        list[str],
+        typer.Option("--y-pred", help="The prediction column; repeat for several columns, stacked as the class axis."),
+    ],
+    reduction: Annotated[
+        str, typer.Option("--reduction", "-r", help="mean, sum, or none (the loss of each row).")
+    ] = "mean",
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="A hyperparameter NAME=VALUE; repeatable.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON object: the loss, its config and the value.")
+    ] = False,
+) -> None:
+    """Compute a loss on saved predictions: columns of a CSV file.
+
+    Repeat --y-pred to stack several columns as the class axis, one column per class.
+
+    For losses on class ids (sparse_*) --y-true is the id column; for one-hot or soft targets repeat it too.
+    """
+    params = _single_values(parse_params(param))
+    _check_hyperparameters(name, params)
+    loss = registry.get(name, **params)
+    table = data.read_csv(data_file)
+    targets = _columns(table, data_file, y_true, "--y-true")
+    predictions = _columns(table, data_file, y_pred, "--y-pred")
+    value = np.asarray(loss(targets, predictions, reduction=reduction))
+    if as_json:
+        config = loss.config()
+        config.pop("reduction", None)
+        _print_json(
+            {"loss": config.pop("name"), "hyperparameters": config, "reduction": reduction, "value": value.tolist()}
+        )
+    elif value.ndim == 0:
+        typer.echo(repr(float(value)))
+    else:
+        out = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        out.add_column("row", justify="right")
+        out.add_column("loss", justify="right")
+        for index, item in enumerate(value.reshape(-1).tolist()):
+            out.add_row(str(index), repr(item))
+        console = _stdout()
+        console.print(Text(f"{_call(loss.info.name, params)}, reduction='none': the loss of each row"))
+        console.print(out)
+
+
+def main() -> None:
+    """The ``losskit`` console script."""
+    app(prog_name="losskit")
+
+
+if __name__ == "__main__":
+    main()
