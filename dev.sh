@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The two commands of a fresh machine:
-#   ./dev.sh run    set everything up, then run the main job (a tour of every loss)
+#   ./dev.sh run    set everything up, then run the main job: the default lab experiment (losskit lab)
 #   ./dev.sh test   set everything up, then run the whole test suite (extra arguments go to pytest)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -33,7 +33,7 @@ case "${1:-}" in
     run)
         setup
         shift
-        exec .venv/bin/python -m losskit "$@"
+        exec .venv/bin/python -m losskit lab "$@"
         ;;
     test)
         setup

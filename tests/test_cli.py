@@ -74,7 +74,7 @@ def command_names() -> list[str]:
 
 
 def test_the_commands():
-    assert set(command_names()) == {"list", "explain", "recommend", "plot", "compute"}
+    assert set(command_names()) == {"list", "explain", "recommend", "plot", "compute", "tour", "lab"}
 
 
 @pytest.mark.parametrize("command", [[], *([name] for name in command_names())], ids=lambda c: " ".join(c) or "losskit")
@@ -94,7 +94,8 @@ def examples(command: str) -> list[list[str]]:
     return [shlex.split(line)[1:] for line in lines if line.startswith("  losskit ")]  # the indented lines
 
 
-@pytest.mark.parametrize("command", ["losskit", *command_names()])
+# The lab's examples train full experiments; tests/test_lab.py runs each experiment on small settings.
+@pytest.mark.parametrize("command", ["losskit", *(name for name in command_names() if name != "lab")])
 def test_the_help_examples_run(command, tmp_path, monkeypatch):
     """Every example in the help runs as written, in a folder holding the data files they name."""
     rng = np.random.default_rng(5)

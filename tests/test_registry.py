@@ -10,7 +10,7 @@ import pytest
 import losskit as lk
 from losskit._info import INPUT_SPACES, TASKS
 from losskit._samples import sample_inputs
-from losskit.__main__ import tour
+from losskit._tour import tour
 
 NAMES = lk.list_losses()
 

@@ -1,44 +1,6 @@
-"""``python -m losskit``: a tour that computes every registered loss on a sample of its own inputs."""
+"""``python -m losskit``: the command line (``losskit --help``)."""
 
-from __future__ import annotations
-
-import numpy as np
-
-from . import registry
-from ._samples import sample_inputs
-
-
-def tour(seed: int = 0) -> str:
-    """A table of every loss: task, input space, cost on a sample and the norm of its gradient."""
-    rng = np.random.default_rng(seed)
-    header = ("loss", "task", "y_pred is", "activation", "cost", "|grad|", "properties")
-    rows = [header]
-    for name in registry.list_losses():
-        loss = registry.get(name)
-        y_true, y_pred = sample_inputs(loss, rng, n=16)
-        value, grad = loss.value_and_grad(y_true, y_pred)
-        info = loss.info
-        rows.append(
-            (
-                name,
-                info.task,
-                info.input_space,
-                info.activation.split(" ")[0],
-                f"{float(value):.4f}",
-                f"{float(np.linalg.norm(grad)):.4f}",
-                ", ".join(info.properties),
-            )
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def main() -> None:
-    print("losskit: every registered loss on 16 sample examples (reduction='mean', seed 0)\n")
-    print(tour())
-
+from .cli import main
 
 if __name__ == "__main__":
     main()

@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__, data, guide, registry
+from .lab import command as lab_command
 from ._info import TASKS
 
 #: Exit status of a user error (the same as a usage error that the option parser catches).
@@ -512,6 +513,21 @@ def compute(
         console = _stdout()
         console.print(Text(f"{_call(loss.info.name, params)}, reduction='none': the loss of each row"))
         console.print(out)
+
+
+# --- tour and lab ------------------------------------------------------------------------------------
+
+
+@app.command(epilog="Example:\n  losskit tour --seed 1")
+def tour(seed: Annotated[int, typer.Option(help="Seed of the sample inputs.")] = 0) -> None:
+    """Compute every registered loss on a sample of its own inputs: a table of costs and gradient norms."""
+    from ._tour import tour as table
+
+    typer.echo(f"every registered loss on 16 sample examples (reduction='mean', seed {seed})\n")
+    typer.echo(table(seed))
+
+
+lab_command.register(app)
 
 
 def main() -> None:

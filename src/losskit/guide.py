@@ -487,9 +487,10 @@ def check_pairing(output_activation: str, loss) -> list[Finding]:
     expected = info.activation.split(" ")[0]  # identity, sigmoid, softmax
     findings = []
     if info.input_space == "logits" and activation in ("sigmoid", "softmax"):
+        twice = "applies it twice" if activation == expected else f"puts a {activation} before it"
         findings.append(Finding(
             "error",
-            f"{info.name} applies the {expected} itself; a {activation} output applies it twice, squashing the logits and the gradients.",
+            f"{info.name} applies the {expected} itself; a {activation} output {twice}, squashing the logits and the gradients.",
             f"End the model with a linear layer (raw logits), or keep the {activation} and use a loss that takes probabilities.",
         ))
     elif info.input_space == "probabilities" and activation != expected:

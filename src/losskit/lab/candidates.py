@@ -1,0 +1,183 @@
+"""The losses a lab compares: parsed from the command line, checked against the task, or chosen.
+
+Every loss comes from the registry. The lab's models end with a linear layer (values, scores or
+logits), so a candidate must take values or logits and pair soundly with an identity output
+(``losskit.check_pairing``): probability-space losses and MSLE are refused with the reason.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from .. import guide, registry
+from .._base import Loss
+from .errors import LabError
+
+#: Hyperparameters that change the layout of the inputs, not the loss: never part of a label.
+_LAYOUT = ("reduction", "axis")
+
+
+def label(loss: Loss) -> str:
+    """A short, unique display name: the loss's name and the hyperparameters set off their default.
+
+    >>> import losskit as lk
+    >>> label(lk.get("huber")), label(lk.get("huber", delta=2.0))
+    ('huber', 'huber(delta=2)')
+    """
+    defaults = {n: p.default for n, p in inspect.signature(type(loss).__init__).parameters.items() if n != "self"}
+    shown = [
+        f"{name}={_number(getattr(loss, name))}"
+        for name in loss.hyperparameters()
+        if name not in _LAYOUT and getattr(loss, name) != defaults.get(name)
+    ]
+    return f"{loss.info.name}({', '.join(shown)})" if shown else loss.info.name
+
+
+def _number(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split at commas outside parentheses: ``"mse,huber(delta=1, reduction=sum)"`` -> two items."""
+    items, depth, current = [], 0, []
+    for char in text:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        if char == "," and depth == 0:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current))
+    return [item.strip() for item in items if item.strip()]
+
+
+def _value(text: str):
+    text = text.strip()
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_one(text: str) -> dict:
+    """``"huber(delta=2)"`` -> ``{"name": "huber", "delta": 2}``; a bare name -> ``{"name": name}``.
+
+    >>> parse_one("sparse_softmax_cross_entropy(label_smoothing=0.1)")
+    {'name': 'sparse_softmax_cross_entropy', 'label_smoothing': 0.1}
+    """
+    text = text.strip()
+    name, paren, rest = text.partition("(")
+    config = {"name": name.strip()}
+    if paren:
+        if not rest.endswith(")"):
+            raise LabError(f"cannot read the loss {text!r}: expected NAME or NAME(key=value, ...).")
+        for item in _split_top_level(rest[:-1].replace(";", ",")):
+            key, eq, value = item.partition("=")
+            if not eq or not key.strip():
+                raise LabError(f"cannot read {item!r} in {text!r}: expected key=value, for example huber(delta=2).")
+            config[key.strip()] = _value(value)
+    if not config["name"]:
+        raise LabError(f"cannot read the loss {text!r}: expected NAME or NAME(key=value, ...).")
+    return config
+
+
+def build(spec) -> Loss:
+    """One loss from a name, ``"name(key=value)"``, a config dict or a Loss; LabError if it fails."""
+    if isinstance(spec, str):
+        spec = parse_one(spec)
+    if isinstance(spec, dict) and isinstance(spec.get("name"), str):
+        try:
+            known = registry.loss_class(spec["name"]).hyperparameters()
+        except ValueError as error:
+            raise LabError(str(error).removeprefix("get: ")) from None
+        unknown = [key for key in spec if key != "name" and key not in known]
+        if unknown:
+            raise LabError(
+                f"{spec['name']} has no parameter {unknown[0]!r}; its parameters are: {', '.join(known)}."
+            )
+    try:
+        return registry.get(spec)
+    except (TypeError, ValueError) as error:
+        message = str(error).removeprefix("get: ")
+        raise LabError(message) from None
+
+
+def parse(losses) -> list[Loss]:
+    """Losses from ``"mse,huber(delta=2)"`` or a sequence of names, config dicts or Loss objects."""
+    if isinstance(losses, (str, dict, Loss)):
+        losses = _split_top_level(losses) if isinstance(losses, str) else [losses]
+    built = [build(spec) for spec in losses]
+    if not built:
+        raise LabError("no losses to compare: name at least one, for example --losses mse,huber.")
+    return built
+
+
+def check(losses: list[Loss], task: str) -> list[Loss]:
+    """Refuse losses of another task, losses that cannot follow a linear output, and repeats."""
+    seen = {}
+    for loss in losses:
+        info = loss.info
+        if info.task != task:
+            fitting = ", ".join(name for name in registry.list_losses(task=task) if _fits(registry.get(name)))
+            raise LabError(
+                f"{info.name} is a {info.task} loss, but this is a {task} task; {task} losses the lab can train "
+                f"with: {fitting}."
+            )
+        problems = guide.check_pairing("identity", loss)
+        if problems:
+            finding = problems[0]
+            raise LabError(
+                f"{info.name} cannot train the lab's models, which end with a linear layer: "
+                f"{finding.message} {finding.fix}"
+            )
+        if loss.reduction == "none":
+            raise LabError(
+                f"{info.name}: the lab trains on one cost per batch; use reduction 'mean' or 'sum', not 'none'."
+            )
+        name = label(loss)
+        if name in seen:
+            raise LabError(f"{name} is listed twice; give each loss once.")
+        seen[name] = loss
+    return losses
+
+
+def _fits(loss: Loss) -> bool:
+    return not guide.check_pairing("identity", loss)
+
+
+def for_task(task: str, y_train) -> list[Loss]:
+    """The guide's recommendation for these targets and its alternatives that fit a linear output.
+
+    Parameters
+    ----------
+    task : {"regression", "binary", "multiclass"}
+    y_train : numpy.ndarray
+        The training targets in training units (regression) or class ids: the guide reads outliers
+        (then Huber's delta) and class imbalance (then ``pos_weight``) from them.
+
+    Returns
+    -------
+    list of Loss
+        The recommendation first; for regression ``mse`` is always included, as the baseline.
+    """
+    rec = guide.recommend(task, y_train)
+    choices = [(rec.loss, rec.hyperparameters)] + [(a.loss, a.hyperparameters) for a in rec.alternatives]
+    if task == "regression":
+        choices.append(("mse", {}))
+    losses, seen = [], set()
+    for name, hyperparameters in choices:
+        loss = registry.get(name, **hyperparameters)
+        if loss.info.task == task and _fits(loss) and label(loss) not in seen:
+            seen.add(label(loss))
+            losses.append(loss)
+    return losses

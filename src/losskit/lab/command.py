@@ -1,0 +1,162 @@
+"""The ``losskit lab`` command: :func:`register` adds it to a Typer app (Typer is imported here only).
+
+Progress bars go to stderr; the summary table, the reading and the report's path to stdout. A
+request that cannot run prints one line on stderr and exits with status 2, without a traceback.
+"""
+
+import functools
+import os
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..data import DataError
+from .errors import LabError
+
+#: Exit status of a request that cannot run (as for a usage error).
+USER_ERROR = 2
+#: Where results go without --out: ``losskit-lab/<experiment or data file name>``.
+DEFAULT_OUT = Path("losskit-lab")
+
+EPILOG = (
+    "Examples:\n"
+    "  losskit lab\n"
+    "  losskit lab binary --model linear --seeds 5 --jobs 2\n"
+    "  losskit lab multiclass --label-noise 0.2\n"
+    "  losskit lab --data train.csv --target price --losses 'mse,huber(delta=2)'"
+)
+
+
+def _fail(message: str) -> typer.Exit:
+    from rich.console import Console
+    from rich.text import Text
+
+    line = " ".join(str(message).split())
+    Console(stderr=True, soft_wrap=True, highlight=False).print(Text.assemble(("error: ", "bold red"), line))
+    return typer.Exit(USER_ERROR)
+
+
+def register(app) -> None:
+    """Add the ``lab`` command to a Typer app.
+
+    Parameters
+    ----------
+    app : typer.Typer
+
+    Examples
+    --------
+    >>> import typer
+    >>> from losskit.lab import register
+    >>> app = typer.Typer()
+    >>> register(app)
+    """
+
+    def lab(
+        experiment: Annotated[
+            Optional[str],
+            typer.Argument(help="A built-in experiment: outliers (the default), binary or multiclass."),
+        ] = None,
+        data_file: Annotated[
+            Optional[Path],
+            typer.Option("--data", "-d", help="Your own CSV file (numeric features and a target column)."),
+        ] = None,
+        target: Annotated[
+            Optional[str], typer.Option("--target", "-y", help="The column of --data to predict.")
+        ] = None,
+        task: Annotated[
+            Optional[str],
+            typer.Option(
+                "--task", "-t", help="regression, binary or multiclass; inferred from the target column if omitted."
+            ),
+        ] = None,
+        losses: Annotated[
+            Optional[str],
+            typer.Option("--losses", "-l", help="Losses to compare, comma-separated, e.g. 'mse,huber(delta=2)'."),
+        ] = None,
+        model: Annotated[
+            Optional[str],
+            typer.Option("--model", "-m", help="mlp (one hidden ReLU layer; the default) or linear (without PyTorch)."),
+        ] = None,
+        hidden: Annotated[int, typer.Option("--hidden", help="Hidden units of the mlp.")] = 32,
+        optimizer: Annotated[str, typer.Option("--optimizer", help="adam, or sgd (momentum 0.9).")] = "adam",
+        lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 0.003,
+        batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Mini-batch size.")] = 32,
+        epochs: Annotated[
+            Optional[int],
+            typer.Option("--epochs", "-e", help="Training epochs (default: the experiment's; 30 for --data)."),
+        ] = None,
+        seeds: Annotated[int, typer.Option("--seeds", "-s", help="Repeat each run with this many seeds.")] = 3,
+        seed: Annotated[int, typer.Option("--seed", help="The first seed.")] = 0,
+        jobs: Annotated[int, typer.Option("--jobs", "-j", help="Runs in parallel (processes); -1: one per core.")] = 1,
+        outliers: Annotated[
+            Optional[float],
+            typer.Option(
+                "--outliers", help="Regression: share of training targets made gross outliers (outliers: 0.1)."
+            ),
+        ] = None,
+        label_noise: Annotated[
+            Optional[float], typer.Option("--label-noise", help="Classification: share of training labels flipped.")
+        ] = None,
+        val_fraction: Annotated[float, typer.Option("--val-fraction", help="Share of rows held out, clean.")] = 0.3,
+        backend: Annotated[
+            str, typer.Option("--backend", help="auto, torch, or numpy (linear model, no PyTorch needed).")
+        ] = "auto",
+        out: Annotated[
+            Optional[Path],
+            typer.Option(
+                "--out", "-o", help="Folder for results.json, history.csv and report.html (default: losskit-lab/NAME)."
+            ),
+        ] = None,
+        quiet: Annotated[
+            bool, typer.Option("--quiet", "-q", help="No progress bars (shown only on a terminal).")
+        ] = False,
+    ) -> None:
+        """Train the same model with different losses and compare learning dynamics and metrics.
+
+        One model per loss, everything else equal (split, initial weights, optimiser, batches, seeds);
+        writes results.json, history.csv and a self-contained report.html.
+
+        Example: losskit lab --data train.csv --target price
+        """
+        from rich.console import Console
+
+        from .datasets import DEFAULT_EXPERIMENT
+        from .datasets import experiment as builtin
+        from .runner import run
+
+        start = time.perf_counter()
+        name = data_file.stem if data_file is not None else builtin(experiment or DEFAULT_EXPERIMENT).name
+        folder = out if out is not None else DEFAULT_OUT / name
+        stdout, errors = Console(highlight=False), Console(stderr=True)
+        if not stdout.is_terminal and "COLUMNS" not in os.environ:
+            stdout.width = 110
+        result = run(
+            experiment, data=data_file, target=target, task=task, losses=losses, model=model, hidden=hidden,
+            optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, seeds=seeds, seed=seed, jobs=jobs,
+            outliers=outliers, label_noise=label_noise, val_fraction=val_fraction, backend=backend, out=folder,
+            progress=not quiet and errors.is_terminal, console=errors,
+        )  # fmt: skip
+        stdout.print(result.table())
+        for line in result.reading:
+            stdout.print(f"- {line}", soft_wrap=True)
+        stdout.print()
+        files = result.files
+        stdout.print(
+            f"report: {files['report']}  (with {Path(files['results']).name} and {Path(files['history']).name})",
+            soft_wrap=True,
+        )
+        stdout.print(f"done in {time.perf_counter() - start:.1f} s")
+
+    @functools.wraps(lab)
+    def lab_command(*args, **kwargs):
+        try:
+            return lab(*args, **kwargs)
+        except (LabError, DataError) as error:
+            raise _fail(str(error)) from None
+        except OSError as error:
+            where = f"{error.filename}: " if getattr(error, "filename", None) else ""
+            raise _fail(f"{where}{error.strerror or error}") from None
+
+    app.command("lab", epilog=EPILOG)(lab_command)

@@ -1,0 +1,410 @@
+"""The lab's data: built-in experiments, the user's CSV file, and one seed's split, ready to train on.
+
+A :class:`Source` is a whole table (features and raw targets). :func:`make_split` turns it into a
+:class:`Split` for one seed: a train/validation split (stratified for classes), corruption of the
+*training* targets only (gross outliers for regression, flipped labels for classification), features
+standardised with the training statistics, and targets encoded for training. The validation set is
+always clean, so the metrics measure how well each loss recovered the true relation.
+
+Regression targets are centred on the training median and divided by the training robust standard
+deviation (MAD / 0.6745), which the outliers barely move. Loss hyperparameters such as Huber's
+``delta`` are therefore in robust standard deviations of the target; metrics are reported in the
+target's own units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import LabError, need
+
+#: The tasks the lab trains models for.
+TASKS = ("regression", "binary", "multiclass")
+#: MAD / 0.6745 estimates the standard deviation of Gaussian data.
+MAD_TO_SIGMA = 1.0 / 0.6745
+#: Injected outliers are shifted up by this many standard deviations of the training targets.
+OUTLIER_SHIFT = (5.0, 10.0)
+#: Fewest rows a data set may have.
+MIN_ROWS = 10
+
+
+@dataclass(frozen=True)
+class Source:
+    """A table to learn from: numeric features and raw targets.
+
+    Attributes
+    ----------
+    name : str
+        A short name for the report ("diabetes", or the file's name).
+    task : str
+        One of ``TASKS``.
+    X : numpy.ndarray of float64, shape (n, d)
+    y : numpy.ndarray, shape (n,)
+        Real targets (regression) or class labels (numbers or strings).
+    feature_names : tuple of str
+    description : str
+        Where the data come from, in one sentence.
+    target_name : str
+    """
+
+    name: str
+    task: str
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: tuple[str, ...]
+    description: str
+    target_name: str = "target"
+
+
+@dataclass(frozen=True)
+class Split:
+    """One seed's data, encoded for training (see the module docstring).
+
+    Attributes
+    ----------
+    task : str
+    X_train, X_val : numpy.ndarray of float32
+        Standardised with the training mean and standard deviation.
+    y_train, y_val : numpy.ndarray
+        Regression: float64 in training units (centred, scaled); classification: int64 class ids.
+        ``y_train`` holds the corrupted targets, ``y_val`` the clean ones.
+    corrupted : numpy.ndarray of bool
+        The training rows whose target was corrupted (outlier or flipped label).
+    n_outputs : int
+        Outputs of the model: 1 for regression and binary (a value, a score), C for C classes.
+    center, scale : float
+        Regression: ``raw = center + scale * training units``.
+    classes : tuple
+        Classification: the raw label of each class id.
+    """
+
+    task: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    corrupted: np.ndarray
+    n_outputs: int
+    center: float = 0.0
+    scale: float = 1.0
+    classes: tuple = field(default=())
+
+    def to_raw(self, values):
+        """Regression values in training units -> the target's own units."""
+        return self.center + self.scale * np.asarray(values, dtype=np.float64)
+
+    def describe(self) -> dict:
+        """Sizes and encodings, for results.json."""
+        out = {
+            "train_rows": int(self.X_train.shape[0]),
+            "validation_rows": int(self.X_val.shape[0]),
+            "features": int(self.X_train.shape[1]),
+            "corrupted_train_rows": int(self.corrupted.sum()),
+        }
+        if self.task == "regression":
+            out.update(target_center=self.center, target_scale=self.scale)
+        else:
+            out["classes"] = [c.item() if isinstance(c, np.generic) else c for c in self.classes]
+        return out
+
+
+# --- built-in experiments --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A built-in experiment: a data set that ships with scikit-learn, the losses to compare, defaults.
+
+    Attributes
+    ----------
+    name, task, title : str
+    losses : tuple
+        The candidate losses (names or config dicts), in table order; the first is the baseline.
+    epochs : int
+        Default training epochs.
+    outliers : float
+        Default share of training targets turned into gross outliers (regression).
+    label_noise : float
+        Default share of training labels flipped to another class (classification).
+    loader : str
+        The ``sklearn.datasets`` function that loads the data (bundled, no download).
+    """
+
+    name: str
+    task: str
+    title: str
+    losses: tuple
+    epochs: int
+    loader: str
+    outliers: float = 0.0
+    label_noise: float = 0.0
+
+
+EXPERIMENTS = {
+    "outliers": Experiment(
+        name="outliers",
+        task="regression",
+        title="Regression with gross outliers in the training targets",
+        losses=("mse", "mae", "huber", "pseudo_huber", "log_cosh"),
+        epochs=40,
+        loader="load_diabetes",
+        outliers=0.1,
+    ),
+    "binary": Experiment(
+        name="binary",
+        task="binary",
+        title="Binary classification: cross-entropy against margin losses",
+        losses=("sigmoid_cross_entropy", "hinge", "squared_hinge"),
+        epochs=20,
+        loader="load_breast_cancer",
+    ),
+    "multiclass": Experiment(
+        name="multiclass",
+        task="multiclass",
+        title="Multi-class classification: softmax cross-entropy with and without label smoothing",
+        losses=(
+            "sparse_softmax_cross_entropy",
+            {"name": "sparse_softmax_cross_entropy", "label_smoothing": 0.1},
+        ),
+        epochs=15,
+        loader="load_digits",
+    ),
+}
+#: Other names accepted for the built-in experiments.
+ALIASES = {"regression": "outliers", "default": "outliers", "multi-class": "multiclass", "classification": "binary"}
+#: The experiment ``losskit lab`` runs when given nothing.
+DEFAULT_EXPERIMENT = "outliers"
+
+
+def experiment(name: str) -> Experiment:
+    """The built-in experiment called ``name`` (or an alias); LabError naming them otherwise."""
+    key = str(name).strip().lower().replace("_", "-")
+    key = ALIASES.get(key, key)
+    if key not in EXPERIMENTS:
+        raise LabError(
+            f"unknown experiment {name!r}; the built-in experiments are: {', '.join(EXPERIMENTS)} "
+            "(or give your own data with --data FILE.csv --target COLUMN)."
+        )
+    return EXPERIMENTS[key]
+
+
+def load_builtin(exp: Experiment) -> Source:
+    """Load a built-in experiment's data set from scikit-learn's bundled files (no download)."""
+    datasets = need("sklearn.datasets", "its built-in data sets")
+    bunch = getattr(datasets, exp.loader)()
+    name = exp.loader.removeprefix("load_")
+    rows, cols = bunch.data.shape
+    classes = len(np.unique(bunch.target))
+    what = {"regression": "real targets", "binary": "2 classes", "multiclass": f"{classes} classes"}
+    target = bunch.target
+    if exp.task != "regression" and getattr(bunch, "target_names", None) is not None:
+        target = np.asarray(bunch.target_names)[bunch.target]
+    return Source(
+        name=name,
+        task=exp.task,
+        X=np.asarray(bunch.data, dtype=np.float64),
+        y=np.asarray(target),
+        feature_names=tuple(str(f) for f in getattr(bunch, "feature_names", [f"x{i}" for i in range(cols)])),
+        description=(
+            f"scikit-learn's {name} data set ({rows} rows, {cols} features, {what[exp.task]}), bundled with the package"
+        ),
+        target_name="target" if exp.task == "regression" else "class",
+    )
+
+
+# --- the user's data -------------------------------------------------------------------------------
+
+
+def _lines(mask: np.ndarray, shown: int = 3) -> str:
+    """The file's lines (the header is line 1) of the rows a mask marks, a few of them."""
+    lines = np.flatnonzero(mask) + 2
+    text = ", ".join(str(line) for line in lines[:shown])
+    return text + (", ..." if lines.size > shown else "")
+
+
+def _first_text(column: np.ndarray) -> tuple[int, str]:
+    """The position and content of the first cell of a text column that is not a number."""
+    for row, cell in enumerate(column):
+        try:
+            float(cell or "nan")
+        except ValueError:
+            return row, str(cell)
+    return 0, str(column[0])
+
+
+def load_csv(path, target: str, task: str | None = None) -> Source:
+    """Read the user's CSV file: every column but ``target`` is a numeric feature.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A CSV file with a header row.
+    target : str
+        The column to predict.
+    task : {"regression", "binary", "multiclass"}, optional
+        Inferred from the target column by the guide (``losskit.infer_task``) when omitted.
+
+    Returns
+    -------
+    Source
+
+    Raises
+    ------
+    LabError or losskit.data.DataError
+        The file or the column is missing, a feature is not numeric, a cell is empty, the target has
+        a single value, or it does not fit ``task``.
+    """
+    from .. import data, guide
+
+    path = Path(path)
+    table = data.read_csv(path)
+    if target not in table:
+        raise data.DataError(f"{path} has no column {target!r}; its columns are: {', '.join(table)}.")
+    y = table[target]
+    features = [name for name in table if name != target]
+    if not features:
+        raise LabError(f"{path} has no feature columns besides the target {target!r}.")
+    for name in features:
+        column = table[name]
+        if column.dtype.kind not in "biuf":
+            row, example = _first_text(column)
+            raise LabError(
+                f"feature column {name!r} of {path} is not numeric ({example!r} on line {row + 2}): the lab's "
+                "models take numbers; encode it as numbers or drop the column."
+            )
+        missing = np.isnan(column)
+        if missing.any():
+            raise LabError(
+                f"feature column {name!r} of {path} has {int(missing.sum())} empty cells (lines {_lines(missing)}): "
+                "fill or drop them first."
+            )
+    missing = np.isnan(y) if y.dtype.kind == "f" else np.asarray([not cell for cell in y])
+    if missing.any():
+        raise LabError(
+            f"target column {target!r} of {path} has {int(missing.sum())} empty cells (lines {_lines(missing)})."
+        )
+    if y.shape[0] < MIN_ROWS:
+        raise LabError(f"{path} has {y.shape[0]} data rows; the lab needs at least {MIN_ROWS} to split and train.")
+    distinct = np.unique(y)
+    if distinct.size < 2:
+        raise LabError(
+            f"target column {target!r} of {path} has a single value ({distinct[0].item()!r}): "
+            "there is nothing to learn."
+        )
+    if task is None:
+        task = guide.infer_task(y)
+        if task not in TASKS:
+            raise LabError(f"target column {target!r} looks like a {task} target; the lab trains {', '.join(TASKS)}.")
+    elif task not in TASKS:
+        raise LabError(f"unknown task {task!r}; the lab trains: {', '.join(TASKS)}.")
+    if task == "regression" and y.dtype.kind not in "biuf":
+        raise LabError(
+            f"target column {target!r} holds text; a regression target must be numbers (or use --task multiclass)."
+        )
+    if task == "binary" and distinct.size != 2:
+        raise LabError(
+            f"target column {target!r} has {distinct.size} distinct values; a binary target has exactly 2 "
+            "(use --task multiclass or --task regression)."
+        )
+    if task != "regression":
+        _, counts = np.unique(y, return_counts=True)
+        if counts.min() < 2:
+            rare = distinct[counts < 2][0]
+            raise LabError(
+                f"class {rare.item()!r} of target column {target!r} has a single row; every class needs at least 2 "
+                "(one for training, one for validation)."
+            )
+    X = np.stack([table[name] for name in features], axis=1).astype(np.float64)
+    return Source(
+        name=path.name,
+        task=task,
+        X=X,
+        y=y,
+        feature_names=tuple(features),
+        description=f"{path.name}: {X.shape[0]} rows, {X.shape[1]} numeric features, target column {target!r} ({task})",
+        target_name=target,
+    )
+
+
+# --- one seed's split ------------------------------------------------------------------------------
+
+
+def _share(name: str, value: float) -> float:
+    value = float(value)
+    if not 0.0 <= value < 1.0:
+        raise LabError(f"{name} must be a share in [0, 1); got {value!r}.")
+    return value
+
+
+def make_split(
+    source: Source, *, seed: int, val_fraction: float = 0.3, outliers: float = 0.0, label_noise: float = 0.0
+) -> Split:
+    """Split, corrupt the training targets, standardise and encode: one seed's data.
+
+    Parameters
+    ----------
+    source : Source
+    seed : int
+        Fixes the split and the corruption.
+    val_fraction : float in (0, 1)
+        Share of the rows held out, clean, for validation.
+    outliers : float in [0, 1)
+        Regression: share of training targets shifted up by 5 to 10 standard deviations.
+    label_noise : float in [0, 1)
+        Classification: share of training labels replaced by another class, drawn uniformly.
+
+    Returns
+    -------
+    Split
+    """
+    model_selection = need("sklearn.model_selection", "splitting the data")
+    if not 0.0 < float(val_fraction) < 1.0:
+        raise LabError(f"the validation share must lie in (0, 1); got {val_fraction!r}.")
+    outliers, label_noise = _share("--outliers", outliers), _share("--label-noise", label_noise)
+    if outliers and source.task != "regression":
+        raise LabError(
+            f"outliers are injected into regression targets; this is a {source.task} task (use --label-noise)."
+        )
+    if label_noise and source.task == "regression":
+        raise LabError("label noise flips class labels; this is a regression task (use --outliers).")
+    classification = source.task != "regression"
+    classes, ids = np.unique(source.y, return_inverse=True) if classification else ((), None)
+    target = ids if classification else np.asarray(source.y, dtype=np.float64)
+    rows = np.arange(source.X.shape[0])
+    try:
+        train, val = model_selection.train_test_split(
+            rows, test_size=float(val_fraction), random_state=seed, stratify=target if classification else None
+        )
+    except ValueError as error:
+        raise LabError(f"cannot split {source.name} for validation: {error}") from None
+    rng = np.random.default_rng([seed, 1])
+    y_train, y_val = target[train].copy(), target[val].copy()
+    corrupted = np.zeros(train.size, dtype=bool)
+    n_bad = int(round((outliers or label_noise) * train.size))
+    if n_bad:
+        corrupted[rng.choice(train.size, size=n_bad, replace=False)] = True
+    if outliers and n_bad:
+        spread = float(np.std(y_train)) or 1.0
+        y_train[corrupted] += rng.uniform(*OUTLIER_SHIFT, size=n_bad) * spread
+    if label_noise and n_bad:
+        shift = rng.integers(1, len(classes), size=n_bad)  # another class, uniformly
+        y_train[corrupted] = (y_train[corrupted] + shift) % len(classes)
+    mean, std = source.X[train].mean(axis=0), source.X[train].std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    X_train = ((source.X[train] - mean) / std).astype(np.float32)
+    X_val = ((source.X[val] - mean) / std).astype(np.float32)
+    if classification:
+        return Split(
+            task=source.task, X_train=X_train, y_train=y_train.astype(np.int64), X_val=X_val,
+            y_val=y_val.astype(np.int64), corrupted=corrupted,
+            n_outputs=1 if source.task == "binary" else len(classes), classes=tuple(classes),
+        )  # fmt: skip
+    center = float(np.median(y_train))
+    scale = float(np.median(np.abs(y_train - center))) * MAD_TO_SIGMA or float(np.std(y_train)) or 1.0
+    return Split(
+        task="regression", X_train=X_train, y_train=(y_train - center) / scale, X_val=X_val,
+        y_val=(y_val - center) / scale, corrupted=corrupted, n_outputs=1, center=center, scale=scale,
+    )  # fmt: skip

@@ -1,0 +1,224 @@
+"""The report's figures, as matplotlib ``Figure`` objects (no pyplot, no global state).
+
+- :func:`learning_curves`: every recorded number per epoch, one line per loss (mean over seeds, the
+  band spans the seeds' min to max);
+- :func:`loss_curves`: the loss of one example and its gradient, drawn by ``losskit.plot``;
+- :func:`outlier_influence`: regression: how hard one point pulls on the fit (``losskit.plot``);
+- :func:`predictions`: regression: predictions against the truth, the outliers visible; binary:
+  validation scores by class; multi-class: confusion matrices.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from .. import plot, registry
+from .metrics import NEEDS_PROBABILITIES
+
+COLORS = [f"C{i}" for i in range(10)]
+#: Panel width and height, in inches.
+PANEL = (4.2, 3.2)
+
+
+def _figure(panels: int, ncols: int, size=PANEL):
+    from matplotlib.figure import Figure
+
+    ncols = min(ncols, panels)
+    nrows = math.ceil(panels / ncols)
+    fig = Figure(figsize=(size[0] * ncols, size[1] * nrows + 0.4), dpi=100, layout="constrained")
+    axes = [fig.add_subplot(nrows, ncols, i + 1) for i in range(panels)]
+    return fig, axes
+
+
+def _wrap(label: str) -> str:
+    """A long label broken before its hyperparameters, for panel titles."""
+    return label.replace("(", "\n(", 1) if len(label) > 28 else label
+
+
+def _color(result, label: str) -> str:
+    return COLORS[list(result.losses).index(label) % len(COLORS)]
+
+
+def learning_curves(result):
+    """Training and validation cost, every metric, and the gradient norm against the epoch."""
+    panels = [
+        ("train_cost", "training cost (its own loss)", True),
+        ("val_cost", "validation cost (its own loss)", True),
+        *((m.key, f"validation {m.label} ({'higher' if m.higher_is_better else 'lower'} is better)", False)
+          for m in result.metrics),
+        ("grad_norm", "gradient norm (training set)", True),
+    ]  # fmt: skip
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+
+    fig, axes = _figure(len(panels), 4 if len(panels) in (7, 8) else 3)
+    for ax, (key, title, log) in zip(axes, panels):
+        for label in result.losses:
+            runs = result.runs_of(label)
+            values = np.asarray([run.history[key] for run in runs], dtype=np.float64)
+            epochs = np.asarray(runs[0].history["epoch"])
+            with warnings.catch_warnings():  # epochs after a divergence are NaN in every seed: left undrawn
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean = np.nanmean(values, axis=0)
+                low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+            color = _color(result, label)
+            ax.plot(epochs, mean, color=color, linewidth=1.8, label=label)
+            if len(runs) > 1:
+                ax.fill_between(epochs, low, high, color=color, alpha=0.15, linewidth=0)
+        finite = np.concatenate([np.asarray(run.history[key], dtype=np.float64) for run in result.runs])
+        finite = finite[np.isfinite(finite)]
+        if log and finite.size and finite.min() > 0:
+            ax.set_yscale("log")
+            # Ticks at 1, 2, 5 x 10^k, written 0.2 rather than 2 x 10^-1 (no mathtext: faster to draw).
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
+        if key in NEEDS_PROBABILITIES:
+            title = title.replace("(", "† (", 1)
+        ax.set_title(title, fontsize="medium")
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(True, alpha=0.3)
+    axes[0].legend(fontsize="small")
+    seeds = len(result.seeds)
+    band = f"; bands span the {seeds} seeds (min to max)" if seeds > 1 else ""
+    fig.suptitle(f"Learning curves: mean over seeds{band}")
+    return fig
+
+
+def _variables(losses) -> set:
+    return {registry.get(config).info.variable for config in losses.values()}
+
+
+def loss_curves(result):
+    """The compared losses as functions of one example, with their gradients.
+
+    Losses of one plot variable are drawn by ``losskit.plot.plot_losses``. Binary losses mix the
+    margin (hinge) and the logit (cross-entropy): for a positive example both are the model's score,
+    so they share that x axis, each computed by ``losskit.plot.curve``.
+    """
+    configs = list(result.losses.values())
+    if len(_variables(result.losses)) == 1:
+        fig = plot.plot_losses(configs, figsize=(11, 4.2), title="The compared losses: one example's loss and gradient")
+        for ax in fig.axes:  # the colours of the learning curves, one per loss
+            curves = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+            for label, line in zip(result.losses, curves):
+                line.set_color(_color(result, label))
+        fig.axes[0].legend(fontsize="small")
+        return fig
+    x = np.linspace(-4.0, 4.0, 401)
+    fig, axes = _figure(2, 2, size=(5.5, 4.2))
+    for label, config in result.losses.items():
+        values, grads = plot.curve(config, x)
+        color = _color(result, label)
+        axes[0].plot(x, values, color=color, linewidth=1.8, label=label)
+        axes[1].plot(x, grads, color=color, linewidth=1.8, label=label)
+    axes[1].axhline(0.0, color="0.6", linewidth=0.8, zorder=0)
+    axes[0].set_title("loss of one example")
+    axes[1].set_title("its derivative (the gradient)")
+    axes[0].set_ylabel("loss")
+    axes[1].set_ylabel("d loss / d score")
+    for ax in axes:
+        ax.set_xlabel("score of a positive example (its logit, or its margin t * score)")
+        ax.grid(True, alpha=0.3)
+    axes[0].legend(fontsize="small")
+    fig.suptitle("The compared losses: one example's loss and gradient")
+    return fig
+
+
+def outlier_influence(result):
+    """Regression: the pull of one point on the fit as its residual grows (``losskit.plot``)."""
+    return plot.plot_outlier_influence(list(result.losses.values()), figsize=(11, 4.2))
+
+
+def predictions(result, seed: int | None = None):
+    """The fitted model's outputs on one seed: a figure per task (see the module docstring)."""
+    seed = result.seeds[0] if seed is None else seed
+    truth = next(d for d in result.data if d["seed"] == seed)
+    labels = list(result.losses)
+    runs = {label: next(r for r in result.runs_of(label) if r.seed == seed) for label in labels}
+    if result.task == "regression":
+        return _regression_predictions(result, truth, runs, seed)
+    if result.task == "binary":
+        return _binary_scores(result, truth, runs, seed)
+    return _confusion(result, truth, runs, seed)
+
+
+def _regression_predictions(result, truth, runs, seed):
+    fig, axes = _figure(len(runs), 3, size=(4.2, 3.5))
+    y_val = np.asarray(truth["y_val"])
+    y_train = np.asarray(truth["y_train"])
+    corrupted = np.asarray(truth["corrupted"], dtype=bool)
+    low = min(y_val.min(), y_train.min())
+    high = max(y_val.max(), y_train.max())
+    # The y axis spans the predictions and the clean targets, not the outliers: the fits stay readable.
+    outputs = np.concatenate([np.asarray(run.outputs["val"] + run.outputs["train"]) for run in runs.values()])
+    outputs = outputs[np.isfinite(outputs)]
+    y_low = min(y_val.min(), outputs.min() if outputs.size else y_val.min())
+    y_high = max(y_val.max(), outputs.max() if outputs.size else y_val.max())
+    for ax, (label, run) in zip(axes, runs.items()):
+        val = np.asarray(run.outputs["val"])
+        train = np.asarray(run.outputs["train"])
+        ax.plot([low, high], [low, high], color="0.5", linewidth=1, linestyle="--", zorder=0)
+        ax.scatter(y_val, val, s=9, color=_color(result, label), alpha=0.7, label="clean validation")
+        if corrupted.any():
+            ax.scatter(y_train[corrupted], train[corrupted], s=22, marker="x", color="crimson", linewidths=1.2,
+                       label="training outliers")  # fmt: skip
+        bias = run.final.get("bias", float("nan"))
+        mae = run.final.get("mae", float("nan"))
+        ax.set_title(f"{_wrap(label)}\nbias {bias:+.3g}, MAE {mae:.3g}", fontsize="medium")
+        ax.set_xlabel(f"true {result.source['target']}")
+        ax.set_xlim(low - 0.03 * (high - low), high + 0.03 * (high - low))
+        ax.set_ylim(y_low - 0.05 * (y_high - y_low), y_high + 0.05 * (y_high - y_low))
+        ax.grid(True, alpha=0.3)
+    for ax in axes[:: min(3, len(axes))]:
+        ax.set_ylabel("prediction")
+    axes[0].legend(fontsize="small", loc="lower right")
+    fig.suptitle(
+        f"Predictions against the truth (seed {seed}): dots on the dashed line are perfect;\n"
+        "crosses are training targets turned into outliers, at their corrupted value"
+    )
+    return fig
+
+
+def _binary_scores(result, truth, runs, seed):
+    fig, axes = _figure(len(runs), 4, size=(3.8, 3.2))
+    y = np.asarray(truth["y_val"])
+    classes = truth.get("classes") or [0, 1]
+    for ax, (label, run) in zip(axes, runs.items()):
+        scores = np.asarray(run.outputs["val"])
+        bins = np.linspace(np.nanmin(scores), np.nanmax(scores), 31) if np.isfinite(scores).all() else 30
+        for k, color in ((0, "tab:blue"), (1, "tab:orange")):
+            ax.hist(scores[y == k], bins=bins, color=color, alpha=0.6, label=f"class {classes[k]}")
+        ax.axvline(0.0, color="0.3", linewidth=1)
+        ax.set_title(f"{_wrap(label)}\naccuracy {run.final['accuracy']:.3f}", fontsize="medium")
+        ax.set_xlabel("validation score (decision at 0)")
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel("examples")
+    axes[0].legend(fontsize="small")
+    fig.suptitle(f"Validation scores by true class (seed {seed})")
+    return fig
+
+
+def _confusion(result, truth, runs, seed):
+    from sklearn.metrics import confusion_matrix
+
+    fig, axes = _figure(len(runs), 3, size=(4.0, 4.8))
+    y = np.asarray(truth["y_val"])
+    n = len(truth.get("classes") or np.unique(y))
+    for ax, (label, run) in zip(axes, runs.items()):
+        matrix = confusion_matrix(y, np.asarray(run.outputs["val"]), labels=np.arange(n))
+        ax.imshow(matrix, cmap="Blues")
+        for (i, j), count in np.ndenumerate(matrix):
+            if count:
+                ax.text(j, i, str(count), ha="center", va="center", fontsize=7,
+                        color="white" if count > matrix.max() / 2 else "black")  # fmt: skip
+        ax.set_title(f"{_wrap(label)}\naccuracy {run.final['accuracy']:.3f}", fontsize="medium")
+        ax.set_xticks(range(n))
+        ax.set_yticks(range(n))
+        ax.set_xlabel("predicted class")
+        ax.set_ylabel("true class")
+    fig.suptitle(f"Confusion matrices on the clean validation set (seed {seed})")
+    return fig

@@ -1,0 +1,209 @@
+"""The models a lab trains: PyTorch modules with the losskit loss as the criterion, or a NumPy fallback.
+
+Both backends offer the same small interface (:class:`TorchModel`, :class:`NumpyLinear`):
+
+- ``fingerprint()``: a hash of the current weights (equal weights, equal hash);
+- ``step(loss, X, y)``: one optimiser step on a batch;
+- ``evaluate(loss, X, y)``: the cost on a whole set and the norm of its gradient with respect to the
+  weights, without changing them;
+- ``predict(X)``: the outputs as a NumPy array, ``(n,)`` for one output, ``(n, C)`` for C.
+
+Models end with a linear layer: values for regression, a score (logit or margin) for binary tasks,
+C logits for C classes. Weights start the same for every loss of a seed: PyTorch's default
+initialisation (uniform in +-1/sqrt(fan_in)) drawn from a generator seeded with the seed alone.
+
+Optimisers: ``"adam"`` (Kingma and Ba, betas 0.9 and 0.999) and ``"sgd"`` (with momentum 0.9).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from .errors import LabError
+
+MODELS = ("linear", "mlp")
+OPTIMIZERS = ("adam", "sgd")
+BACKENDS = ("auto", "torch", "numpy")
+#: Momentum of the "sgd" optimiser.
+SGD_MOMENTUM = 0.9
+ADAM_BETAS = (0.9, 0.999)
+ADAM_EPS = 1e-8
+
+
+def torch_available() -> bool:
+    """Whether PyTorch can be imported."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_backend(backend: str, model: str) -> str:
+    """``"torch"`` or ``"numpy"``: what will train ``model``; LabError when that is impossible."""
+    if model not in MODELS:
+        raise LabError(f"unknown model {model!r}; the lab has: {', '.join(MODELS)}.")
+    if backend not in BACKENDS:
+        raise LabError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}.")
+    if backend == "auto":
+        backend = "torch" if torch_available() else "numpy"
+    if backend == "torch" and not torch_available():
+        raise LabError("the torch backend needs PyTorch: pip install torch, or use the numpy backend (linear model).")
+    if backend == "numpy" and model != "linear":
+        raise LabError(
+            f"the {model} model needs PyTorch; without it only the linear model trains (on NumPy, through the "
+            "losses' closed-form gradients): pip install torch, or use --model linear."
+        )
+    return backend
+
+
+def check_optimizer(optimizer: str, lr: float) -> None:
+    """LabError for an unknown optimiser or a learning rate that is not a positive number."""
+    if optimizer not in OPTIMIZERS:
+        raise LabError(f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}.")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < float("inf"):
+        raise LabError(f"the learning rate must be a number > 0; got {lr!r}.")
+
+
+def build(backend: str, model: str, n_in: int, n_out: int, *, hidden: int, seed: int, optimizer: str, lr: float):
+    """A fresh model with its optimiser; the weights depend only on ``seed`` (and the sizes)."""
+    check_optimizer(optimizer, lr)
+    if backend == "torch":
+        return TorchModel(model, n_in, n_out, hidden=hidden, seed=seed, optimizer=optimizer, lr=lr)
+    return NumpyLinear(n_in, n_out, seed=seed, optimizer=optimizer, lr=lr)
+
+
+def _hash(arrays) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
+    return digest.hexdigest()[:16]
+
+
+# --- PyTorch -----------------------------------------------------------------------------------------
+
+
+class TorchModel:
+    """A ``torch.nn`` model (linear, or one hidden ReLU layer) and its ``torch.optim`` optimiser."""
+
+    def __init__(self, kind: str, n_in: int, n_out: int, *, hidden: int, seed: int, optimizer: str, lr: float):
+        import torch
+        from torch import nn
+
+        self.torch = torch
+        generator_state = torch.random.get_rng_state()
+        torch.manual_seed(seed)
+        if kind == "linear":
+            self.module = nn.Linear(n_in, n_out)
+        else:
+            self.module = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
+        torch.random.set_rng_state(generator_state)
+        params = list(self.module.parameters())
+        if optimizer == "adam":
+            self.optimizer = torch.optim.Adam(params, lr=lr, betas=ADAM_BETAS, eps=ADAM_EPS)
+        else:
+            self.optimizer = torch.optim.SGD(params, lr=lr, momentum=SGD_MOMENTUM)
+
+    def asarray(self, x):
+        """Data as a tensor: float32 features and real targets, int64 class ids."""
+        x = np.asarray(x)
+        dtype = self.torch.int64 if x.dtype.kind in "iu" else self.torch.float32
+        return self.torch.as_tensor(x, dtype=dtype)
+
+    def take(self, x, rows: np.ndarray):
+        return x[self.torch.from_numpy(rows)]
+
+    def fingerprint(self) -> str:
+        return _hash(p.detach().numpy() for p in self.module.parameters())
+
+    def _forward(self, X):
+        out = self.module(X)
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def step(self, loss, X, y) -> float:
+        self.module.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        cost = loss(y, self._forward(X))
+        cost.backward()
+        self.optimizer.step()
+        return float(cost.detach())
+
+    def evaluate(self, loss, X, y) -> tuple[float, float]:
+        self.module.eval()
+        params = list(self.module.parameters())
+        cost = loss(y, self._forward(X))
+        grads = self.torch.autograd.grad(cost, params)
+        norm = self.torch.sqrt(sum((g.double() ** 2).sum() for g in grads))
+        return float(cost.detach()), float(norm)
+
+    def predict(self, X) -> np.ndarray:
+        self.module.eval()
+        with self.torch.no_grad():
+            return self._forward(X).double().numpy()
+
+
+# --- NumPy -------------------------------------------------------------------------------------------
+
+
+class NumpyLinear:
+    """A linear model ``X @ W + b`` trained with the loss's closed-form gradient and the chain rule.
+
+    The gradient of the cost with respect to the outputs, ``g = loss.grad(y, X @ W + b)``, gives
+    ``dW = X.T @ g`` and ``db = sum(g)``: logistic regression with ``sigmoid_cross_entropy``, a linear
+    SVM with ``hinge``, softmax regression with ``sparse_softmax_cross_entropy``.
+    """
+
+    def __init__(self, n_in: int, n_out: int, *, seed: int, optimizer: str, lr: float):
+        rng = np.random.default_rng(seed)
+        bound = 1.0 / np.sqrt(n_in)
+        self.params = [rng.uniform(-bound, bound, size=(n_in, n_out)), rng.uniform(-bound, bound, size=n_out)]
+        self.optimizer, self.lr, self.t = optimizer, lr, 0
+        self.m = [np.zeros_like(p) for p in self.params]
+        self.v = [np.zeros_like(p) for p in self.params]
+
+    def asarray(self, x):
+        x = np.asarray(x)
+        return x.astype(np.int64) if x.dtype.kind in "iu" else x.astype(np.float64)
+
+    def take(self, x, rows: np.ndarray):
+        return x[rows]
+
+    def fingerprint(self) -> str:
+        return _hash(self.params)
+
+    def _forward(self, X):
+        out = X @ self.params[0] + self.params[1]
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def _value_and_grads(self, loss, X, y):
+        value, g = loss.value_and_grad(y, self._forward(X))
+        g = np.asarray(g)
+        g = g[:, None] if g.ndim == 1 else g
+        return float(value), [X.T @ g, g.sum(axis=0)]
+
+    def step(self, loss, X, y) -> float:
+        value, grads = self._value_and_grads(loss, X, y)
+        self.t += 1
+        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+            if self.optimizer == "adam":
+                b1, b2 = ADAM_BETAS
+                m *= b1
+                m += (1 - b1) * g
+                v *= b2
+                v += (1 - b2) * g * g
+                m_hat, v_hat = m / (1 - b1**self.t), v / (1 - b2**self.t)
+                p -= self.lr * m_hat / (np.sqrt(v_hat) + ADAM_EPS)
+            else:
+                m *= SGD_MOMENTUM
+                m += g
+                p -= self.lr * m
+        return value
+
+    def evaluate(self, loss, X, y) -> tuple[float, float]:
+        value, grads = self._value_and_grads(loss, X, y)
+        return value, float(np.sqrt(sum((g**2).sum() for g in grads)))
+
+    def predict(self, X) -> np.ndarray:
+        return np.asarray(self._forward(X), dtype=np.float64)

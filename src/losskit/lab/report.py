@@ -1,0 +1,240 @@
+"""report.html: one self-contained page (figures inline as SVG, no network) that reads a lab result.
+
+Sections: the written reading, the final metrics with the best value per metric marked, the
+learning curves, the compared losses and their gradients, the fitted predictions, every run, and
+the settings with the command that reproduces them.
+
+A small inline script records, on the ``<html>`` element, how many figures the page has
+(``data-figures``), how many the browser rendered with a non-zero size (``data-rendered``) and how
+many script or loading errors it saw (``data-errors``): the test suite reads them in headless
+Chromium.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import shlex
+from pathlib import Path
+
+from .. import __version__
+from . import figures
+from .summary import fmt
+
+_CSS = """
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d232a; margin: 0;
+       background: #f6f7f9; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
+h1 { font-size: 26px; margin: 0 0 4px; } h2 { font-size: 19px; margin: 32px 0 10px; border-bottom: 1px solid #dde1e6; }
+.sub { color: #56606b; margin: 0; }
+ul.reading li { margin: 4px 0; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 8px 0; }
+th, td { padding: 5px 12px; border-bottom: 1px solid #e4e7eb; text-align: right; white-space: nowrap; }
+th:first-child, td:first-child { text-align: left; }
+thead th { background: #f0f2f5; }
+td.best { background: #e3f6e8; font-weight: 600; color: #0d6b2c; }
+.note { color: #56606b; font-size: 13.5px; }
+figure { margin: 16px 0 24px; } figcaption { color: #56606b; font-size: 13.5px; margin-top: 4px; }
+img.figure { display: block; width: 100%; height: auto; border: 1px solid #eceef1; }
+code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: 13px; }
+pre { background: #f3f4f6; padding: 10px 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; } dt { color: #56606b; }
+details summary { cursor: pointer; color: #31517a; }
+"""
+
+_CHECK_SCRIPT = """
+(function () {
+  var root = document.documentElement, errors = 0;
+  window.addEventListener("error", function () {
+    errors += 1;
+    root.setAttribute("data-errors", String(errors));
+  }, true);
+  window.addEventListener("load", function () {
+    var figures = document.querySelectorAll("img.figure"), rendered = 0;
+    for (var i = 0; i < figures.length; i++) {
+      var img = figures[i], box = img.getBoundingClientRect();
+      if (img.complete && img.naturalWidth > 0 && box.width > 0 && box.height > 0) { rendered += 1; }
+    }
+    root.setAttribute("data-figures", String(figures.length));
+    root.setAttribute("data-rendered", String(rendered));
+    root.setAttribute("data-errors", String(errors));
+  });
+})();
+"""
+
+
+def svg_data_uri(fig) -> str:
+    """A matplotlib figure as an inline ``data:image/svg+xml`` URI (text as paths: no fonts needed)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _figure(fig, alt: str, caption: str) -> str:
+    width = round(fig.get_figwidth() * 96)  # its natural size in CSS pixels: never blown up beyond it
+    return (
+        f'<figure><img class="figure" alt="{_e(alt)}" style="max-width: {width}px" src="{svg_data_uri(fig)}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
+
+
+def _metrics_table(result) -> str:
+    head = "".join(
+        f"<th>{_e(m.label)} {'↑' if m.higher_is_better else '↓'}</th>" for m in result.metrics
+    )
+    body = []
+    for row in result.rows():
+        cells = []
+        for cell in row["cells"]:
+            text = f"{fmt(cell['mean'])} ± {fmt(cell['std'], 2)}{cell['mark']}"
+            if cell["best"]:
+                cells.append(f'<td class="best" title="best">★ {_e(text)}</td>')
+            else:
+                cells.append(f"<td>{_e(text)}</td>")
+        body.append(f"<tr><td>{_e(row['loss'])}</td>{''.join(cells)}<td>{_e(fmt(row['wall_time'], 2))}</td></tr>")
+    return (
+        f'<table class="metrics"><thead><tr><th>loss</th>{head}<th>train s</th></tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _runs_table(result) -> str:
+    keys = [m.key for m in result.metrics]
+    head = "".join(f"<th>{_e(m.label)}</th>" for m in result.metrics)
+    rows = []
+    for label in result.losses:
+        for run in result.runs_of(label):
+            cells = "".join(f"<td>{_e(fmt(run.final[key]))}</td>" for key in keys)
+            diverged = f" (diverged at epoch {run.diverged_at})" if run.diverged_at is not None else ""
+            rows.append(
+                f"<tr><td>{_e(label)}{_e(diverged)}</td><td>{run.seed}</td>{cells}"
+                f"<td>{_e(fmt(run.final['train_cost']))}</td><td>{_e(fmt(run.final['val_cost']))}</td>"
+                f"<td>{_e(fmt(run.final['wall_time'], 2))}</td><td><code>{_e(run.initial_weights)}</code></td></tr>"
+            )
+    return (
+        f"<table><thead><tr><th>loss</th><th>seed</th>{head}<th>train cost</th><th>val cost</th><th>train s</th>"
+        f"<th>initial weights</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def command(result) -> str:
+    """The ``losskit lab`` command line that repeats this result."""
+    s = result.settings
+    args = ["losskit", "lab"]
+    if s.get("data"):
+        args += ["--data", s["data"], "--target", s["target"], "--task", result.task]
+    else:
+        args.append(s["experiment"])
+    args += ["--losses", ",".join(result.losses)]
+    args += ["--model", s["model"]]
+    if s["model"] == "mlp":
+        args += ["--hidden", str(s["hidden"])]
+    args += ["--optimizer", s["optimizer"], "--lr", f"{s['lr']:g}", "--batch-size", str(s["batch_size"])]
+    args += ["--epochs", str(s["epochs"]), "--seeds", str(len(s["seeds"])), "--seed", str(s["seeds"][0])]
+    if s["outliers"]:
+        args += ["--outliers", f"{s['outliers']:g}"]
+    if s["label_noise"]:
+        args += ["--label-noise", f"{s['label_noise']:g}"]
+    args += ["--val-fraction", f"{s['val_fraction']:g}", "--backend", s["backend"]]
+    return shlex.join(args)
+
+
+def _settings(result) -> str:
+    s, first = result.settings, result.data[0]
+    corrupted = ""
+    if s["outliers"]:
+        corrupted = f"{s['outliers']:.0%} of the training targets shifted up by 5 to 10 standard deviations"
+    elif s["label_noise"]:
+        corrupted = f"{s['label_noise']:.0%} of the training labels flipped to another class"
+    items = [
+        ("data", result.source["description"]),
+        ("split", f"{first['train_rows']} training rows, {first['validation_rows']} clean validation rows "
+                  f"({s['val_fraction']:.0%} held out, a new split per seed)"),
+        ("corruption", corrupted or "none"),
+        ("model", f"{s['model']}" + (f", one hidden ReLU layer of {s['hidden']} units" if s["model"] == "mlp" else "")
+                  + f"; backend {s['backend']}"),
+        ("optimiser", f"{s['optimizer']}, learning rate {s['lr']:g}, batch size {s['batch_size']}, "
+                      f"{s['epochs']} epochs"),
+        ("seeds", ", ".join(map(str, s["seeds"])) + ": each fixes the split, the corruption, the initial weights "
+                  "and the batch order, the same for every loss"),
+        ("regression units", "targets centred on the training median and scaled by the training robust standard "
+                             "deviation (MAD / 0.6745) for training, so loss hyperparameters such as delta are in "
+                             "those units; metrics are in the target's own units")
+        if result.task == "regression" else None,
+    ]  # fmt: skip
+    rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for item in items if item for k, v in [item])
+    return f"<dl>{rows}</dl><p>To repeat it:</p><pre>{_e(command(result))}</pre>"
+
+
+def render(result) -> str:
+    """The report as an HTML string."""
+    seeds = len(result.seeds)
+    sections = [
+        f"<header><h1>losskit lab: {_e(result.title)}</h1><p class=\"sub\">{_e(result.source['description'])}. "
+        f"{len(result.losses)} losses × {seeds} seed{'s' if seeds != 1 else ''}, {result.settings['epochs']} epochs, "
+        f"{_e(result.settings['model'])} model.</p></header>",
+        "<h2>Reading</h2><ul class=\"reading\">" + "".join(f"<li>{_e(line)}</li>" for line in result.reading) + "</ul>",
+        f"<h2>Final metrics</h2><p class=\"note\">Measured on the clean validation set after the last epoch: mean ± "
+        f"standard deviation over {seeds} seed{'s' if seeds != 1 else ''}; ★ marks the best value of each metric "
+        "(↑ higher is better, ↓ lower is better).</p>" + _metrics_table(result),
+    ]
+    if any(cell["mark"] for row in result.rows() for cell in row["cells"]):
+        sections.append(
+            "<p class=\"note\">† log-loss computed on sigmoid(score), which margin losses (hinge, squared hinge) do "
+            "not calibrate: shown, but not ranked.</p>"
+        )
+    sections.append("<h2>Learning curves</h2>")
+    sections.append(_figure(
+        figures.learning_curves(result), "learning curves",
+        "Each loss's own cost on the training set (with its corruption) and on the clean validation set, the task "
+        "metrics on the clean validation set, and the norm of the gradient of the training cost with respect to the "
+        "weights, after every epoch (epoch 0: the untrained model). Costs of different losses are on different "
+        "scales: compare their shapes, and compare the losses on the metrics.",
+    ))  # fmt: skip
+    sections.append("<h2>The compared losses</h2>")
+    sections.append(_figure(
+        figures.loss_curves(result), "loss and gradient curves",
+        "The loss of a single example and its derivative, computed by losskit (losskit.plot). The gradient is what "
+        "each example contributes to a training step.",
+    ))  # fmt: skip
+    if result.task == "regression":
+        sections.append(_figure(
+            figures.outlier_influence(result), "outlier influence",
+            "Why outliers pull the fit: a point's pull grows without bound under MSE and stays bounded under the "
+            "robust losses.",
+        ))  # fmt: skip
+    titles = {
+        "regression": ("Fitted predictions against the truth", "Clean validation points and the corrupted training "
+                       "points (crosses, at their corrupted target), for the first seed."),
+        "binary": ("Fitted scores", "Histograms of the validation scores by true class, for the first seed."),
+        "multiclass": ("Fitted classes", "Confusion matrices on the clean validation set, for the first seed."),
+    }  # fmt: skip
+    heading, caption = titles[result.task]
+    sections.append(f"<h2>{heading}</h2>")
+    sections.append(_figure(figures.predictions(result), heading.lower(), caption))
+    sections.append(
+        "<h2>Every run</h2><details><summary>Final numbers of each loss and seed, with a hash of the initial weights "
+        "(equal within a seed)</summary>" + _runs_table(result) + "</details>"
+    )
+    sections.append("<h2>Settings</h2>" + _settings(result))
+    beside = ("results.json (every number)", "history.csv (one row per loss, seed and epoch)")
+    files = ", ".join(f"<code>{_e(name)}</code>" for name in beside)
+    sections.append(f"<p class=\"note\">Beside this page: {files}. losskit {_e(__version__)}.</p>")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>losskit lab: {_e(result.title)}</title><style>{_CSS}</style><script>{_CHECK_SCRIPT}</script>"
+        "</head><body><main>\n" + "\n".join(sections) + "\n</main></body></html>\n"
+    )
+
+
+def write(result, path) -> Path:
+    """Write the report of ``result`` to ``path``; returns the path."""
+    path = Path(path)
+    path.write_text(render(result), encoding="utf-8")
+    return path

@@ -1,0 +1,204 @@
+"""What a lab run returns: every run's record, the summary over seeds, and ways to show or save them."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import summary
+from .metrics import METRICS, NEEDS_PROBABILITIES, Metric
+from .training import HISTORY_COLUMNS, RunRecord
+
+
+@dataclass
+class LabResult:
+    """The outcome of :func:`losskit.lab.run`.
+
+    Attributes
+    ----------
+    task : str
+    title : str
+        What the experiment is, in one line.
+    source : dict
+        The data: name, description, target, feature names.
+    settings : dict
+        Everything that was asked (model, optimiser, epochs, seeds, corruption, ...).
+    losses : dict
+        ``{label: config}`` of the compared losses, in table order (the first is the baseline).
+    runs : list of RunRecord
+        One per loss and seed.
+    data : list of dict
+        Per seed: sizes and the validation truth (and for regression the corrupted training
+        targets), for the report's figures.
+    summary : dict
+        ``{label: {key: {"mean", "std", "min", "max", "values"}}}`` over seeds.
+    best : dict
+        ``{metric key: label}``.
+    reading : list of str
+        The written reading.
+    files : dict
+        ``{"results": path, "history": path, "report": path}`` once saved.
+    """
+
+    task: str
+    title: str
+    source: dict
+    settings: dict
+    losses: dict
+    runs: list[RunRecord]
+    data: list[dict]
+    summary: dict = field(default_factory=dict)
+    best: dict = field(default_factory=dict)
+    reading: list[str] = field(default_factory=list)
+    files: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.summary:
+            self.summary = summary.aggregate(self.losses, self.runs, self.metrics)
+            self.best = summary.best(self.losses, self.summary, self.metrics)
+            self.reading = summary.reading(self)
+
+    @property
+    def metrics(self) -> tuple[Metric, ...]:
+        """The task's metrics, in table order."""
+        return METRICS[self.task]
+
+    @property
+    def seeds(self) -> list[int]:
+        return sorted({run.seed for run in self.runs})
+
+    def runs_of(self, label: str) -> list[RunRecord]:
+        """The runs of one loss, by seed."""
+        return sorted((run for run in self.runs if run.label == label), key=lambda run: run.seed)
+
+    def marked(self, label: str, key: str) -> str:
+        """``"†"`` where a number is shown but not ranked (log-loss of a margin loss), else ``""``."""
+        if key in NEEDS_PROBABILITIES and label not in summary.eligible(self.losses, _metric(self.metrics, key)):
+            return "†"
+        return ""
+
+    # --- tables -------------------------------------------------------------------------------------
+
+    def rows(self) -> list[dict]:
+        """The final table: one row per loss, each metric's mean and spread, and whether it is best."""
+        tied = {metric.key: summary.ties(self.losses, self.summary, metric) for metric in self.metrics}
+        rows = []
+        for label in self.losses:
+            row = {"loss": label, "cells": []}
+            for metric in self.metrics:
+                s = self.summary[label][metric.key]
+                row["cells"].append({
+                    "key": metric.key, "mean": s["mean"], "std": s["std"],
+                    "best": label in tied[metric.key], "mark": self.marked(label, metric.key),
+                })  # fmt: skip
+            row["wall_time"] = self.summary[label]["wall_time"]["mean"]
+            rows.append(row)
+        return rows
+
+    def table(self):
+        """The summary as a ``rich.table.Table``: mean ± sd per metric, the best marked ★."""
+        from rich import box
+        from rich.table import Table
+
+        seeds = len(self.seeds)
+        title = (
+            f"{self.title}: clean-validation metrics after {self.settings['epochs']} epochs, "
+            f"mean ± sd over {seeds} seed{'s' if seeds != 1 else ''} (★ best)"
+        )
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("loss", no_wrap=True, style="bold")
+        for metric in self.metrics:
+            arrow = "↑" if metric.higher_is_better else "↓"
+            table.add_column(f"{metric.label} {arrow}", justify="right", no_wrap=True)
+        table.add_column("train s", justify="right", no_wrap=True)
+        for row in self.rows():
+            cells = []
+            for cell in row["cells"]:
+                text = f"{summary.fmt(cell['mean'])} ± {summary.fmt(cell['std'], 2)}{cell['mark']}"
+                cells.append(f"[bold green]★ {text}[/]" if cell["best"] else text)
+            table.add_row(row["loss"], *cells, summary.fmt(row["wall_time"], 2))
+        return table
+
+    # --- files --------------------------------------------------------------------------------------
+
+    def history_rows(self) -> list[dict]:
+        """One row per loss, seed and epoch: everything recorded (the rows of history.csv)."""
+        keys = [*HISTORY_COLUMNS, *(m.key for m in self.metrics)]
+        rows = []
+        for label in self.losses:
+            for run in self.runs_of(label):
+                for i in range(len(run.history["epoch"])):
+                    rows.append({"loss": label, "seed": run.seed, **{key: run.history[key][i] for key in keys}})
+        return rows
+
+    def to_dict(self) -> dict:
+        """Every number, as plain data (what results.json holds)."""
+        return {
+            "title": self.title,
+            "task": self.task,
+            "source": self.source,
+            "settings": self.settings,
+            "losses": self.losses,
+            "metrics": [
+                {"key": m.key, "label": m.label, "higher_is_better": m.higher_is_better} for m in self.metrics
+            ],
+            "seeds": self.seeds,
+            "summary": self.summary,
+            "best": self.best,
+            "reading": self.reading,
+            "data": self.data,
+            "runs": [run.to_dict() for run in self.runs],
+        }
+
+    def save(self, out, *, report: bool = True) -> dict:
+        """Write results.json, history.csv and (with ``report``) report.html into the folder ``out``.
+
+        Returns
+        -------
+        dict
+            ``{"results": Path, "history": Path, "report": Path}`` (no report without ``report``).
+        """
+        from . import report as report_module
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        files = {"results": out / "results.json", "history": out / "history.csv"}
+        files["results"].write_text(json.dumps(_plain(self.to_dict()), indent=1, allow_nan=False) + "\n")
+        _write_csv(files["history"], self.history_rows())
+        if report:
+            files["report"] = report_module.write(self, out / "report.html")
+        self.files = {key: str(path) for key, path in files.items()}
+        return files
+
+
+def _metric(metrics, key: str) -> Metric:
+    return next(m for m in metrics if m.key == key)
+
+
+def _plain(value):
+    """JSON-ready: NumPy scalars to Python, NaN and infinities to None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    import csv
+
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in row.items()})

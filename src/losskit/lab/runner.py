@@ -1,0 +1,285 @@
+"""``lk.lab.run``: build the grid of runs (loss x seed), execute it, gather the result.
+
+The grid is a list of picklable :class:`~losskit.lab.training.RunSpec`; :func:`execute` runs it here
+(``jobs=1``) or in joblib worker processes, with a Rich progress bar per run.
+"""
+
+from __future__ import annotations
+
+import queue as queue_module
+import threading
+from pathlib import Path
+
+from . import candidates, datasets, models
+from .errors import LabError, need
+from .result import LabResult
+from .training import RunSpec, train
+
+#: Defaults shared by every experiment (epochs are the experiment's own).
+DEFAULTS = {"hidden": 32, "optimizer": "adam", "lr": 0.003, "batch_size": 32, "seeds": 3}
+#: Epochs for the user's own data.
+USER_EPOCHS = 30
+
+
+def _positive_int(name: str, value, *, allow=()) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or (value < 1 and value not in allow):
+        raise LabError(f"{name} must be a whole number >= 1; got {value!r}.")
+    return value
+
+
+def run(
+    experiment: str | None = None,
+    *,
+    data=None,
+    target: str | None = None,
+    task: str | None = None,
+    losses=None,
+    model: str | None = None,
+    hidden: int = DEFAULTS["hidden"],
+    optimizer: str = DEFAULTS["optimizer"],
+    lr: float = DEFAULTS["lr"],
+    batch_size: int = DEFAULTS["batch_size"],
+    epochs: int | None = None,
+    seeds: int = DEFAULTS["seeds"],
+    seed: int = 0,
+    jobs: int = 1,
+    outliers: float | None = None,
+    label_noise: float | None = None,
+    val_fraction: float = 0.3,
+    backend: str = "auto",
+    out=None,
+    report: bool = True,
+    progress: bool = False,
+    console=None,
+) -> LabResult:
+    """Train one model per candidate loss, everything else equal, and compare them.
+
+    For each seed, every loss gets the same data split, the same corrupted training targets, the same
+    initial weights, the same optimiser settings and the same order of mini-batches; only the
+    criterion differs. Metrics are measured on a clean validation set.
+
+    Parameters
+    ----------
+    experiment : {"outliers", "binary", "multiclass"}, optional
+        A built-in experiment (default ``"outliers"``): scikit-learn's bundled diabetes data with
+        gross outliers in the training targets (mse, mae, huber, pseudo_huber, log_cosh); breast
+        cancer (sigmoid_cross_entropy, hinge, squared_hinge); digits (sparse softmax cross-entropy
+        with and without label smoothing 0.1).
+    data : str or os.PathLike, optional
+        A CSV file of your own instead; every column but ``target`` must be numeric.
+    target : str, optional
+        The column of ``data`` to predict.
+    task : {"regression", "binary", "multiclass"}, optional
+        The task of ``data``; inferred from the target column by the guide when omitted.
+    losses : str or sequence, optional
+        The losses to compare: ``"mse,huber(delta=2)"``, or names, config dicts or Loss objects.
+        Default: the experiment's; for your data, the guide's recommendation and its alternatives.
+    model : {"mlp", "linear"}, optional
+        A small MLP (one hidden ReLU layer of ``hidden`` units) or a linear model. Default: the MLP,
+        or the linear model where PyTorch is missing (or ``backend="numpy"``).
+    hidden : int
+    optimizer : {"adam", "sgd"}
+        Adam, or SGD with momentum 0.9.
+    lr, batch_size : float, int
+    epochs : int, optional
+        Default: the experiment's (30 for your data).
+    seeds : int
+        Repeat every run with seeds ``seed, seed + 1, ...``; the summary gives mean and spread.
+    seed : int
+    jobs : int
+        Runs in parallel (joblib worker processes); -1 for one per core.
+    outliers : float, optional
+        Regression: share of training targets shifted up by 5 to 10 standard deviations
+        (default 0.1 for the outliers experiment, else 0).
+    label_noise : float, optional
+        Classification: share of training labels flipped to another class (default 0).
+    val_fraction : float
+        Share of rows held out, clean, for validation.
+    backend : {"auto", "torch", "numpy"}
+        ``"numpy"`` trains the linear model through the losses' closed-form gradients, without
+        PyTorch; ``"auto"`` uses PyTorch when it is installed.
+    out : str or os.PathLike, optional
+        A folder to write results.json, history.csv and report.html into; nothing is written
+        without it (see ``LabResult.save``).
+    report : bool
+        Write report.html (with ``out``).
+    progress : bool
+        Show a Rich progress bar per run.
+    console : rich.console.Console, optional
+        Where the progress bars go.
+
+    Returns
+    -------
+    LabResult
+
+    Raises
+    ------
+    LabError, losskit.data.DataError
+        A request that cannot run, said in one line.
+    """
+    for name, value in (("epochs", epochs), ("hidden", hidden), ("batch_size", batch_size), ("seeds", seeds)):
+        if value is not None:
+            _positive_int(name, value)
+    jobs = _positive_int("jobs", jobs, allow=(-1,))
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise LabError(f"seed must be a whole number >= 0; got {seed!r}.")
+    if model is None:
+        model = "mlp" if backend != "numpy" and models.torch_available() else "linear"
+    backend = models.resolve_backend(backend, model)
+    models.check_optimizer(optimizer, lr)
+    if data is not None:
+        if experiment is not None:
+            raise LabError(f"give a built-in experiment ({experiment!r}) or --data, not both.")
+        if not target:
+            raise LabError("--data needs --target COLUMN: the column to predict.")
+        source = datasets.load_csv(data, target, task)
+        exp, title, name = None, f"Your data: {source.name}", Path(data).stem
+    else:
+        if target is not None:
+            raise LabError("--target names a column of --data; give --data FILE.csv as well.")
+        exp = datasets.experiment(experiment or datasets.DEFAULT_EXPERIMENT)
+        if task is not None and task != exp.task:
+            raise LabError(f"the {exp.name} experiment is a {exp.task} task, not {task}.")
+        source = datasets.load_builtin(exp)
+        title, name = exp.title, exp.name
+    outliers = float(outliers if outliers is not None else (exp.outliers if exp else 0.0))
+    label_noise = float(label_noise if label_noise is not None else (exp.label_noise if exp else 0.0))
+    epochs = epochs or (exp.epochs if exp else USER_EPOCHS)
+    seed_list = list(range(seed, seed + seeds))
+    splits = [
+        datasets.make_split(source, seed=s, val_fraction=val_fraction, outliers=outliers, label_noise=label_noise)
+        for s in seed_list
+    ]
+    if losses is not None:
+        chosen = candidates.check(candidates.parse(losses), source.task)
+    elif exp is not None:
+        chosen = candidates.parse(list(exp.losses))
+    else:
+        chosen = candidates.for_task(source.task, splits[0].y_train)
+    labels = {candidates.label(loss): loss.config() for loss in chosen}
+    settings = {
+        "experiment": name, "model": model, "hidden": hidden if model == "mlp" else None, "optimizer": optimizer,
+        "lr": lr, "batch_size": batch_size, "epochs": epochs, "seeds": seed_list, "jobs": jobs,
+        "outliers": outliers, "label_noise": label_noise, "val_fraction": val_fraction, "backend": backend,
+        "data": None if data is None else str(data), "target": target,
+    }  # fmt: skip
+    grid = [(label, config, s, split) for label, config in labels.items() for s, split in zip(seed_list, splits)]
+    specs = [
+        RunSpec(
+            index=i, loss=config, label=label, seed=s, data=split, model=model, optimizer=optimizer,
+            backend=backend, hidden=hidden, batch_size=batch_size, epochs=epochs, lr=float(lr), threads=1,
+        )  # fmt: skip
+        for i, (label, config, s, split) in enumerate(grid)
+    ]
+    records = execute(specs, jobs=jobs, progress=progress, console=console)
+    result = LabResult(
+        task=source.task,
+        title=title,
+        source={
+            "name": source.name, "description": source.description, "target": source.target_name,
+            "features": list(source.feature_names),
+        },  # fmt: skip
+        settings=settings,
+        losses=labels,
+        runs=records,
+        data=[_truth(s, split) for s, split in zip(seed_list, splits)],
+    )
+    if out is not None:
+        result.save(out, report=report)
+    return result
+
+
+def _truth(seed: int, split: datasets.Split) -> dict:
+    """One seed's sizes and validation truth (and corrupted training targets), in the raw units."""
+    out = {"seed": seed, **split.describe()}
+    if split.task == "regression":
+        out["y_val"] = split.to_raw(split.y_val).tolist()
+        out["y_train"] = split.to_raw(split.y_train).tolist()
+        out["corrupted"] = split.corrupted.tolist()
+    else:
+        out["y_val"] = split.y_val.tolist()
+    return out
+
+
+# --- execution ---------------------------------------------------------------------------------------
+
+
+def execute(specs: list[RunSpec], *, jobs: int = 1, progress: bool = False, console=None) -> list:
+    """Run a grid of specs, here (``jobs=1``) or in joblib worker processes; records in grid order."""
+    bars = _Bars(specs, console) if progress else None
+    if jobs == 1 or len(specs) == 1:
+        if bars is None:
+            return [train(spec) for spec in specs]
+        with bars:
+            return [train(spec, bars.advance) for spec in specs]
+    joblib = need("joblib", "running in parallel (--jobs)")
+    parallel = joblib.Parallel(n_jobs=jobs)
+    if bars is None:
+        return list(parallel(joblib.delayed(train)(spec) for spec in specs))
+    import multiprocessing
+
+    with multiprocessing.Manager() as manager, bars:
+        updates = manager.Queue()
+        outcome = {}
+
+        def work():
+            try:
+                outcome["records"] = parallel(joblib.delayed(_train_reporting)(spec, updates) for spec in specs)
+            except BaseException as error:  # re-raised in the calling thread below
+                outcome["error"] = error
+            finally:
+                updates.put(None)
+
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        while True:
+            try:
+                update = updates.get(timeout=0.2)
+            except queue_module.Empty:
+                continue
+            if update is None:
+                break
+            bars.advance(*update)
+        thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return list(outcome["records"])
+
+
+def _train_reporting(spec: RunSpec, updates):
+    """Train in a worker, sending ``(index, epoch)`` after each epoch to the parent's progress bars."""
+    return train(spec, lambda index, epoch: updates.put((index, epoch)))
+
+
+class _Bars:
+    """A Rich progress bar per run: its loss, its seed and its epochs."""
+
+    def __init__(self, specs: list[RunSpec], console=None):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        width = max(len(spec.label) for spec in specs)
+        self.progress = Progress(
+            TextColumn(f"{{task.description:<{width + 8}}}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("epochs"),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self.tasks = {
+            spec.index: self.progress.add_task(f"{spec.label} seed {spec.seed}", total=spec.epochs, start=False)
+            for spec in specs
+        }
+
+    def advance(self, index: int, epoch: int) -> None:
+        task = self.tasks[index]
+        if epoch == 0:
+            self.progress.start_task(task)
+        self.progress.update(task, completed=epoch)
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)

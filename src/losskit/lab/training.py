@@ -1,0 +1,216 @@
+"""One run: train one model with one loss on one seed's data, recording every epoch.
+
+A :class:`RunSpec` holds everything a run needs (the data included) and nothing else, so it pickles:
+:func:`train` can run it here, in a joblib worker, or on another machine. Everything that is not the
+loss is the same for every loss of a seed: the data split, the initial weights (seeded by the seed
+alone), the optimiser and its settings, and the order of the mini-batches.
+
+Each epoch records, after its updates (epoch 0 is the untrained model):
+
+- ``train_cost``: the loss on the whole training set (corrupted targets included), as trained on;
+- ``val_cost``: the same loss on the clean validation set;
+- the task metrics on the clean validation set (:mod:`losskit.lab.metrics`);
+- ``grad_norm``: the norm of the gradient of the training cost with respect to all the weights;
+- ``wall_time``: seconds spent in optimisation steps so far (evaluation excluded).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .. import registry
+from .._checks import validation
+from . import metrics as lab_metrics
+from . import models
+from .datasets import Split
+from .errors import LabError
+
+#: Columns of a run's history besides the metrics, in order.
+HISTORY_COLUMNS = ("epoch", "train_cost", "val_cost", "grad_norm", "wall_time")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything one run needs: picklable, so a grid of them can go to joblib or to a cluster.
+
+    Attributes
+    ----------
+    index : int
+        Position in the grid (for progress reports).
+    loss : dict
+        The loss's config (``Loss.config()``), rebuilt with ``lk.get`` where the run executes.
+    label : str
+        The loss's display name.
+    seed : int
+    data : Split
+    model, optimizer, backend : str
+    hidden, batch_size, epochs : int
+    lr : float
+    threads : int or None
+        Threads PyTorch may use inside the run (None leaves its setting alone).
+    """
+
+    index: int
+    loss: dict
+    label: str
+    seed: int
+    data: Split
+    model: str = "mlp"
+    optimizer: str = "adam"
+    backend: str = "torch"
+    hidden: int = 64
+    batch_size: int = 32
+    epochs: int = 20
+    lr: float = 0.01
+    threads: int | None = 1
+
+
+@dataclass
+class RunRecord:
+    """What a run produced: its history per epoch, its final numbers and its validation outputs.
+
+    Attributes
+    ----------
+    label, seed, loss : the run's loss (display name, config) and seed
+    initial_weights : str
+        A hash of the weights before training: equal across the losses of a seed.
+    history : dict of lists
+        ``HISTORY_COLUMNS`` and the metric keys, one entry per epoch (0 to ``epochs``).
+    final : dict
+        The last epoch's numbers; regression adds ``bias`` (mean prediction minus truth on the clean
+        validation set, in the target's units).
+    outputs : dict
+        ``"val"``: the final validation outputs (regression: predictions in the target's units;
+        binary: scores; multi-class: predicted class ids); regression adds ``"train"``.
+    diverged_at : int or None
+        The epoch whose training cost was not finite, where training stopped (later epochs NaN).
+    """
+
+    index: int
+    label: str
+    seed: int
+    loss: dict
+    backend: str
+    initial_weights: str
+    history: dict
+    final: dict
+    outputs: dict = field(default_factory=dict)
+    diverged_at: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _targets(spec: RunSpec, loss, y: np.ndarray) -> np.ndarray:
+    """The targets as the loss takes them: one-hot rows for dense multi-class losses."""
+    if spec.data.task == "multiclass" and not loss.has_class_ids:
+        return np.eye(spec.data.n_outputs, dtype=np.float32)[y]
+    return y
+
+
+def train(spec: RunSpec, on_epoch=None) -> RunRecord:
+    """Train one model with one loss; see the module docstring for what is recorded.
+
+    Parameters
+    ----------
+    spec : RunSpec
+    on_epoch : callable, optional
+        Called as ``on_epoch(spec.index, epoch)`` after each epoch (progress bars).
+
+    Returns
+    -------
+    RunRecord
+
+    Raises
+    ------
+    LabError
+        The loss refuses the data (a domain check), naming the loss.
+    """
+    previous_threads = None
+    if spec.backend == "torch" and spec.threads:
+        import torch
+
+        previous_threads = torch.get_num_threads()
+        torch.set_num_threads(spec.threads)
+    try:
+        return _train(spec, on_epoch)
+    finally:
+        if previous_threads is not None:
+            import torch
+
+            torch.set_num_threads(previous_threads)
+
+
+def _train(spec: RunSpec, on_epoch) -> RunRecord:
+    data, task = spec.data, spec.data.task
+    loss = registry.get(spec.loss)
+    model = models.build(
+        spec.backend, spec.model, data.X_train.shape[1], data.n_outputs,
+        hidden=spec.hidden, seed=spec.seed, optimizer=spec.optimizer, lr=spec.lr,
+    )  # fmt: skip
+    X_train, X_val = model.asarray(data.X_train), model.asarray(data.X_val)
+    y_train = model.asarray(_targets(spec, loss, data.y_train))
+    y_val = model.asarray(_targets(spec, loss, data.y_val))
+    y_val_raw = data.to_raw(data.y_val) if task == "regression" else data.y_val
+    keys = [m.key for m in lab_metrics.METRICS[task]]
+    history = {key: [] for key in (*HISTORY_COLUMNS, *keys)}
+    initial = model.fingerprint()
+    rng = np.random.default_rng([spec.seed, 2])  # the batch order: the same for every loss of a seed
+    n, size = data.X_train.shape[0], max(1, int(spec.batch_size))
+    elapsed, diverged_at = 0.0, None
+
+    def record(epoch: int) -> bool:
+        train_cost, grad_norm = model.evaluate(loss, X_train, y_train)
+        output = model.predict(X_val)
+        with validation(False):
+            val_cost = float(loss(y_val, model.asarray(output)))
+        if task == "regression":
+            output = data.to_raw(output)
+        scores = lab_metrics.evaluate(task, y_val_raw, output)
+        for key, value in (("epoch", epoch), ("train_cost", train_cost), ("val_cost", val_cost),
+                           ("grad_norm", grad_norm), ("wall_time", elapsed), *scores.items()):  # fmt: skip
+            history[key].append(float(value) if key != "epoch" else epoch)
+        if on_epoch is not None:
+            on_epoch(spec.index, epoch)
+        return bool(np.isfinite(train_cost))
+
+    try:
+        record(0)  # with the loss's value checks on: bad targets fail here, with the loss's message
+    except (TypeError, ValueError) as error:
+        raise LabError(f"{spec.label} refuses this data: {error}") from None
+    with validation(False):
+        for epoch in range(1, spec.epochs + 1):
+            order = rng.permutation(n)
+            start = time.perf_counter()
+            for begin in range(0, n, size):
+                rows = order[begin : begin + size]
+                model.step(loss, model.take(X_train, rows), model.take(y_train, rows))
+            elapsed += time.perf_counter() - start
+            if not record(epoch):
+                diverged_at = epoch
+                break
+    for key, values in history.items():  # a diverged run: later epochs are NaN
+        if key == "epoch":
+            history[key] = list(range(spec.epochs + 1))
+        else:
+            values.extend([float("nan")] * (spec.epochs + 1 - len(values)))
+    final = {key: values[-1] for key, values in history.items() if key != "epoch"}
+    final["wall_time"] = elapsed  # the time spent, also when training stopped early
+    output = model.predict(X_val)
+    outputs = {}
+    if task == "regression":
+        predictions = data.to_raw(output)
+        final["bias"] = float(np.mean(predictions - y_val_raw)) if diverged_at is None else float("nan")
+        outputs = {"val": predictions.tolist(), "train": data.to_raw(model.predict(X_train)).tolist()}
+    elif task == "binary":
+        outputs = {"val": output.tolist()}
+    else:
+        outputs = {"val": np.argmax(output, axis=1).tolist()}
+    return RunRecord(
+        index=spec.index, label=spec.label, seed=spec.seed, loss=dict(spec.loss), backend=spec.backend,
+        initial_weights=initial, history=history, final=final, outputs=outputs, diverged_at=diverged_at,
+    )  # fmt: skip
+
