@@ -635,7 +635,7 @@ HYPERPARAMETER_ERRORS = [
     ("get-unknown-sigmoid-crossentropy", lambda: lk.get("sigmoid_crossentropy"), ValueError,
      r"unknown loss 'sigmoid_crossentropy'\. Did you mean 'sigmoid_cross_entropy'\?"),
     ("get-unknown-without-suggestion", lambda: lk.get("zzzz"), ValueError,
-     r"^get: unknown loss 'zzzz'\. lk\.list_losses\(\) names them all\.$"),
+     r"^get: unknown loss 'zzzz'\. lk\.list_losses\(\) \(or: losskit list\) names them all\.$"),
     ("get-not-a-name", lambda: lk.get(3), TypeError, r"^get: expected a loss name"),
     ("get-dict-without-name", lambda: lk.get({"delta": 1.0}), ValueError, r"config dict needs a 'name' key"),
     ("get-unknown-hyperparameter", lambda: lk.get("mse", delta=1.0), TypeError, r"delta"),

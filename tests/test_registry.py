@@ -105,7 +105,7 @@ def test_docstrings_give_the_math_and_an_example(name):
 def test_unknown_names_get_suggestions():
     with pytest.raises(ValueError, match=r"unknown loss 'hubber'\. Did you mean 'huber'"):
         lk.get("hubber")
-    with pytest.raises(ValueError, match=r"unknown loss 'zzz'\. lk\.list_losses\(\) names them all"):
+    with pytest.raises(ValueError, match=r"unknown loss 'zzz'\. lk\.list_losses\(\) \(or: losskit list\) names them all"):
         lk.get("zzz")
     with pytest.raises(ValueError, match=r"config dict needs a 'name' key"):
         lk.get({"delta": 1.0})

@@ -36,7 +36,7 @@ def loss_class(name: str) -> type[Loss]:
         close = difflib.get_close_matches(key, list(_NAMES), n=3, cutoff=0.6)
         names = dict.fromkeys(_NAMES[c] for c in close)
         hint = f" Did you mean {' or '.join(map(repr, names))}?" if names else ""
-        raise ValueError(f"get: unknown loss {name!r}.{hint} lk.list_losses() names them all.")
+        raise ValueError(f"get: unknown loss {name!r}.{hint} lk.list_losses() (or: losskit list) names them all.")
     return _LOSSES[_NAMES[key]]
 
 
