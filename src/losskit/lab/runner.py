@@ -218,7 +218,8 @@ def execute(specs: list[RunSpec], *, jobs: int = 1, progress: bool = False, cons
         return list(parallel(joblib.delayed(train)(spec) for spec in specs))
     import multiprocessing
 
-    with multiprocessing.Manager() as manager, bars:
+    # "spawn": forking a process that runs threads (PyTorch's, JAX's) can deadlock the child.
+    with multiprocessing.get_context("spawn").Manager() as manager, bars:
         updates = manager.Queue()
         outcome = {}
 
