@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 import losskit as lk
+from conftest import Backend as _Backend
 
 INF = math.inf
 NAN = math.nan
@@ -341,51 +342,6 @@ VALUES = [
     # KL with q_0 = NaN where p_0 = 0.5: the value is NaN, the slope NaN there and -0.5/0.5 = -1 beside it.
     Case("kl-nan-probability", "kl_divergence", [[0.5, 0.5]], [[NAN, 0.5]], value=NAN, grad=[[NAN, -1.0]]),
 ]
-
-
-class _Backend:
-    """One array library, with the interface of conftest's ``backend`` fixture.
-
-    The value rows choose their own backends (JAX only on a share of them, float16 and bfloat16 only
-    where the library has the dtype), so they are parametrized here rather than over the fixture.
-    """
-
-    def __init__(self, name):
-        self.name = name
-
-    def __repr__(self):
-        return self.name
-
-    def asarray(self, x, dtype=None):
-        x = np.asarray(x) if dtype is None else np.asarray(x, dtype=dtype)
-        if self.name == "numpy":
-            return x
-        if self.name == "torch":
-            import torch
-
-            return torch.from_numpy(np.ascontiguousarray(x))
-        if self.name == "jax":
-            import jax.numpy as jnp
-
-            return jnp.asarray(x)
-        import array_api_strict
-
-        return array_api_strict.asarray(x)
-
-    def to_numpy(self, x):
-        if self.name == "array_api_strict":
-            return np.from_dlpack(x)
-        return np.asarray(x)
-
-    def is_native(self, x) -> bool:
-        import array_api_compat
-
-        return {
-            "numpy": array_api_compat.is_numpy_array,
-            "torch": array_api_compat.is_torch_array,
-            "jax": array_api_compat.is_jax_array,
-            "array_api_strict": array_api_compat.is_array_api_strict_namespace,
-        }[self.name](x if self.name != "array_api_strict" else array_api_compat.array_namespace(x))
 
 
 def _inputs(backend, case):
