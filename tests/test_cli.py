@@ -465,7 +465,9 @@ def files(tmp_path):
     good = write_csv(tmp_path / "good.csv", {"y": [1.0, 2.0, 3.0], "y_hat": [1.5, 2.0, 2.0], "name": ["a", "b", "c"]})
     bad = tmp_path / "bad.csv"
     bad.write_text("y,y_hat\n1,2\n3\n4,5\n")  # line 3 has one field
-    return {"good": good, "bad": str(bad), "missing": str(tmp_path / "nowhere.csv"), "dir": tmp_path}
+    gap = tmp_path / "gap.csv"
+    gap.write_text("y,y_hat,name\n1,2,a\n,3,b\n")  # line 3 has an empty y
+    return {"good": good, "bad": str(bad), "gap": str(gap), "missing": str(tmp_path / "nowhere.csv"), "dir": tmp_path}
 
 
 def error_cases(f):
@@ -503,6 +505,15 @@ def error_cases(f):
             "line 3: 1 fields",
         ),
         "malformed CSV (recommend)": (("recommend", "--data", f["bad"], "--target", "y"), "line 3: 1 fields"),
+        "empty cell": (
+            ("compute", "mse", "--data", f["gap"], "--y-true", "y", "--y-pred", "y_hat"),
+            "line 3: column 'y' (--y-true) has an empty cell",
+        ),
+        "class axis out of range": (("compute", "softmax_cross_entropy", *cols, "--param", "axis=5"), "axis=5"),
+        "regression on text": (
+            ("recommend", "--task", "regression", "--data", f["good"], "--target", "name"),
+            "regression needs numeric targets",
+        ),
         "strings as predictions": (
             ("compute", "mse", "--data", f["good"], "--y-true", "y", "--y-pred", "name"),
             "y_pred must be a floating-point array",
@@ -527,7 +538,7 @@ def error_cases(f):
 
 
 #: The case names (the paths in them are filled in per test).
-ERROR_CASES = list(error_cases({"good": "", "bad": "", "missing": "", "dir": Path()}))
+ERROR_CASES = list(error_cases({"good": "", "bad": "", "gap": "", "missing": "", "dir": Path()}))
 
 
 @pytest.mark.parametrize("case", ERROR_CASES)

@@ -320,6 +320,14 @@ VALUES = [
     Case("msle-nan", "msle", [0.0], [NAN], value=NAN, grad=[NAN]),
     Case("huber-nan", "huber", [0.0, 0.0], [NAN, 3.0], value=[NAN, 2.5], grad=[NAN, 1.0], call={"reduction": "none"}),
     Case("pseudo-huber-nan", "pseudo_huber", [0.0], [NAN], value=NAN, grad=[NAN]),
+    # The slope r / sqrt(1 + (r/delta)^2) tends to +-delta as r -> +-inf; the loss itself is inf.
+    Case("pseudo-huber-inf-residual", "pseudo_huber", [0.0, 0.0], [INF, -INF], value=[INF, INF], grad=[2.0, -2.0],
+         hyper={"delta": 2.0}, call={"reduction": "none"}),
+    # RMSE of a perfect fit: value 0 and the lowest-norm subgradient 0, under autodiff too (sqrt at 0).
+    Case("rmse-perfect-fit", "rmse", [1.0, 2.0], [1.0, 2.0], value=0.0, grad=[0.0, 0.0], rtol=0,
+         autodiff=BOTH),
+    Case("rmse-none-zero-residual", "rmse", [1.0, 2.0], [1.0, 5.0], value=[0.0, 3.0], grad=[0.0, 1.0],
+         call={"reduction": "none"}, rtol=0, autodiff=BOTH),
     Case("log-cosh-nan", "log_cosh", [0.0], [NAN], value=NAN, grad=[NAN]),
     Case("hinge-nan", "hinge", [1.0, 1.0], [NAN, 2.0], value=[NAN, 0.0], grad=[NAN, 0.0], call={"reduction": "none"}),
     Case("squared-hinge-nan", "squared_hinge", [1.0], [NAN], value=NAN, grad=[NAN]),
@@ -531,7 +539,17 @@ INPUT_ERRORS = [
     # ---- call keywords
     Bad("mse-reduction-avg-at-call", "mse", [0.0], [0.0], ValueError,
         r"^mse: reduction must be one of \('none', 'sum', 'mean'\); got 'avg'", call={"reduction": "avg"}),
-    Bad("mse-normalizer-0", "mse", [0.0], [0.0], ValueError, r"normalizer must be > 0; got 0", call={"normalizer": 0}),
+    Bad("mse-normalizer-0", "mse", [0.0], [0.0], ValueError, r"normalizer must be a finite number > 0; got 0",
+        call={"normalizer": 0}),
+    Bad("mse-normalizer-inf", "mse", [0.0], [0.0], ValueError, r"normalizer must be a finite number > 0; got inf",
+        call={"normalizer": INF}),
+    Bad("mse-normalizer-string", "mse", [0.0], [0.0], ValueError, r"normalizer must be a number or a 0-d array",
+        call={"normalizer": "2"}),
+    # ---- a class axis that y_pred does not have
+    Bad("sparse-softmax-ce-axis-3", "sparse_softmax_cross_entropy", [1], [[0.5, 0.5]], ValueError,
+        r"axis=3 is not an axis of y_pred, whose shape is \(1, 2\)", hyper={"axis": 3}, true_dtype="int64"),
+    Bad("softmax-ce-axis-minus-3", "softmax_cross_entropy", [[0.0, 1.0]], [[0.5, 0.5]], ValueError,
+        r"axis=-3 is not an axis of y_pred", hyper={"axis": -3}),
     Bad("mse-normalizer-with-none", "mse", [0.0], [0.0], ValueError, r"normalizer divides a sum.*'none'",
         call={"normalizer": 2.0, "reduction": "none"}),
 ]

@@ -282,3 +282,23 @@ def test_unknown_activation_is_refused():
 def test_recommend_warns_about_a_fixed_activation():
     rec = lk.recommend("regression", output_activation="sigmoid")
     assert any("use a cross-entropy" in reason.lower() for reason in rec.reasons)
+
+
+def test_zero_inflated_targets_still_show_their_outliers():
+    # Over half the targets are 0, so the MAD is 0; the IQR (/1.349, the Gaussian ratio) takes over.
+    y = np.r_[np.zeros(60), np.arange(1.0, 31.0), np.full(5, 1000.0)]
+    rec = lk.recommend(y=y)
+    q75, q25 = np.percentile(y, [75, 25])
+    assert rec.loss == "huber"
+    assert rec.facts["robust_scale"] == pytest.approx((q75 - q25) / 1.349)
+
+
+def test_calibration_wins_over_reweighting():
+    rec = lk.recommend(y=[0] * 9 + [1], calibrated_probabilities=True)
+    assert rec.hyperparameters == {}
+    assert any("choose the decision threshold" in reason for reason in rec.reasons)
+
+
+def test_regression_on_text_is_refused():
+    with pytest.raises(ValueError, match=r"regression needs numeric targets; got values such as 'cat'"):
+        lk.recommend("regression", ["cat", "dog", "bird"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+import numbers
 from dataclasses import dataclass
 
 _VALIDATION = contextvars.ContextVar("losskit_validation", default=True)
@@ -152,7 +153,8 @@ def check_domain(xp, loss_name: str, arg: str, x, domain: Domain, hint: str = ""
 
 
 def _real(loss_name: str, name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+    """A real number (Python's or NumPy's) as a float; bools and NaN are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
         raise ValueError(f"{loss_name}: {name} must be a real number; got {value!r}.")
     return float(value)
 
@@ -177,7 +179,7 @@ def integer(loss_name: str, name: str, value, *, optional: bool = False):
     """Check that a hyperparameter is an int (or None when ``optional``)."""
     if value is None and optional:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         expected = "an int or None" if optional else "an int"
         raise ValueError(f"{loss_name}: {name} must be {expected}; got {value!r}.")
-    return value
+    return int(value)

@@ -12,6 +12,9 @@ NaN (a mask hides padding).
 
 from __future__ import annotations
 
+import math
+import numbers
+
 from ._xp import as_array_like, is_floating, is_integral, size
 
 REDUCTIONS = ("none", "sum", "mean")
@@ -28,8 +31,12 @@ def check_normalizer(loss_name: str, normalizer, reduction: str):
         return None
     if reduction == "none":
         raise ValueError(f"{loss_name}: normalizer divides a sum, so it needs reduction 'sum' or 'mean'; got 'none'.")
-    if isinstance(normalizer, (int, float)) and not isinstance(normalizer, bool) and not normalizer > 0:
-        raise ValueError(f"{loss_name}: normalizer must be > 0; got {normalizer!r}.")
+    if isinstance(normalizer, numbers.Real) and not isinstance(normalizer, bool):
+        if not 0 < normalizer < math.inf:
+            raise ValueError(f"{loss_name}: normalizer must be a finite number > 0; got {normalizer!r}.")
+        return float(normalizer)
+    if not hasattr(normalizer, "shape") or tuple(normalizer.shape) != ():
+        raise ValueError(f"{loss_name}: normalizer must be a number or a 0-d array; got {normalizer!r}.")
     return normalizer
 
 

@@ -440,6 +440,10 @@ def _columns(table: dict[str, np.ndarray], path: Path, names: list[str], option:
     for name in names:
         if name not in table:
             raise data.DataError(f"{path} has no column {name!r} ({option}); its columns are: {', '.join(table)}.")
+        column = table[name]
+        if column.dtype.kind == "f" and np.isnan(column).any():
+            line = int(np.flatnonzero(np.isnan(column))[0]) + 2  # the header is line 1
+            raise data.DataError(f"{path}, line {line}: column {name!r} ({option}) has an empty cell.")
     if len(names) == 1:
         return table[names[0]]
     return np.stack([table[name] for name in names], axis=-1)

@@ -39,6 +39,8 @@ OUTLIER_SHARE = 0.01
 HUBER_EFFICIENCY = 1.345
 #: MAD / 0.6745 estimates the standard deviation of Gaussian data.
 MAD_TO_SIGMA = 1.0 / 0.6745
+#: The interquartile range / 1.349 estimates the standard deviation of Gaussian data.
+IQR_TO_SIGMA = 1.349
 #: A minority class under this share counts as imbalanced.
 IMBALANCE_SHARE = 0.2
 
@@ -155,13 +157,28 @@ def infer_task(y) -> str:
     return "regression"
 
 
-def _regression(y, outliers, output_activation):
+def _robust_scale(y: np.ndarray) -> float:
+    """The standard deviation a Gaussian would have, from the MAD; from the IQR when over half the
+    targets are equal (the MAD is 0 then), and from the mean absolute deviation as a last resort."""
+    median = np.median(y)
+    for scale in (
+        np.median(np.abs(y - median)) * MAD_TO_SIGMA,
+        np.subtract(*np.percentile(y, [75, 25])) / IQR_TO_SIGMA,
+        np.mean(np.abs(y - median)) * math.sqrt(math.pi / 2),
+    ):
+        if scale > 0:
+            return float(scale)
+    return 0.0
+
+
+def _regression(y, outliers):
+    if y is not None and y.dtype.kind not in "biuf":
+        raise ValueError(f"recommend: regression needs numeric targets; got values such as {y[0].item()!r}.")
     reasons = ["Gaussian noise on the target makes the mean squared error the maximum-likelihood loss, with a linear (identity) output."]
     facts, delta = {}, None
     if y is not None and y.ndim == 1:
         median = float(np.median(y))
-        mad = float(np.median(np.abs(y - median)))
-        scale = mad * MAD_TO_SIGMA
+        scale = _robust_scale(y)
         share = float(np.mean(np.abs(y - median) > OUTLIER_Z * scale)) if scale > 0 else 0.0
         facts = {"n": int(y.size), "median": median, "robust_scale": scale, "outlier_share": share}
         if scale > 0:
@@ -236,7 +253,12 @@ def _binary(y, imbalance, calibrated, output_activation):
         minority = min(share, 1 - share)
         if imbalance is None:
             imbalance = minority < IMBALANCE_SHARE
-        if imbalance and not probabilities:
+        if imbalance and calibrated:
+            reasons.append(
+                f"The classes are imbalanced ({share:.1%} positive), but re-weighting them would shift the "
+                "probabilities away from calibration: keep the plain loss and choose the decision threshold instead."
+            )
+        elif imbalance and not probabilities:
             hyper = {"pos_weight": float(f"{counts[0] / counts[-1]:.3g}")}
             reasons.append(
                 f"The classes are imbalanced ({share:.1%} positive): pos_weight = n_negative / n_positive = "
@@ -338,8 +360,8 @@ def recommend(
         if inferred != task:
             notes.append(f"The targets look like a {inferred} task, not {task}: check the task or the column.")
     if task == "regression":
-        primary, hyper, act, alternatives, reasons, facts = _regression(y_array, outliers, activation)
-        if y_array is not None and infer_task(y_array) in ("binary", "multiclass"):
+        primary, hyper, act, alternatives, reasons, facts = _regression(y_array, outliers)
+        if y_array is not None and inferred in ("binary", "multiclass"):
             notes.append("A squared error on class labels treats them as numbers on a line; a cross-entropy is the likelihood of labels.")
     elif task == "binary":
         primary, hyper, act, alternatives, reasons, facts, metrics = _binary(y_array, imbalance, calibrated_probabilities, activation)
@@ -527,7 +549,7 @@ def check_pairing(output_activation: str, loss) -> list[Finding]:
             f"{info.name} wants raw scores around +-1; a {activation} output cannot reach the margin on both sides.",
             "End the model with a linear layer.",
         ))
-    if info.name == "msle" and activation in ("identity", "tanh"):
+    if info.name == "msle" and activation == "identity":
         findings.append(Finding(
             "warning",
             "msle needs predictions > -1; a linear output can go below and make the loss undefined.",

@@ -57,9 +57,14 @@ METRICS = {
 NEEDS_PROBABILITIES = ("log_loss",)
 
 
-def calibrated(loss_info) -> bool:
-    """Whether a loss trains calibrated probabilities (a strictly proper scoring rule)."""
-    return bool(loss_info.proper_scoring_rule)
+def calibrated(loss) -> bool:
+    """Whether a loss trains calibrated probabilities: a strictly proper scoring rule, not re-weighted
+    (``pos_weight``) nor smoothed (``label_smoothing``)."""
+    return (
+        bool(loss.info.proper_scoring_rule)
+        and getattr(loss, "pos_weight", 1.0) == 1.0
+        and getattr(loss, "label_smoothing", 0.0) == 0.0
+    )
 
 
 def _sigmoid(s: np.ndarray) -> np.ndarray:

@@ -57,7 +57,7 @@ def eligible(losses: dict, metric: Metric) -> list[str]:
     """The losses ranked on a metric: on log-loss only those that calibrate probabilities, if any do."""
     labels = list(losses)
     if metric.key in NEEDS_PROBABILITIES:
-        proper = [label for label in labels if calibrated(registry.get(losses[label]).info)]
+        proper = [label for label in labels if calibrated(registry.get(losses[label]))]
         return proper or labels
     return labels
 

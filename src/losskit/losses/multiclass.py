@@ -46,7 +46,8 @@ class _ClassIdLoss(_ClassAxisLoss):
             outside = outside & (y_true != self.ignore_index)
         if bool(xp.any(outside)):
             allowed = f" or ignore_index={self.ignore_index}" if self.ignore_index is not None else ""
-            hint = "" if allowed else " To skip padding labels such as -100, pass ignore_index=-100."
+            takes_it = "ignore_index" in self.hyperparameters()
+            hint = " To skip padding labels such as -100, pass ignore_index=-100." if takes_it and not allowed else ""
             raise ValueError(
                 f"{name}: y_true must be class ids in [0, {num_classes}){allowed}; "
                 f"{describe_bad(xp, y_true, outside)}.{hint}"

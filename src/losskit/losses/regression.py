@@ -146,14 +146,11 @@ class RMSE(Loss):
 
     def _reduce(self, xp, losses, weight, reduction, normalizer):
         if reduction == "none":
-            losses_abs = xp.sqrt(losses)
-            scale_abs = xp.where(losses_abs > 0, 0.5 / xp.where(losses_abs > 0, losses_abs, 1.0), 0.0)
-            value, scale = super()._reduce(xp, losses_abs, weight, reduction, normalizer)
-            return value, scale * scale_abs
+            root, slope = _root(xp, losses)
+            value, scale = super()._reduce(xp, root, weight, reduction, normalizer)
+            return value, scale * slope
         mean_square, scale = super()._reduce(xp, losses, weight, reduction, normalizer)
-        value = xp.sqrt(mean_square)
-        positive = value > 0
-        slope = propagate_nan(xp, value, xp.where(positive, 0.5 / xp.where(positive, value, 1.0), 0.0))
+        value, slope = _root(xp, mean_square)
         return value, scale * slope
 
     def kinks(self):
@@ -161,6 +158,19 @@ class RMSE(Loss):
 
 
 rmse = RMSE.as_function()
+
+
+def _root(xp, x):
+    """``(sqrt(x), d sqrt(x) / dx)`` with slope 0 at 0 (the lowest-norm subgradient of the norm).
+
+    The root is taken of a stand-in that is 1 where ``x`` is 0, so autodiff sees that slope too,
+    instead of ``inf * 0``.
+    """
+    positive = x > 0
+    safe = xp.where(positive, x, xp.ones_like(x))
+    root = xp.where(positive, xp.sqrt(safe), propagate_nan(xp, x, xp.zeros_like(x)))
+    slope = xp.where(positive, 0.5 / xp.sqrt(safe), xp.zeros_like(x))
+    return root, propagate_nan(xp, x, slope)
 
 
 @register

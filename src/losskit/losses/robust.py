@@ -123,7 +123,8 @@ class PseudoHuber(Loss):
         near_x = xp.where(far, xp.zeros_like(x), x)  # kept small where unused, for autodiff
         near = near_x * near_x / (xp.hypot(one, near_x) + 1.0)
         losses = self.delta**2 * xp.where(far, root - 1.0, near)
-        return losses, r / root
+        slope = xp.where(xp.isinf(x), self.delta * xp.sign(x), r / xp.where(xp.isinf(x), one, root))
+        return losses, slope
 
 
 pseudo_huber = PseudoHuber.as_function()
