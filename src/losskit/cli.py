@@ -168,10 +168,6 @@ def _check_hyperparameters(name: str, params: dict) -> None:
             raise CLIError(f"{cls.info.name} has no parameter {key!r}; its parameters are: {', '.join(known)}.")
 
 
-def _call(name: str, hyperparameters: dict) -> str:
-    return f"{name}({', '.join(f'{k}={v!r}' for k, v in hyperparameters.items())})"
-
-
 def _info_row(name: str) -> dict:
     """Everything the registry knows about one loss, as plain data."""
     loss = registry.get(name)
@@ -276,7 +272,7 @@ def _render_recommendation(rec: guide.Recommendation) -> Group:
     summary.add_column(style="bold", no_wrap=True)
     summary.add_column()
     summary.add_row("task", Text(rec.task))
-    summary.add_row("loss", Text(_call(rec.loss, rec.hyperparameters), style="bold green"))
+    summary.add_row("loss", Text(guide.call_text(rec.loss, rec.hyperparameters), style="bold green"))
     summary.add_row("output activation", Text(rec.output_activation))
     summary.add_row("metrics to report", Text(", ".join(rec.metrics)))
     if rec.facts:
@@ -285,7 +281,7 @@ def _render_recommendation(rec: guide.Recommendation) -> Group:
     parts = [summary, Text(""), Text("why", style="bold"), _bullets(Text(reason) for reason in rec.reasons)]
     if rec.alternatives:
         alternatives = (
-            Text.assemble((_call(a.loss, a.hyperparameters), "cyan"), f": {a.reason}") for a in rec.alternatives
+            Text.assemble((guide.call_text(a.loss, a.hyperparameters), "cyan"), f": {a.reason}") for a in rec.alternatives
         )
         parts += [Text("alternatives", style="bold"), _bullets(alternatives)]
     return Group(*parts)
@@ -515,7 +511,7 @@ def compute(
         for index, item in enumerate(value.reshape(-1).tolist()):
             out.add_row(str(index), repr(item))
         console = _stdout()
-        console.print(Text(f"{_call(loss.info.name, params)}, reduction='none': the loss of each row"))
+        console.print(Text(f"{guide.call_text(loss.info.name, params)}, reduction='none': the loss of each row"))
         console.print(out)
 
 

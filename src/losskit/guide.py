@@ -86,7 +86,7 @@ class Recommendation:
     def __str__(self) -> str:
         lines = [
             f"task: {self.task}",
-            f"loss: {_call(self.loss, self.hyperparameters)}",
+            f"loss: {call_text(self.loss, self.hyperparameters)}",
             f"output activation: {self.output_activation}",
             f"metrics to report: {', '.join(self.metrics)}",
             "why:",
@@ -94,11 +94,12 @@ class Recommendation:
         ]
         if self.alternatives:
             lines.append("alternatives:")
-            lines += [f"  - {_call(a.loss, a.hyperparameters)}: {a.reason}" for a in self.alternatives]
+            lines += [f"  - {call_text(a.loss, a.hyperparameters)}: {a.reason}" for a in self.alternatives]
         return "\n".join(lines)
 
 
-def _call(name: str, hyperparameters: dict) -> str:
+def call_text(name: str, hyperparameters: dict) -> str:
+    """How a configured loss reads in text: ``huber(delta=2.0)``."""
     return f"{name}({', '.join(f'{k}={v!r}' for k, v in hyperparameters.items())})"
 
 

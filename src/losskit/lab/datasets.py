@@ -19,12 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..guide import MAD_TO_SIGMA
 from .errors import LabError, need
 
 #: The tasks the lab trains models for.
 TASKS = ("regression", "binary", "multiclass")
-#: MAD / 0.6745 estimates the standard deviation of Gaussian data.
-MAD_TO_SIGMA = 1.0 / 0.6745
 #: Injected outliers are shifted up by this many standard deviations of the training targets.
 OUTLIER_SHIFT = (5.0, 10.0)
 #: Fewest rows a data set may have.
