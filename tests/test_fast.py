@@ -254,3 +254,48 @@ def test_without_numba_the_tiled_path_serves(monkeypatch):
     y_true, y_pred = rng.normal(size=5000), rng.normal(size=5000)
     reference, fast_result = _both(lk.Huber(), y_true, y_pred, sample_weight=rng.uniform(size=5000))
     _compare(reference, fast_result, "float64", "no numba")
+
+
+FUSED = ["log_cosh", "msle", "binary_cross_entropy", "sigmoid_cross_entropy"]
+
+
+def _clean_inputs(name, dtype, rng, n):
+    """Inputs with no extreme entries, so that every tile takes the hand-fused formulas."""
+    if name == "binary_cross_entropy":
+        y_true, y_pred = rng.uniform(size=n), rng.uniform(0.001, 0.999, size=n)
+    elif name == "sigmoid_cross_entropy":
+        y_true, y_pred = rng.choice([0.0, 1.0, 0.3], size=n), rng.normal(size=n) * 8
+    elif name == "msle":
+        y_true, y_pred = rng.exponential(size=n) - 0.5, rng.exponential(size=n) - 0.5
+    else:
+        y_true, y_pred = rng.normal(size=n), rng.normal(size=n) * 3
+        y_pred[::997] = 40.0  # log_cosh: the |r| > 30 branch
+        y_pred[1::991] = y_true[1::991]
+    return y_true.astype(dtype), y_pred.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", FUSED)
+@pytest.mark.parametrize("hyper", [{}, {"pos_weight": 2.5}, {"label_smoothing": 0.2}])
+def test_fused_tile_formulas_match_reference(name, dtype, hyper):
+    if hyper and name != "sigmoid_cross_entropy":
+        pytest.skip("hyperparameters of sigmoid_cross_entropy only")
+    rng = np.random.default_rng(7)
+    n = 3 * fast.TILE + 123
+    loss = lk.get(name, **hyper)
+    y_true, y_pred = _clean_inputs(name, dtype, rng, n)
+    w = rng.uniform(size=n).astype(dtype)
+    w[::5] = 0
+    for call in ({}, {"reduction": "sum"}, {"reduction": "none"}, {"sample_weight": w}, {"normalizer": 3.0},
+                 {"sample_weight": w, "reduction": "none"}):  # fmt: skip
+        reference, fast_result = _both(loss, y_true, y_pred, **call)
+        _compare(reference, fast_result, dtype, f"{name} {hyper} {call}")
+    # One bad entry sends its tile (only) to the reference: NaN stays where the reference puts it.
+    y_bad = y_pred.copy()
+    y_bad[fast.TILE + 5] = np.nan
+    second = {"sigmoid_cross_entropy": -np.inf, "binary_cross_entropy": 0.0}.get(name, y_bad[9])
+    y_bad[2 * fast.TILE + 9] = second
+    with lk.validation(False):
+        reference, fast_result = _both(loss, y_true, y_bad, reduction="none")
+    _compare(reference, fast_result, dtype, f"{name} bad tile")
+    np.testing.assert_array_equal(np.isnan(fast_result[0][1]), np.isnan(reference[0][1]))

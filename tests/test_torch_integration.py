@@ -74,7 +74,7 @@ def test_all_rows_ignored_gives_zero():
     w = torch.randn(5, 3, requires_grad=True)
     loss = lk.torch.linear_cross_entropy(h, w, torch.full((4,), -100))
     loss.backward()
-    assert float(loss) == 0.0 and not h.grad.any() and not w.grad.any()
+    assert float(loss.detach()) == 0.0 and not h.grad.any() and not w.grad.any()
 
 
 def test_leading_axes_and_errors():
@@ -86,3 +86,187 @@ def test_leading_axes_and_errors():
         lk.torch.linear_cross_entropy(h, w, y, reduction="avg")
     with pytest.raises(ValueError, match="do not match"):
         lk.torch.linear_cross_entropy(h, w, y[:, :2])
+
+
+# --------------------------------------------------------------------------------------------------
+# Eager autograd through any loss (losskit/integrations/autograd.py) against the reference path
+# --------------------------------------------------------------------------------------------------
+
+from losskit.fast import fast_path  # noqa: E402
+from losskit.integrations import autograd as lk_autograd  # noqa: E402
+
+EAGER = {
+    "mse": {}, "mae": {}, "rmse": {}, "huber": {"delta": 0.7}, "pseudo_huber": {}, "log_cosh": {}, "msle": {},
+    "hinge": {}, "squared_hinge": {}, "binary_cross_entropy": {}, "sigmoid_cross_entropy": {"pos_weight": 2.0},
+    "sparse_softmax_cross_entropy": {"label_smoothing": 0.1, "ignore_index": -100}, "softmax_cross_entropy": {},
+    "kl_divergence": {},
+}  # fmt: skip
+
+
+def _eager_inputs(name, n, dtype, rng, extremes):
+    import numpy as np
+
+    if name.endswith("softmax_cross_entropy") or name == "kl_divergence":
+        rows, classes = max(n // 40, 2), 40
+        logits = rng.normal(size=(rows, classes)) * 3
+        if extremes:
+            logits[1, 3] = np.inf
+            logits[2] = -np.inf
+            logits[3, 0] = np.nan
+        if name == "sparse_softmax_cross_entropy":
+            ids = rng.integers(0, classes, size=rows)
+            ids[::7] = -100
+            return torch.from_numpy(ids), torch.from_numpy(logits).to(dtype)
+        y = rng.dirichlet(np.ones(classes), size=rows)
+        if name == "kl_divergence":
+            p = rng.dirichlet(np.ones(classes), size=rows)
+            return torch.from_numpy(y).to(dtype), torch.from_numpy(p).to(dtype)
+        return torch.from_numpy(y).to(dtype), torch.from_numpy(logits).to(dtype)
+    if name in ("hinge", "squared_hinge"):
+        y, p = rng.choice([-1.0, 1.0], size=n), rng.normal(size=n) * 2
+    elif name == "binary_cross_entropy":
+        y, p = rng.uniform(size=n), rng.uniform(0.001, 0.999, size=n)
+        if extremes:
+            p[::101] = 0.0
+            p[5::103] = 1.0
+    elif name == "sigmoid_cross_entropy":
+        y, p = rng.choice([0.0, 1.0, 0.3], size=n), rng.normal(size=n) * 5
+        if extremes:
+            p[::101] = np.inf
+            p[5::103] = -np.inf
+    elif name == "msle":
+        y, p = rng.exponential(size=n), rng.exponential(size=n)
+    else:
+        y, p = rng.normal(size=n), rng.normal(size=n) * 3
+        if extremes:
+            p[::101] = np.inf
+    if extremes:
+        p[7::97] = np.nan
+    return torch.from_numpy(y).to(dtype), torch.from_numpy(p).to(dtype)
+
+
+def _reference_value_and_grad(loss, y, p, **call):
+    with fast_path("never"), torch.no_grad():
+        return loss.value_and_grad(y, p, **call)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("extremes", [False, True])
+@pytest.mark.parametrize("n", [300, 70000])
+@pytest.mark.parametrize("name", sorted(EAGER))
+def test_eager_autograd_matches_reference(name, n, extremes, dtype):
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    loss = lk.get(name, **EAGER[name])
+    y, p0 = _eager_inputs(name, n, dtype, rng, extremes)
+    losses_shape = p0.shape[:-1] if loss.has_class_axis else p0.shape
+    w = torch.from_numpy(rng.uniform(size=losses_shape)).to(dtype)
+    w[::3] = 0
+    calls = [{}, {"reduction": "sum"}, {"reduction": "none"}, {"sample_weight": w}, {"normalizer": 9.0},
+             {"sample_weight": w, "reduction": "none"}]  # fmt: skip
+    tol = dict(rtol=1e-5, atol=1e-7) if dtype == torch.float32 else dict(rtol=1e-10, atol=1e-14)
+    with lk.validation(False):
+        for call in calls:
+            expected_value, expected_grad = _reference_value_and_grad(loss, y, p0, **call)
+            p = p0.clone().requires_grad_(True)
+            with fast_path("always"):
+                value = loss(y, p, **call)
+            assert type(value.grad_fn).__name__ == "_ClosedFormBackward"
+            assert value.grad_fn is not None and value.dtype == dtype and value.shape == expected_value.shape
+            upstream = torch.rand(value.shape, dtype=dtype, generator=torch.Generator().manual_seed(0)) + 0.5
+            (value * upstream).sum().backward()
+            scale = upstream[..., None] if (loss.has_class_axis and value.dim()) else upstream
+            torch.testing.assert_close(value.detach(), expected_value, equal_nan=True, **tol)
+            expected = expected_grad * scale
+            finite = expected[torch.isfinite(expected)].abs()
+            # NumPy's and PyTorch's float32 log1p differ by an ulp; where a slope cancels (MSLE's
+            # log1p(p) - log1p(t)) that is judged on the array's scale
+            atol = max(tol["atol"], tol["rtol"] * float(finite.max())) if finite.numel() else tol["atol"]
+            torch.testing.assert_close(p.grad, expected, equal_nan=True, rtol=tol["rtol"], atol=atol)
+
+
+def test_eager_autograd_plain_backward_retain_graph_and_accumulation():
+    g = torch.Generator().manual_seed(2)
+    y, p = torch.randn(50000, generator=g), torch.randn(50000, generator=g).requires_grad_(True)
+    expected = lk.mse.loss_class().grad(y, p.detach())
+    value = lk.mse(y, p)
+    value.backward(retain_graph=True)
+    first = p.grad.clone()
+    value.backward()  # the saved gradient must not have been handed over and then changed
+    torch.testing.assert_close(first, expected)
+    torch.testing.assert_close(p.grad, 2 * expected)
+    p.grad = None
+    lk.mse(y, p).backward()
+    p.grad.mul_(0)  # the caller owns p.grad: changing it changes nothing of losskit's
+    lk.mse(y, p).backward()
+    torch.testing.assert_close(p.grad, expected)
+
+
+def test_eager_autograd_float16_and_class_axis_first():
+    g = torch.Generator().manual_seed(3)
+    p = torch.randn(100, generator=g).to(torch.float16).requires_grad_(True)
+    with fast_path("always"):
+        lk.huber(torch.zeros(100, dtype=torch.float16), p).backward()
+    assert p.grad.dtype == torch.float16
+    torch.testing.assert_close(p.grad, lk.Huber().grad(torch.zeros(100), p.detach().float()).half())
+    z = torch.randn(4, 7, 6, generator=g, dtype=torch.float64, requires_grad=True)
+    ids = torch.randint(0, 7, (4, 6), generator=g)
+    loss = lk.SparseSoftmaxCrossEntropy(axis=1)
+    with fast_path("always"):
+        loss(ids, z).backward()
+    torch.testing.assert_close(z.grad, loss.grad(ids, z.detach()))
+
+
+def test_eager_autograd_is_off_when_no_gradient_or_compiling():
+    p = torch.randn(10)
+    assert not lk_autograd.applies(p)
+    q = p.clone().requires_grad_(True)
+    assert not lk_autograd.applies(q)  # "auto": small tensors take autograd through the reference
+    with fast_path("always"):
+        assert lk_autograd.applies(q)
+        with torch.no_grad():
+            assert not lk_autograd.applies(q)
+        value = lk.mse(torch.zeros(10), q)
+    with fast_path("never"):
+        assert not lk_autograd.applies(torch.zeros(10**5, requires_grad=True))
+    assert type(value.grad_fn).__name__ == "_ClosedFormBackward"
+    with pytest.raises(RuntimeError):  # double backward is not supported: it says so
+        (gq,) = torch.autograd.grad(value, q, create_graph=True)
+        gq.sum().backward()
+
+
+def test_eager_autograd_matches_torch_functional():
+    import torch.nn.functional as F
+
+    g = torch.Generator().manual_seed(4)
+    y, p0 = torch.randn(60000, generator=g), torch.randn(60000, generator=g) * 3
+    yb = (torch.rand(60000, generator=g) > 0.5).float()
+    pairs = [(lambda p: lk.mse(y, p), lambda p: F.mse_loss(p, y)), (lambda p: lk.mae(y, p), lambda p: F.l1_loss(p, y)),
+             (lambda p: lk.huber(y, p), lambda p: F.huber_loss(p, y)),
+             (lambda p: lk.sigmoid_cross_entropy(yb, p),
+              lambda p: F.binary_cross_entropy_with_logits(p, yb))]  # fmt: skip
+    for ours, theirs in pairs:
+        grads = []
+        for f in (ours, theirs):
+            p = p0.clone().requires_grad_(True)
+            v = f(p)
+            v.backward()
+            grads.append((v.detach(), p.grad))
+        torch.testing.assert_close(grads[0][0], grads[1][0], rtol=1e-5, atol=1e-7)
+        torch.testing.assert_close(grads[0][1], grads[1][1], rtol=1e-5, atol=1e-9)
+
+
+def test_under_torch_compile_the_reference_formulas_are_traced():
+    torch._dynamo.reset()
+    g = torch.Generator().manual_seed(5)
+    y, p0 = (torch.rand(40000, generator=g) > 0.5).double(), torch.randn(40000, generator=g, dtype=torch.float64)
+    compiled = torch.compile(lambda t, p: lk.sigmoid_cross_entropy(t, p), fullgraph=True, backend="aot_eager")
+    grads = []
+    for fn in (compiled, lambda t, p: lk.sigmoid_cross_entropy(t, p)):
+        p = p0.clone().requires_grad_(True)
+        value = fn(y, p)
+        value.backward()
+        grads.append((value.detach(), p.grad))
+    torch.testing.assert_close(grads[0][0], grads[1][0], rtol=1e-12, atol=0)
+    torch.testing.assert_close(grads[0][1], grads[1][1], rtol=1e-10, atol=1e-16)

@@ -10,6 +10,7 @@ from ._checks import set_validation, validation
 from ._info import LossInfo
 from .losses import *  # noqa: F403  (the catalogue: classes and function forms)
 from .losses import __all__ as _catalogue
+from .fast import fast_path, get_fast_path, set_fast_path
 from .guide import check_pairing, explain, infer_task, recommend
 from .registry import get, list_losses, register
 
@@ -17,7 +18,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Loss", "LossInfo", "get", "list_losses", "register", "set_validation", "validation",
-    "recommend", "explain", "check_pairing", "infer_task", *_catalogue,
+    "fast_path", "get_fast_path", "set_fast_path", "recommend", "explain", "check_pairing", "infer_task", *_catalogue,
 ]  # fmt: skip
 
 #: Submodules with heavier dependencies, imported on first use: ``lk.plot`` (matplotlib),

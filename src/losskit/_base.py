@@ -23,6 +23,12 @@ from ._info import LossInfo
 from ._reduce import align_weight, check_normalizer, check_reduction, reduce
 from ._xp import as_array_like, as_result, compute_dtype, is_floating, is_integral, is_traced, namespace_of
 
+def _torch_autograd():
+    from .integrations import autograd  # imports torch: only reached with a torch tensor in hand
+
+    return autograd
+
+
 #: Keywords of a call, as opposed to hyperparameters of the loss.
 CALL_KEYWORDS = ("sample_weight", "reduction", "normalizer")
 
@@ -85,6 +91,10 @@ class Loss:
             fast = _fast.dispatch(self, xp, y_true, y_pred, weight, reduction, normalizer, False)
         if fast is not None:  # the same formulas, fused and multi-threaded (losskit.fast)
             return as_result(xp, xp.astype(fast[0], out_dtype, copy=False))
+        if type(y_pred).__module__.startswith("torch") and _torch_autograd().applies(y_pred):
+            # PyTorch eager autograd: the closed-form gradient as the backward (integrations/autograd.py)
+            value = _torch_autograd().value_with_grad(self, xp, y_true, y_pred, weight, reduction, normalizer)
+            return xp.astype(value, out_dtype, copy=False)
         value, _ = self._reduce(xp, self._losses(xp, y_true, y_pred), weight, reduction, normalizer)
         return as_result(xp, xp.astype(value, out_dtype, copy=False))
 
@@ -212,6 +222,11 @@ class Loss:
     def _align_targets(self, xp, y_true, y_pred):
         """Check the shape and dtype of ``y_true``; squeeze or add a trailing axis of size 1."""
         name = self.info.name
+        if self.has_class_axis and not -y_pred.ndim <= self.axis < max(y_pred.ndim, 1):
+            raise ValueError(
+                f"{name}: axis={self.axis} is not an axis of y_pred, whose shape is {tuple(y_pred.shape)}; "
+                "expected the class axis, -1 by default."
+            )
         if self.has_class_ids:
             expected = list(y_pred.shape)
             del expected[self.axis]

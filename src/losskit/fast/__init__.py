@@ -6,9 +6,13 @@ computes the same formulas with fewer passes over memory:
 - elementwise losses with arithmetic-only math (mse, mae, rmse, huber, pseudo_huber, hinge,
   squared_hinge): one numba kernel per loss reads ``y_true``, ``y_pred`` (and the weight) once and
   writes the gradient, summing the value on the way, on every core (numba is optional);
-- every other supported loss (log_cosh, msle, binary and sigmoid cross-entropy, the probability
-  cross-entropies, KL): the loss's own reference formula on cache-sized tiles, on every core, with
-  the reduction and the gradient scale applied per tile, so no full-size temporary exists;
+- the transcendental elementwise losses (log_cosh, msle, binary and sigmoid cross-entropy): hand-fused
+  tile formulas, NumPy's SIMD ufuncs writing with ``out=`` into per-thread tile buffers (``_impl.FUSED``);
+  a tile whose losses are not all finite (NaN, inf, a clamped log) is recomputed with the reference
+  formula, so NaN and inf land exactly where the reference puts them;
+- every other supported loss (the probability cross-entropies, KL): the loss's own reference formula
+  on cache-sized tiles, on every core, with the reduction and the gradient scale applied per tile, so
+  no full-size temporary exists;
 - softmax cross-entropy, dense and sparse: a row-tiled pass that needs no buffer but the gradient
   (or none, with ``out=`` the logits themselves); rows with a non-finite maximum go to the reference.
 

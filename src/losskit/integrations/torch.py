@@ -32,11 +32,17 @@ def _chunk_pass(hidden, weight, bias, targets, row_weight, eps, z_loss, chunk, w
             logits += bias
         logits = logits.to(acc)
         t = targets[start:stop]
-        lse = torch.logsumexp(logits, dim=-1)
         z_true = logits.gather(1, t[:, None])[:, 0]
+        z_mean = logits.mean(dim=-1) if eps else None
+        # logsumexp by hand, in the logits buffer (torch.logsumexp would allocate a second chunk of logits):
+        # after this the buffer holds exp(z - max), and softmax is that over its row sum.
+        top = torch.amax(logits, dim=-1)
+        top = torch.where(torch.isfinite(top), top, torch.zeros_like(top))
+        row_sum = logits.sub_(top[:, None]).exp_().sum(dim=-1)
+        lse = top + row_sum.log()
         loss = (1.0 - eps) * (lse - z_true)
         if eps:
-            loss = loss + eps * (lse - logits.mean(dim=-1))
+            loss = loss + eps * (lse - z_mean)
         if z_loss:
             loss = loss + z_loss * lse * lse
         losses[start:stop] = loss
@@ -44,7 +50,7 @@ def _chunk_pass(hidden, weight, bias, targets, row_weight, eps, z_loss, chunk, w
             scale = grad_rows[start:stop]
             # d loss / d logits = softmax * (1 + 2 z lse) - target'; built in the logits buffer.
             factor = scale * (1.0 + 2.0 * z_loss * lse) if z_loss else scale
-            logits.sub_(lse[:, None]).exp_().mul_(factor[:, None])
+            logits.mul_((factor / row_sum)[:, None])
             logits.scatter_add_(1, t[:, None], (-(1.0 - eps) * scale)[:, None])
             if eps:
                 logits.sub_((eps / vocab) * scale[:, None])
@@ -53,6 +59,8 @@ def _chunk_pass(hidden, weight, bias, targets, row_weight, eps, z_loss, chunk, w
             d_weight.addmm_(g.T.to(acc), h.to(acc))
             if d_bias is not None:
                 d_bias += g.to(acc).sum(0)
+            del g
+        del logits  # before the next chunk's logits are allocated: one chunk alive at a time
     return losses, d_hidden, d_weight, d_bias
 
 
@@ -80,6 +88,11 @@ class _LinearCrossEntropy(torch.autograd.Function):
     def backward(ctx, grad_out):
         if ctx.reduction != "none":
             d_hidden, d_weight, d_bias = ctx.saved_tensors
+            if grad_out.device.type == "cpu" and grad_out.item() == 1.0 and d_weight.dtype == d_hidden.dtype:
+                # loss.backward() seeds 1: hand over the gradients computed in the forward, with no second
+                # weight-sized buffer (autograd copies them first if the graph is kept)
+                return (d_hidden, d_weight, d_bias if ctx.has_bias else None,
+                        None, None, None, None, None, None, None)  # fmt: skip
             g = grad_out.to(d_weight.dtype)
             return (
                 (d_hidden * g).to(d_hidden.dtype),
