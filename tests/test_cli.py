@@ -533,6 +533,11 @@ def error_cases(f):
         "picture in a missing folder": (("plot", "mse", "-o", f["dir"] / "no" / "x.png"), "No such file or directory"),
         "nothing to plot": (("plot", "-o", f["dir"] / "x.png"), "name at least one loss"),
         "bad size": (("plot", "mse", "--size", "big", "-o", f["dir"] / "x.png"), "--size"),
+        "bad loss parameter (lab)": (
+            ("lab", "--losses", "huber(delta=-1)", "--out", f["dir"] / "lab"),
+            library_message(lambda: lk.get("huber", delta=-1)),
+        ),
+        "file not found (lab)": (("lab", "--data", f["missing"], "--target", "y", "--out", f["dir"] / "lab"), "not found"),
         "negative size": (("plot", "mse", "--size", "-4x3", "-o", f["dir"] / "x.png"), "positive"),
     }
 

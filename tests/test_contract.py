@@ -85,6 +85,47 @@ def test_jax_autodiff_matches_grad(name, reduction):
     np.testing.assert_allclose(auto, loss.grad(t, p, sample_weight=w, reduction=reduction), rtol=1e-12, atol=1e-14)
 
 
+#: A non-default setting of every hyperparameter that changes the formula.
+NON_DEFAULT = {
+    "huber": {"delta": 0.3},
+    "pseudo_huber": {"delta": 2.5},
+    "sigmoid_cross_entropy": {"pos_weight": 3.0, "label_smoothing": 0.1},
+    "softmax_cross_entropy": {"label_smoothing": 0.2},
+    "sparse_softmax_cross_entropy": {"label_smoothing": 0.2, "ignore_index": 1},
+}
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", sorted(NON_DEFAULT))
+def test_non_default_hyperparameters_grad(name, reduction):
+    """Finite differences and PyTorch autograd agree with the closed form away from the defaults."""
+    loss = lk.get(name, **NON_DEFAULT[name])
+    y_true, y_pred = sample_inputs(loss, np.random.default_rng(3), n=N, classes=C)
+    kw = {"reduction": reduction, "sample_weight": weights()}
+    closed = loss.grad(y_true, y_pred, **kw)
+    numeric = finite_difference(lambda p: np.sum(loss(y_true, p, **kw)), y_pred)
+    np.testing.assert_allclose(closed, numeric, rtol=1e-7, atol=1e-9)
+    p = torch.tensor(y_pred, requires_grad=True)
+    with fast_path("never"):
+        loss(torch.from_numpy(y_true), p, **{**kw, "sample_weight": torch.from_numpy(weights())}).sum().backward()
+    np.testing.assert_allclose(p.grad.numpy(), closed, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if lk.get(n).has_class_axis])
+def test_class_axis_first(backend, name):
+    """axis=0 on the transposed inputs gives the value of axis=-1, and the transposed gradient."""
+    last, y_true, y_pred = inputs(name)
+    first = lk.get(name, axis=0)
+    t = y_true if last.has_class_ids else y_true.T.copy()
+    kw = {"reduction": "none", "sample_weight": weights()}
+    np.testing.assert_allclose(
+        value_np(backend, first, t, y_pred.T.copy(), **kw), value_np(backend, last, y_true, y_pred, **kw), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        grad_np(backend, first, t, y_pred.T.copy(), **kw).T, grad_np(backend, last, y_true, y_pred, **kw), rtol=1e-12
+    )
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_value_and_grad_equals_value_and_grad(backend, name):
     loss, y_true, y_pred = inputs(name)

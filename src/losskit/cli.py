@@ -10,7 +10,6 @@ print one line on stderr and exit with status 2; anything else is a bug and keep
 from __future__ import annotations
 
 import dataclasses
-import functools
 import itertools
 import json
 import os
@@ -26,11 +25,9 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__, data, guide, registry
+from .cli_errors import CLIError, user_errors
 from .lab import command as lab_command
 from ._info import TASKS
-
-#: Exit status of a user error (the same as a usage error that the option parser catches).
-USER_ERROR = 2
 
 app = typer.Typer(
     name="losskit",
@@ -39,63 +36,6 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-# --- errors: caught in one place ------------------------------------------------------------------
-
-
-class CLIError(Exception):
-    """A mistake in the command line itself (a malformed option value), reported like a library error."""
-
-
-#: The library's own modules: a ValueError or TypeError raised there is one of its checks.
-_LIBRARY = Path(__file__).resolve().parent
-
-
-def _is_user_error(error: BaseException) -> bool:
-    """Whether an exception is the user's mistake, to report in one line, rather than a bug.
-
-    - CLIError: a malformed option value; data.DataError: a missing, malformed or column-less file;
-      OSError: a file that cannot be read or written.
-    - ValueError or TypeError raised by the library itself (a check of names, hyperparameters, shapes,
-      dtypes, domains): where the innermost frame of the traceback is a losskit module other than this one.
-
-    Anything else, a ValueError from NumPy or from this module included, is a bug and keeps its traceback.
-    """
-    if isinstance(error, (CLIError, data.DataError, OSError)):
-        return True
-    if not isinstance(error, (ValueError, TypeError)) or error.__traceback__ is None:
-        return False
-    tb = error.__traceback__
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    where = Path(tb.tb_frame.f_code.co_filename).resolve()
-    return where.is_relative_to(_LIBRARY) and where != Path(__file__).resolve()
-
-
-def _fail(message: str) -> typer.Exit:
-    """Print one line on stderr and return the exit to raise."""
-    line = " ".join(str(message).split())  # one line, whatever the message's layout
-    console = Console(stderr=True, soft_wrap=True, highlight=False)
-    console.print(Text.assemble(("error: ", "bold red"), line))
-    return typer.Exit(USER_ERROR)
-
-
-def user_errors(command):
-    """Decorator for every command: a user error becomes one line on stderr and exit status 2."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except (CLIError, ValueError, TypeError, OSError) as error:
-            if not _is_user_error(error):
-                raise
-            if isinstance(error, OSError) and error.strerror and error.filename:
-                raise _fail(f"{error.filename}: {error.strerror}") from None
-            raise _fail(str(error) or type(error).__name__) from None
-
-    return wrapper
 
 
 # --- small helpers -----------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ Progress bars go to stderr; the summary table, the reading and the report's path
 request that cannot run prints one line on stderr and exits with status 2, without a traceback.
 """
 
-import functools
 import os
 import time
 from pathlib import Path
@@ -12,11 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..data import DataError
-from .errors import LabError
+from ..cli_errors import user_errors
 
-#: Exit status of a request that cannot run (as for a usage error).
-USER_ERROR = 2
 #: Where results go without --out: ``losskit-lab/<experiment or data file name>``.
 DEFAULT_OUT = Path("losskit-lab")
 
@@ -27,15 +23,6 @@ EPILOG = (
     "  losskit lab multiclass --label-noise 0.2\n"
     "  losskit lab --data train.csv --target price --losses 'mse,huber(delta=2)'"
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    from rich.console import Console
-    from rich.text import Text
-
-    line = " ".join(str(message).split())
-    Console(stderr=True, soft_wrap=True, highlight=False).print(Text.assemble(("error: ", "bold red"), line))
-    return typer.Exit(USER_ERROR)
 
 
 def register(app) -> None:
@@ -149,14 +136,4 @@ def register(app) -> None:
         )
         stdout.print(f"done in {time.perf_counter() - start:.1f} s")
 
-    @functools.wraps(lab)
-    def lab_command(*args, **kwargs):
-        try:
-            return lab(*args, **kwargs)
-        except (LabError, DataError) as error:
-            raise _fail(str(error)) from None
-        except OSError as error:
-            where = f"{error.filename}: " if getattr(error, "filename", None) else ""
-            raise _fail(f"{where}{error.strerror or error}") from None
-
-    app.command("lab", epilog=EPILOG)(lab_command)
+    app.command("lab", epilog=EPILOG)(user_errors(lab))
