@@ -287,7 +287,8 @@ def bench_elementwise(n, repeats, use_compile, results):
         if sk is not None:
             cands["sklearn"] = lambda: sk(t_np, p_np)
         if use_compile:
-            cf = torch.compile(tf)
+            torch._dynamo.reset()  # the same closure for every loss: without this, dynamo's recompile limit
+            cf = torch.compile(tf)  # turns the later losses' column into eager PyTorch
             pc = torch.from_numpy(p_np.copy()).requires_grad_(True)
 
             def torch_compiled():

@@ -16,7 +16,7 @@ import pytest
 
 import losskit as lk
 from losskit import fast
-from losskit.fast import fast_path
+from losskit.fast import _impl, fast_path
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -120,9 +120,12 @@ def _calls(name, shape, dtype, rng):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", ELEMENTWISE + ROWWISE)
-def test_fast_matches_reference(name, dtype):
+def test_fast_matches_reference(name, dtype, monkeypatch):
     rng = np.random.default_rng(abs(hash((name, dtype))) % 2**32)
-    shape = (97, 13) if name in ROWWISE else (301, 257)  # several tiles; both threads
+    shape = (97, 13) if name in ROWWISE else (301, 257)
+    # several tiles (the last one short) on both threads
+    monkeypatch.setattr(_impl, "ROW_TILE", 13 * 10)
+    monkeypatch.setattr(_impl, "MIN_PER_THREAD", 13 * 20)
     loss = lk.get(name, **HYPER.get(name, {}))
     y_true, y_pred = _inputs(name, dtype, rng, shape)
     assert fast.supported(loss)

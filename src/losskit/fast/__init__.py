@@ -49,6 +49,9 @@ AUTO_MIN_SIZE = 1 << 15
 
 #: Elements per tile of the tiled (NumPy) path: a few tile-sized temporaries stay in L2.
 TILE = 1 << 15
+#: Elements per tile of the row-wise path (whole rows): larger, so the per-call overhead of a tile's
+#: dozen NumPy calls stays small against its work even for a 32000-class row (benchmarks/run.py).
+ROW_TILE = 1 << 19
 #: Elements a thread gets at least.
 MIN_PER_THREAD = 1 << 15
 

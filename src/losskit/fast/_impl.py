@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from . import MIN_PER_THREAD, TILE, numba_available
+from . import MIN_PER_THREAD, ROW_TILE, TILE, numba_available
 from ._threads import run, split
 
 # --------------------------------------------------------------------------------------------------
@@ -373,7 +373,7 @@ def _tiled_rows(tile_fn=None):
         g2 = None if grad is None else grad.reshape(rows, num_classes)
         losses = np.empty(losses_shape, dtype=dtype) if reduction == "none" else None
         out_l = None if losses is None else losses.reshape(-1)
-        step = max(1, TILE // max(num_classes, 1))
+        step = max(1, ROW_TILE // max(num_classes, 1))
 
         def part(lo, hi):
             total = 0.0
