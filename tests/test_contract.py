@@ -256,17 +256,6 @@ def test_library_dtype_and_shape_are_kept(backend, name, dtype):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_class_axis_can_be_moved(name):
-    loss, y_true, y_pred = inputs(name)
-    if not loss.has_class_axis:
-        pytest.skip("no class axis")
-    moved = lk.get(name, axis=0)
-    t = y_true if loss.has_class_ids else y_true.T
-    np.testing.assert_allclose(moved(t, y_pred.T, reduction="none"), loss(y_true, y_pred, reduction="none"), rtol=1e-14)
-    np.testing.assert_allclose(moved.grad(t, y_pred.T), loss.grad(y_true, y_pred).T, rtol=1e-14)
-
-
-@pytest.mark.parametrize("name", NAMES)
 def test_jax_jit_traces_without_value_checks(name):
     loss, y_true, y_pred = inputs(name)
     t, p, w = (jax.numpy.asarray(a) for a in (y_true, y_pred, weights()))
