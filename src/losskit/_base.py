@@ -23,6 +23,7 @@ from ._info import LossInfo
 from ._reduce import align_weight, check_normalizer, check_reduction, reduce
 from ._xp import as_array_like, as_result, compute_dtype, is_floating, is_integral, is_traced, namespace_of
 
+
 def _torch_autograd():
     from .integrations import autograd  # imports torch: only reached with a torch tensor in hand
 

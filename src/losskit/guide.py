@@ -40,7 +40,7 @@ HUBER_EFFICIENCY = 1.345
 #: MAD / 0.6745 estimates the standard deviation of Gaussian data.
 MAD_TO_SIGMA = 1.0 / 0.6745
 #: The interquartile range / 1.349 estimates the standard deviation of Gaussian data.
-IQR_TO_SIGMA = 1.349
+IQR_TO_SIGMA = 1.0 / 1.349
 #: A minority class under this share counts as imbalanced.
 IMBALANCE_SHARE = 0.2
 
@@ -164,7 +164,7 @@ def _robust_scale(y: np.ndarray) -> float:
     median = np.median(y)
     for scale in (
         np.median(np.abs(y - median)) * MAD_TO_SIGMA,
-        np.subtract(*np.percentile(y, [75, 25])) / IQR_TO_SIGMA,
+        np.subtract(*np.percentile(y, [75, 25])) * IQR_TO_SIGMA,
         np.mean(np.abs(y - median)) * math.sqrt(math.pi / 2),
     ):
         if scale > 0:

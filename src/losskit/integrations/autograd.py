@@ -9,7 +9,7 @@ saved gradient over as it is). Value and gradient come from, in this order:
 
 1. the NumPy fast path (``losskit.fast``) on zero-copy views of CPU tensors, for the losses in
    ``VIA_NUMPY`` (fused numba kernels and hand-fused tiles, on every core);
-2. PyTorch's native kernels (``NATIVE``) where they compute the same numbers to rounding;
+2. PyTorch's native kernels (``NATIVE``: the softmax cross-entropies), the same numbers to rounding;
 3. the loss's own reference formulas (``_losses_and_derivative``), run without a graph.
 
 Each gives the numbers of ``Loss.value_and_grad`` to rounding, NaN and inf included
@@ -53,48 +53,6 @@ def applies(y_pred) -> bool:
 # sends the call back to the reference formulas, which decide what NaN or inf means.
 
 
-def _mse(loss, t, p):
-    return torch.nn.functional.mse_loss(p, t, reduction="none"), lambda c: torch.sub(p, t).mul_(2.0 * c)
-
-
-def _mae(loss, t, p):
-    def derivative(c):
-        d = torch.sub(p, t).sign_()
-        return d.mul_(c) if c != 1.0 else d
-
-    return torch.nn.functional.l1_loss(p, t, reduction="none"), derivative
-
-
-def _huber(loss, t, p):
-    delta = loss.delta
-
-    def derivative(c):
-        d = torch.sub(p, t).clamp_(-delta, delta)
-        return d.mul_(c) if c != 1.0 else d
-
-    return torch.nn.functional.huber_loss(p, t, reduction="none", delta=delta), derivative
-
-
-def _sigmoid_ce(loss, t, z):
-    eps, pos_weight = loss.label_smoothing, loss.pos_weight
-    y = t * (1.0 - eps) + 0.5 * eps if eps else t
-    positive = y * pos_weight if pos_weight != 1.0 else y
-    negative = 1.0 - y
-    # softplus(+-z) = max(+-z, 0) + log1p(exp(-|z|)): exact in both tails.
-    tail = torch.abs(z).neg_().exp_().log1p_()
-    if pos_weight == 1.0:  # positive + negative = 1: max(z, 0) - y z + log1p(exp(-|z|))
-        losses = torch.clamp(z, min=0.0).addcmul_(positive, z, value=-1.0).add_(tail)
-    else:
-        losses = torch.clamp(z, max=0.0).neg_().add_(tail).mul_(positive)
-        losses.addcmul_(torch.clamp(z, min=0.0).add_(tail), negative)
-
-    def derivative(c):
-        d = torch.sigmoid(z).mul_(negative).sub_(torch.neg(z).sigmoid_().mul_(positive))
-        return d.mul_(c) if c != 1.0 else d
-
-    return losses, derivative
-
-
 def _sparse_softmax_ce(loss, ids, z):
     eps, num_classes = loss.label_smoothing, z.shape[-1]
     if num_classes == 0:
@@ -135,10 +93,6 @@ def _softmax_ce(loss, y, z):
 
 NATIVE = {
     "SoftmaxCrossEntropy": _softmax_ce,
-    "MSE": _mse,
-    "MAE": _mae,
-    "Huber": _huber,
-    "SigmoidCrossEntropy": _sigmoid_ce,
     "SparseSoftmaxCrossEntropy": _sparse_softmax_ce,
 }
 
