@@ -5,11 +5,12 @@ computes the same formulas with fewer passes over memory:
 
 - elementwise losses with arithmetic-only math (mse, mae, rmse, huber, pseudo_huber, hinge,
   squared_hinge): one numba kernel per loss reads ``y_true``, ``y_pred`` (and the weight) once and
-  writes the gradient, summing the value on the way, on every core (numba is optional);
-- the transcendental elementwise losses (log_cosh, msle, binary and sigmoid cross-entropy): hand-fused
-  tile formulas, NumPy's SIMD ufuncs writing with ``out=`` into per-thread tile buffers (``_impl.FUSED``);
-  a tile whose losses are not all finite (NaN, inf, a clamped log) is recomputed with the reference
-  formula, so NaN and inf land exactly where the reference puts them;
+  writes the gradient, summing the value on the way, on every core (numba is optional: without it,
+  every elementwise loss takes its reference formula on cache-sized tiles);
+- the transcendental elementwise losses (log_cosh, msle, binary and sigmoid cross-entropy): per tile,
+  NumPy's SIMD ufuncs take the exp and log into tile buffers and one numba kernel does the rest (the
+  losses, the weighted sum, the gradient); a tile whose sum is not finite (NaN, inf, a clamped log) is
+  recomputed with the reference formula, so NaN and inf land exactly where the reference puts them;
 - every other supported loss (the probability cross-entropies, KL): the loss's own reference formula
   on cache-sized tiles, on every core, with the reduction and the gradient scale applied per tile, so
   no full-size temporary exists;
@@ -47,8 +48,8 @@ _MODE = contextvars.ContextVar("losskit_fast_path", default=_default if _default
 #: the thread hand-off costs more than it saves (measured with benchmarks/run.py --threshold).
 AUTO_MIN_SIZE = 1 << 15
 
-#: Elements per tile of the tiled (NumPy) path: a few tile-sized temporaries stay in L2.
-TILE = 1 << 15
+#: Elements per tile of the elementwise tiled paths: a few tile-sized buffers stay in cache.
+TILE = 1 << 16
 #: Elements per tile of the row-wise path (whole rows): larger, so the per-call overhead of a tile's
 #: dozen NumPy calls stays small against its work even for a 32000-class row (benchmarks/run.py).
 ROW_TILE = 1 << 19

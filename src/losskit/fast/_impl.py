@@ -163,189 +163,93 @@ def _apply_tile(l, d, w, den, dtype, g, class_axis):
     return lw
 
 
-# --- hand-fused tile formulas: NumPy's SIMD ufuncs with out= into per-thread tile buffers ----------
-# Each ``fused(loss, t, p, d, b)`` writes the derivative into ``d`` and returns the losses (a buffer of
-# ``b``, a list of tile-sized scratch arrays), or None for "take the reference formula for this tile".
-# They compute the reference's numbers to rounding wherever the losses are finite; they skip its care
-# for NaN, inf and clamped logs, so a tile whose losses are not all finite goes to the reference.
-
-
-def _fused_log_cosh(loss, t, p, d, b):
-    # log cosh r = log1p((cosh |r| - 1)) = log1p(E^2 / (2 (1 + E))) with E = expm1(|r|): exact near 0;
-    # above 30, |r| - log 2 (exp(-2|r|) is below the rounding).
-    r, a, e, x = b[0], b[1], b[2], b[3]
-    np.subtract(p, t, out=r)
-    np.tanh(r, out=d)
-    np.abs(r, out=a)
-    top = a.max()
-    if math.isnan(top):
-        return None
-    big = None
-    if top > 30.0:
-        big = a > 30.0
-        np.minimum(a, 30.0, out=e)
-        np.expm1(e, out=e)
+def _reference_tile(loss, yt, yp, weight, w, full, repeat, a, b, den, out_l, out_g):
+    """Elements ``[a, b)`` by the loss's own formula; returns the tile's weighted sum."""
+    dtype = yp.dtype
+    if weight is None:
+        wt = None
+    elif full:
+        wt = w[a:b]
     else:
-        np.expm1(a, out=e)
-    np.multiply(e, e, out=x)
-    np.add(e, 1.0, out=e)
-    np.add(e, e, out=e)
-    np.divide(x, e, out=x)
-    np.log1p(x, out=x)
-    if big is not None:
-        x[big] = a[big] - math.log(2.0)
-    return x
-
-
-def _fused_msle(loss, t, p, d, b):
-    lp, lt, l = b[0], b[1], b[2]
-    np.log1p(p, out=lp)
-    np.log1p(t, out=lt)
-    np.subtract(lp, lt, out=lp)  # d = log1p(p) - log1p(t)
-    np.multiply(lp, lp, out=l)
-    np.add(p, 1.0, out=lt)
-    np.divide(lp, lt, out=d)
-    np.add(d, d, out=d)  # 2 d / (1 + p)
-    return l
-
-
-def _fused_binary_ce(loss, t, p, d, b):
-    lp, l1, omt, l = b[0], b[1], b[2], b[3]
-    np.log(p, out=lp)
-    np.negative(p, out=l1)
-    np.log1p(l1, out=l1)
-    if not (lp.min() > -100.0 and l1.min() > -100.0):  # a clamped log, or NaN
-        return None
-    np.subtract(1.0, t, out=omt)
-    np.multiply(t, lp, out=l)
-    np.multiply(omt, l1, out=l1)
-    np.add(l, l1, out=l)
-    np.negative(l, out=l)  # -(y log p + (1 - y) log(1 - p))
-    np.divide(t, p, out=lp)
-    np.subtract(1.0, p, out=l1)
-    np.divide(omt, l1, out=d)
-    np.subtract(d, lp, out=d)  # -y / p + (1 - y) / (1 - p)
-    return l
-
-
-def _fused_sigmoid_ce(loss, t, z, d, b):
-    eps, pos_weight = loss.label_smoothing, loss.pos_weight
-    y, neg, tail, l, s = b[0], b[1], b[2], b[3], b[4]
-    if eps:
-        np.multiply(t, 1.0 - eps, out=y)
-        np.add(y, 0.5 * eps, out=y)
-    elif pos_weight == 1.0:
-        y = t  # read only
-    else:
-        np.copyto(y, t)
-    np.subtract(1.0, y, out=neg)
-    # softplus(+-z) = max(+-z, 0) + log1p(exp(-|z|)), with max(+-z, 0) = (|z| +- z) / 2 (exact; faster
-    # than np.maximum). A z so large that |z| + z overflows makes the tile non-finite: the reference takes it.
-    np.abs(z, out=tail)
-    if pos_weight == 1.0:  # positive + negative = 1: max(z, 0) - y z + tail
-        np.add(tail, z, out=l)
-        np.multiply(l, 0.5, out=l)
-        np.multiply(y, z, out=s)
-        np.subtract(l, s, out=l)
-    else:
-        np.multiply(y, pos_weight, out=y)  # the positive coefficient
-        np.subtract(tail, z, out=l)
-        np.multiply(l, 0.5, out=l)
-        np.multiply(y, l, out=l)  # positive * max(-z, 0)
-        np.add(tail, z, out=s)
-        np.multiply(s, 0.5, out=s)
-        np.multiply(neg, s, out=s)
-        np.add(l, s, out=l)  # + negative * max(z, 0)
-    np.negative(tail, out=tail)
-    np.exp(tail, out=tail)
-    np.log1p(tail, out=tail)
-    if pos_weight == 1.0:
-        np.add(l, tail, out=l)
-    else:
-        np.multiply(y, tail, out=s)
-        np.add(l, s, out=l)
-        np.multiply(neg, tail, out=s)
-        np.add(l, s, out=l)
-    # negative sigmoid(z) - positive sigmoid(-z), each sigmoid as 1 / (1 + exp(-x)): exact in both tails
-    np.negative(z, out=s)
-    np.exp(s, out=s)
-    np.add(s, 1.0, out=s)
-    np.divide(neg, s, out=d)
-    np.exp(z, out=s)
-    np.add(s, 1.0, out=s)
-    np.divide(y, s, out=s)
-    np.subtract(d, s, out=d)
-    return l
-
-
-FUSED = {
-    "LogCosh": _fused_log_cosh,
-    "MSLE": _fused_msle,
-    "BinaryCrossEntropy": _fused_binary_ce,
-    "SigmoidCrossEntropy": _fused_sigmoid_ce,
-}
+        wt = w[np.arange(a, b) // repeat]
+    with np.errstate(all="ignore"):
+        l, d = loss._losses_and_derivative(np, yt[a:b], yp[a:b])
+        lw = _apply_tile(l, d, wt, den, dtype, None if out_g is None else out_g[a:b], False)
+    if out_l is not None:
+        out_l[a:b] = lw
+    return float(np.sum(lw))
 
 
 def _tiled_elementwise(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
-    dtype = y_pred.dtype
-    n = y_pred.size
+    """Without numba: the reference formula on cache-sized tiles, on every core."""
     if not _contiguous(y_true, y_pred, out):
         return None
+    dtype = y_pred.dtype
+    n = y_pred.size
     yt, yp = y_true.reshape(-1), y_pred.reshape(-1)
-    if weight is None:
-        w, full, repeat = None, False, 1
-    else:
-        w, full, repeat = _weight_layout(weight, n, dtype)
-    den = _denominator(reduction, normalizer, w, n, repeat)
+    w, full, repeat = _weight_layout(weight, n, dtype)
+    den = _denominator(reduction, normalizer, None if weight is None else w, n, repeat)
     grad = _grad_buffer(y_pred, out, want_grad)
     losses = np.empty(y_pred.shape, dtype=dtype) if reduction == "none" else None
     out_l = None if losses is None else losses.reshape(-1)
     out_g = None if grad is None else grad.reshape(-1)
 
-    fused = FUSED.get(type(loss).__name__)
-    inv_den = dtype.type(1.0 / den)
-
     def part(lo, hi):
-        total = 0.0
-        bufs = [np.empty(min(TILE, hi - lo), dtype=dtype) for _ in range(6)] if fused is not None else None
-        for a in range(lo, hi, TILE):
-            b = min(hi, a + TILE)
-            if w is None:
-                wt = None
-            elif full:
-                wt = w[a:b]
-            else:
-                wt = w[np.arange(a, b) // repeat]
-            with np.errstate(all="ignore"):
-                l = None
-                if fused is not None:
-                    m = b - a
-                    tile_bufs = [x[:m] for x in bufs]
-                    d = out_g[a:b] if out_g is not None else tile_bufs[5]
-                    l = fused(loss, yt[a:b], yp[a:b], d, tile_bufs)
-                    if l is not None:
-                        raw = float(np.sum(l))
-                        if not math.isfinite(raw):
-                            l = None  # NaN, inf or overflow: the reference decides
-                if l is not None:
-                    if wt is None:
-                        lw, tile_sum = l, raw
-                        if out_g is not None and inv_den != 1:
-                            np.multiply(d, inv_den, out=d)
-                    else:
-                        lw = _apply_tile(l, d, wt, den, dtype, None if out_g is None else out_g[a:b], False)
-                        tile_sum = float(np.sum(lw))
-                else:
-                    l, d = loss._losses_and_derivative(np, yt[a:b], yp[a:b])
-                    lw = _apply_tile(l, d, wt, den, dtype, None if out_g is None else out_g[a:b], False)
-                    tile_sum = float(np.sum(lw))
-            total += tile_sum
-            if out_l is not None:
-                out_l[a:b] = lw
-        return total
+        return sum(
+            _reference_tile(loss, yt, yp, weight, w, full, repeat, a, min(hi, a + TILE), den, out_l, out_g)
+            for a in range(lo, hi, TILE)
+        )
 
     total = run(part, split(n, MIN_PER_THREAD, TILE))
     return _finish(total, den, reduction, losses, dtype), grad
+
+
+def _split_elementwise(name, params):
+    """A transcendental loss: per tile, NumPy's SIMD ufuncs for its exp and log (``_numba.SPLIT_STAGES``),
+    then one numba kernel for the rest; a tile whose sum is not finite goes to the reference formula."""
+
+    def impl(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
+        if not numba_available() or not _contiguous(y_true, y_pred, out):
+            return _tiled_elementwise(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out)
+        from ._numba import SPLIT_STAGES, split_kernel
+
+        dtype = y_pred.dtype
+        n = y_pred.size
+        yt, yp = y_true.reshape(-1), y_pred.reshape(-1)
+        w, full, repeat = _weight_layout(weight, n, dtype)
+        den = _denominator(reduction, normalizer, None if weight is None else w, n, repeat)
+        grad = _grad_buffer(y_pred, out, want_grad)
+        losses = np.empty(y_pred.shape, dtype=dtype) if reduction == "none" else None
+        out_l = None if losses is None else losses.reshape(-1)
+        out_g = None if grad is None else grad.reshape(-1)
+        dummy = np.empty(1, dtype=dtype)
+        c = np.array([0.0, 1.0, 2.0, 0.5, *params(loss), math.log(2.0)], dtype=dtype)
+        stage, k = SPLIT_STAGES[name], split_kernel(name)
+        den_t = dtype.type(den)
+
+        def part(lo, hi):
+            x0, x1, ds = (np.empty(min(TILE, hi - lo), dtype=dtype) for _ in range(3))
+            total = 0.0
+            for a in range(lo, hi, TILE):
+                b = min(hi, a + TILE)
+                with np.errstate(all="ignore"):
+                    stage(yt, yp, a, b, x0, x1)
+                tile_sum = k(yt, yp, x0, x1, ds, w, full, repeat, a, b, den_t, c,
+                             dummy if out_l is None else out_l, dummy if out_g is None else out_g,
+                             out_l is not None, out_g is not None)  # fmt: skip
+                if not math.isfinite(tile_sum):  # NaN, inf or a clamped log: the reference decides
+                    tile_sum = _reference_tile(loss, yt, yp, weight, w, full, repeat, a, b, den, out_l, out_g)
+                total += tile_sum
+            return total
+
+        total = run(part, split(n, MIN_PER_THREAD, TILE))
+        return _finish(total, den, reduction, losses, dtype), grad
+
+    return impl
+
+
+def _pos_weight_smoothing(loss):
+    return (loss.pos_weight, loss.label_smoothing)
 
 
 def _row_weight(weight, losses_shape, dtype):
@@ -484,10 +388,10 @@ IMPLS = {
     "Hinge": _numba_elementwise("hinge", _no_params),
     "SquaredHinge": _numba_elementwise("squared_hinge", _no_params),
     "RMSE": _rmse,
-    "MSLE": _tiled_elementwise,
-    "LogCosh": _tiled_elementwise,
-    "BinaryCrossEntropy": _tiled_elementwise,
-    "SigmoidCrossEntropy": _tiled_elementwise,
+    "MSLE": _split_elementwise("msle", _no_params),
+    "LogCosh": _split_elementwise("log_cosh", _no_params),
+    "BinaryCrossEntropy": _split_elementwise("binary_cross_entropy", _no_params),
+    "SigmoidCrossEntropy": _split_elementwise("sigmoid_cross_entropy", _pos_weight_smoothing),
     "SoftmaxCrossEntropy": _tiled_rows(_dense_softmax),
     "SparseSoftmaxCrossEntropy": _tiled_rows(_sparse_softmax),
     "CategoricalCrossEntropy": _tiled_rows(),

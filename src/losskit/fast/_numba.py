@@ -1,12 +1,21 @@
-"""Fused elementwise kernels compiled with numba: one pass reads ``y_true``, ``y_pred`` (and the weight)
-and writes the gradient (and, for ``reduction="none"``, the weighted losses), returning the weighted sum.
+"""Fused elementwise kernels compiled with numba.
 
-Each kernel is the reference formula of its loss (``losses/*.py``) written for one element, with the
-same operations in the same order, so NaN and inf come out where the reference gives them. Only
-``fastmath={'reassoc'}`` is used (it lets the sum vectorise); ``nnan``/``ninf`` stay off.
+Two kinds, one template each, with the math of one element per loss:
 
-Kernels are generated from one template per loss (below) and compiled lazily, once per dtype, on
-first use, with ``cache=True`` (``nogil=True``: the caller splits the work across threads).
+- arithmetic losses (``ELEMENTS``): one pass reads ``y_true``, ``y_pred`` (and the weight) and writes
+  the gradient (and, for ``reduction="none"``, the weighted losses), returning the weighted sum;
+- transcendental losses (``SPLIT_ELEMENTS``): LLVM cannot vectorise ``exp`` or ``log`` here (no vector
+  math library), and a scalar libm call per element is several times slower than NumPy's SIMD ufuncs.
+  So a tile's exponentials and logarithms are taken by NumPy into tile buffers (``SPLIT_STAGES``, run by
+  the caller), and one kernel (``split_kernel``) does all the arithmetic around them: the losses, the
+  weighted sum and the gradient. It writes the gradient only once the tile's sum is known to be finite,
+  so the caller can hand a non-finite tile to the reference formula even when the gradient overwrites
+  ``y_pred``.
+
+Each kernel is the reference formula of its loss (``losses/*.py``) written for one element, so NaN and
+inf come out where the reference gives them. Only ``fastmath={'reassoc'}`` is used (it lets the sum
+vectorise); ``nnan``/``ninf`` stay off. Kernels are compiled lazily, once per dtype, on first use,
+with ``cache=True`` (``nogil=True``: the caller splits the work across threads).
 """
 
 from __future__ import annotations
@@ -104,18 +113,178 @@ def kernel(yt, yp, w, full, R, lo, hi, den, c, out_l, out_g, write_l, write_g):
 _KERNELS: dict = {}
 
 
-def kernel(name: str):
-    """The compiled kernel of loss ``name`` (compiled per dtype on its first call, cached on disk)."""
-    k = _KERNELS.get(name)
+def _compile(prefix: str, name: str, template: str, body: str, indent: int):
+    key = prefix + name
+    k = _KERNELS.get(key)
     if k is None:
-        body = "\n".join(" " * 16 + line for line in ELEMENTS[name].strip().splitlines())
-        source = _TEMPLATE.format(body=body).replace("def kernel(", f"def kernel_{name}(")
+        body = "\n".join(" " * indent + line for line in body.strip().splitlines())
+        source = template.format(body=body).replace("def kernel(", f"def {prefix}kernel_{name}(")
         namespace = {"np": np}
         # Compiled against this file's name so that numba's on-disk cache can find (and invalidate) it.
         exec(compile(source, __file__, "exec"), namespace)
-        py_func = namespace[f"kernel_{name}"]
+        py_func = namespace[f"{prefix}kernel_{name}"]
         py_func.__module__ = __name__
-        py_func.__qualname__ = f"kernel_{name}"
+        py_func.__qualname__ = f"{prefix}kernel_{name}"
         k = numba.njit(nogil=True, cache=True, fastmath={"reassoc"}, error_model="numpy")(py_func)
-        _KERNELS[name] = k
+        _KERNELS[key] = k
     return k
+
+
+def kernel(name: str):
+    """The compiled kernel of arithmetic loss ``name`` (compiled per dtype on its first call, cached on disk)."""
+    return _compile("", name, _TEMPLATE, ELEMENTS[name], 16)
+
+
+# --------------------------------------------------------------------------------------------------
+# Transcendental losses: NumPy's ufuncs for exp and log on a tile, one kernel for the rest
+# --------------------------------------------------------------------------------------------------
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def negative_abs(x, lo, hi, out):
+    """``out[:hi - lo] = -|x[lo:hi]|``."""
+    xa = x[lo:hi]
+    for j in range(hi - lo):
+        out[j] = -abs(xa[j])
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def capped_abs_residual(t, p, lo, hi, cap, out):
+    """``out[:hi - lo] = min(|p - t|, cap)`` over ``[lo, hi)`` (NaN gives ``cap``; the kernel sees the NaN)."""
+    ta, pa = t[lo:hi], p[lo:hi]
+    for j in range(hi - lo):
+        a = abs(pa[j] - ta[j])
+        out[j] = a if a < cap else cap
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def cosh_minus_one(e, m, two, out):
+    """``out[:m] = E^2 / (2 + 2 E)`` with ``E = e[:m] = expm1(a)``: that is ``cosh a - 1``, exact near 0."""
+    for j in range(m):
+        x = e[j]
+        out[j] = (x * x) / ((x + x) + two)
+
+
+def _sigmoid_stage(t, p, lo, hi, b0, b1):
+    m = hi - lo
+    negative_abs(p, lo, hi, b0)
+    np.exp(b0[:m], out=b0[:m])  # e = exp(-|z|)
+    np.log1p(b0[:m], out=b1[:m])  # log1p(e): softplus(z) = max(z, 0) + log1p(e)
+
+
+def _bce_stage(t, p, lo, hi, b0, b1):
+    m = hi - lo
+    np.log(p[lo:hi], out=b0[:m])
+    np.negative(p[lo:hi], out=b1[:m])
+    np.log1p(b1[:m], out=b1[:m])  # log(1 - p)
+
+
+def _msle_stage(t, p, lo, hi, b0, b1):
+    m = hi - lo
+    np.log1p(p[lo:hi], out=b0[:m])
+    np.log1p(t[lo:hi], out=b1[:m])
+
+
+def _log_cosh_stage(t, p, lo, hi, b0, b1):
+    m = hi - lo
+    capped_abs_residual(t, p, lo, hi, b0.dtype.type(30.0), b0)
+    np.expm1(b0[:m], out=b0[:m])  # E = expm1(min(|r|, 30))
+    cosh_minus_one(b0, m, b0.dtype.type(2.0), b1)
+    np.log1p(b1[:m], out=b1[:m])  # log cosh |r| (for |r| <= 30)
+
+
+#: Per transcendental loss, the NumPy stage of a tile: ``stage(t, p, lo, hi, b0, b1)`` fills the tile
+#: buffers ``b0``, ``b1`` that the kernel reads as ``x0``, ``x1``.
+SPLIT_STAGES = {
+    "sigmoid_cross_entropy": _sigmoid_stage,
+    "binary_cross_entropy": _bce_stage,
+    "msle": _msle_stage,
+    "log_cosh": _log_cosh_stage,
+}
+
+# The arithmetic of one element: inputs t, p, x0, x1 (from the stage); outputs l, d and ok (False sends
+# the tile to the reference formula). Constants as above, plus P0, P1 (hyperparameters) and LOG2.
+SPLIT_ELEMENTS = {
+    # Sigmoid CE (P0 = pos_weight, P1 = label smoothing): x0 = e = exp(-|z|), x1 = log1p(e).
+    # y = t (1 - eps) + eps / 2; pos = P0 y, neg = 1 - y; pos softplus(-z) + neg softplus(z), a term with
+    # a zero coefficient dropped; neg sigmoid(z) - pos sigmoid(-z), sigmoid(|z|) = 1 / (1 + e).
+    "sigmoid_cross_entropy": """
+y = t * (ONE - P1) + HALF * P1
+pos = P0 * y
+neg = ONE - y
+up = (p if p > ZERO else ZERO) + x1
+down = (-p if p < ZERO else ZERO) + x1
+l = (ZERO if pos == ZERO else pos * down) + (ZERO if neg == ZERO else neg * up)
+big = ONE / (ONE + x0)
+small = x0 * big
+d = neg * (big if p >= ZERO else small) - pos * (small if p >= ZERO else big)
+ok = True""",
+    # Binary CE from probabilities: x0 = log p, x1 = log(1 - p); a clamped log (or NaN) leaves the tile
+    # to the reference (which clamps at -100 and zeroes that term's derivative).
+    "binary_cross_entropy": """
+l = -(t * x0 + (ONE - t) * x1)
+d = -t / p + (ONE - t) / (ONE - p)
+ok = (x0 > -100.0) and (x1 > -100.0)""",
+    # MSLE: x0 = log1p(p), x1 = log1p(t); (x0 - x1)^2, 2 (x0 - x1) / (1 + p).
+    "msle": """
+e = x0 - x1
+l = e * e
+d = TWO * e / (ONE + p)
+ok = True""",
+    # Log-cosh: r = p - t, x0 = E = expm1(min(|r|, 30)), x1 = log cosh min(|r|, 30); beyond 30,
+    # |r| - log 2 (exp(-2|r|) is below rounding); tanh |r| = E (E + 2) / (E (E + 2) + 2), signed.
+    "log_cosh": """
+r = p - t
+a = abs(r)
+l = x1 if a <= 30.0 else a - LOG2
+q = x0 * (x0 + TWO)
+th = q / (q + TWO)
+d = th if r > ZERO else (-th if r < ZERO else r)
+ok = True""",
+}
+
+_SPLIT_TEMPLATE = '''
+def kernel(yt, yp, x0s, x1s, ds, w, full, R, lo, hi, den, c, out_l, out_g, write_l, write_g):
+    """Elements [lo, hi) of the flattened arrays, tile buffers indexed from 0; the weight is w[i] (full)
+    or w[i // R]. Returns the weighted sum (NaN if an element is not ok); writes the gradient only if
+    that sum is finite."""
+    ZERO = c[0]; ONE = c[1]; TWO = c[2]; HALF = c[3]; P0 = c[4]; P1 = c[5]; LOG2 = c[6]
+    NAN = ZERO / ZERO
+    total = 0.0
+    i = lo
+    while i < hi:  # runs of one weight entry (the whole range if the weight is full)
+        stop = hi if full else min(hi, (i // R + 1) * R)
+        m = stop - i
+        ta = yt[i:stop]; pa = yp[i:stop]; x0a = x0s[i - lo:stop - lo]; x1a = x1s[i - lo:stop - lo]
+        da = ds[i - lo:stop - lo]; la = out_l[i:stop] if write_l else out_l
+        wa = w[i:stop] if full else w[i // R:i // R + 1]
+        acc = 0.0
+        for j in range(m):
+            t = ta[j]; p = pa[j]; x0 = x0a[j]; x1 = x1a[j]
+{body}
+            wi = wa[j] if full else wa[0]
+            lw = ZERO if wi == ZERO else (wi * l if ok else NAN)
+            acc += lw
+            da[j] = d
+            if write_l:
+                la[j] = lw
+        total += acc
+        i = stop
+    if write_g and total - total == 0.0:
+        i = lo
+        while i < hi:
+            stop = hi if full else min(hi, (i // R + 1) * R)
+            m = stop - i
+            ga = out_g[i:stop]; da = ds[i - lo:stop - lo]
+            wa = w[i:stop] if full else w[i // R:i // R + 1]
+            for j in range(m):
+                sc = (wa[j] if full else wa[0]) / den
+                ga[j] = ZERO if sc == ZERO else sc * da[j]
+            i = stop
+    return total
+'''
+
+
+def split_kernel(name: str):
+    """The compiled arithmetic kernel of transcendental loss ``name``, run after ``SPLIT_STAGES[name]``."""
+    return _compile("split_", name, _SPLIT_TEMPLATE, SPLIT_ELEMENTS[name], 12)
