@@ -17,6 +17,11 @@ computes the same formulas with fewer passes over memory:
 - softmax cross-entropy, dense and sparse: a row-tiled pass that needs no buffer but the gradient
   (or none, with ``out=`` the logits themselves); rows with a non-finite maximum go to the reference.
 
+Gradients (and the losses of ``reduction="none"``) of a megabyte or more come from a small pool of
+blocks that are handed out again once their array is gone (``_buffers.py``; ``release_buffers()``
+frees the idle ones, ``LOSSKIT_BUFFER_POOL_MB=0`` turns it off): a fresh array of that size costs as
+much in page faults as the loss itself.
+
 Weights, reductions and ``normalizer`` follow ``_reduce.py`` exactly (a zero weight drops the
 example, ``sum(w) == 0`` gives 0); only the order of summation differs.
 
@@ -36,6 +41,7 @@ import array_api_compat
 import numpy as np
 
 from . import _threads
+from ._buffers import release_buffers
 
 ndarray = np.ndarray  # what the dispatch hook in _base.py tests for
 
@@ -188,4 +194,4 @@ def value_and_grad(loss, y_true, y_pred, *, sample_weight=None, reduction=None, 
 
 
 __all__ = ["MODES", "AUTO_MIN_SIZE", "set_fast_path", "get_fast_path", "fast_path", "value_and_grad",
-           "numba_available", "supported", "dispatch"]  # fmt: skip
+           "numba_available", "supported", "dispatch", "release_buffers"]  # fmt: skip

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from . import MIN_PER_THREAD, ROW_TILE, TILE, numba_available
+from ._buffers import empty
 from ._threads import run, split
 
 # --------------------------------------------------------------------------------------------------
@@ -46,7 +47,7 @@ def _grad_buffer(y_pred, out, want_grad):
         return None
     if out is not None:
         return out
-    return np.empty(y_pred.shape, dtype=y_pred.dtype)
+    return empty(y_pred.shape, y_pred.dtype)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -77,7 +78,7 @@ def _numba_elementwise(name, params):
         w, full, repeat = _weight_layout(weight, n, dtype)
         den = _denominator(reduction, normalizer, None if weight is None else w, n, repeat)
         grad = _grad_buffer(y_pred, out, want_grad)
-        losses = np.empty(y_pred.shape, dtype=dtype) if reduction == "none" else None
+        losses = empty(y_pred.shape, dtype) if reduction == "none" else None
         dummy = np.empty(1, dtype=dtype)
         out_l = dummy if losses is None else losses.reshape(-1)
         out_g = dummy if grad is None else grad.reshape(-1)
@@ -190,7 +191,7 @@ def _tiled_elementwise(loss, y_true, y_pred, weight, reduction, normalizer, want
     w, full, repeat = _weight_layout(weight, n, dtype)
     den = _denominator(reduction, normalizer, None if weight is None else w, n, repeat)
     grad = _grad_buffer(y_pred, out, want_grad)
-    losses = np.empty(y_pred.shape, dtype=dtype) if reduction == "none" else None
+    losses = empty(y_pred.shape, dtype) if reduction == "none" else None
     out_l = None if losses is None else losses.reshape(-1)
     out_g = None if grad is None else grad.reshape(-1)
 
@@ -219,7 +220,7 @@ def _split_elementwise(name, params):
         w, full, repeat = _weight_layout(weight, n, dtype)
         den = _denominator(reduction, normalizer, None if weight is None else w, n, repeat)
         grad = _grad_buffer(y_pred, out, want_grad)
-        losses = np.empty(y_pred.shape, dtype=dtype) if reduction == "none" else None
+        losses = empty(y_pred.shape, dtype) if reduction == "none" else None
         out_l = None if losses is None else losses.reshape(-1)
         out_g = None if grad is None else grad.reshape(-1)
         dummy = np.empty(1, dtype=dtype)
@@ -275,7 +276,7 @@ def _tiled_rows(tile_fn=None):
         den = _denominator(reduction, normalizer, w, rows, 1)
         grad = _grad_buffer(y_pred, out, want_grad)
         g2 = None if grad is None else grad.reshape(rows, num_classes)
-        losses = np.empty(losses_shape, dtype=dtype) if reduction == "none" else None
+        losses = empty(losses_shape, dtype) if reduction == "none" else None
         out_l = None if losses is None else losses.reshape(-1)
         step = max(1, ROW_TILE // max(num_classes, 1))
 
@@ -332,7 +333,7 @@ def _softmax_rows(loss, t, z, scale, g, sparse):
         target = t * dtype.type(1.0 - eps) + dtype.type(eps / num_classes) if eps else t
         target_sum = np.sum(target, axis=1)
     z_mean = np.mean(z, axis=1) if (sparse and eps > 0) else None
-    work = g if g is not None else np.empty_like(z)
+    work = g if g is not None else empty(z.shape, dtype)
     np.subtract(z, m[:, None], out=work)
     if not sparse:  # -sum_c y'_c log p_c over y'_c != 0, with log p = shifted - log s
         terms = target * work

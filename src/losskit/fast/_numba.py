@@ -42,14 +42,14 @@ r = p - t
 a = abs(r)
 l = (HALF * r) * r if a <= P0 else P0 * (a - P1)
 d = -P0 if r < -P0 else (P0 if r > P0 else r)""",
-    # Pseudo-Huber (P0 = delta, P1 = delta^2): x = r / delta, root = hypot(1, x) (scaled so it cannot overflow),
-    # delta^2 (root - 1) for |x| > 1, delta^2 x^2 / (hypot(1, x) + 1) otherwise; r / root (delta sign(x) at x = +-inf).
+    # Pseudo-Huber (P0 = delta, P1 = delta^2): x = r / delta, root = hypot(1, x), which is |x| to rounding beyond
+    # 1e18 (where x^2 could overflow); delta^2 (root - 1) for |x| > 1, delta^2 x^2 / (root + 1) otherwise;
+    # r / root (delta sign(x) at x = +-inf).
     "pseudo_huber": """
 r = p - t
 x = r / P0
 a = abs(x)
-inv = ONE / a
-root = np.sqrt(ONE + x * x) if a <= ONE else a * np.sqrt(ONE + inv * inv)
+root = np.sqrt(ONE + x * x) if a <= 1e18 else a
 l = P1 * (root - ONE if a > ONE else (x * x) / (root + ONE))
 d = r / root if a != np.inf else (P0 if x > ZERO else -P0)""",
     # Hinge: labels 0 read as -1; slack = 1 - t p; max(slack, 0) (NaN kept); -t where slack > 0.
