@@ -7,8 +7,8 @@ Every case is timed interleaved with its peers (A B C A B C ...), after a warm-u
 the median of the repeats; the "speed of light" is a 2-thread copy of arrays of the same size,
 measured in the same run. Bandwidth counts the minimum traffic of value+gradient: one read of y_true
 and y_pred and one write of the gradient. Peak memory is measured in a fresh subprocess per case
-(VmHWM after resetting it, minus the resident size just before the call). Results go to a JSON file
-(--json, default benchmarks/results.json).
+(VmHWM after resetting it, minus the resident size just before the call, with losskit's buffer pool
+emptied first). Results go to a JSON file (--json, default benchmarks/results.json).
 """
 
 from __future__ import annotations
@@ -428,6 +428,7 @@ def memory_case(kind, name, args):
     if hasattr(fn, "clear"):
         fn.clear()
     gc.collect()
+    fast.release_buffers()  # the warm-up's gradient block must not serve the measured call for free
     rss, _ = _rss()
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
