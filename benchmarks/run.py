@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/run.py            # the full run (about 10 minutes)
     .venv/bin/python benchmarks/run.py --quick    # small sizes, no torch.compile (about a minute)
 
-Every case is timed interleaved with its peers (A B C A B C ...), after a warm-up, and reported as
+Every case is timed interleaved with its peers (A B C, B C A, C A B ...), after a warm-up, and reported as
 the median of the repeats; the "speed of light" is a 2-thread copy of arrays of the same size,
 measured in the same run. Bandwidth counts the minimum traffic of value+gradient: one read of y_true
 and y_pred and one write of the gradient. Peak memory is measured in a fresh subprocess per case
@@ -24,6 +24,10 @@ import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # idle OpenBLAS workers spin and steal the second core
 os.environ.setdefault("OMP_NUM_THREADS", str(len(os.sched_getaffinity(0))))
+# PyTorch's idle OpenMP workers otherwise spin on the cores after each call and slow whatever runs next
+# (measured: a 2-thread loss right after a PyTorch call ran up to 1.6x slower); passive waiting costs
+# PyTorch itself about 5-10% here, which RESULTS.md states.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 
@@ -41,13 +45,18 @@ THREADS = len(os.sched_getaffinity(0))
 
 
 def interleaved(candidates: dict, repeats: int, warmup: int = 2) -> dict:
-    """Median seconds of each callable, run in rounds A B C A B C ... after ``warmup`` calls each."""
+    """Median seconds of each callable, run in rounds A B C, B C A, C A B ... after ``warmup`` calls each.
+
+    Each round starts one candidate later, so that none always runs right after the same peer: PyTorch's
+    OpenMP workers keep spinning on the cores for a while after its call, slowing whatever comes next.
+    """
     for fn in candidates.values():
         for _ in range(warmup):
             fn()
     times = {k: [] for k in candidates}
-    for _ in range(repeats):
-        for name, fn in candidates.items():
+    order = list(candidates.items())
+    for r in range(repeats):
+        for name, fn in order[r % len(order):] + order[:r % len(order)]:
             t = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t)

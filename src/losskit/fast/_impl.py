@@ -12,7 +12,7 @@ import numpy as np
 
 from . import MIN_PER_THREAD, ROW_TILE, TILE, numba_available
 from ._buffers import empty
-from ._threads import run, split
+from ._threads import num_threads, run, split
 
 # --------------------------------------------------------------------------------------------------
 # The reduction rule of _reduce.py, as a denominator: scale = w / den, value = sum(w l) / den
@@ -66,12 +66,20 @@ def _weight_layout(weight, n, dtype):
     return w, False, max(n // max(w.size, 1), 1)
 
 
+def _parallel(name, full, write_l, write_g):
+    """The arithmetic kernel of ``name`` on numba's threads, as many as ``_threads.num_threads()``."""
+    import numba
+
+    from ._numba import parallel_kernel
+
+    numba.set_num_threads(min(num_threads(), numba.config.NUMBA_NUM_THREADS))
+    return parallel_kernel(name, bool(full), write_l, write_g)
+
+
 def _numba_elementwise(name, params):
     def impl(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
         if not numba_available() or not _contiguous(y_true, y_pred, out):
             return _tiled_elementwise(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out)
-        from ._numba import kernel
-
         dtype = y_pred.dtype
         n = y_pred.size
         yt, yp = y_true.reshape(-1), y_pred.reshape(-1)
@@ -83,12 +91,8 @@ def _numba_elementwise(name, params):
         out_l = dummy if losses is None else losses.reshape(-1)
         out_g = dummy if grad is None else grad.reshape(-1)
         c = np.array([0.0, 1.0, 2.0, 0.5, *params(loss)], dtype=dtype)
-        k = kernel(name)
-        den_t = dtype.type(den)
-        total = run(
-            lambda lo, hi: k(yt, yp, w, full, repeat, lo, hi, den_t, c, out_l, out_g, losses is not None, grad is not None),
-            split(n, MIN_PER_THREAD),
-        )
+        k = _parallel(name, full, losses is not None, grad is not None)
+        total = k(yt, yp, w, repeat, n, dtype.type(den), c, out_l, out_g)
         return _finish(total, den, reduction, losses, dtype), grad
 
     return impl
@@ -111,8 +115,6 @@ def _rmse(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
     root's slope folded into the denominator (``RMSE._reduce``: scale * 0.5 / value, 0 at 0)."""
     if reduction == "none" or not numba_available() or not _contiguous(y_true, y_pred, out):
         return None
-    from ._numba import kernel
-
     dtype = y_pred.dtype
     n = y_pred.size
     yt, yp = y_true.reshape(-1), y_pred.reshape(-1)
@@ -120,9 +122,7 @@ def _rmse(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
     den = _denominator(reduction, normalizer, None if weight is None else w, n, repeat)
     dummy = np.empty(1, dtype=dtype)
     c = np.array([0.0, 1.0, 2.0, 0.5, 0.0, 0.0], dtype=dtype)
-    k = kernel("mse")
-    ranges = split(n, MIN_PER_THREAD)
-    total = run(lambda lo, hi: k(yt, yp, w, full, repeat, lo, hi, dtype.type(den), c, dummy, dummy, False, False), ranges)
+    total = _parallel("mse", full, False, False)(yt, yp, w, repeat, n, dtype.type(den), c, dummy, dummy)
     mean_square = dtype.type(total / den if den != 1.0 else total)
     value = np.sqrt(mean_square)
     if not want_grad:
@@ -137,7 +137,7 @@ def _rmse(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
         den2 = math.inf
     grad = _grad_buffer(y_pred, out, True)
     out_g = grad.reshape(-1)
-    run(lambda lo, hi: k(yt, yp, w, full, repeat, lo, hi, dtype.type(den2), c, dummy, out_g, False, True), ranges)
+    _parallel("mse", full, False, True)(yt, yp, w, repeat, n, dtype.type(den2), c, dummy, out_g)
     return np.asarray(value), grad
 
 

@@ -135,6 +135,42 @@ def kernel(name: str):
     return _compile("", name, _TEMPLATE, ELEMENTS[name], 16)
 
 
+#: Elements per block of the parallel loop.
+BLOCK = 1 << 16
+
+_PARALLEL_TEMPLATE = """
+def {key}(yt, yp, w, R, n, den, c, out_l, out_g):
+    total = 0.0
+    for b in numba.prange((n + BLOCK - 1) // BLOCK):
+        lo = b * BLOCK
+        total += kernel_{name}(yt, yp, w, {full}, R, lo, min(n, lo + BLOCK), den, c, out_l, out_g, {write_l}, {write_g})
+    return total
+"""
+
+
+def parallel_kernel(name: str, full: bool, write_l: bool, write_g: bool):
+    """``kernel(name)`` over all of ``[0, n)`` in blocks on numba's threads (its OpenMP or TBB pool):
+    ``k(yt, yp, w, R, n, den, c, out_l, out_g)`` returns the weighted sum.
+
+    The three flags are compiled in as constants: passed at run time, they kept the loop inside the
+    parallel region from vectorising (2.3x slower). Measured on the 2-core machine of
+    benchmarks/RESULTS.md: the same kernel on two Python threads ran no faster than on one, while
+    numba's parallel loop ran it twice as fast.
+    """
+    key = f"parallel_{name}_{int(full)}{int(write_l)}{int(write_g)}"
+    k = _KERNELS.get(key)
+    if k is None:
+        namespace = {"numba": numba, "BLOCK": BLOCK, f"kernel_{name}": kernel(name)}
+        source = _PARALLEL_TEMPLATE.format(key=key, name=name, full=full, write_l=write_l, write_g=write_g)
+        exec(compile(source, __file__, "exec"), namespace)
+        py_func = namespace[key]
+        py_func.__module__ = __name__
+        py_func.__qualname__ = key
+        k = numba.njit(parallel=True, nogil=True, cache=True)(py_func)
+        _KERNELS[key] = k
+    return k
+
+
 # --------------------------------------------------------------------------------------------------
 # Transcendental losses: NumPy's ufuncs for exp and log on a tile, one kernel for the rest
 # --------------------------------------------------------------------------------------------------
