@@ -319,3 +319,22 @@ def test_split_kernels_in_place_with_a_tile_left_to_the_reference(name):
         value, grad = fast.value_and_grad(loss, y_true, buffer, out=buffer, reduction="sum")
     assert np.shares_memory(grad, buffer) and np.isnan(value)
     np.testing.assert_allclose(grad, expected, rtol=1e-11, atol=1e-300)
+
+
+def test_concurrent_calls_from_python_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(12)
+    cases = [(rng.normal(size=200_000), rng.normal(size=200_000) * (k + 1)) for k in range(6)]
+    with fast_path("never"):
+        expected = [lk.Huber().value_and_grad(t, p) for t, p in cases]
+
+    def fast_call(case):
+        with fast_path("always"):
+            return lk.Huber().value_and_grad(*case)
+
+    with ThreadPoolExecutor(3) as pool:
+        got = list(pool.map(fast_call, cases))
+    for (v0, g0), (v1, g1) in zip(expected, got):
+        np.testing.assert_allclose(v1, v0, rtol=1e-11)
+        np.testing.assert_allclose(g1, g0, rtol=1e-11)

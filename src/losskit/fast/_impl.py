@@ -7,6 +7,7 @@ Each entry takes the prepared inputs of ``Loss._prepare`` (compute dtype, class 
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -66,14 +67,33 @@ def _weight_layout(weight, n, dtype):
     return w, False, max(n // max(w.size, 1), 1)
 
 
+_WORKQUEUE_LOCK = threading.Lock()
+
+
 def _parallel(name, full, write_l, write_g):
-    """The arithmetic kernel of ``name`` on numba's threads, as many as ``_threads.num_threads()``."""
+    """The arithmetic kernel of ``name`` on numba's threads, as many as ``_threads.num_threads()``.
+
+    numba's fallback threading layer ("workqueue", used when neither OpenMP nor TBB is available) must
+    not be entered from two threads at once: calls are serialised there.
+    """
     import numba
 
     from ._numba import parallel_kernel
 
     numba.set_num_threads(min(num_threads(), numba.config.NUMBA_NUM_THREADS))
-    return parallel_kernel(name, bool(full), write_l, write_g)
+    k = parallel_kernel(name, bool(full), write_l, write_g)
+
+    def call(*args):
+        try:
+            safe = numba.threading_layer() != "workqueue"
+        except ValueError:  # no parallel region has run yet: the layer is not chosen
+            safe = False
+        if safe:
+            return k(*args)
+        with _WORKQUEUE_LOCK:
+            return k(*args)
+
+    return call
 
 
 def _numba_elementwise(name, params):
