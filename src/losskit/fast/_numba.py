@@ -15,7 +15,8 @@ Two kinds, one template each, with the math of one element per loss:
 Each kernel is the reference formula of its loss (``losses/*.py``) written for one element, so NaN and
 inf come out where the reference gives them. Only ``fastmath={'reassoc'}`` is used (it lets the sum
 vectorise); ``nnan``/``ninf`` stay off. Kernels are compiled lazily, once per dtype, on first use,
-with ``cache=True`` (``nogil=True``: the caller splits the work across threads).
+with ``cache=True``. The arithmetic kernels run in numba's parallel loop (``parallel_kernel``); the split
+kernels release the GIL (``nogil=True``) and run on the caller's threads, between its NumPy calls.
 """
 
 from __future__ import annotations
