@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import threading
+from typing import NamedTuple
 
 import numpy as np
 
@@ -67,6 +68,33 @@ def _weight_layout(weight, n, dtype):
     return w, False, max(n // max(w.size, 1), 1)
 
 
+class _Flat(NamedTuple):
+    """An elementwise call laid out flat: inputs, weight layout, denominator and output buffers."""
+
+    dtype: np.dtype
+    n: int
+    yt: np.ndarray
+    yp: np.ndarray
+    w: np.ndarray
+    full: bool
+    repeat: int
+    den: float
+    grad: np.ndarray | None
+    losses: np.ndarray | None  # reduction="none" only
+    out_l: np.ndarray | None  # flat views of losses and grad
+    out_g: np.ndarray | None
+
+
+def _flat(y_true, y_pred, weight, reduction, normalizer, want_grad, out) -> _Flat:
+    dtype, n = y_pred.dtype, y_pred.size
+    w, full, repeat = _weight_layout(weight, n, dtype)
+    den = _denominator(reduction, normalizer, None if weight is None else w, n, repeat)
+    grad = _grad_buffer(y_pred, out, want_grad)
+    losses = empty(y_pred.shape, dtype) if reduction == "none" else None
+    return _Flat(dtype, n, y_true.reshape(-1), y_pred.reshape(-1), w, full, repeat, den, grad, losses,
+                 None if losses is None else losses.reshape(-1), None if grad is None else grad.reshape(-1))  # fmt: skip
+
+
 _WORKQUEUE_LOCK = threading.Lock()
 
 
@@ -100,20 +128,13 @@ def _numba_elementwise(name, params):
     def impl(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
         if not numba_available() or not _contiguous(y_true, y_pred, out):
             return _tiled_elementwise(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out)
-        dtype = y_pred.dtype
-        n = y_pred.size
-        yt, yp = y_true.reshape(-1), y_pred.reshape(-1)
-        w, full, repeat = _weight_layout(weight, n, dtype)
-        den = _denominator(reduction, normalizer, None if weight is None else w, n, repeat)
-        grad = _grad_buffer(y_pred, out, want_grad)
-        losses = empty(y_pred.shape, dtype) if reduction == "none" else None
-        dummy = np.empty(1, dtype=dtype)
-        out_l = dummy if losses is None else losses.reshape(-1)
-        out_g = dummy if grad is None else grad.reshape(-1)
-        c = np.array([0.0, 1.0, 2.0, 0.5, *params(loss)], dtype=dtype)
-        k = _parallel(name, full, losses is not None, grad is not None)
-        total = k(yt, yp, w, repeat, n, dtype.type(den), c, out_l, out_g)
-        return _finish(total, den, reduction, losses, dtype), grad
+        f = _flat(y_true, y_pred, weight, reduction, normalizer, want_grad, out)
+        dummy = np.empty(1, dtype=f.dtype)
+        c = np.array([0.0, 1.0, 2.0, 0.5, *params(loss)], dtype=f.dtype)
+        k = _parallel(name, f.full, f.losses is not None, f.grad is not None)
+        total = k(f.yt, f.yp, f.w, f.repeat, f.n, f.dtype.type(f.den), c,
+                  dummy if f.out_l is None else f.out_l, dummy if f.out_g is None else f.out_g)  # fmt: skip
+        return _finish(total, f.den, reduction, f.losses, f.dtype), f.grad
 
     return impl
 
@@ -184,20 +205,19 @@ def _apply_tile(l, d, w, den, dtype, g, class_axis):
     return lw
 
 
-def _reference_tile(loss, yt, yp, weight, w, full, repeat, a, b, den, out_l, out_g):
+def _reference_tile(loss, weight, f: _Flat, a, b):
     """Elements ``[a, b)`` by the loss's own formula; returns the tile's weighted sum."""
-    dtype = yp.dtype
     if weight is None:
         wt = None
-    elif full:
-        wt = w[a:b]
+    elif f.full:
+        wt = f.w[a:b]
     else:
-        wt = w[np.arange(a, b) // repeat]
+        wt = f.w[np.arange(a, b) // f.repeat]
     with np.errstate(all="ignore"):
-        l, d = loss._losses_and_derivative(np, yt[a:b], yp[a:b])
-        lw = _apply_tile(l, d, wt, den, dtype, None if out_g is None else out_g[a:b], False)
-    if out_l is not None:
-        out_l[a:b] = lw
+        l, d = loss._losses_and_derivative(np, f.yt[a:b], f.yp[a:b])
+        lw = _apply_tile(l, d, wt, f.den, f.dtype, None if f.out_g is None else f.out_g[a:b], False)
+    if f.out_l is not None:
+        f.out_l[a:b] = lw
     return float(np.sum(lw))
 
 
@@ -205,24 +225,13 @@ def _tiled_elementwise(loss, y_true, y_pred, weight, reduction, normalizer, want
     """Without numba: the reference formula on cache-sized tiles, on every core."""
     if not _contiguous(y_true, y_pred, out):
         return None
-    dtype = y_pred.dtype
-    n = y_pred.size
-    yt, yp = y_true.reshape(-1), y_pred.reshape(-1)
-    w, full, repeat = _weight_layout(weight, n, dtype)
-    den = _denominator(reduction, normalizer, None if weight is None else w, n, repeat)
-    grad = _grad_buffer(y_pred, out, want_grad)
-    losses = empty(y_pred.shape, dtype) if reduction == "none" else None
-    out_l = None if losses is None else losses.reshape(-1)
-    out_g = None if grad is None else grad.reshape(-1)
+    f = _flat(y_true, y_pred, weight, reduction, normalizer, want_grad, out)
 
     def part(lo, hi):
-        return sum(
-            _reference_tile(loss, yt, yp, weight, w, full, repeat, a, min(hi, a + TILE), den, out_l, out_g)
-            for a in range(lo, hi, TILE)
-        )
+        return sum(_reference_tile(loss, weight, f, a, min(hi, a + TILE)) for a in range(lo, hi, TILE))
 
-    total = run(part, split(n, MIN_PER_THREAD, TILE))
-    return _finish(total, den, reduction, losses, dtype), grad
+    total = run(part, split(f.n, MIN_PER_THREAD, TILE))
+    return _finish(total, f.den, reduction, f.losses, f.dtype), f.grad
 
 
 def _split_elementwise(name, params):
@@ -234,37 +243,30 @@ def _split_elementwise(name, params):
             return _tiled_elementwise(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out)
         from ._numba import SPLIT_STAGES, split_kernel
 
-        dtype = y_pred.dtype
-        n = y_pred.size
-        yt, yp = y_true.reshape(-1), y_pred.reshape(-1)
-        w, full, repeat = _weight_layout(weight, n, dtype)
-        den = _denominator(reduction, normalizer, None if weight is None else w, n, repeat)
-        grad = _grad_buffer(y_pred, out, want_grad)
-        losses = empty(y_pred.shape, dtype) if reduction == "none" else None
-        out_l = None if losses is None else losses.reshape(-1)
-        out_g = None if grad is None else grad.reshape(-1)
-        dummy = np.empty(1, dtype=dtype)
-        c = np.array([0.0, 1.0, 2.0, 0.5, *params(loss), math.log(2.0)], dtype=dtype)
+        f = _flat(y_true, y_pred, weight, reduction, normalizer, want_grad, out)
+        dummy = np.empty(1, dtype=f.dtype)
+        out_l = dummy if f.out_l is None else f.out_l
+        out_g = dummy if f.out_g is None else f.out_g
+        c = np.array([0.0, 1.0, 2.0, 0.5, *params(loss), math.log(2.0)], dtype=f.dtype)
         stage, k = SPLIT_STAGES[name], split_kernel(name)
-        den_t = dtype.type(den)
+        den = f.dtype.type(f.den)
 
         def part(lo, hi):
-            x0, x1, ds = (np.empty(min(TILE, hi - lo), dtype=dtype) for _ in range(3))
+            x0, x1, ds = (np.empty(min(TILE, hi - lo), dtype=f.dtype) for _ in range(3))
             total = 0.0
             for a in range(lo, hi, TILE):
                 b = min(hi, a + TILE)
                 with np.errstate(all="ignore"):
-                    stage(yt, yp, a, b, x0, x1)
-                tile_sum = k(yt, yp, x0, x1, ds, w, full, repeat, a, b, den_t, c,
-                             dummy if out_l is None else out_l, dummy if out_g is None else out_g,
-                             out_l is not None, out_g is not None)  # fmt: skip
+                    stage(f.yt, f.yp, a, b, x0, x1)
+                tile_sum = k(f.yt, f.yp, x0, x1, ds, f.w, f.full, f.repeat, a, b, den, c, out_l, out_g,
+                             f.out_l is not None, f.out_g is not None)  # fmt: skip
                 if not math.isfinite(tile_sum):  # NaN, inf or a clamped log: the reference decides
-                    tile_sum = _reference_tile(loss, yt, yp, weight, w, full, repeat, a, b, den, out_l, out_g)
+                    tile_sum = _reference_tile(loss, weight, f, a, b)
                 total += tile_sum
             return total
 
-        total = run(part, split(n, MIN_PER_THREAD, TILE))
-        return _finish(total, den, reduction, losses, dtype), grad
+        total = run(part, split(f.n, MIN_PER_THREAD, TILE))
+        return _finish(total, f.den, reduction, f.losses, f.dtype), f.grad
 
     return impl
 
