@@ -91,8 +91,9 @@ def _flat(y_true, y_pred, weight, reduction, normalizer, want_grad, out) -> _Fla
     den = _denominator(reduction, normalizer, None if weight is None else w, n, repeat)
     grad = _grad_buffer(y_pred, out, want_grad)
     losses = empty(y_pred.shape, dtype) if reduction == "none" else None
-    return _Flat(dtype, n, y_true.reshape(-1), y_pred.reshape(-1), w, full, repeat, den, grad, losses,
-                 None if losses is None else losses.reshape(-1), None if grad is None else grad.reshape(-1))  # fmt: skip
+    out_l = None if losses is None else losses.reshape(-1)
+    out_g = None if grad is None else grad.reshape(-1)
+    return _Flat(dtype, n, y_true.reshape(-1), y_pred.reshape(-1), w, full, repeat, den, grad, losses, out_l, out_g)
 
 
 _WORKQUEUE_LOCK = threading.Lock()
@@ -156,14 +157,11 @@ def _rmse(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
     root's slope folded into the denominator (``RMSE._reduce``: scale * 0.5 / value, 0 at 0)."""
     if reduction == "none" or not numba_available() or not _contiguous(y_true, y_pred, out):
         return None
-    dtype = y_pred.dtype
-    n = y_pred.size
-    yt, yp = y_true.reshape(-1), y_pred.reshape(-1)
-    w, full, repeat = _weight_layout(weight, n, dtype)
-    den = _denominator(reduction, normalizer, None if weight is None else w, n, repeat)
+    f = _flat(y_true, y_pred, weight, reduction, normalizer, False, None)  # the gradient comes later
+    dtype, den = f.dtype, f.den
     dummy = np.empty(1, dtype=dtype)
     c = np.array([0.0, 1.0, 2.0, 0.5, 0.0, 0.0], dtype=dtype)
-    total = _parallel("mse", full, False, False)(yt, yp, w, repeat, n, dtype.type(den), c, dummy, dummy)
+    total = _parallel("mse", f.full, False, False)(f.yt, f.yp, f.w, f.repeat, f.n, dtype.type(den), c, dummy, dummy)
     mean_square = dtype.type(total / den if den != 1.0 else total)
     value = np.sqrt(mean_square)
     if not want_grad:
@@ -177,8 +175,7 @@ def _rmse(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
     else:
         den2 = math.inf
     grad = _grad_buffer(y_pred, out, True)
-    out_g = grad.reshape(-1)
-    _parallel("mse", full, False, True)(yt, yp, w, repeat, n, dtype.type(den2), c, dummy, out_g)
+    _parallel("mse", f.full, False, True)(f.yt, f.yp, f.w, f.repeat, f.n, dtype.type(den2), c, dummy, grad.reshape(-1))
     return np.asarray(value), grad
 
 

@@ -114,21 +114,24 @@ def kernel(yt, yp, w, full, R, lo, hi, den, c, out_l, out_g, write_l, write_g):
 _KERNELS: dict = {}
 
 
-def _compile(prefix: str, name: str, template: str, body: str, indent: int):
-    key = prefix + name
-    k = _KERNELS.get(key)
-    if k is None:
-        body = "\n".join(" " * indent + line for line in body.strip().splitlines())
-        source = template.format(body=body).replace("def kernel(", f"def {prefix}kernel_{name}(")
-        namespace = {"np": np}
-        # Compiled against this file's name so that numba's on-disk cache can find (and invalidate) it.
-        exec(compile(source, __file__, "exec"), namespace)
-        py_func = namespace[f"{prefix}kernel_{name}"]
-        py_func.__module__ = __name__
-        py_func.__qualname__ = f"{prefix}kernel_{name}"
-        k = numba.njit(nogil=True, cache=True, fastmath={"reassoc"}, error_model="numpy")(py_func)
-        _KERNELS[key] = k
+def _jit(key: str, source: str, namespace: dict, **options):
+    """Compile the function ``key`` defined in ``source`` with numba, cached on disk; kept in ``_KERNELS``."""
+    # Compiled against this file's name so that numba's on-disk cache can find (and invalidate) it.
+    exec(compile(source, __file__, "exec"), namespace)
+    py_func = namespace[key]
+    py_func.__module__ = __name__
+    py_func.__qualname__ = key
+    k = _KERNELS[key] = numba.njit(nogil=True, cache=True, **options)(py_func)
     return k
+
+
+def _compile(prefix: str, name: str, template: str, body: str, indent: int):
+    key = f"{prefix}kernel_{name}"
+    if key in _KERNELS:
+        return _KERNELS[key]
+    body = "\n".join(" " * indent + line for line in body.strip().splitlines())
+    source = template.format(body=body).replace("def kernel(", f"def {key}(")
+    return _jit(key, source, {"np": np}, fastmath={"reassoc"}, error_model="numpy")
 
 
 def kernel(name: str):
@@ -159,17 +162,10 @@ def parallel_kernel(name: str, full: bool, write_l: bool, write_g: bool):
     numba's parallel loop ran it twice as fast.
     """
     key = f"parallel_{name}_{int(full)}{int(write_l)}{int(write_g)}"
-    k = _KERNELS.get(key)
-    if k is None:
-        namespace = {"numba": numba, "BLOCK": BLOCK, f"kernel_{name}": kernel(name)}
-        source = _PARALLEL_TEMPLATE.format(key=key, name=name, full=full, write_l=write_l, write_g=write_g)
-        exec(compile(source, __file__, "exec"), namespace)
-        py_func = namespace[key]
-        py_func.__module__ = __name__
-        py_func.__qualname__ = key
-        k = numba.njit(parallel=True, nogil=True, cache=True)(py_func)
-        _KERNELS[key] = k
-    return k
+    if key in _KERNELS:
+        return _KERNELS[key]
+    source = _PARALLEL_TEMPLATE.format(key=key, name=name, full=full, write_l=write_l, write_g=write_g)
+    return _jit(key, source, {"numba": numba, "BLOCK": BLOCK, f"kernel_{name}": kernel(name)}, parallel=True)
 
 
 # --------------------------------------------------------------------------------------------------
