@@ -15,8 +15,11 @@ from losskit import plot
 matplotlib = pytest.importorskip("matplotlib")
 from matplotlib.figure import Figure  # noqa: E402
 
-NAMES = lk.list_losses()
+#: The losses with a curve of one variable (embeddings and log-probability rows have none).
+NAMES = [name for name in lk.list_losses() if lk.get(name).info.variable != "none"]
 VARIABLES = sorted({lk.get(name).info.variable for name in NAMES})
+#: Where the other predictions stand in a picture of the first one (plot.curve's docstring).
+ASIDE = {"variance": 1.0, "log_variance": 0.0}
 
 
 def drawn(ax):
@@ -27,24 +30,26 @@ def drawn(ax):
 def direct(name, x, **hyper):
     """The loss and its derivative at ``x``, built here from the convention in plot.curve's docstring.
 
-    Elementwise: y_true = 0 (residual) or 1 (margin, logit, probability), y_pred = x. Class axis:
-    3 classes, true class 0; logits [x, 0, 0]; probabilities [x, (1-x)/2, (1-x)/2], target row
-    (0.7, 0.15, 0.15) for a distribution loss; the derivative along x.
+    Elementwise: y_true = 0 (residual), 2 (prediction: a count) or 1 (margin, logit, probability),
+    the first prediction x, a variance 1 and a log-variance 0. Class axis: 3 classes, true class 0;
+    logits [x, 0, 0]; probabilities [x, (1-x)/2, (1-x)/2], target row (0.7, 0.15, 0.15) for a
+    distribution loss; the derivative along x.
     """
     loss = lk.get(name, **hyper)
     x = np.asarray(x, dtype=np.float64)
     n, info = x.size, loss.info
-    if not loss.has_class_axis:
-        y_true = np.zeros(n) if info.variable == "residual" else np.ones(n)
-        value = loss(y_true, x, reduction="none")
-        return np.asarray(value), np.asarray(loss.grad(y_true, x, reduction="none"))
+    if loss.info.predictions[0].event != 1:
+        y_true = np.full(n, {"residual": 0.0, "prediction": 2.0}.get(info.variable, 1.0))
+        arrays = [y_true, x] + [np.full(n, ASIDE[spec.name]) for spec in info.predictions[1:]]
+        grad = loss.grad(*arrays, reduction="none")
+        return np.asarray(loss(*arrays, reduction="none")), np.asarray(grad[0] if isinstance(grad, tuple) else grad)
     if info.variable == "logit":
         y_pred = np.stack([x, np.zeros(n), np.zeros(n)], axis=1)
         direction = np.array([1.0, 0.0, 0.0])
     else:
         y_pred = np.stack([x, (1 - x) / 2, (1 - x) / 2], axis=1)
         direction = np.array([1.0, -0.5, -0.5])
-    if loss.has_class_ids:
+    if loss.info.inputs[0].kind == "class_index":
         y_true = np.zeros(n, dtype=np.int64)
     elif info.task == "distribution":
         y_true = np.tile([0.7, 0.15, 0.15], (n, 1))
@@ -56,9 +61,8 @@ def direct(name, x, **hyper):
 
 def inside(name, n=41):
     """Points of the plot variable inside the loss's domain."""
-    low, high = plot.DEFAULT_RANGES[lk.get(name).info.variable]
-    if name == "msle":
-        low = -0.9
+    low, high = plot.default_range(name)
+    low = {"msle": -0.9, "poisson_nll": 0.1}.get(name, low)
     return np.linspace(low, high, n)
 
 
@@ -107,6 +111,16 @@ HAND = [
     # sum p log(p / q) with p = (0.7, 0.15, 0.15), q = (x, (1-x)/2, (1-x)/2): a binary KL in x
     ("kl_divergence", np.linspace(0.05, 0.95, 10),
      lambda x: 0.7 * np.log(0.7 / x) + 0.3 * np.log(0.3 / (1 - x)), lambda x: -0.7 / x + 0.3 / (1 - x)),
+    # quantile 0.5: half the absolute error
+    ("pinball", np.linspace(-3, 3, 13), lambda r: 0.5 * np.abs(r), lambda r: 0.5 * np.sign(r)),
+    # a count of 2 against the log-rate z: e^z - 2 z; against the rate mu: mu - 2 log(mu + 1e-8)
+    ("log_poisson_nll", np.linspace(-3, 3, 13), lambda z: np.exp(z) - 2 * z, lambda z: np.exp(z) - 2),
+    ("poisson_nll", np.linspace(0.1, 6, 12), lambda m: m - 2 * np.log(m + 1e-8), lambda m: 1 - 2 / (m + 1e-8)),
+    # variance 1 (log-variance 0): (log 1 + r^2) / 2
+    ("gaussian_nll", np.linspace(-3, 3, 13), lambda r: r**2 / 2, lambda r: r),
+    ("gaussian_nll_log_var", np.linspace(-3, 3, 13), lambda r: r**2 / 2, lambda r: r),
+    # one pixel of target 1 with probability p, smooth 1: 1 - (2p + 1) / (p + 2)
+    ("dice", np.linspace(0.05, 0.95, 10), lambda p: 1 - (2 * p + 1) / (p + 2), lambda p: -3 / (p + 2) ** 2),
 ]  # fmt: skip
 
 
@@ -181,6 +195,17 @@ def test_axis_label_names_the_variable():
     assert "0.7" in plot.axis_label("kl_divergence")
 
 
+@pytest.mark.parametrize("name", [n for n in lk.list_losses() if lk.get(n).info.variable == "none"])
+def test_losses_without_a_curve_say_so(name):
+    with pytest.raises(lk.InputError, match=rf"{name} has no curve of one variable"):
+        plot.curve(name, [0.0])
+
+
+def test_predictions_in_different_spaces_share_no_axis():
+    with pytest.raises(lk.InputError, match=r"different variables.*log_poisson_nll: prediction \(log-values\)"):
+        plot.plot_losses(["log_poisson_nll", "poisson_nll"])
+
+
 # --- plot_losses -----------------------------------------------------------------------------------
 
 
@@ -192,7 +217,7 @@ def test_every_registered_loss_can_be_plotted_with_its_exact_numbers(name):
     (value_line,), (grad_line,) = drawn(value_ax), drawn(grad_ax)
     assert value_line.get_label() == grad_line.get_label() == name
     x = value_line.get_xdata()
-    low, high = plot.DEFAULT_RANGES[lk.get(name).info.variable]
+    low, high = plot.default_range(name)
     assert x[0] == low and x[-1] == high and x.size == plot.DEFAULT_POINTS
     values, grads = plot.curve(name, x)
     np.testing.assert_array_equal(value_line.get_ydata(), values)
@@ -205,10 +230,10 @@ def test_every_registered_loss_can_be_plotted_with_its_exact_numbers(name):
     assert value_ax.get_legend() is not None
 
 
-@pytest.mark.parametrize("variable", VARIABLES)
-def test_all_losses_of_one_variable_on_one_figure(variable):
-    names = [n for n in NAMES if lk.get(n).info.variable == variable]
-    x = np.linspace(*plot.DEFAULT_RANGES[variable], 25)
+@pytest.mark.parametrize("label", sorted({plot.axis_label(n) for n in NAMES}))
+def test_all_losses_of_one_variable_on_one_figure(label):
+    names = [n for n in NAMES if plot.axis_label(n) == label]
+    x = np.linspace(*plot.default_range(names[0]), 25)
     fig = plot.plot_losses(names, x=x)
     for ax, which in zip(fig.axes, (0, 1)):
         lines = drawn(ax)

@@ -157,7 +157,7 @@ def check(
     y_true, y_pred = data.y_true, data.y_pred
     if axis != -1:
         y_pred = np.moveaxis(y_pred, -1, axis)
-        if not loss.has_class_ids:
+        if loss.info.inputs[0].kind != "class_index":
             y_true = np.moveaxis(y_true, -1, axis)
     kwargs = dict(call, reduction=reduction)
     if weighted:

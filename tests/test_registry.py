@@ -8,14 +8,16 @@ import numpy as np
 import pytest
 
 import losskit as lk
-from losskit._info import INPUT_SPACES, TASKS
+from losskit._info import TAGS, TASKS
 from losskit._samples import sample_inputs
 from losskit._tour import tour
 
 NAMES = lk.list_losses()
 
 #: A value other than the default for each hyperparameter, to see it travel through config().
-OTHER_VALUE = {"delta": 2.5, "label_smoothing": 0.1, "pos_weight": 3.0, "ignore_index": -100, "axis": -1}
+OTHER_VALUE = {"delta": 2.5, "label_smoothing": 0.1, "pos_weight": 3.0, "ignore_index": -100, "axis": -1,
+               "quantile": 0.9, "full": True, "eps": 1e-3, "class_weight": (1.0, 2.0, 0.5, 1.0), "margin": 0.5,
+               "p": 1.0, "swap": True, "smooth": 0.5}  # fmt: skip
 
 
 def configured(name):
@@ -24,12 +26,14 @@ def configured(name):
     return cls, hyper
 
 
-def test_the_sixteen_losses_are_registered():
+def test_the_catalogue_is_registered_in_family_order():
     assert NAMES == [
-        "mse", "mae", "rmse", "msle", "huber", "pseudo_huber", "log_cosh",
+        "mse", "mae", "rmse", "msle", "huber", "pseudo_huber", "log_cosh", "pinball",
+        "log_poisson_nll", "poisson_nll", "gaussian_nll", "gaussian_nll_log_var",
         "hinge", "squared_hinge", "binary_cross_entropy", "sigmoid_cross_entropy",
         "categorical_cross_entropy", "softmax_cross_entropy",
-        "sparse_categorical_cross_entropy", "sparse_softmax_cross_entropy", "kl_divergence",
+        "sparse_categorical_cross_entropy", "sparse_softmax_cross_entropy", "nll", "kl_divergence",
+        "triplet_margin", "dice",
     ]  # fmt: skip
 
 
@@ -49,12 +53,25 @@ def test_list_losses_rejects_an_unknown_task():
 def test_metadata_is_complete(name):
     info = lk.get(name).info
     assert info.name == name
-    assert info.task in TASKS and info.input_space in INPUT_SPACES
-    for text in (info.target, info.activation, info.formula, info.gradient, info.summary, info.variable):
+    assert info.task in TASKS and set(info.tags) <= set(TAGS)
+    for text in (info.target, info.activation, info.input_space, info.formula, info.gradient, info.summary):
         assert isinstance(text, str) and text.strip()
     assert info.references, "every loss cites where its definition comes from"
-    if info.input_space == "probabilities" and info.task != "distribution":
-        assert lk.get(info.logits_twin).info.input_space == "logits"
+    if info.input_space == "probabilities" and info.task in ("binary", "multiclass"):
+        assert lk.get(info.twin).info.input_space == "logits"
+
+
+@pytest.mark.parametrize("tag", list(TAGS))
+def test_list_losses_by_tag(tag):
+    chosen = lk.list_losses(tag=tag)
+    assert all(tag in lk.get(n).info.tags for n in chosen)
+    assert tag == "redescending" or chosen  # no loss of the catalogue redescends yet
+    assert set(lk.list_losses(task="regression", tag=tag)) == set(chosen) & set(lk.list_losses(task="regression"))
+
+
+def test_list_losses_rejects_an_unknown_tag():
+    with pytest.raises(lk.InputError, match=r"tag must be one of .*'convex'.*got 'smooth'"):
+        lk.list_losses(tag="smooth")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -84,22 +101,28 @@ def test_function_form_is_the_object_form(name):
     function = getattr(lk, name)
     assert function.__doc__ == cls.__doc__
     parameters = inspect.signature(function).parameters
-    assert list(parameters)[:2] == ["y_true", "y_pred"]
+    names = [spec.name for spec in cls.info.inputs]
+    assert list(parameters)[: len(names)] == names
     assert set(hyper) | {"sample_weight", "reduction", "normalizer"} <= set(parameters)
-    y_true, y_pred = sample_inputs(cls(), np.random.default_rng(0))
-    w = np.linspace(0.5, 1.5, len(y_true))
+    arrays = sample_inputs(cls(), np.random.default_rng(0))
+    w = np.linspace(0.5, 1.5, len(arrays[0]))
     for reduction in ("mean", "none"):
         np.testing.assert_array_equal(
-            function(y_true, y_pred, **hyper, sample_weight=w, reduction=reduction),
-            cls(**hyper)(y_true, y_pred, sample_weight=w, reduction=reduction),
+            function(*arrays, **hyper, sample_weight=w, reduction=reduction),
+            cls(**hyper)(*arrays, sample_weight=w, reduction=reduction),
         )
-    np.testing.assert_array_equal(cls(**hyper, reduction="sum")(y_true, y_pred), function(y_true, y_pred, **hyper, reduction="sum"))
+    np.testing.assert_array_equal(cls(**hyper, reduction="sum")(*arrays), function(*arrays, **hyper, reduction="sum"))
+    # the arrays may be named, as in the signature
+    np.testing.assert_array_equal(function(**dict(zip(names, arrays)), **hyper), cls(**hyper)(*arrays))
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_docstrings_give_the_math_and_an_example(name):
+    info = lk.get(name).info
     doc = type(lk.get(name)).__doc__
-    assert ":math:" in doc and "Examples" in doc and ">>> import losskit as lk" in doc
+    assert f"Value of one example: ``{info.formula}``" in doc and f"Gradient: ``{info.gradient}``" in doc
+    assert "Inputs\n------" in doc and "Parameters\n----------" in doc
+    assert "Examples" in doc and "losskit as lk" in doc
 
 
 def test_unknown_names_get_suggestions():
@@ -113,9 +136,9 @@ def test_unknown_names_get_suggestions():
         lk.get(3)
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if lk.get(n).info.logits_twin])
+@pytest.mark.parametrize("name", [n for n in NAMES if lk.get(n).info.input_space == "probabilities" and lk.get(n).info.twin])
 def test_from_logits_names_the_logits_loss(name):
-    twin = lk.get(name).info.logits_twin
+    twin = lk.get(name).info.twin
     with pytest.raises(TypeError, match=rf"no from_logits argument.*use {twin} instead"):
         lk.get(name, from_logits=True)
     with pytest.raises(TypeError, match=rf"use {twin} instead"):

@@ -160,7 +160,7 @@ def test_eager_autograd_matches_reference(name, n, extremes, dtype):
     rng = np.random.default_rng(11)
     loss = lk.get(name, **EAGER[name])
     y, p0 = _eager_inputs(name, n, dtype, rng, extremes)
-    losses_shape = p0.shape[:-1] if loss.has_class_axis else p0.shape
+    losses_shape = p0.shape[:-1] if loss.info.predictions[0].event == 1 else p0.shape
     w = torch.from_numpy(rng.uniform(size=losses_shape)).to(dtype)
     w[::3] = 0
     calls = [{}, {"reduction": "sum"}, {"reduction": "none"}, {"sample_weight": w}, {"normalizer": 9.0},
@@ -176,7 +176,7 @@ def test_eager_autograd_matches_reference(name, n, extremes, dtype):
             assert value.grad_fn is not None and value.dtype == dtype and value.shape == expected_value.shape
             upstream = torch.rand(value.shape, dtype=dtype, generator=torch.Generator().manual_seed(0)) + 0.5
             (value * upstream).sum().backward()
-            scale = upstream[..., None] if (loss.has_class_axis and value.dim()) else upstream
+            scale = upstream[..., None] if (loss.info.predictions[0].event == 1 and value.dim()) else upstream
             torch.testing.assert_close(value.detach(), expected_value, equal_nan=True, **tol)
             expected = expected_grad * scale
             finite = expected[torch.isfinite(expected)].abs()
@@ -231,9 +231,29 @@ def test_eager_autograd_is_off_when_no_gradient_or_compiling():
     with fast_path("never"):
         assert not lk_autograd.applies(torch.zeros(10**5, requires_grad=True))
     assert type(value.grad_fn).__name__ == "_ClosedFormBackward"
-    with pytest.raises(RuntimeError):  # double backward is not supported: it says so
-        (gq,) = torch.autograd.grad(value, q, create_graph=True)
-        gq.sum().backward()
+    # double backward works through the closed-form Function: d/dq of sum(2 q / 10) is 2 / 10 per entry
+    (gq,) = torch.autograd.grad(value, q, create_graph=True)
+    gq.sum().backward()
+    torch.testing.assert_close(q.grad, torch.full_like(q, 0.2))
+
+
+@pytest.mark.parametrize("n", [1000, 40000])
+def test_double_backward_at_every_size(n):
+    """create_graph through lk.pseudo_huber, at sizes below and above the engine's threshold, against
+    PyTorch's double backward through the formula written out here: delta^2 (sqrt(1 + (r/delta)^2) - 1)."""
+    g = torch.Generator().manual_seed(7)
+    y = torch.randn(n, generator=g, dtype=torch.float64)
+    p0 = torch.randn(n, generator=g, dtype=torch.float64) * 3
+    delta = 1.5
+    results = []
+    for fn in (lambda p: lk.pseudo_huber(y, p, delta=delta, reduction="sum"),
+               lambda p: (delta**2 * (torch.sqrt(1 + ((p - y) / delta) ** 2) - 1)).sum()):  # fmt: skip
+        p = p0.clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(fn(p), p, create_graph=True)
+        (second,) = torch.autograd.grad((grad * torch.linspace(0.5, 1.5, n, dtype=torch.float64)).sum(), p)
+        results.append((grad.detach(), second))
+    torch.testing.assert_close(results[0][0], results[1][0], rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(results[0][1], results[1][1], rtol=1e-12, atol=1e-14)
 
 
 def test_eager_autograd_matches_torch_functional():

@@ -8,22 +8,27 @@
 from ._base import Loss
 from ._checks import set_validation, validation
 from ._info import LossInfo
+from .engines import fast_path, get_fast_path, set_fast_path
+from .errors import InputError, InputTypeError
 from .losses import *  # noqa: F403  (the catalogue: classes and function forms)
 from .losses import __all__ as _catalogue
-from .fast import fast_path, get_fast_path, set_fast_path
 from .guide import check_pairing, explain, infer_task, recommend
 from .registry import get, list_losses, register
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Loss", "LossInfo", "get", "list_losses", "register", "set_validation", "validation",
-    "fast_path", "get_fast_path", "set_fast_path", "recommend", "explain", "check_pairing", "infer_task", *_catalogue,
+    "Loss", "LossInfo", "InputError", "InputTypeError", "get", "list_losses", "register", "set_validation",
+    "validation", "fast_path", "get_fast_path", "set_fast_path", "recommend", "explain", "check_pairing",
+    "infer_task", *_catalogue,
 ]  # fmt: skip
 
 #: Submodules with heavier dependencies, imported on first use: ``lk.plot`` (matplotlib),
-#: ``lk.lab`` (PyTorch, scikit-learn), ``lk.torch`` (PyTorch integrations).
-_LAZY = {"plot": ".plot", "lab": ".lab", "torch": ".integrations.torch", "data": ".data"}
+#: ``lk.lab`` (PyTorch, scikit-learn), ``lk.torch`` (PyTorch integrations), ``lk.testing`` (the contract).
+_LAZY = {
+    "plot": ".plot", "lab": ".lab", "torch": ".integrations.torch", "data": ".data", "testing": ".testing",
+    "fast": ".fast",
+}  # fmt: skip
 
 
 def __getattr__(name):

@@ -1,154 +1,248 @@
-r"""The ``Loss`` base: input checks, weights, reduction, gradients and configuration, done once.
+r"""The ``Loss`` base: one base for every kind of loss.
 
-A loss subclass supplies its metadata (``info``), its value domains, its hyperparameters (keyword
-arguments of ``__init__``, stored under the same names) and the math of one example:
+A loss subclass supplies
 
-- ``_losses(xp, y_true, y_pred)``: the loss :math:`\ell_i` of each example;
-- ``_losses_and_derivative(xp, y_true, y_pred)``: the losses and :math:`\partial \ell_i / \partial
-  \hat y`, an array shaped like ``y_pred``.
+- ``info``: its metadata (``LossInfo``), formulas included;
+- ``inputs``: its declared arrays (``losskit.inputs``), by default ``(target("y_true"), prediction("y_pred"))``;
+- its hyperparameters as class attributes (``losskit.params.Param``);
+- ``_math(xp, order, *arrays)``: for the arrays of a batch (event axes last), the loss of each example
+  and, when ``order >= 1``, its derivative with respect to each prediction and, when ``order == 2``,
+  the diagonal of its Hessian: ``(losses, grads, hessians)``, where ``grads`` and ``hessians`` are an
+  array (one prediction) or a tuple of arrays (several), a number standing for a constant.
 
-Everything else (shapes, dtypes, domains, weights, reductions, the chain rule through the reduction,
-the function form) lives here.
+Everything else lives here or below: inputs are prepared from the declaration (``inputs.prepare``),
+reduced by one ``Reduction``, and computed by an engine (``engines.serve``) or by the reference
+formulas, the definition. The base imports no engine and no framework.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from typing import ClassVar
 
-from . import _checks
-from . import fast as _fast
-from ._checks import REAL, Domain, check_domain
+import numpy as np
+
+from . import engines
 from ._info import LossInfo
-from ._reduce import align_weight, check_normalizer, check_reduction, reduce
-from ._xp import as_array_like, as_result, compute_dtype, is_floating, is_integral, is_traced, namespace_of
+from ._xp import as_result
+from .engines import Result
+from .errors import InputError, InputTypeError
+from .inputs import CALL_KEYWORDS, SAMPLE, Batch, check_declaration, prediction, prepare, target
+from .links import other_side
+from .params import Param, declared
+from .reduction import REDUCTIONS, check_reduction
 
 
-def _torch_autograd():
-    from .integrations import autograd  # imports torch: only reached with a torch tensor in hand
-
-    return autograd
+#: Array libraries that compute with NumPy, whose floating-point warnings the formulas make pointless.
+_NUMPY_BACKED = ("numpy", "array_api_strict")
 
 
-#: Keywords of a call, as opposed to hyperparameters of the loss.
-CALL_KEYWORDS = ("sample_weight", "reduction", "normalizer")
+def _quiet(batch):
+    """Inf, NaN, clamped logs and float16 overflow are the formulas' own business: NumPy need not warn of
+    them. (Only for NumPy-backed arrays: the context manager does not trace under ``torch.compile``.)"""
+    numpy = engines.library(batch.arrays[batch.predictions[0]]) in _NUMPY_BACKED
+    return np.errstate(all="ignore") if numpy else contextlib.nullcontext()
+
+
+def _check_reduction(loss_name, name, value):
+    return check_reduction(loss_name, value)
 
 
 class Loss:
-    """Base class of every loss. See DESIGN.md sections 1 to 3 for the rules implemented here.
-
-    Parameters
-    ----------
-    reduction : {"mean", "sum", "none"}
-        The default reduction of calls that do not name one.
-    """
+    """Base class of every loss; see the module docstring and ``docs/design.md``."""
 
     info: ClassVar[LossInfo]
-    #: ``y_pred`` has a class axis (``self.axis``): one example is one row over it.
-    has_class_axis: ClassVar[bool] = False
-    #: ``y_true`` holds integer class ids rather than an array shaped like ``y_pred``.
-    has_class_ids: ClassVar[bool] = False
-    y_true_domain: ClassVar[Domain] = REAL
-    y_pred_domain: ClassVar[Domain] = REAL
+    inputs: ClassVar[tuple] = (target("y_true"), prediction("y_pred"))
+    reduction = Param("mean", _check_reduction, "{'mean', 'sum', 'none'}", "The reduction of calls that do not name one.")
+    #: ``(f(x), f'(x))`` applied to the reduced value (each example's loss with "none"), for a loss that
+    #: is not a weighted sum of per-example losses (RMSE's root); None for every other loss.
+    _outer = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._params = declared(cls)
+        if "info" in cls.__dict__:
+            check_declaration(cls.info.name, cls.inputs)
+            cls.info = cls.info.with_inputs(cls.inputs)
+            cls.__doc__ = _document(cls)
+        cls.__signature__ = inspect.Signature(
+            [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=p.default) for n, p in cls._params.items()]
+        )
 
     def __new__(cls, *args, **kwargs):
         if "from_logits" in kwargs:
             info = cls.info
-            if info.input_space == "probabilities":
-                advice = f"{info.name} takes probabilities; for logits use {info.logits_twin} instead"
-            else:
-                advice = f"{info.name} takes {info.input_space}"
-            raise TypeError(f"{info.name}: no from_logits argument: the input space is in the loss's name. {advice}.")
+            advice = f"{info.name} takes {info.input_space}"
+            if info.twin:
+                advice += f"; for {other_side(info.predictions[0])} use {info.twin} instead"
+            raise InputTypeError(f"{info.name}: no from_logits argument: the input space is in the loss's name. {advice}.")
         return super().__new__(cls)
 
-    def __init__(self, *, reduction: str = "mean"):
-        self.reduction = check_reduction(self.info.name, reduction)
+    def __init__(self, **hyperparameters):
+        name = self.info.name
+        values = {key: param.validate(name, hyperparameters.pop(key, param.default)) for key, param in self._params.items()}
+        object.__setattr__(self, "_hyperparameters", values)
+        if hyperparameters:
+            unknown = ", ".join(map(repr, hyperparameters))
+            raise InputTypeError(
+                f"{name}: unexpected keyword {unknown}; its hyperparameters are: {', '.join(self._params)}."
+            )
+        self._check_hyperparameters()
 
-    # --- the math of one example: subclasses --------------------------------------------------
+    def _check_hyperparameters(self) -> None:
+        """Checks that involve several hyperparameters (a subclass's)."""
 
-    def _losses(self, xp, y_true, y_pred):
-        return self._losses_and_derivative(xp, y_true, y_pred)[0]
+    # --- the math: subclasses ---------------------------------------------------------------------
 
-    def _losses_and_derivative(self, xp, y_true, y_pred):
+    def _math(self, xp, order: int, *arrays):
         raise NotImplementedError
 
-    def _reduce(self, xp, losses, weight, reduction, normalizer):
-        """The reduced value and its derivative with respect to each example's loss."""
-        return reduce(xp, losses, weight, reduction, normalizer)
+    def _counted_weight(self, xp, weight, *arrays):
+        """The weights the mean counts, when they differ from ``weight`` (class weights); None otherwise."""
+        return None
+
+    def _optimal_constant(self, targets, weight):
+        """The constant raw prediction(s) minimising the mean cost, from NumPy float64 targets."""
+        from ._optimal import numeric_constant
+
+        return numeric_constant(self, targets, weight)
 
     def kinks(self) -> tuple[float, ...]:
-        """Values of ``info.variable`` where the loss is not differentiable (for tests and plots)."""
+        """Values of ``info.variable`` where the loss or its derivatives jump (for tests and plots)."""
         return ()
 
-    # --- public face ----------------------------------------------------------------------------
+    # --- public face ------------------------------------------------------------------------------
 
-    def __call__(self, y_true, y_pred, *, sample_weight=None, reduction=None, normalizer=None):
+    def __call__(self, *arrays, sample_weight=None, reduction=None, normalizer=None, **named):
         """The cost (or the per-example losses with ``reduction="none"``); see the class docstring."""
-        xp, y_true, y_pred, weight, out_dtype, reduction, normalizer = self._prepare(
-            y_true, y_pred, sample_weight, reduction, normalizer
-        )
-        fast = None
-        if isinstance(y_pred, _fast.ndarray):  # NumPy only; never reached while a framework traces
-            fast = _fast.dispatch(self, xp, y_true, y_pred, weight, reduction, normalizer, False)
-        if fast is not None:  # the same formulas, fused and multi-threaded (losskit.fast)
-            return as_result(xp, xp.astype(fast[0], out_dtype, copy=False))
-        if type(y_pred).__module__.startswith("torch") and _torch_autograd().applies(y_pred):
-            # PyTorch eager autograd: the closed-form gradient as the backward (integrations/autograd.py)
-            value = _torch_autograd().value_with_grad(self, xp, y_true, y_pred, weight, reduction, normalizer)
-            return xp.astype(value, out_dtype, copy=False)
-        value, _ = self._reduce(xp, self._losses(xp, y_true, y_pred), weight, reduction, normalizer)
-        return as_result(xp, xp.astype(value, out_dtype, copy=False))
+        batch = prepare(self, self._arrays(arrays, named), sample_weight, reduction, normalizer)
+        with _quiet(batch):
+            return self._value(batch, self._compute(batch, 0).value)
 
-    def value_and_grad(self, y_true, y_pred, *, sample_weight=None, reduction=None, normalizer=None):
-        """The value and its gradient with respect to ``y_pred`` (same shape as ``y_pred``), in one pass.
+    def value_and_grad(self, *arrays, sample_weight=None, reduction=None, normalizer=None, **named):
+        """The value and its gradient with respect to each prediction, in one pass.
 
-        With ``reduction="none"`` the gradient is that of the sum of the returned losses: each
-        example's own derivative, times its weight.
+        The gradient has the shape of its prediction; with several predictions it is a tuple, one per
+        prediction. With ``reduction="none"`` it is the gradient of the sum of the returned losses.
         """
-        xp, y_true, y_pred, weight, out_dtype, reduction, normalizer = self._prepare(
-            y_true, y_pred, sample_weight, reduction, normalizer
-        )
-        fast = None
-        if isinstance(y_pred, _fast.ndarray):  # NumPy only; never reached while a framework traces
-            fast = _fast.dispatch(self, xp, y_true, y_pred, weight, reduction, normalizer, True)
-        if fast is not None:  # the same formulas, fused and multi-threaded (losskit.fast)
-            value, grad = fast
-            if self.has_class_axis:
-                grad = xp.moveaxis(grad, -1, self.axis)
-            return (
-                as_result(xp, xp.astype(value, out_dtype, copy=False)),
-                xp.astype(grad, out_dtype, copy=False),
-            )
-        losses, derivative = self._losses_and_derivative(xp, y_true, y_pred)
-        value, scale = self._reduce(xp, losses, weight, reduction, normalizer)
-        if self.has_class_axis and not isinstance(scale, float):
-            scale = scale[..., None]
-        grad = scale * derivative
-        if weight is not None:  # a zero weight drops the example, even where its slope is inf or NaN
-            grad = xp.where(scale == 0, xp.zeros_like(grad), grad)
-        if self.has_class_axis:
-            grad = xp.moveaxis(grad, -1, self.axis)
-        return (
-            as_result(xp, xp.astype(value, out_dtype, copy=False)),
-            xp.astype(grad, out_dtype, copy=False),
-        )
+        batch = prepare(self, self._arrays(arrays, named), sample_weight, reduction, normalizer)
+        with _quiet(batch):
+            result = self._compute(batch, 1)
+            return self._value(batch, result.value), self._per_prediction(batch, result.grads)
 
-    def grad(self, y_true, y_pred, *, sample_weight=None, reduction=None, normalizer=None):
-        """The gradient of the value with respect to ``y_pred``, in closed form."""
+    def grad(self, *arrays, sample_weight=None, reduction=None, normalizer=None, **named):
+        """The gradient of the value with respect to each prediction, in closed form."""
         return self.value_and_grad(
-            y_true, y_pred, sample_weight=sample_weight, reduction=reduction, normalizer=normalizer
+            *arrays, sample_weight=sample_weight, reduction=reduction, normalizer=normalizer, **named
         )[1]
 
-    # --- configuration --------------------------------------------------------------------------
+    def grad_and_hessian(self, *arrays, sample_weight=None, reduction=None, normalizer=None, **named):
+        """The gradient and the diagonal of the Hessian with respect to each prediction.
+
+        Both are scaled through the reduction like the gradient: with ``"mean"`` each example's
+        second derivative is divided by the count (or the total weight). ``info.hessian_kind`` says
+        what the diagonal is: the exact one, the expected (Fisher) one, or a positive stand-in.
+        """
+        kind = self.info.hessian_kind
+        if kind is None:
+            raise InputError(
+                f"{self.info.name} has no diagonal Hessian (info.hessian_kind is None): its cost is not a weighted "
+                "sum of per-example losses. Use a loss that is, such as mse."
+            )
+        batch = prepare(self, self._arrays(arrays, named), sample_weight, reduction, normalizer)
+        with _quiet(batch):
+            result = self._compute(batch, 2)
+            return self._per_prediction(batch, result.grads), self._per_prediction(batch, result.hessians)
+
+    def optimal_constant(self, *targets, sample_weight=None):
+        """The constant raw prediction that minimises the mean cost over ``targets``: boosting's start score.
+
+        Returns NumPy float64: a 0-d array for an elementwise prediction, one entry per class for a
+        class axis, a tuple for several predictions. The mean for mse, the median for mae, the
+        logit of the mean for sigmoid cross-entropy, the log of the mean for log-rate Poisson;
+        a one-dimensional search for losses without a closed form.
+        """
+        from ._optimal import prepare_targets
+
+        return self._optimal_constant(*prepare_targets(self, targets, sample_weight))
+
+    # --- computing ---------------------------------------------------------------------------------
+
+    def _arrays(self, arrays, named) -> tuple:
+        """The call's arrays in declaration order, given by position or by name."""
+        if not named:
+            return arrays
+        specs = self.info.inputs
+        arrays = list(arrays)
+        for spec in specs[len(arrays):]:
+            if spec.name not in named:
+                break
+            arrays.append(named.pop(spec.name))
+        if named:
+            raise InputTypeError(
+                f"{self.info.name}: unexpected keyword {', '.join(map(repr, named))}; its arrays are "
+                f"{', '.join(s.name for s in specs)} and its call keywords {', '.join(CALL_KEYWORDS)}."
+            )
+        return tuple(arrays)
+
+    def _compute(self, batch: Batch, order: int) -> Result:
+        result = engines.serve(self, batch, order) if order < 2 else None
+        return result if result is not None else self.reference(batch, order)
+
+    def reference(self, batch: Batch, order: int) -> Result:
+        """The reference formulas: ``_math`` reduced by the batch's reduction (every engine's definition)."""
+        xp, red = batch.xp, batch.reduction
+        losses, grads, hessians = (tuple(self._math(xp, order, *batch.arrays)) + (None, None))[:3]
+        predictions = [batch.arrays[i] for i in batch.predictions]
+        events = [batch.specs[i].event != 0 for i in batch.predictions]
+        slope = None
+        if self._outer is not None and red.kind == "none":
+            losses, slope = self._outer(xp, losses)
+        value = red.value(losses)
+        scale = None
+        if self._outer is not None and red.kind != "none":
+            value, outer_slope = self._outer(xp, value)
+            scale = red.scale * outer_slope
+        if order == 0:
+            return Result(value)
+
+        def chain(terms):
+            terms = terms if isinstance(terms, tuple) else (terms,)
+            out = []
+            for term, pred, event in zip(terms, predictions, events):
+                if not hasattr(term, "shape"):
+                    term = term * xp.ones_like(pred)
+                if slope is not None:
+                    term = (slope[..., None] if event else slope) * term
+                out.append(red.chain(term, event, scale))
+            return tuple(out)
+
+        return Result(value, chain(grads), chain(hessians) if order == 2 else None)
+
+    def _value(self, batch: Batch, value):
+        xp = batch.xp
+        return as_result(xp, xp.astype(value, batch.out_dtype, copy=False))
+
+    def _per_prediction(self, batch: Batch, arrays):
+        out = tuple(batch.restore(i, a) for i, a in zip(batch.predictions, arrays))
+        return out[0] if len(out) == 1 else out
+
+    # --- configuration ----------------------------------------------------------------------------
 
     @classmethod
     def hyperparameters(cls) -> tuple[str, ...]:
-        """Names of the keyword arguments that configure the loss (``reduction`` included)."""
-        return tuple(p for p in inspect.signature(cls.__init__).parameters if p != "self")
+        """Names of the keyword arguments that configure the loss (``reduction`` last)."""
+        return tuple(cls._params)
+
+    @classmethod
+    def defaults(cls) -> dict:
+        """The default value of each hyperparameter."""
+        return {name: param.default for name, param in cls._params.items()}
 
     def config(self) -> dict:
         """A plain dict that ``lk.get`` turns back into an equal loss."""
-        return {"name": self.info.name, **{p: getattr(self, p) for p in self.hyperparameters()}}
+        return {"name": self.info.name, **{p: getattr(self, p) for p in self._params}}
 
     def __eq__(self, other):
         return type(self) is type(other) and self.config() == other.config()
@@ -157,108 +251,59 @@ class Loss:
         return hash((type(self), tuple(self.config().items())))
 
     def __repr__(self):
-        args = ", ".join(f"{p}={getattr(self, p)!r}" for p in self.hyperparameters())
+        args = ", ".join(f"{p}={getattr(self, p)!r}" for p in self._params)
         return f"{type(self).__name__}({args})"
 
     @classmethod
     def as_function(cls):
-        """The function form: ``f(y_true, y_pred, **hyperparameters_and_call_keywords)``."""
+        """The function form: ``f(*arrays, **hyperparameters_and_call_keywords)``."""
+        name = cls.info.name
 
-        def loss_function(y_true, y_pred, **kwargs):
+        def loss_function(*arrays, **kwargs):
             call = {k: kwargs.pop(k) for k in CALL_KEYWORDS if k in kwargs}
-            return cls(**kwargs)(y_true, y_pred, **call)
+            named = {s.name: kwargs.pop(s.name) for s in cls.info.inputs if s.name in kwargs}
+            return cls(**kwargs)(*arrays, **call, **named)
 
-        own = inspect.signature(cls.__init__).parameters
-        params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("y_true", "y_pred")]
-        params += [p for n, p in own.items() if n not in ("self", "reduction")]
+        P = inspect.Parameter
+        params = [P(spec.name, P.POSITIONAL_OR_KEYWORD) for spec in cls.info.inputs]
+        params += [P(n, P.KEYWORD_ONLY, default=p.default) for n, p in cls._params.items() if n != "reduction"]
         params += [
-            inspect.Parameter("sample_weight", inspect.Parameter.KEYWORD_ONLY, default=None),
-            own["reduction"],
-            inspect.Parameter("normalizer", inspect.Parameter.KEYWORD_ONLY, default=None),
+            P("sample_weight", P.KEYWORD_ONLY, default=None),
+            P("reduction", P.KEYWORD_ONLY, default=cls._params["reduction"].default),
+            P("normalizer", P.KEYWORD_ONLY, default=None),
         ]
         loss_function.__signature__ = inspect.Signature(params)
-        loss_function.__name__ = loss_function.__qualname__ = cls.info.name
+        loss_function.__name__ = loss_function.__qualname__ = name
         loss_function.__doc__ = cls.__doc__
         loss_function.__module__ = cls.__module__
         loss_function.loss_class = cls
         return loss_function
 
-    # --- inputs ---------------------------------------------------------------------------------
 
-    def _prepare(self, y_true, y_pred, sample_weight, reduction, normalizer):
-        name = self.info.name
-        reduction = self.reduction if reduction is None else check_reduction(name, reduction)
-        normalizer = check_normalizer(name, normalizer, reduction)
-        xp, y_pred = namespace_of(y_pred)
-        if not is_floating(xp, y_pred.dtype):
-            raise TypeError(
-                f"{name}: y_pred must be a floating-point array ({self.info.input_space}); got dtype "
-                f"{y_pred.dtype}. Cast it first, for example to float32."
-            )
-        out_dtype = y_pred.dtype
-        dtype = compute_dtype(xp, out_dtype)
-        y_pred = xp.astype(y_pred, dtype, copy=False)
-        y_true = self._align_targets(xp, as_array_like(xp, y_true, y_pred), y_pred)
-        if not self.has_class_ids:
-            y_true = xp.astype(y_true, dtype, copy=False)
-        if self.has_class_axis:
-            y_pred = xp.moveaxis(y_pred, self.axis, -1)
-            if not self.has_class_ids:
-                y_true = xp.moveaxis(y_true, self.axis, -1)
-        losses_shape = y_pred.shape[:-1] if self.has_class_axis else y_pred.shape
-        weight = None
-        if sample_weight is not None:
-            weight = align_weight(xp, name, sample_weight, losses_shape, dtype, y_pred)
-        concrete = not any(is_traced(a) for a in (y_true, y_pred, weight) if a is not None)
-        if concrete and _checks.validation_enabled():  # never read values while a framework traces
-            self._check_values(xp, y_true, y_pred)
-            if weight is not None:
-                check_domain(xp, name, "sample_weight", weight, _checks.Interval("weights >= 0", 0.0))
-        if self.has_class_ids:
-            y_true, mask = self._class_ids(xp, y_true)
-            if mask is not None:
-                weight = xp.astype(mask, dtype) if weight is None else weight * xp.astype(mask, dtype)
-        return xp, y_true, y_pred, weight, out_dtype, reduction, normalizer
+# --- the docstring ------------------------------------------------------------------------------------
 
-    def _align_targets(self, xp, y_true, y_pred):
-        """Check the shape and dtype of ``y_true``; squeeze or add a trailing axis of size 1."""
-        name = self.info.name
-        if self.has_class_axis and not -y_pred.ndim <= self.axis < max(y_pred.ndim, 1):
-            raise ValueError(
-                f"{name}: axis={self.axis} is not an axis of y_pred, whose shape is {tuple(y_pred.shape)}; "
-                "expected the class axis, -1 by default."
-            )
-        if self.has_class_ids:
-            expected = list(y_pred.shape)
-            del expected[self.axis]
-            expected, what = tuple(expected), "class ids: y_pred's shape without the class axis"
-            if not (is_integral(xp, y_true.dtype) or is_floating(xp, y_true.dtype)) or y_true.dtype == xp.bool:
-                raise TypeError(f"{name}: y_true must hold integer class ids; got dtype {y_true.dtype}.")
-        else:
-            expected, what = tuple(y_pred.shape), "the shape of y_pred"
-            if not (is_integral(xp, y_true.dtype) or is_floating(xp, y_true.dtype)):
-                raise TypeError(f"{name}: y_true must be real numbers; got dtype {y_true.dtype}.")
-        shape = tuple(y_true.shape)
-        if shape == expected:
-            return y_true
-        if shape == expected + (1,) or shape + (1,) == expected:
-            return xp.reshape(y_true, expected)
-        raise ValueError(
-            f"{name}: y_true has shape {shape} but y_pred has shape {tuple(y_pred.shape)}; expected y_true "
-            f"to have {what}, {expected} (a trailing axis of size 1 may differ). Shapes are never broadcast."
-        )
 
-    def _y_pred_hint(self) -> str:
-        twin = self.info.logits_twin
-        return f"These look like logits: use {twin} for logits." if twin else ""
+def _document(cls) -> str:
+    """The class docstring: the author's summary and description, then the formulas, inputs and
+    hyperparameters from the declaration (written nowhere else), then the author's examples."""
+    info = cls.info
+    doc = inspect.cleandoc(cls.__doc__ or info.summary)
+    text, marker, examples = doc.partition("Examples\n--------")
+    math = [f"Value of one example: ``{info.formula}``", f"Gradient: ``{info.gradient}``"]
+    if info.hessian_kind is None:
+        math.append("No diagonal Hessian.")
+    elif info.hessian:
+        math.append(f"Hessian diagonal ({info.hessian_kind}): ``{info.hessian}``")
+    inputs = ["Inputs", "------"]
+    for spec in info.inputs:
+        event = {0: "", 1: ", one example per row over the event axis", SAMPLE: ", one example per sample"}[spec.event]
+        role = "prediction" if spec.is_prediction else "target"
+        inputs += [f"{spec.name} : {role}, {spec.space}{event}", f"    {spec.description}."]
+    params = ["Parameters", "----------"] + [p.docstring() for p in cls._params.values()]
+    parts = [text.strip(), "\n\n".join(math), "\n".join(inputs), "\n".join(params)]
+    if marker:
+        parts.append(marker + examples.rstrip())
+    return "\n\n".join(parts) + "\n"
 
-    def _check_values(self, xp, y_true, y_pred):
-        """Check the values of concrete inputs against the declared domains."""
-        name = self.info.name
-        check_domain(xp, name, "y_true", y_true, self.y_true_domain)
-        check_domain(xp, name, "y_pred", y_pred, self.y_pred_domain, self._y_pred_hint())
 
-    def _class_ids(self, xp, y_true):
-        """Class-id losses: return the ids as int64 and the mask of examples that count (or None)."""
-        raise NotImplementedError
-
+__all__ = ["Loss", "REDUCTIONS"]

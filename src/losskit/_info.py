@@ -1,11 +1,29 @@
-"""What every loss knows about itself: the metadata that the guide, docs, CLI and plots read."""
+"""What every loss knows about itself: the metadata that the guide, docs, CLI and plots read.
+
+Written by hand: the name, task, formulas, tags, likelihood and advice. Derived from the loss's
+declared inputs (``LossInfo.inputs``, set by the base): the input space of each prediction, the
+output activation it pairs with, and the targets it takes.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-TASKS = ("regression", "binary", "multiclass", "distribution")
-INPUT_SPACES = ("values", "probabilities", "logits")
+TASKS = ("regression", "binary", "multiclass", "distribution", "embedding", "segmentation")
+
+#: The properties a loss may be tagged with, and what each one promises.
+TAGS = {
+    "convex": "convex in its predictions (jointly)",
+    "robust": "bounded influence: the gradient stays bounded as a residual grows",
+    "redescending": "the gradient goes back to 0 for large residuals (outliers are ignored)",
+    "differentiable": "differentiable everywhere in its domain",
+    "bounded": "bounded above",
+    "proper_scoring_rule": "a strictly proper scoring rule: minimised in expectation by the true distribution",
+}
+#: What ``hessian_kind`` may be; None means no diagonal Hessian.
+HESSIAN_KINDS = ("exact", "fisher", "approximate")
+#: The variables a loss of one example is plotted against (``losskit.plot``).
+VARIABLES = ("residual", "margin", "logit", "probability", "prediction", "none")
 
 
 @dataclass(frozen=True)
@@ -18,59 +36,125 @@ class LossInfo:
         The registry name and the other names ``lk.get`` accepts.
     task
         One of ``TASKS``.
-    input_space
-        What ``y_pred`` holds: ``"values"``, ``"probabilities"`` or ``"logits"``.
-    target
-        The targets ``y_true`` accepts, in words.
-    activation
-        The output activation of the maximum-likelihood pairing (identity, sigmoid, softmax, ...). A
-        logits loss applies it inside, so a model trained with it ends linear.
+    summary, use_when, avoid_when
+        One sentence on what it is for; when to choose it and when not.
+    formula, gradient, hessian
+        The value of one example and its derivatives with respect to each prediction, in plain text:
+        the one place these formulas are written (the class docstring shows them).
+    hessian_kind
+        ``"exact"`` (the true diagonal of the Hessian), ``"fisher"`` (its expectation),
+        ``"approximate"`` (a positive stand-in where the true second derivative is 0 almost
+        everywhere, as boosting needs h > 0) or None (no diagonal Hessian).
+    variable
+        What one example's loss is plotted against: ``"residual"`` (first prediction minus target),
+        ``"margin"`` (t * y_pred, t in {-1, +1}), ``"logit"`` or ``"probability"`` (of the true
+        class), ``"prediction"`` (the first prediction itself, at a fixed target), or ``"none"``.
     likelihood
         The distribution whose negative log-likelihood the loss is, or None.
-    variable
-        What the loss is a function of when plotted: ``"residual"`` (y_pred - y_true),
-        ``"margin"`` (t * y_pred with t in {-1, +1}), ``"probability"`` or ``"logit"``
-        (of the true class).
-    formula, gradient
-        The value of one example and its derivative with respect to ``y_pred``.
-    convex, robust, differentiable, bounded, proper_scoring_rule
-        Properties: convex in ``y_pred``; robust to outliers (bounded influence);
-        differentiable everywhere; bounded above; a strictly proper scoring rule.
-    logits_twin
-        For a probability-space loss, the loss that takes logits instead.
-    summary, use_when, avoid_when, references
-        One sentence on what it is for; when to choose it and when not; sources of the definition.
+    tags
+        Properties from ``TAGS``.
+    twin
+        The same loss on the other side of its link (probabilities and logits, rates and log-rates).
+    references
+        Sources of the definition.
+    inputs
+        The declared inputs (``losskit.inputs.Input``), set by the base from the class.
     """
 
     name: str
     task: str
-    input_space: str
-    target: str
-    activation: str
+    summary: str
     formula: str
     gradient: str
-    summary: str
-    variable: str
     use_when: str
     avoid_when: str
+    hessian: str = ""
+    hessian_kind: str | None = "exact"
+    variable: str = "residual"
     aliases: tuple[str, ...] = ()
     likelihood: str | None = None
-    convex: bool = True
-    robust: bool = False
-    differentiable: bool = True
-    bounded: bool = False
-    proper_scoring_rule: bool = False
-    logits_twin: str | None = None
+    tags: tuple[str, ...] = ()
+    twin: str | None = None
     references: tuple[str, ...] = ()
+    inputs: tuple = field(default=(), repr=False)
 
     def __post_init__(self):
         if self.task not in TASKS:
             raise ValueError(f"LossInfo.task must be one of {TASKS}; got {self.task!r}.")
-        if self.input_space not in INPUT_SPACES:
-            raise ValueError(f"LossInfo.input_space must be one of {INPUT_SPACES}; got {self.input_space!r}.")
+        unknown = [tag for tag in self.tags if tag not in TAGS]
+        if unknown:
+            raise ValueError(f"LossInfo.tags: unknown {unknown}; the vocabulary is {tuple(TAGS)}.")
+        if self.hessian_kind is not None and self.hessian_kind not in HESSIAN_KINDS:
+            raise ValueError(f"LossInfo.hessian_kind must be one of {HESSIAN_KINDS} or None; got {self.hessian_kind!r}.")
+        if self.variable not in VARIABLES:
+            raise ValueError(f"LossInfo.variable must be one of {VARIABLES}; got {self.variable!r}.")
+
+    def with_inputs(self, inputs) -> LossInfo:
+        return replace(self, inputs=tuple(inputs))
 
     @property
     def properties(self) -> tuple[str, ...]:
-        """The names of the properties that hold, for tables."""
-        names = ("convex", "robust", "differentiable", "bounded", "proper_scoring_rule")
-        return tuple(name for name in names if getattr(self, name))
+        """The tags, in the vocabulary's order, for tables."""
+        return tuple(tag for tag in TAGS if tag in self.tags)
+
+    @property
+    def predictions(self) -> tuple:
+        return tuple(spec for spec in self.inputs if spec.is_prediction)
+
+    @property
+    def targets(self) -> tuple:
+        return tuple(spec for spec in self.inputs if not spec.is_prediction)
+
+    @property
+    def input_space(self) -> str:
+        """What the predictions hold: ``"logits"``; with several, ``"mean: values, variance: ..."``."""
+        predictions = self.predictions
+        if len(predictions) == 1:
+            return predictions[0].space
+        return ", ".join(f"{spec.name}: {spec.space}" for spec in predictions)
+
+    @property
+    def activation(self) -> str:
+        """The output activation of the maximum-likelihood pairing (a loss with a link applies it itself)."""
+        predictions = self.predictions
+        if len(predictions) == 1:
+            return predictions[0].activation
+        return ", ".join(f"{spec.name}: {spec.activation}" for spec in predictions)
+
+    @property
+    def target(self) -> str:
+        """The targets, in words (or that there are none)."""
+        targets = self.targets
+        if not targets:
+            return "none: every input is a prediction"
+        if len(targets) == 1:
+            return targets[0].description
+        return "; ".join(f"{spec.name}: {spec.description}" for spec in targets)
+
+    def to_dict(self) -> dict:
+        """Plain data (for JSON): the written metadata and what the declaration derives."""
+        return {
+            "name": self.name,
+            "aliases": list(self.aliases),
+            "task": self.task,
+            "summary": self.summary,
+            "inputs": [
+                {"name": s.name, "role": s.role, "space": s.space, "event": s.event, "kind": s.kind,
+                 "link": s.link.name, "domain": s.description}
+                for s in self.inputs
+            ],  # fmt: skip
+            "input_space": self.input_space,
+            "activation": self.activation,
+            "target": self.target,
+            "formula": self.formula,
+            "gradient": self.gradient,
+            "hessian": self.hessian,
+            "hessian_kind": self.hessian_kind,
+            "variable": self.variable,
+            "likelihood": self.likelihood,
+            "tags": list(self.properties),
+            "twin": self.twin,
+            "use_when": self.use_when,
+            "avoid_when": self.avoid_when,
+            "references": list(self.references),
+        }

@@ -1,58 +1,95 @@
-"""Valid example inputs for any registered loss, read off its declared domains.
+"""Valid example inputs for any loss, read off its declared inputs.
 
-The tour, the tests and the pictures use them: targets and predictions inside each domain, kept a
-little away from the loss's kinks and from the domain's edges.
+The tour, the tests, the contract (``losskit.testing``) and the pictures use them: every array inside
+its domain, kept a little away from the loss's kinks and from the domains' edges.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._base import Loss
-from ._checks import Interval, OneOf, Simplex
+from ._checks import Interval, LogSimplex, OneOf, Simplex
+from .links import LOG
 
 #: How far samples stay from kinks and from the edges of open domains.
 CLEARANCE = 0.05
+#: The shape of one sample of a whole-sample input (event=SAMPLE).
+SAMPLE_SHAPE = (2, 3)
 
 
-def _values(rng, domain, shape, *, prediction: bool):
+def _values(rng, spec, shape):
+    domain, prediction = spec.domain, spec.is_prediction
     if isinstance(domain, Simplex):
         rows = rng.dirichlet(np.ones(shape[-1]), size=shape[:-1])
         if prediction:  # keep probabilities away from 0, where the log and its slope blow up
             rows = (rows + CLEARANCE) / (1.0 + CLEARANCE * shape[-1])
-        return rows
+        return np.log(rows) if isinstance(domain, LogSimplex) else rows
     if isinstance(domain, OneOf):
         return rng.choice(np.asarray([v for v in domain.values if v != 0]), size=shape)
-    if isinstance(domain, Interval) and np.isfinite(domain.high):
+    if isinstance(domain, Interval) and np.isfinite(domain.high) and np.isfinite(domain.low):
         low, high = domain.low, domain.high
         if prediction:
             return rng.uniform(low + CLEARANCE, high - CLEARANCE, size=shape)
-        return rng.integers(0, 2, size=shape).astype(float) if low == 0 and high == 1 else rng.uniform(low, high, shape)
+        if spec.event == 1 and (low, high) == (0.0, 1.0):
+            return rng.dirichlet(np.ones(shape[-1]), size=shape[:-1])  # soft target rows
+        return rng.integers(0, 2, size=shape).astype(float) if (low, high) == (0.0, 1.0) else rng.uniform(low, high, shape)
     if isinstance(domain, Interval) and np.isfinite(domain.low):
         return domain.low + CLEARANCE + rng.exponential(1.5, size=shape)
     return rng.normal(0.0, 2.0 if prediction else 1.0, size=shape)
 
 
-def sample_inputs(loss: Loss, rng: np.random.Generator, n: int = 8, classes: int = 4, dtype=np.float64):
-    """Return ``(y_true, y_pred)`` NumPy arrays of ``n`` examples valid for ``loss``.
+def shape_of(spec, n: int, classes: int) -> tuple:
+    """The shape of ``spec``'s array for ``n`` examples."""
+    if spec.kind == "class_index" or spec.event == 0:
+        return (n,)
+    return (n, classes) if spec.event == 1 else (n, *SAMPLE_SHAPE)
 
-    Class-axis losses get ``classes`` classes on the last axis; class ids are int64.
+
+def sample_inputs(loss, rng: np.random.Generator, n: int = 8, classes: int = 4, dtype=np.float64) -> tuple:
+    """NumPy arrays of ``n`` examples valid for ``loss``, in the order of its declared inputs.
+
+    Event axes have ``classes`` entries; class ids are int64, masks bool, everything else ``dtype``.
     """
-    shape = (n, classes) if loss.has_class_axis else (n,)
-    if loss.has_class_ids:
-        y_true = rng.integers(0, classes, size=n)
-    else:
-        y_true = _values(rng, loss.y_true_domain, shape, prediction=False)
-        if loss.has_class_axis and isinstance(loss.y_true_domain, Interval):
-            y_true = rng.dirichlet(np.ones(classes), size=n)  # soft target rows
-    y_pred = _values(rng, loss.y_pred_domain, shape, prediction=True)
-    y_pred = _away_from_kinks(loss, y_true, y_pred)
-    return (y_true if loss.has_class_ids else y_true.astype(dtype)), y_pred.astype(dtype)
+    arrays = []
+    for spec in loss.info.inputs:
+        shape = shape_of(spec, n, classes)
+        if spec.kind == "class_index":
+            arrays.append(rng.integers(0, classes, size=shape))
+        elif spec.kind == "mask":
+            mask = rng.random(shape) < 0.7
+            mask[..., 0] = True
+            arrays.append(mask)
+        else:
+            arrays.append(_values(rng, spec, shape).astype(dtype))
+    return tuple(_away_from_kinks(loss, arrays))
 
 
-def _away_from_kinks(loss: Loss, y_true, y_pred):
+def typical_target(spec) -> float:
+    """One target value of a declared target, for pictures: +1 for labels, 1 for [0, 1], 2 for counts, else 0."""
+    low, high = spec.domain.bounds
+    if isinstance(spec.domain, OneOf) or (low, high) == (0.0, 1.0):
+        return 1.0
+    return 2.0 if low >= 0 else 0.0
+
+
+def neutral_prediction(spec) -> float:
+    """A prediction that stands aside in a picture of another one: variance 1, log-variance 0, else 0."""
+    if spec.link is LOG:
+        return 0.0
+    low, high = spec.domain.bounds
+    if low >= 0:
+        return 1.0 if high > 1 else 0.5
+    return 0.0
+
+
+def _away_from_kinks(loss, arrays):
+    """Move the first prediction a little where the loss's plot variable sits near a declared kink."""
+    kinks = loss.kinks()
+    if not kinks or len(arrays) != 2:
+        return arrays
+    y_true, y_pred = arrays
     variable = loss.info.variable
-    for kink in loss.kinks():
+    for kink in kinks:
         if variable == "residual":
             near = np.abs(y_pred - y_true - kink) < CLEARANCE
             y_pred = np.where(near, y_pred + 2 * CLEARANCE, y_pred)
@@ -60,4 +97,7 @@ def _away_from_kinks(loss: Loss, y_true, y_pred):
             t = np.where(y_true == 0, -1.0, y_true)
             near = np.abs(t * y_pred - kink) < CLEARANCE
             y_pred = np.where(near, y_pred + 2 * CLEARANCE * t, y_pred)
-    return y_pred
+    return [y_true, y_pred]
+
+
+__all__ = ["sample_inputs", "shape_of", "typical_target", "neutral_prediction", "CLEARANCE"]

@@ -9,23 +9,24 @@ from ._samples import sample_inputs
 
 
 def tour(seed: int = 0) -> str:
-    """A table of every loss: task, input space, cost on a sample and the norm of its gradient."""
+    """A table of every loss: task, input space, cost on a sample and the norm of its gradient (all predictions)."""
     rng = np.random.default_rng(seed)
     header = ("loss", "task", "y_pred is", "activation", "cost", "|grad|", "properties")
     rows = [header]
     for name in registry.list_losses():
         loss = registry.get(name)
-        y_true, y_pred = sample_inputs(loss, rng, n=16)
-        value, grad = loss.value_and_grad(y_true, y_pred)
+        value, grads = loss.value_and_grad(*sample_inputs(loss, rng, n=16))
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        norm = np.sqrt(sum(float(np.sum(np.square(g))) for g in grads))
         info = loss.info
         rows.append(
             (
                 name,
                 info.task,
                 info.input_space,
-                info.activation.split(" ")[0],
+                info.activation,
                 f"{float(value):.4f}",
-                f"{float(np.linalg.norm(grad)):.4f}",
+                f"{norm:.4f}",
                 ", ".join(info.properties),
             )
         )

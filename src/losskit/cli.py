@@ -9,7 +9,6 @@ print one line on stderr and exit with status 2; anything else is a bug and keep
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import os
@@ -113,7 +112,7 @@ def _info_row(name: str) -> dict:
     loss = registry.get(name)
     info = loss.info
     return {
-        **dataclasses.asdict(info),
+        **info.to_dict(),
         "properties": list(info.properties),
         "hyperparameters": {p: getattr(loss, p) for p in loss.hyperparameters()},
     }
@@ -167,8 +166,8 @@ def list_command(
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.add_column("name", no_wrap=True, style="bold")
     table.add_column("task", no_wrap=True)
-    table.add_column("y_pred", no_wrap=True)
-    table.add_column("activation", ratio=1, min_width=8)
+    table.add_column("predictions", ratio=2, min_width=12)
+    table.add_column("activation", ratio=2, min_width=8)
     table.add_column("properties", ratio=2, min_width=15)
     for name in names:
         info = registry.get(name).info

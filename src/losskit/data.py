@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import InputError
 
-class DataError(ValueError):
+
+class DataError(InputError):
     """A problem with the user's data file: missing, malformed, or without the asked-for column."""
 
 

@@ -16,17 +16,23 @@ import numpy as np
 
 from . import registry
 from ._base import Loss
+from ._checks import Interval, Simplex
+from .errors import InputError
+from .links import ACTIVATIONS, IDENTITY, activation
 
-#: Tasks the guide can recommend for (the registry's tasks plus multi-label, served per label).
-TASKS = ("regression", "binary", "multiclass", "multilabel", "distribution")
+#: Tasks the guide can recommend for (the registry's tasks, plus counts and multi-label).
+TASKS = ("regression", "count", "binary", "multiclass", "multilabel", "distribution", "embedding", "segmentation")
 
 #: Metrics to report beside the loss (kept apart from it), per task.
 METRICS = {
     "regression": ("MAE", "RMSE", "R^2"),
+    "count": ("mean Poisson deviance", "MAE", "RMSE"),
     "binary": ("accuracy", "F1", "ROC AUC"),
     "multiclass": ("accuracy", "macro F1"),
     "multilabel": ("micro F1", "macro F1", "Hamming loss"),
     "distribution": ("KL divergence", "total variation distance"),
+    "embedding": ("recall@k", "mean average precision"),
+    "segmentation": ("Dice coefficient", "IoU (Jaccard index)"),
 }
 
 #: Integer targets with at most this many distinct values read as class labels.
@@ -44,13 +50,6 @@ IQR_TO_SIGMA = 1.0 / 1.349
 #: A minority class under this share counts as imbalanced.
 IMBALANCE_SHARE = 0.2
 
-_ACTIVATIONS = {
-    "identity": "identity", "linear": "identity", "none": "identity", "logits": "identity",
-    "sigmoid": "sigmoid", "logistic": "sigmoid",
-    "softmax": "softmax",
-    "log_softmax": "log_softmax", "logsoftmax": "log_softmax",
-    "relu": "relu", "tanh": "tanh", "exp": "exp", "softplus": "softplus",
-}  # fmt: skip
 
 
 # --- recommend ------------------------------------------------------------------------------------
@@ -108,9 +107,14 @@ def _as_array(y) -> np.ndarray:
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim not in (1, 2) or y.size == 0:
-        raise ValueError(f"recommend: y must be a non-empty 1-D column or a 2-D table; got shape {y.shape}.")
-    if y.dtype.kind in "fc" and np.isnan(y).any():
-        y = y[~np.isnan(y).any(axis=-1)] if y.ndim == 2 else y[~np.isnan(y)]
+        raise InputError(f"recommend: y must be a non-empty 1-D column or a 2-D table; got shape {y.shape}.")
+    if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+        bad = np.flatnonzero(~np.isfinite(y.reshape(-1)))
+        shown = ", ".join(f"{y.reshape(-1)[i]} at {np.unravel_index(i, y.shape)}" for i in bad[:3])
+        raise InputError(
+            f"recommend: y must be finite numbers; got {bad.size} NaN or inf value{'s' if bad.size != 1 else ''}: "
+            f"{shown}{', ...' if bad.size > 3 else ''}. Drop or fill the missing targets first."
+        )
     return y
 
 
@@ -138,7 +142,7 @@ def infer_task(y) -> str:
     numeric = y.dtype.kind in "biuf"
     if y.ndim == 2:
         if not numeric:
-            raise ValueError(f"recommend: a 2-D y must be numbers; got dtype {y.dtype}.")
+            raise InputError(f"recommend: a 2-D y must be numbers; got dtype {y.dtype}.")
         if np.isin(y, (0, 1)).all():
             return "multiclass" if bool(np.all(y.sum(axis=1) == 1)) else "multilabel"
         if (y >= 0).all() and np.allclose(y.sum(axis=1), 1.0, atol=1e-6):
@@ -146,7 +150,7 @@ def infer_task(y) -> str:
         return "regression"
     distinct = np.unique(y)
     if distinct.size < 2:
-        raise ValueError(
+        raise InputError(
             f"recommend: y has a single distinct value ({distinct[0].item()!r}); there is nothing to learn from a one-class target."
         )
     if distinct.size == 2:
@@ -174,7 +178,7 @@ def _robust_scale(y: np.ndarray) -> float:
 
 def _regression(y, outliers):
     if y is not None and y.dtype.kind not in "biuf":
-        raise ValueError(f"recommend: regression needs numeric targets; got values such as {y[0].item()!r}.")
+        raise InputError(f"recommend: regression needs numeric targets; got values such as {y[0].item()!r}.")
     reasons = ["Gaussian noise on the target makes the mean squared error the maximum-likelihood loss, with a linear (identity) output."]
     facts, delta = {}, None
     if y is not None and y.ndim == 1:
@@ -314,6 +318,70 @@ def _multiclass(y, imbalance, output_activation):
     return primary, {}, activation, alternatives, reasons, facts, metrics
 
 
+def activation_text_of(spec) -> str:
+    """The output activation a model pairs with a prediction, in words."""
+    if spec.link is not IDENTITY:
+        return f"identity ({spec.link.space}; the {spec.link.inverse} is inside the loss)"
+    return spec.activation
+
+
+def activation_text(loss: Loss) -> str:
+    """The output activation a model pairs with a loss: ``identity (logits; the sigmoid is inside the loss)``."""
+    predictions = loss.info.predictions
+    if len(predictions) == 1:
+        return activation_text_of(predictions[0])
+    return ", ".join(f"{spec.name}: {activation_text_of(spec)}" for spec in predictions)
+
+
+def _beyond_the_mean(primary, hyper, alternatives, quantile, uncertainty):
+    """Regression that asks for a quantile or for the noise variance, instead of the mean alone."""
+    if quantile is not None:
+        loss = registry.get("pinball", quantile=quantile)
+        reasons = [
+            f"A quantile of the target, not its mean: the pinball loss at {loss.quantile:g} is minimised by the "
+            f"conditional {loss.quantile:g}-quantile (an asymmetric Laplace likelihood).",
+        ]
+        alternatives = [Alternative(primary, hyper, "for the conditional mean instead")]
+        if uncertainty:
+            reasons.append("For a whole predictive distribution, fit gaussian_nll_log_var instead (or several quantiles).")
+        return "pinball", {"quantile": loss.quantile}, activation_text(loss), alternatives, reasons
+    loss = registry.get("gaussian_nll_log_var")
+    reasons = [
+        "Predicting the noise level as well as the mean: the Gaussian negative log-likelihood with a predicted "
+        "variance. The network emits the mean and the log-variance from a linear layer; the exp is inside the loss.",
+    ]
+    alternatives = [
+        Alternative("gaussian_nll", {}, "if the network already emits a positive variance (softplus or exp)"),
+        Alternative(primary, hyper, "for the mean alone"),
+    ]
+    return loss.info.name, {}, activation_text(loss), alternatives, reasons
+
+
+def _count(y):
+    """Counts: the Poisson likelihood of a log-rate."""
+    facts = {}
+    if y is not None:
+        if y.dtype.kind not in "biuf" or y.ndim != 1 or np.any(y < 0):
+            raise InputError("recommend: counts must be one column of numbers >= 0.")
+        mean, variance = float(np.mean(y)), float(np.var(y))
+        facts = {"n": int(y.size), "mean": mean, "variance": variance}
+    loss = registry.get("log_poisson_nll")
+    reasons = [
+        "Counts follow a Poisson distribution: its negative log-likelihood of a log-rate, with the exp inside the "
+        "loss, takes a linear output and keeps every predicted rate positive."
+    ]
+    if facts and facts["mean"] > 0 and facts["variance"] > 2 * facts["mean"]:
+        reasons.append(
+            f"The variance ({facts['variance']:.3g}) is well above the mean ({facts['mean']:.3g}): the counts are "
+            "overdispersed, so the Poisson model understates the noise."
+        )
+    alternatives = [
+        Alternative("poisson_nll", {}, "if the network already emits a non-negative rate (exp or softplus)"),
+        Alternative("mse", {}, "if the counts are large and roughly Gaussian"),
+    ]
+    return loss.info.name, {}, activation_text(loss), alternatives, reasons, facts
+
+
 def recommend(
     task: str | None = None,
     y=None,
@@ -322,13 +390,16 @@ def recommend(
     outliers: bool | None = None,
     imbalance: bool | None = None,
     calibrated_probabilities: bool | None = None,
+    quantile: float | None = None,
+    uncertainty: bool = False,
 ) -> Recommendation:
     """Recommend a loss, the output activation to pair it with, and the metrics to report beside it.
 
     Parameters
     ----------
-    task : {"regression", "binary", "multiclass", "multilabel", "distribution"}, optional
-        Inferred from ``y`` when omitted (see ``infer_task``).
+    task : {"regression", "count", "binary", "multiclass", "multilabel", "distribution", "embedding", "segmentation"}, optional
+        Inferred from ``y`` when omitted (see ``infer_task``; counts, embeddings and segmentation
+        are never inferred: name them).
     y : array-like, optional
         The training targets: a column (values, labels, class ids) or a 2-D table (one-hot, multi-label,
         distributions). Used to infer the task, detect outliers (robust z-scores on the median and MAD,
@@ -338,6 +409,10 @@ def recommend(
         takes that space. By default the model emits logits or values and the loss does the rest.
     outliers, imbalance, calibrated_probabilities : bool, optional
         What you know; None lets the data decide.
+    quantile : float in (0, 1), optional
+        Regression: fit this quantile of the target instead of its mean (the pinball loss).
+    uncertainty : bool, default False
+        Regression: predict the noise variance of each example too (a Gaussian likelihood).
 
     Examples
     --------
@@ -349,11 +424,13 @@ def recommend(
     y_array = None if y is None else _as_array(y)
     if task is None:
         if y_array is None:
-            raise ValueError("recommend: give a task or the targets y to infer it from.")
+            raise InputError("recommend: give a task or the targets y to infer it from.")
         task = infer_task(y_array)
     if task not in TASKS:
-        raise ValueError(f"recommend: task must be one of {TASKS}; got {task!r}.")
-    activation = None if output_activation is None else _activation(output_activation)
+        raise InputError(f"recommend: task must be one of {TASKS}; got {task!r}.")
+    activation = None if output_activation is None else _activation(output_activation).name
+    if (quantile is not None or uncertainty) and task != "regression":
+        raise InputError(f"recommend: quantile and uncertainty are for regression targets; the task is {task}.")
     metrics = METRICS[task]
     notes = []
     if y_array is not None:
@@ -362,8 +439,12 @@ def recommend(
             notes.append(f"The targets look like a {inferred} task, not {task}: check the task or the column.")
     if task == "regression":
         primary, hyper, act, alternatives, reasons, facts = _regression(y_array, outliers)
+        if quantile is not None or uncertainty:
+            primary, hyper, act, alternatives, reasons = _beyond_the_mean(primary, hyper, alternatives, quantile, uncertainty)
         if y_array is not None and inferred in ("binary", "multiclass"):
             notes.append("A squared error on class labels treats them as numbers on a line; a cross-entropy is the likelihood of labels.")
+    elif task == "count":
+        primary, hyper, act, alternatives, reasons, facts = _count(y_array)
     elif task == "binary":
         primary, hyper, act, alternatives, reasons, facts, metrics = _binary(y_array, imbalance, calibrated_probabilities, activation)
     elif task == "multiclass":
@@ -374,7 +455,7 @@ def recommend(
         reasons = ["Each label is its own Bernoulli outcome: sigmoid cross-entropy on each label's logit, averaged over labels."]
         if activation == "sigmoid":
             primary, act = "binary_cross_entropy", "sigmoid"
-    else:
+    elif task == "distribution":
         primary, hyper, act, facts = "softmax_cross_entropy", {}, "identity (logits; the softmax is inside the loss)", {}
         reasons = [
             "Soft targets: cross-entropy on logits has the same gradient as the KL divergence and is exact for any logit."
@@ -382,6 +463,24 @@ def recommend(
         alternatives = [Alternative("kl_divergence", {}, "on softmax probabilities: the same minimiser, 0 at a perfect match")]
         if activation == "softmax":
             primary, act, alternatives = "kl_divergence", "softmax", []
+    elif task == "embedding":
+        primary, hyper, facts = "triplet_margin", {"margin": 1.0}, {}
+        act = "identity (raw embeddings; normalise them to unit length if the margin should be an angle)"
+        reasons = [
+            "Metric learning from triplets: each anchor is pulled towards its positive and pushed from its negative "
+            "until they are a margin apart."
+        ]
+        alternatives = [Alternative("triplet_margin", {"margin": 1.0, "swap": True},
+                                    "the distance swap uses the harder of the two negative distances")]  # fmt: skip
+    else:
+        primary, hyper, facts = "dice", {"smooth": 1.0}, {}
+        act = activation_text(registry.get(primary))
+        reasons = [
+            "Dice scores the overlap of each predicted mask with its target, so a small object counts as much as "
+            "a large one; smooth = 1 keeps empty masks finite."
+        ]
+        alternatives = [Alternative("sigmoid_cross_entropy", {}, "per-pixel cross-entropy on logits: calibrated "
+                                    "probabilities; often added to Dice")]  # fmt: skip
     if activation is not None:
         for finding in check_pairing(activation, registry.get(primary, **hyper)):
             notes.append(f"{finding.message} {finding.fix}")
@@ -402,7 +501,7 @@ def recommend(
 
 @dataclass(frozen=True)
 class Explanation:
-    """What a loss is, in words: everything its metadata and docstring say."""
+    """What a loss is, in words: everything its metadata and its declared inputs say."""
 
     name: str
     aliases: tuple[str, ...]
@@ -410,6 +509,9 @@ class Explanation:
     task: str
     formula: str
     gradient: str
+    hessian: str
+    hessian_kind: str | None
+    inputs: tuple[dict, ...]
     input_space: str
     target: str
     activation: str
@@ -424,12 +526,19 @@ class Explanation:
         return asdict(self)
 
     def __str__(self) -> str:
-        rows = [
-            ("task", self.task),
-            ("value", self.formula),
-            ("gradient", f"d/d y_pred = {self.gradient}"),
-            ("y_pred", f"{self.input_space}; output activation: {self.activation}"),
-            ("y_true", self.target),
+        predictions = [spec for spec in self.inputs if spec["role"] == "prediction"]
+        gradient = self.gradient if len(predictions) != 1 else f"d/d {predictions[0]['name']} = {self.gradient}"
+        if self.hessian_kind is None:
+            hessian = "none (the cost is not a weighted sum of per-example losses)"
+        else:
+            hessian = f"{self.hessian} ({self.hessian_kind})" if self.hessian else self.hessian_kind
+        rows = [("task", self.task), ("value", self.formula), ("gradient", gradient), ("hessian", hessian)]
+        for spec in self.inputs:
+            if spec["role"] == "prediction":
+                rows.append((spec["name"], f"{spec['space']}; output activation: {spec['activation']}"))
+            else:
+                rows.append((spec["name"], spec["domain"]))
+        rows += [
             ("likelihood", self.likelihood or "none (not the log-likelihood of a distribution)"),
             ("properties", ", ".join(self.properties) or "none of the listed ones"),
             ("hyperparameters", ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())),
@@ -446,7 +555,7 @@ class Explanation:
 
 
 def explain(name) -> Explanation:
-    """Explain a loss: formulas, spaces, likelihood, properties, when to use it and when not, references.
+    """Explain a loss: formulas, inputs, likelihood, properties, when to use it and when not, references.
 
     >>> import losskit as lk
     >>> print(lk.explain("l1").formula)
@@ -455,6 +564,11 @@ def explain(name) -> Explanation:
     loss = registry.get(name)
     info = loss.info
     defaults = {p: getattr(loss, p) for p in loss.hyperparameters()}
+    inputs = tuple(
+        {"name": spec.name, "role": spec.role, "space": spec.space, "domain": spec.description,
+         "activation": activation_text_of(spec) if spec.is_prediction else None, "event": spec.event}
+        for spec in info.inputs
+    )  # fmt: skip
     return Explanation(
         name=info.name,
         aliases=info.aliases,
@@ -462,6 +576,9 @@ def explain(name) -> Explanation:
         task=info.task,
         formula=info.formula,
         gradient=info.gradient,
+        hessian=info.hessian,
+        hessian_kind=info.hessian_kind,
+        inputs=inputs,
         input_space=info.input_space,
         target=info.target,
         activation=info.activation,
@@ -489,71 +606,107 @@ class Finding:
         return f"{self.severity}: {self.message} {self.fix}"
 
 
-def _activation(name: str) -> str:
-    key = str(name).strip().lower().replace("-", "_")
-    if key not in _ACTIVATIONS:
-        raise ValueError(f"output_activation must be one of {sorted(set(_ACTIVATIONS))}; got {name!r}.")
-    return _ACTIVATIONS[key]
+def _activation(name):
+    return activation(name)
 
 
-def check_pairing(output_activation: str, loss) -> list[Finding]:
+def _an(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
+def _bounded(domain) -> bool:
+    return isinstance(domain, Simplex) or all(math.isfinite(b) for b in domain.bounds)
+
+
+def _pairing(info, spec, act) -> list[Finding]:
+    """The findings of activation ``act`` before prediction ``spec`` of a loss; rules over links, domains and images."""
+    name, link, domain = info.name, spec.link, spec.domain
+    if link is not IDENTITY:  # the loss applies the inverse link itself: it needs the raw, unconstrained output
+        if act.name == "identity" or act.name in link.absorbs:
+            return []
+        twice = "applies it twice" if act.name == link.inverse else f"puts {_an(act.name)} before it"
+        verb = "squashing" if _bounded(act.image) else "distorting"
+        other = f"a loss that takes {link.quantity}" + (f", such as {info.twin}" if info.twin else "")
+        return [Finding(
+            "error",
+            f"{name} applies the {link.inverse} itself; {_an(act.name)} output {twice}, {verb} the {link.space} and the gradients.",
+            f"End the model with a linear layer (raw {link.space}), or keep the {act.name} and use {other}.",
+        )]  # fmt: skip
+    wanted = spec.activation
+    if act.needs_axis and spec.event == 0 and _bounded(domain):
+        return [Finding(
+            "error",
+            f"{name} expects {_an(wanted)} output: {_an(act.name)} over one output is always "
+            f"{'1' if act.name == 'softmax' else '0'}.",
+            f"End the model with {_an(wanted)}.",
+        )]  # fmt: skip
+    if not domain.contains(act.image):
+        if isinstance(domain, Simplex) and isinstance(act.image, Interval) and domain.entries().contains(act.image):
+            return [Finding(
+                "error", f"{name} expects {_an(wanted)} output: {act.name} outputs do not sum to 1 over the classes.",
+                f"End the model with {_an(wanted)}.",
+            )]  # fmt: skip
+        if _bounded(domain):
+            instead = f"Use {info.twin} on the raw outputs (stable and exact), or end" if info.twin else "End"
+            return [Finding(
+                "error",
+                f"{name} takes {spec.space}, but {_an(act.name)} output is not {domain.description}: it gives {act.gives}.",
+                f"{instead} the model with {_an(wanted)}.",
+            )]  # fmt: skip
+        fitting = [a for a in dict.fromkeys((wanted, "softplus", "exp")) if domain.contains(ACTIVATIONS[a].image)]
+        return [Finding(
+            "warning",
+            f"{name} needs {spec.name} to be {domain.description}; {_an(act.name)} output can leave that range and "
+            "make the loss undefined.",
+            f"End the model with {' or '.join(fitting)}, which keep {spec.name} in range.",
+        )]  # fmt: skip
+    if act.name == "identity" or not math.isinf(domain.bounds[0]) or not math.isinf(domain.bounds[1]):
+        return []
+    if info.task == "regression" and act.image.bounds[0] >= 0 and act.image.bounds[1] <= 1:
+        return [Finding(
+            "warning",
+            f"{name} on {act.name} outputs treats probabilities as numbers: squared or absolute errors on class "
+            "probabilities have vanishing gradients where the model is confidently wrong.",
+            "For class labels use a cross-entropy (sigmoid_cross_entropy or softmax_cross_entropy on logits); for bounded "
+            "regression targets this can be intended.",
+        )]  # fmt: skip
+    if info.task == "regression":
+        return [Finding(
+            "warning",
+            f"A {act.name} output is {act.gives}: {name} cannot fit targets outside that range.",
+            "Use an identity output unless the targets are known to lie in that range.",
+        )]  # fmt: skip
+    if info.variable == "margin":
+        return [Finding(
+            "error",
+            f"{name} wants raw scores around +-1; {_an(act.name)} output cannot reach the margin on both sides.",
+            "End the model with a linear layer.",
+        )]  # fmt: skip
+    return []
+
+
+def check_pairing(output_activation, loss) -> list[Finding]:
     """Diagnose an output activation paired with a loss; an empty list means the pairing is sound.
+
+    ``output_activation`` applies to the loss's first prediction; a dict maps prediction names to
+    activations (``{"mean": "identity", "variance": "softplus"}``). The rules read each prediction's
+    link and domain and each activation's image: no pair of names has a rule of its own.
 
     >>> import losskit as lk
     >>> [f.severity for f in lk.check_pairing("softmax", "softmax_cross_entropy")]
     ['error']
     >>> lk.check_pairing("identity", "sigmoid_cross_entropy")
     []
+    >>> print(lk.check_pairing("exp", "log_poisson_nll")[0].message)
+    log_poisson_nll applies the exp itself; an exp output applies it twice, distorting the log-values and the gradients.
     """
-    activation = _activation(output_activation)
     info = registry.get(loss).info
-    expected = info.activation.split(" ")[0]  # identity, sigmoid, softmax
-    findings = []
-    if info.input_space == "logits" and activation in ("sigmoid", "softmax"):
-        twice = "applies it twice" if activation == expected else f"puts a {activation} before it"
-        findings.append(Finding(
-            "error",
-            f"{info.name} applies the {expected} itself; a {activation} output {twice}, squashing the logits and the gradients.",
-            f"End the model with a linear layer (raw logits), or keep the {activation} and use a loss that takes probabilities.",
-        ))
-    elif info.input_space == "probabilities" and activation != expected:
-        twin = info.logits_twin or "a loss that takes logits"
-        if activation in ("identity", "relu", "tanh", "exp", "softplus", "log_softmax"):
-            findings.append(Finding(
-                "error",
-                f"{info.name} takes probabilities, but a {activation} output is not a probability"
-                + (" (log-probabilities are negative)." if activation == "log_softmax" else "."),
-                f"Use {twin} on the raw outputs (stable and exact), or end the model with a {expected}.",
-            ))
-        else:
-            reason = ("sigmoid outputs do not sum to 1 over the classes" if activation == "sigmoid"
-                      else "a softmax over one binary output is always 1")
-            findings.append(Finding("error", f"{info.name} expects a {expected} output: {reason}.", f"End the model with a {expected}."))
-    elif info.task == "regression" and activation in ("sigmoid", "softmax"):
-        findings.append(Finding(
-            "warning",
-            f"{info.name} on {activation} outputs treats probabilities as numbers: squared or absolute errors on class "
-            "probabilities have vanishing gradients where the model is confidently wrong.",
-            "For class labels use a cross-entropy (sigmoid_cross_entropy or softmax_cross_entropy on logits); for bounded "
-            "regression targets this can be intended.",
-        ))
-    elif info.task == "regression" and activation in ("relu", "tanh"):
-        bound = "non-negative" if activation == "relu" else "in (-1, 1)"
-        findings.append(Finding(
-            "warning",
-            f"A {activation} output is {bound}: {info.name} cannot fit targets outside that range.",
-            "Use an identity output unless the targets are known to lie in that range.",
-        ))
-    elif info.variable == "margin" and activation != "identity":
-        findings.append(Finding(
-            "error",
-            f"{info.name} wants raw scores around +-1; a {activation} output cannot reach the margin on both sides.",
-            "End the model with a linear layer.",
-        ))
-    if info.name == "msle" and activation == "identity":
-        findings.append(Finding(
-            "warning",
-            "msle needs predictions > -1; a linear output can go below and make the loss undefined.",
-            "End the model with softplus or exp, which keep predictions positive.",
-        ))
-    return findings
+    predictions = {spec.name: spec for spec in info.predictions}
+    if isinstance(output_activation, dict):
+        unknown = [key for key in output_activation if key not in predictions]
+        if unknown:
+            raise InputError(f"check_pairing: {info.name} has no prediction {unknown[0]!r}; its predictions: {', '.join(predictions)}.")
+        pairs = [(predictions[key], activation(value)) for key, value in output_activation.items()]
+    else:
+        pairs = [(info.predictions[0], activation(output_activation))]
+    return [finding for spec, act in pairs for finding in _pairing(info, spec, act)]

@@ -7,7 +7,10 @@ exactly what the library computes. matplotlib is imported inside the functions t
 by ``import losskit`` nor by ``import losskit.plot``; figures are built as
 ``matplotlib.figure.Figure`` objects, without pyplot and its global state.
 
-The plot variable of each loss and the example it stands for (see :func:`curve`):
+The example of each loss is read off its declared inputs: the first prediction is ``x`` (or the row
+built from ``x``), each target takes a typical value of its domain (0 for real numbers, +1 for
+labels, 1 for [0, 1], 2 for counts) and any other prediction stands aside (a variance of 1, a
+log-variance of 0). The plot variable of each loss and the example it stands for (see :func:`curve`):
 
 ========================  ================================================================
 ``info.variable``         one example at ``x``
@@ -20,12 +23,14 @@ The plot variable of each loss and the example it stands for (see :func:`curve`)
                           classes, true class 0 gets ``x``, the other two ``(1 - x) / 2``
                           each; a ``"distribution"`` loss (KL divergence) has the target
                           row ``DISTRIBUTION_TARGET = (0.7, 0.15, 0.15)`` instead of a class
+``"prediction"``          the prediction itself at a typical target (a count of 2 for
+                          Poisson), over its own space
+``"none"``                no curve of one variable (embeddings, log-probability rows)
 ========================  ================================================================
 """
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import math
 from pathlib import Path
@@ -34,6 +39,8 @@ import numpy as np
 
 from . import registry
 from ._base import Loss
+from ._samples import neutral_prediction, typical_target
+from .errors import InputError
 
 #: Classes of the example that class-axis losses are plotted on.
 N_CLASSES = 3
@@ -47,6 +54,7 @@ DEFAULT_RANGES = {
     "margin": (-4.0, 4.0),
     "logit": (-4.0, 4.0),
     "probability": (0.001, 0.999),
+    "prediction": (-3.0, 3.0),
 }
 #: Points of a default x grid (601 from -3 to 3 puts a point on every multiple of 0.01).
 DEFAULT_POINTS = 601
@@ -57,12 +65,13 @@ DEFAULT_INFLUENCE_LOSSES = ("mse", "mae", "huber", "pseudo_huber", "log_cosh")
 #: Formats :func:`save` writes, by file suffix.
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
-_SYMBOLS = {"residual": "r", "margin": "m", "logit": "z", "probability": "p"}
+_SYMBOLS = {"residual": "r", "margin": "m", "logit": "z", "probability": "p", "prediction": "y_pred"}
 _LABELS = {
     "residual": "residual  r = y_pred - y_true",
     "margin": "margin  m = t * y_pred  (label t = +1)",
     "logit": "logit of the true class  z  (other logits 0)",
     "probability": "predicted probability of the true class  p",
+    "prediction": "the prediction y_pred",
 }
 #: Hyperparameters that change the layout of the inputs, not the curve: never in legend labels.
 _LAYOUT = ("reduction", "axis")
@@ -78,10 +87,25 @@ def _as_loss(loss) -> Loss:
 def _variable(loss: Loss) -> str:
     variable = loss.info.variable
     if variable not in _LABELS:
-        raise ValueError(
-            f"{loss.info.name}: info.variable is {variable!r}; the plots know {tuple(_LABELS)}."
+        raise InputError(
+            f"{loss.info.name} has no curve of one variable to draw (info.variable is {variable!r}); the plots "
+            f"draw losses of a {', '.join(repr(v) for v in _LABELS)}."
         )
     return variable
+
+
+def _first(loss: Loss):
+    return loss.info.predictions[0]
+
+
+def default_range(loss) -> tuple[float, float]:
+    """The x range of a loss's curve: its variable's, or for ``"prediction"`` the prediction's own space."""
+    loss = _as_loss(loss)
+    variable = _variable(loss)
+    low = _first(loss).domain.bounds[0]
+    if variable == "prediction" and np.isfinite(low) and _first(loss).link.name == "identity":
+        return (low, low + 6.0)
+    return DEFAULT_RANGES[variable]
 
 
 def axis_label(loss) -> str:
@@ -99,57 +123,72 @@ def axis_label(loss) -> str:
     'residual  r = y_pred - y_true'
     >>> plot.axis_label("hinge")
     'margin  m = t * y_pred  (label t = +1)'
+    >>> plot.axis_label("log_poisson_nll")
+    'the prediction y_pred  (log-values; y_true = 2)'
     """
     loss = _as_loss(loss)
     note = _note(loss)
     if note:  # a distribution: no true class, a target row
         return f"predicted probability of class 0  p  ({note})"
-    return _LABELS[_variable(loss)]
+    variable = _variable(loss)
+    if variable == "prediction":
+        targets = ", ".join(f"{spec.name} = {typical_target(spec):g}" for spec in loss.info.targets)
+        return f"{_LABELS[variable]}  ({_first(loss).space}; {targets})"
+    return _LABELS[variable]
 
 
 def _note(loss: Loss) -> str:
     """What sets a loss's example apart from the others of its variable ("" when nothing does)."""
-    if loss.has_class_axis and loss.info.variable == "probability" and loss.info.task == "distribution":
+    if _first(loss).event == 1 and loss.info.variable == "probability" and loss.info.task == "distribution":
         return "target row [" + ", ".join(f"{v:g}" for v in DISTRIBUTION_TARGET) + "]"
     return ""
 
 
 def _example(loss: Loss, x: np.ndarray):
-    """``(y_true, y_pred, direction)`` of the examples at ``x`` (1-D), class axis last.
+    """``(arrays, direction)`` of the examples at ``x`` (1-D), event axes last, in declaration order.
 
-    ``direction`` maps the gradient with respect to ``y_pred`` to the derivative along ``x``: None
-    for elementwise losses, else the row ``d y_pred / d x``.
+    ``direction`` maps the gradient with respect to the first prediction to the derivative along
+    ``x``: None for elementwise predictions, else the row ``d y_pred / d x``.
     """
     variable, n = _variable(loss), x.shape[0]
-    if not loss.has_class_axis:
-        y_true = np.zeros(n) if variable == "residual" else np.ones(n)
-        return y_true, x.copy(), None
-    others = N_CLASSES - 1
-    if variable == "logit":
+    first = _first(loss)
+    direction = None
+    if first.event != 1:
+        y_pred = x.copy()
+    elif variable == "logit":
         y_pred = np.zeros((n, N_CLASSES))
         y_pred[:, TRUE_CLASS] = x
         direction = np.zeros(N_CLASSES)
         direction[TRUE_CLASS] = 1.0
     elif variable == "probability":
+        others = N_CLASSES - 1
         y_pred = np.repeat(((1.0 - x) / others)[:, None], N_CLASSES, axis=1)
         y_pred[:, TRUE_CLASS] = x
         direction = np.full(N_CLASSES, -1.0 / others)
         direction[TRUE_CLASS] = 1.0
     else:
-        raise ValueError(f"{loss.info.name}: a class-axis loss plotted against its {variable} is not supported.")
-    if loss.has_class_ids:
-        y_true = np.full(n, TRUE_CLASS, dtype=np.int64)
-    elif loss.info.task == "distribution":
-        y_true = np.tile(np.asarray(DISTRIBUTION_TARGET, dtype=np.float64), (n, 1))
-    else:
-        y_true = np.zeros((n, N_CLASSES))
-        y_true[:, TRUE_CLASS] = 1.0
-    return y_true, y_pred, direction
+        raise InputError(f"{loss.info.name}: a class-axis loss plotted against its {variable} is not supported.")
+    arrays = []
+    for spec in loss.info.inputs:
+        if spec is first:
+            arrays.append(y_pred)
+        elif spec.kind == "class_index":
+            arrays.append(np.full(n, TRUE_CLASS, dtype=np.int64))
+        elif spec.event == 1 and loss.info.task == "distribution":
+            arrays.append(np.tile(np.asarray(DISTRIBUTION_TARGET, dtype=np.float64), (n, 1)))
+        elif spec.event == 1:
+            row = np.zeros((n, N_CLASSES))
+            row[:, TRUE_CLASS] = 1.0
+            arrays.append(row)
+        else:
+            value = typical_target(spec) if not spec.is_prediction else neutral_prediction(spec)
+            arrays.append(np.full(n, value))
+    return arrays, direction
 
 
 def _outside_domain(loss: Loss, y_pred: np.ndarray) -> np.ndarray:
-    """Mark the examples whose ``y_pred`` lies outside the loss's declared domain."""
-    domain = loss.y_pred_domain
+    """Mark the examples whose first prediction lies outside its declared domain."""
+    domain = _first(loss).domain
     bad = np.zeros(y_pred.shape[0], dtype=bool)
     parts = [domain]
     if hasattr(domain, "entries"):  # probability rows: each entry in [0, 1], and rows summing to 1
@@ -213,18 +252,20 @@ def curve(loss, x) -> tuple[np.ndarray, np.ndarray]:
     shape, x = x.shape, x.reshape(-1)
     values = np.full(x.shape, np.nan)
     grads = np.full(x.shape, np.nan)
-    y_true, y_pred, direction = _example(loss, x)
-    keep = ~_outside_domain(loss, y_pred)
+    arrays, direction = _example(loss, x)
+    first = loss.info.inputs.index(_first(loss))
+    keep = ~_outside_domain(loss, arrays[first])
     if keep.any():
-        y_true, y_pred = y_true[keep], y_pred[keep]
-        if loss.has_class_axis and loss.axis not in (-1, y_pred.ndim - 1):
-            y_pred = np.moveaxis(y_pred, -1, loss.axis)
-            if not loss.has_class_ids:
-                y_true = np.moveaxis(y_true, -1, loss.axis)
-        value = np.asarray(loss(y_true, y_pred, reduction="none"), dtype=np.float64)
-        grad = np.asarray(loss.grad(y_true, y_pred, reduction="none"), dtype=np.float64)
+        axis = getattr(loss, "axis", -1)
+        arrays = [
+            np.moveaxis(a[keep], -1, axis) if spec.event == 1 else a[keep]
+            for spec, a in zip(loss.info.inputs, arrays)
+        ]
+        value = np.asarray(loss(*arrays, reduction="none"), dtype=np.float64)
+        grad = loss.grad(*arrays, reduction="none")
+        grad = np.asarray(grad[0] if isinstance(grad, tuple) else grad, dtype=np.float64)
         if direction is not None:
-            grad = np.moveaxis(grad, loss.axis, -1) @ direction
+            grad = np.moveaxis(grad, axis, -1) @ direction
         values[keep], grads[keep] = value.reshape(-1), grad.reshape(-1)
     return values.reshape(shape), grads.reshape(shape)
 
@@ -247,7 +288,7 @@ def _axes(ax, panels: int, figsize, dpi, caller: str):
         return _figure(panels, figsize, dpi)
     axes = list(ax) if isinstance(ax, (list, tuple)) else [ax]
     if len(axes) != panels:
-        raise ValueError(
+        raise InputError(
             f"{caller}: needs {panels} Axes ({'value and gradient' if panels == 2 else 'value'}); got {len(axes)}. "
             "Pass gradient=False to draw the values alone on one Axes."
         )
@@ -262,9 +303,7 @@ def _number(value) -> str:
 
 def _label(loss: Loss, named=()) -> str:
     """``"huber (delta=2)"``: the name, with the hyperparameters named in ``params`` or set off their default."""
-    defaults = {
-        name: p.default for name, p in inspect.signature(type(loss).__init__).parameters.items() if name != "self"
-    }
+    defaults = loss.defaults()
     shown = [
         f"{name}={_number(getattr(loss, name))}"
         for name in loss.hyperparameters()
@@ -281,12 +320,12 @@ def _entries(losses, params, caller: str) -> list[tuple[Loss, tuple[str, ...]]]:
     """The configured losses to draw, with the hyperparameter names ``params`` set on each."""
     bases = [losses] if _single(losses) else list(losses)
     if not bases:
-        raise ValueError(f"{caller}: no losses to plot.")
+        raise InputError(f"{caller}: no losses to plot.")
     params = dict(params or {})
     swept = {k: (list(v) if isinstance(v, (list, tuple, np.ndarray)) else [v]) for k, v in params.items()}
     for name, values in swept.items():
         if not values:
-            raise ValueError(f"{caller}: params[{name!r}] is empty; give at least one value.")
+            raise InputError(f"{caller}: params[{name!r}] is empty; give at least one value.")
     entries = []
     for base in bases:
         base = _as_loss(base)
@@ -294,7 +333,7 @@ def _entries(losses, params, caller: str) -> list[tuple[Loss, tuple[str, ...]]]:
         for name in swept:
             if name not in own:
                 listed = ", ".join(own) if own else "none"
-                raise ValueError(
+                raise InputError(
                     f"{caller}: {base.info.name} has no hyperparameter {name!r} to vary; its hyperparameters: {listed}."
                 )
         for combo in itertools.product(*swept.values()):
@@ -303,15 +342,19 @@ def _entries(losses, params, caller: str) -> list[tuple[Loss, tuple[str, ...]]]:
 
 
 def _common_variable(entries, caller: str) -> str:
-    variables = {_variable(loss) for loss, _ in entries}
+    def key(loss):
+        variable = _variable(loss)
+        return f"{variable} ({_first(loss).space})" if variable == "prediction" else variable
+
+    variables = {key(loss) for loss, _ in entries}
     if len(variables) > 1:
-        which = ", ".join(dict.fromkeys(f"{loss.info.name}: {loss.info.variable}" for loss, _ in entries))
-        raise ValueError(
+        which = ", ".join(dict.fromkeys(f"{loss.info.name}: {key(loss)}" for loss, _ in entries))
+        raise InputError(
             f"{caller}: these losses are functions of different variables ({which}), so they have no common "
             "x axis. Plot each variable on its own figure: one call per group of losses that share "
-            "loss.info.variable."
+            "loss.info.variable (and, for predictions, their space)."
         )
-    return variables.pop()
+    return _variable(entries[0][0])
 
 
 def _colors(n: int, sweep: bool):
@@ -418,7 +461,7 @@ def plot_losses(
     entries = _entries(losses, params, caller)
     variable = _common_variable(entries, caller)
     if x is None:
-        x = np.linspace(*DEFAULT_RANGES[variable], DEFAULT_POINTS)
+        x = np.linspace(*default_range(entries[0][0]), DEFAULT_POINTS)
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     fig, axes = _axes(ax, 2 if gradient else 1, figsize, dpi, caller)
     labels = {axis_label(loss) for loss, _ in entries}
@@ -513,12 +556,12 @@ def plot_outlier_influence(
     wrong = [loss.info.name for loss, _ in entries if loss.info.task != "regression"]
     if wrong:
         kinds = ", ".join(f"{name} ({registry.get(name).info.task})" for name in dict.fromkeys(wrong))
-        raise ValueError(
+        raise InputError(
             f"{caller}: takes regression losses only, whose gradient is a pull on a residual; got {kinds}. "
             f"Regression losses: {', '.join(registry.list_losses(task='regression'))}."
         )
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 2:
-        raise ValueError(f"{caller}: batch_size must be an integer >= 2 (the point and others); got {batch_size!r}.")
+        raise InputError(f"{caller}: batch_size must be an integer >= 2 (the point and others); got {batch_size!r}.")
     if residuals is None:
         residuals = np.linspace(*DEFAULT_INFLUENCE_RESIDUALS, 501)
     r = np.asarray(residuals, dtype=np.float64).reshape(-1)
@@ -593,7 +636,7 @@ def save(fig, path) -> Path:
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ValueError(
+        raise InputError(
             f"save: cannot write {path.name!r}: the suffix must be one of {', '.join(FORMATS)}; "
             f"got {path.suffix or 'no suffix'!r}."
         )

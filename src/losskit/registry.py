@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 
 from ._base import Loss
-from ._info import TASKS
+from ._info import TAGS, TASKS
+from .errors import InputError, InputTypeError
 
 _LOSSES: dict[str, type[Loss]] = {}
 _NAMES: dict[str, str] = {}  # every accepted spelling -> registry name
@@ -27,16 +28,21 @@ def register(cls: type[Loss]) -> type[Loss]:
     return cls
 
 
+def is_registered(loss) -> bool:
+    """Whether ``loss`` is an instance of the class registered under its own name (not a user's subclass)."""
+    return _LOSSES.get(loss.info.name) is type(loss)
+
+
 def loss_class(name: str) -> type[Loss]:
-    """The class registered under ``name`` or one of its aliases; ValueError with suggestions otherwise."""
+    """The class registered under ``name`` or one of its aliases; InputError with suggestions otherwise."""
     if not isinstance(name, str):
-        raise TypeError(f"get: expected a loss name, a config dict or a Loss; got {type(name).__name__}.")
+        raise InputTypeError(f"get: expected a loss name, a config dict or a Loss; got {type(name).__name__}.")
     key = _key(name)
     if key not in _NAMES:
         close = difflib.get_close_matches(key, list(_NAMES), n=3, cutoff=0.6)
         names = dict.fromkeys(_NAMES[c] for c in close)
         hint = f" Did you mean {' or '.join(map(repr, names))}?" if names else ""
-        raise ValueError(f"get: unknown loss {name!r}.{hint} lk.list_losses() (or: losskit list) names them all.")
+        raise InputError(f"get: unknown loss {name!r}.{hint} lk.list_losses() (or: losskit list) names them all.")
     return _LOSSES[_NAMES[key]]
 
 
@@ -57,7 +63,7 @@ def get(identifier, **hyperparameters) -> Loss:
         return type(identifier)(**{**_without_name(identifier.config()), **hyperparameters})
     if isinstance(identifier, dict):
         if "name" not in identifier:
-            raise ValueError(f"get: a config dict needs a 'name' key; got keys {sorted(identifier)}.")
+            raise InputError(f"get: a config dict needs a 'name' key; got keys {sorted(identifier)}.")
         return loss_class(identifier["name"])(**{**_without_name(identifier), **hyperparameters})
     return loss_class(identifier)(**hyperparameters)
 
@@ -66,13 +72,21 @@ def _without_name(config: dict) -> dict:
     return {k: v for k, v in config.items() if k != "name"}
 
 
-def list_losses(task: str | None = None) -> list[str]:
-    """The registered loss names, in registration order, optionally only those of one task.
+def list_losses(task: str | None = None, tag: str | None = None) -> list[str]:
+    """The registered loss names, in registration order, optionally only those of one task or tag.
 
     >>> import losskit as lk
     >>> lk.list_losses(task="binary")
     ['hinge', 'squared_hinge', 'binary_cross_entropy', 'sigmoid_cross_entropy']
+    >>> lk.list_losses(task="regression", tag="robust")[:3]
+    ['mae', 'huber', 'pseudo_huber']
     """
     if task is not None and task not in TASKS:
-        raise ValueError(f"list_losses: task must be one of {TASKS}; got {task!r}.")
-    return [name for name, cls in _LOSSES.items() if task is None or cls.info.task == task]
+        raise InputError(f"list_losses: task must be one of {TASKS}; got {task!r}.")
+    if tag is not None and tag not in TAGS:
+        raise InputError(f"list_losses: tag must be one of {tuple(TAGS)}; got {tag!r}.")
+    return [
+        name
+        for name, cls in _LOSSES.items()
+        if (task is None or cls.info.task == task) and (tag is None or tag in cls.info.tags)
+    ]

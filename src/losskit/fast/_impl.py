@@ -1,7 +1,7 @@
-"""Implementations of the fast path, one entry per loss class (by class name) in ``IMPLS``.
+"""Implementations of the NumPy engine, one entry per loss (by registry name) in ``IMPLS``.
 
-Each entry takes the prepared inputs of ``Loss._prepare`` (compute dtype, class axis last) and returns
-``(value, grad)``; see the package docstring for the three techniques.
+Each entry takes a prepared call (``losskit.inputs.Batch``: compute dtype, class axis last, its
+``Reduction``) and returns ``(value, grad)`` or None; see the package docstring for the techniques.
 """
 
 from __future__ import annotations
@@ -17,25 +17,17 @@ from ._buffers import empty
 from ._threads import num_threads, run, split
 
 # --------------------------------------------------------------------------------------------------
-# The reduction rule of _reduce.py, as a denominator: scale = w / den, value = sum(w l) / den
+# The call's Reduction, as a denominator: scale = w / den, value = sum(w l) / den
 # --------------------------------------------------------------------------------------------------
 
 
-def _denominator(reduction, normalizer, weight, count, repeat):
-    """``den`` such that the value is ``sum(w l) / den`` (``"none"`` and ``"sum"``: 1) and each example's
-    scale is ``w / den``; ``repeat`` is how many losses share each weight entry."""
-    if normalizer is not None:
-        return float(normalizer)
-    if reduction in ("none", "sum"):
-        return 1.0
-    if weight is None:
-        return float(max(count, 1))
-    weight_sum = float(np.sum(weight, dtype=np.float64)) * repeat
-    return weight_sum if weight_sum > 0 else 1.0  # sum(w) == 0 (or NaN): value 0, gradient 0
+def _denominator(red) -> float:
+    """``den`` such that the value is ``sum(w l) / den`` and each example's scale is ``w / den``."""
+    return float(red.denominator)
 
 
-def _finish(total, den, reduction, losses, dtype):
-    if reduction == "none":
+def _finish(total, den, kind, losses, dtype):
+    if kind == "none":
         return losses
     return np.asarray(total / den if den != 1.0 else total, dtype=np.float64).astype(dtype)
 
@@ -57,15 +49,20 @@ def _grad_buffer(y_pred, out, want_grad):
 # --------------------------------------------------------------------------------------------------
 
 
-def _weight_layout(weight, n, dtype):
+def _weight_layout(weight, shape, dtype):
     """``(w, full, repeat)``: the weight as a flat array; ``full`` if there is one weight per loss, else
-    each entry covers ``repeat`` consecutive losses (no weight: one entry 1.0 covering all)."""
+    each entry covers ``repeat`` consecutive losses (no weight: one entry 1.0 covering all). A weight
+    whose broadcast is not a run of repeats (an axis of size 1 before a full one) is expanded."""
+    n = math.prod(shape)
     if weight is None:
         return np.ones(1, dtype=dtype), False, max(n, 1)
-    w = np.ascontiguousarray(weight, dtype=dtype).reshape(-1)
+    w = np.ascontiguousarray(weight, dtype=dtype)
     if w.size == n:
-        return w, True, 1
-    return w, False, max(n // max(w.size, 1), 1)
+        return w.reshape(-1), True, 1
+    lead = max((i + 1 for i, size in enumerate(w.shape) if size != 1), default=0)
+    if tuple(w.shape[:lead]) == tuple(shape[:lead]) and w.size:
+        return w.reshape(-1), False, max(n // w.size, 1)
+    return np.ascontiguousarray(np.broadcast_to(w, shape)).reshape(-1), True, 1
 
 
 class _Flat(NamedTuple):
@@ -85,12 +82,12 @@ class _Flat(NamedTuple):
     out_g: np.ndarray | None
 
 
-def _flat(y_true, y_pred, weight, reduction, normalizer, want_grad, out) -> _Flat:
+def _flat(y_true, y_pred, red, want_grad, out) -> _Flat:
     dtype, n = y_pred.dtype, y_pred.size
-    w, full, repeat = _weight_layout(weight, n, dtype)
-    den = _denominator(reduction, normalizer, None if weight is None else w, n, repeat)
+    w, full, repeat = _weight_layout(red.weight, y_pred.shape, dtype)
+    den = _denominator(red)
     grad = _grad_buffer(y_pred, out, want_grad)
-    losses = empty(y_pred.shape, dtype) if reduction == "none" else None
+    losses = empty(y_pred.shape, dtype) if red.kind == "none" else None
     out_l = None if losses is None else losses.reshape(-1)
     out_g = None if grad is None else grad.reshape(-1)
     return _Flat(dtype, n, y_true.reshape(-1), y_pred.reshape(-1), w, full, repeat, den, grad, losses, out_l, out_g)
@@ -126,16 +123,17 @@ def _parallel(name, full, write_l, write_g):
 
 
 def _numba_elementwise(name, params):
-    def impl(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
+    def impl(loss, batch, want_grad, out):
+        y_true, y_pred = batch.arrays
         if not numba_available() or not _contiguous(y_true, y_pred, out):
-            return _tiled_elementwise(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out)
-        f = _flat(y_true, y_pred, weight, reduction, normalizer, want_grad, out)
+            return _tiled_elementwise(loss, batch, want_grad, out)
+        f = _flat(y_true, y_pred, batch.reduction, want_grad, out)
         dummy = np.empty(1, dtype=f.dtype)
         c = np.array([0.0, 1.0, 2.0, 0.5, *params(loss)], dtype=f.dtype)
         k = _parallel(name, f.full, f.losses is not None, f.grad is not None)
         total = k(f.yt, f.yp, f.w, f.repeat, f.n, f.dtype.type(f.den), c,
                   dummy if f.out_l is None else f.out_l, dummy if f.out_g is None else f.out_g)  # fmt: skip
-        return _finish(total, f.den, reduction, f.losses, f.dtype), f.grad
+        return _finish(total, f.den, batch.reduction.kind, f.losses, f.dtype), f.grad
 
     return impl
 
@@ -152,12 +150,13 @@ def _delta_squared(loss):
     return (loss.delta, loss.delta**2)
 
 
-def _rmse(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
+def _rmse(loss, batch, want_grad, out):
     """RMSE: the MSE kernel twice, once for the value (sum only), once for the gradient with the
-    root's slope folded into the denominator (``RMSE._reduce``: scale * 0.5 / value, 0 at 0)."""
-    if reduction == "none" or not numba_available() or not _contiguous(y_true, y_pred, out):
+    root's slope folded into the denominator (``RMSE._outer``: scale * 0.5 / value, 0 at 0)."""
+    y_true, y_pred = batch.arrays
+    if batch.reduction.kind == "none" or not numba_available() or not _contiguous(y_true, y_pred, out):
         return None
-    f = _flat(y_true, y_pred, weight, reduction, normalizer, False, None)  # the gradient comes later
+    f = _flat(y_true, y_pred, batch.reduction, False, None)  # the gradient comes later
     dtype, den = f.dtype, f.den
     dummy = np.empty(1, dtype=dtype)
     c = np.array([0.0, 1.0, 2.0, 0.5, 0.0, 0.0], dtype=dtype)
@@ -202,45 +201,49 @@ def _apply_tile(l, d, w, den, dtype, g, class_axis):
     return lw
 
 
-def _reference_tile(loss, weight, f: _Flat, a, b):
+def _reference_tile(loss, weighted, f: _Flat, a, b):
     """Elements ``[a, b)`` by the loss's own formula; returns the tile's weighted sum."""
-    if weight is None:
+    if not weighted:
         wt = None
     elif f.full:
         wt = f.w[a:b]
     else:
         wt = f.w[np.arange(a, b) // f.repeat]
     with np.errstate(all="ignore"):
-        l, d = loss._losses_and_derivative(np, f.yt[a:b], f.yp[a:b])
+        l, d = loss._math(np, 1, f.yt[a:b], f.yp[a:b])[:2]
         lw = _apply_tile(l, d, wt, f.den, f.dtype, None if f.out_g is None else f.out_g[a:b], False)
     if f.out_l is not None:
         f.out_l[a:b] = lw
     return float(np.sum(lw))
 
 
-def _tiled_elementwise(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
+def _tiled_elementwise(loss, batch, want_grad, out):
     """Without numba: the reference formula on cache-sized tiles, on every core."""
+    y_true, y_pred = batch.arrays
     if not _contiguous(y_true, y_pred, out):
         return None
-    f = _flat(y_true, y_pred, weight, reduction, normalizer, want_grad, out)
+    f = _flat(y_true, y_pred, batch.reduction, want_grad, out)
+    weighted = batch.reduction.weight is not None
 
     def part(lo, hi):
-        return sum(_reference_tile(loss, weight, f, a, min(hi, a + TILE)) for a in range(lo, hi, TILE))
+        return sum(_reference_tile(loss, weighted, f, a, min(hi, a + TILE)) for a in range(lo, hi, TILE))
 
     total = run(part, split(f.n, MIN_PER_THREAD, TILE))
-    return _finish(total, f.den, reduction, f.losses, f.dtype), f.grad
+    return _finish(total, f.den, batch.reduction.kind, f.losses, f.dtype), f.grad
 
 
 def _split_elementwise(name, params):
     """A transcendental loss: per tile, NumPy's SIMD ufuncs for its exp and log (``_numba.SPLIT_STAGES``),
     then one numba kernel for the rest; a tile whose sum is not finite goes to the reference formula."""
 
-    def impl(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
+    def impl(loss, batch, want_grad, out):
+        y_true, y_pred = batch.arrays
         if not numba_available() or not _contiguous(y_true, y_pred, out):
-            return _tiled_elementwise(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out)
+            return _tiled_elementwise(loss, batch, want_grad, out)
         from ._numba import SPLIT_STAGES, split_kernel
 
-        f = _flat(y_true, y_pred, weight, reduction, normalizer, want_grad, out)
+        f = _flat(y_true, y_pred, batch.reduction, want_grad, out)
+        weighted = batch.reduction.weight is not None
         dummy = np.empty(1, dtype=f.dtype)
         out_l = dummy if f.out_l is None else f.out_l
         out_g = dummy if f.out_g is None else f.out_g
@@ -258,18 +261,27 @@ def _split_elementwise(name, params):
                 tile_sum = k(f.yt, f.yp, x0, x1, ds, f.w, f.full, f.repeat, a, b, den, c, out_l, out_g,
                              f.out_l is not None, f.out_g is not None)  # fmt: skip
                 if not math.isfinite(tile_sum):  # NaN, inf or a clamped log: the reference decides
-                    tile_sum = _reference_tile(loss, weight, f, a, b)
+                    tile_sum = _reference_tile(loss, weighted, f, a, b)
                 total += tile_sum
             return total
 
         total = run(part, split(f.n, MIN_PER_THREAD, TILE))
-        return _finish(total, f.den, reduction, f.losses, f.dtype), f.grad
+        return _finish(total, f.den, batch.reduction.kind, f.losses, f.dtype), f.grad
 
     return impl
 
 
 def _pos_weight_smoothing(loss):
     return (loss.pos_weight, loss.label_smoothing)
+
+
+def _scalar_pos_weight(impl):
+    """Sigmoid cross-entropy: the kernel takes one pos_weight; one per label goes to the reference."""
+
+    def serve(loss, batch, want_grad, out):
+        return None if isinstance(loss.pos_weight, tuple) else impl(loss, batch, want_grad, out)
+
+    return serve
 
 
 def _row_weight(weight, losses_shape, dtype):
@@ -282,20 +294,23 @@ def _tiled_rows(tile_fn=None):
     """A row-wise loss (class axis last): tiles of whole rows. ``tile_fn(loss, t, z, scale, g)`` returns the
     losses of the rows and writes ``scale * derivative`` into ``g`` (default: the reference formula)."""
 
-    def impl(loss, y_true, y_pred, weight, reduction, normalizer, want_grad, out):
+    def impl(loss, batch, want_grad, out):
+        y_true, y_pred = batch.arrays
+        red = batch.reduction
         if not _contiguous(y_true, y_pred, out):
             return None
+        row_math = tile_fn if getattr(loss, "class_weight", None) is None else None
         dtype = y_pred.dtype
         losses_shape = y_pred.shape[:-1]
         num_classes = y_pred.shape[-1]
         rows = math.prod(losses_shape)
         z = y_pred.reshape(rows, num_classes)
-        t = y_true.reshape(rows) if loss.has_class_ids else y_true.reshape(rows, num_classes)
-        w = _row_weight(weight, losses_shape, dtype)
-        den = _denominator(reduction, normalizer, w, rows, 1)
+        t = y_true.reshape(rows) if y_true.ndim == len(losses_shape) else y_true.reshape(rows, num_classes)
+        w = _row_weight(red.weight, losses_shape, dtype)
+        den = _denominator(red)
         grad = _grad_buffer(y_pred, out, want_grad)
         g2 = None if grad is None else grad.reshape(rows, num_classes)
-        losses = empty(losses_shape, dtype) if reduction == "none" else None
+        losses = empty(losses_shape, dtype) if red.kind == "none" else None
         out_l = None if losses is None else losses.reshape(-1)
         step = max(1, ROW_TILE // max(num_classes, 1))
 
@@ -306,12 +321,12 @@ def _tiled_rows(tile_fn=None):
                 wt = None if w is None else w[a:b]
                 gt = None if g2 is None else g2[a:b]
                 with np.errstate(all="ignore"):
-                    if tile_fn is None:
-                        l, d = loss._losses_and_derivative(np, t[a:b], z[a:b])
+                    if row_math is None:
+                        l, d = loss._math(np, 1, t[a:b], z[a:b])[:2]
                         lw = _apply_tile(l, d, wt, den, dtype, gt, True)
                     else:
                         scale = dtype.type(1.0 / den) if wt is None else wt / dtype.type(den)
-                        l = tile_fn(loss, t[a:b], z[a:b], scale, gt)
+                        l = row_math(loss, t[a:b], z[a:b], scale, gt)
                         lw = l if wt is None else np.where(wt == 0, np.zeros((), dtype), wt * l)
                 total += float(np.sum(lw))
                 if out_l is not None:
@@ -319,7 +334,7 @@ def _tiled_rows(tile_fn=None):
             return total
 
         total = run(part, split(rows, max(1, MIN_PER_THREAD // max(num_classes, 1)), 1))
-        return _finish(total, den, reduction, losses, dtype), grad
+        return _finish(total, den, red.kind, losses, dtype), grad
 
     return impl
 
@@ -342,7 +357,7 @@ def _softmax_rows(loss, t, z, scale, g, sparse):
     odd = None
     if not finite.all():
         odd = np.flatnonzero(~finite)
-        l_odd, d_odd = loss._losses_and_derivative(np, t[odd], z[odd])  # copies, before g is written
+        l_odd, d_odd = loss._math(np, 1, t[odd], z[odd])[:2]  # copies, before g is written
         m = np.where(finite, m, np.zeros((), dtype))
     r = np.arange(rows)
     if sparse:
@@ -401,20 +416,20 @@ def _dense_softmax(loss, t, z, scale, g):
 
 
 IMPLS = {
-    "MSE": _numba_elementwise("mse", _no_params),
-    "MAE": _numba_elementwise("mae", _no_params),
-    "Huber": _numba_elementwise("huber", _delta_half),
-    "PseudoHuber": _numba_elementwise("pseudo_huber", _delta_squared),
-    "Hinge": _numba_elementwise("hinge", _no_params),
-    "SquaredHinge": _numba_elementwise("squared_hinge", _no_params),
-    "RMSE": _rmse,
-    "MSLE": _split_elementwise("msle", _no_params),
-    "LogCosh": _split_elementwise("log_cosh", _no_params),
-    "BinaryCrossEntropy": _split_elementwise("binary_cross_entropy", _no_params),
-    "SigmoidCrossEntropy": _split_elementwise("sigmoid_cross_entropy", _pos_weight_smoothing),
-    "SoftmaxCrossEntropy": _tiled_rows(_dense_softmax),
-    "SparseSoftmaxCrossEntropy": _tiled_rows(_sparse_softmax),
-    "CategoricalCrossEntropy": _tiled_rows(),
-    "SparseCategoricalCrossEntropy": _tiled_rows(),
-    "KLDivergence": _tiled_rows(),
+    "mse": _numba_elementwise("mse", _no_params),
+    "mae": _numba_elementwise("mae", _no_params),
+    "huber": _numba_elementwise("huber", _delta_half),
+    "pseudo_huber": _numba_elementwise("pseudo_huber", _delta_squared),
+    "hinge": _numba_elementwise("hinge", _no_params),
+    "squared_hinge": _numba_elementwise("squared_hinge", _no_params),
+    "rmse": _rmse,
+    "msle": _split_elementwise("msle", _no_params),
+    "log_cosh": _split_elementwise("log_cosh", _no_params),
+    "binary_cross_entropy": _split_elementwise("binary_cross_entropy", _no_params),
+    "sigmoid_cross_entropy": _scalar_pos_weight(_split_elementwise("sigmoid_cross_entropy", _pos_weight_smoothing)),
+    "softmax_cross_entropy": _tiled_rows(_dense_softmax),
+    "sparse_softmax_cross_entropy": _tiled_rows(_sparse_softmax),
+    "categorical_cross_entropy": _tiled_rows(),
+    "sparse_categorical_cross_entropy": _tiled_rows(),
+    "kl_divergence": _tiled_rows(),
 }

@@ -1,47 +1,66 @@
-r"""PyTorch eager autograd for every loss: the closed-form gradient as a ``torch.autograd.Function``.
+r"""The PyTorch engine: the closed-form gradient of any loss as PyTorch's backward.
 
-``Loss.__call__`` hands its prepared inputs here when ``y_pred`` is a PyTorch tensor that needs a
-gradient and no framework is tracing (under ``torch.compile`` the plain Array API formulas are
-traced instead; see ``applies`` for the size rule). The forward computes the value and the gradient
-together, once, without recording an autograd graph, and saves the gradient; the backward multiplies
-it by the incoming gradient (or, for the usual ``loss.backward()`` seed of 1 on the CPU, hands the
-saved gradient over as it is). Value and gradient come from, in this order:
+``engines.serve`` hands a prepared call here when its first prediction is a PyTorch tensor. When a
+prediction needs a gradient and no framework is tracing (under ``torch.compile`` the reference
+formulas are traced instead; see ``applies`` for the size rule), the forward computes the value and
+the gradient of every prediction together, once, without recording a graph, and saves them; the
+backward multiplies them by the incoming gradient (or, for the usual ``loss.backward()`` seed of 1 on
+the CPU, hands the saved gradient over as it is). Value and gradients come from, in this order:
 
-1. the NumPy fast path (``losskit.fast``) on zero-copy views of CPU tensors, for the losses in
+1. the NumPy engine (``losskit.fast``) on zero-copy views of CPU tensors, for the losses in
    ``VIA_NUMPY`` (fused numba kernels and hand-fused tiles, on every core);
 2. PyTorch's native kernels (``NATIVE``: the softmax cross-entropies), the same numbers to rounding;
-3. the loss's own reference formulas (``_losses_and_derivative``), run without a graph.
+3. the loss's own reference formulas, run without a graph.
 
 Each gives the numbers of ``Loss.value_and_grad`` to rounding, NaN and inf included
-(tests/test_torch_integration.py compares them with the reference path).
+(tests/test_torch_integration.py compares them with the reference path). All tables are keyed by
+registry name.
 
-Double backward is not supported (the saved gradient is a constant): it raises.
+Double backward works at every size: when the backward itself is recorded (``create_graph=True``),
+it recomputes the gradient from the reference formulas, with autograd, so that its own derivative
+(the Hessian-vector product) is exact.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
+import array_api_compat
 import numpy as np
 import torch
-from torch.autograd.function import once_differentiable
 
-__all__ = ["applies", "value_with_grad", "value_and_grad", "NATIVE"]
+from .. import engines
+from ..engines import Result
+
+__all__ = ["applies", "serve", "value_with_grad", "value_and_grad", "NATIVE", "VIA_NUMPY"]
+
+
+def _needs_graph(x) -> bool:
+    return isinstance(x, torch.Tensor) and x.requires_grad
 
 
 def applies(y_pred) -> bool:
     """True if the autograd Function should carry ``y_pred``'s gradient.
 
-    It follows losskit's fast-path switch (``losskit.fast.fast_path``): off with "never", on for every
-    size with "always", and with "auto" for tensors of at least ``fast.AUTO_MIN_SIZE`` elements (below
-    that, autograd through the reference formulas costs less than the Function's own overhead).
+    It follows losskit's engine switch (``lk.fast_path``): off with "never", on for every size with
+    "always", and with "auto" for tensors of at least ``AUTO_MIN_SIZE`` elements (below that,
+    autograd through the reference formulas costs less than the Function's own overhead).
     """
-    if not (isinstance(y_pred, torch.Tensor) and y_pred.requires_grad and torch.is_grad_enabled()):
+    if not (_needs_graph(y_pred) and torch.is_grad_enabled()):
         return False
     if torch.compiler.is_compiling() or torch._C._functorch.is_functorch_wrapped_tensor(y_pred):
         return False
-    from .. import fast
+    return engines.get_fast_path() != "never" and engines.wanted(y_pred.numel())
 
-    mode = fast.get_fast_path()
-    return mode == "always" or (mode == "auto" and y_pred.numel() >= fast.AUTO_MIN_SIZE)
+
+def serve(loss, batch, order: int) -> Result | None:
+    """The engine's result for a prepared call, or None for the reference formulas."""
+    if order != 0:
+        return None
+    predictions = [batch.arrays[i] for i in batch.predictions]
+    if not any(_needs_graph(p) for p in predictions) or not applies(next(p for p in predictions if _needs_graph(p))):
+        return None
+    return Result(value_with_grad(loss, batch))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -92,129 +111,120 @@ def _softmax_ce(loss, y, z):
 
 
 NATIVE = {
-    "SoftmaxCrossEntropy": _softmax_ce,
-    "SparseSoftmaxCrossEntropy": _sparse_softmax_ce,
+    "softmax_cross_entropy": _softmax_ce,
+    "sparse_softmax_cross_entropy": _sparse_softmax_ce,
 }
 
+#: Losses whose NumPy engine (losskit.fast, on zero-copy views of CPU tensors) beats PyTorch's kernels.
+VIA_NUMPY = {"mse", "mae", "rmse", "huber", "pseudo_huber", "hinge", "squared_hinge", "log_cosh", "msle",
+             "binary_cross_entropy", "sigmoid_cross_entropy"}  # fmt: skip
 
-def _native(loss, y_true, y_pred):
+
+def _registered(loss) -> bool:
+    from ..registry import is_registered
+
+    return is_registered(loss)
+
+
+def _native(loss, batch):
+    native = NATIVE.get(loss.info.name)
+    if native is None or not _registered(loss) or getattr(loss, "class_weight", None) is not None:
+        return None
+    y_true, y_pred = batch.arrays
     if y_pred.device.type != "cpu" or y_pred.dtype not in (torch.float32, torch.float64):
         return None  # elsewhere the reference formulas are fast enough, and the finiteness check would sync
-    if not type(loss).__module__.startswith("losskit.losses"):
+    return native(loss, y_true, y_pred)
+
+
+def _via_numpy(loss, batch):
+    """The NumPy engine on views of CPU tensors: ``(value, grad)`` as tensors, or None."""
+    if loss.info.name not in VIA_NUMPY or len(batch.arrays) != 2:
         return None
-    native = NATIVE.get(type(loss).__name__)
-    return None if native is None else native(loss, y_true, y_pred)
-
-
-def _scale_upfront(weight, reduction, normalizer, count):
-    """The gradient scale of _reduce.py when it is one number known before the losses, else None."""
-    if weight is not None:
+    y_true, y_pred = batch.arrays
+    red = batch.reduction
+    if y_pred.device.type != "cpu" or y_pred.dtype not in (torch.float32, torch.float64) or y_true.dtype != y_pred.dtype:
         return None
-    if normalizer is not None:
-        return 1.0 / normalizer if isinstance(normalizer, (int, float)) else None
-    if reduction == "mean":
-        return 1.0 / max(count, 1)
-    return 1.0
-
-
-# --------------------------------------------------------------------------------------------------
-# Value and gradient, the reduction rule of _reduce.py (Loss.value_and_grad), without a graph
-# --------------------------------------------------------------------------------------------------
-
-
-def _apply_scale(loss, derivative, scale, weight, fresh):
-    if isinstance(scale, float):
-        if scale == 1.0:
-            return derivative
-        return derivative.mul_(scale) if fresh else scale * derivative
-    if loss.has_class_axis:
-        scale = scale[..., None]
-    in_place = fresh and torch.broadcast_shapes(scale.shape, derivative.shape) == derivative.shape
-    grad = derivative.mul_(scale) if in_place else scale * derivative
-    if weight is not None:  # a zero weight drops the example, even where its slope is inf or NaN
-        grad = grad.masked_fill_(scale == 0, 0.0)
-    return grad
-
-
-#: Losses whose NumPy fast path (losskit.fast, on zero-copy views of CPU tensors) beats PyTorch's kernels.
-VIA_NUMPY = {"MSE", "MAE", "RMSE", "Huber", "PseudoHuber", "Hinge", "SquaredHinge", "LogCosh", "MSLE",
-             "BinaryCrossEntropy", "SigmoidCrossEntropy"}  # fmt: skip
-
-
-def _via_numpy(loss, y_true, y_pred, weight, reduction, normalizer):
-    """The NumPy fast path on views of CPU tensors: ``(value, grad)`` as tensors, or None."""
-    if type(loss).__name__ not in VIA_NUMPY or y_pred.device.type != "cpu":
+    if red.weight is not None and (red.weight.device.type != "cpu" or red.weight.dtype != y_pred.dtype):
         return None
-    if y_pred.dtype not in (torch.float32, torch.float64) or y_true.dtype != y_pred.dtype:
-        return None
-    if weight is not None and (weight.device.type != "cpu" or weight.dtype != y_pred.dtype):
-        return None
-    if isinstance(normalizer, torch.Tensor):
+    if isinstance(red.normalizer, torch.Tensor) or red.counted is not None:
         return None
     from .. import fast
 
-    if fast.get_fast_path() == "never" or not fast.supported(loss):
-        return None
-    import array_api_compat
+    def view(a):
+        return a.detach().resolve_conj().resolve_neg().numpy()
 
-    arrays = [a.detach().resolve_conj().resolve_neg().numpy() for a in (y_true, y_pred)]
-    w = None if weight is None else weight.detach().numpy()
+    arrays = tuple(view(a) for a in batch.arrays)
     xp = array_api_compat.array_namespace(arrays[1])
-    result = fast.dispatch(loss, xp, arrays[0], arrays[1], w, reduction, normalizer, True)
+    numpy_batch = dataclasses.replace(
+        batch, xp=xp, arrays=arrays, reduction=red.with_namespace(xp, lambda a: np.asarray(view(a)))
+    )
+    result = fast.serve(loss, numpy_batch, 1, force=True)
     if result is None:
         return None
-    value, grad = result
-    return torch.from_numpy(np.asarray(value)), torch.from_numpy(grad)
+    return torch.from_numpy(np.asarray(result.value)), (torch.from_numpy(result.grads[0]),)
 
 
-def value_and_grad(loss, xp, y_true, y_pred, weight, reduction, normalizer):
-    """``(value, grad)`` of the prepared inputs (class axis last), as ``Loss.value_and_grad`` computes them."""
+def value_and_grad(loss, batch):
+    """``(value, grads)`` of a prepared call (compute layout), as ``Loss.value_and_grad`` computes them."""
     with torch.no_grad():
-        result = _via_numpy(loss, y_true, y_pred, weight, reduction, normalizer)
+        result = _via_numpy(loss, batch)
         if result is not None:
             return result
-        native = _native(loss, y_true, y_pred)
+        native = _native(loss, batch)
         if native is not None:
             losses, derivative = native
-            value, scale = loss._reduce(xp, losses, weight, reduction, normalizer)
+            red = batch.reduction
+            value = red.value(losses)
             total = value if value.dim() == 0 else torch.sum(value)
             if bool(torch.isfinite(total)):
-                upfront = _scale_upfront(weight, reduction, normalizer, losses.numel())
-                if upfront is not None and isinstance(scale, float):
-                    return value, derivative(upfront)
-                return value, _apply_scale(loss, derivative(1.0), scale, weight, True)
-        losses, derivative = loss._losses_and_derivative(xp, y_true, y_pred)
-        value, scale = loss._reduce(xp, losses, weight, reduction, normalizer)
-        return value, _apply_scale(loss, derivative, scale, weight, False)
+                scale = red.scale
+                if isinstance(scale, float):
+                    return value, (derivative(scale),)
+                return value, (red.chain(derivative(1.0), True),)
+        result = loss.reference(batch, 1)
+        return result.value, result.grads
 
 
 class _ClosedForm(torch.autograd.Function):
-    """``value`` with the saved closed-form gradient as its derivative with respect to ``y_pred``."""
+    """``value`` with the saved closed-form gradients as its derivatives with respect to the predictions."""
 
     @staticmethod
-    def forward(ctx, y_pred, value, grad, class_axis):
-        ctx.save_for_backward(grad)
-        ctx.class_axis = class_axis
+    def forward(ctx, context, count, value, *tensors):
+        grads, predictions = tensors[:count], tensors[count:]
+        ctx.save_for_backward(*grads, *predictions)
+        ctx.context, ctx.count = context, count
         return value
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad_out):
-        (grad,) = ctx.saved_tensors
-        if grad_out.dim() == 0:
-            # loss.backward() seeds 1: hand over the saved gradient itself (no pass, no new buffer). Autograd
-            # copies it before storing it anywhere while the graph is kept (retain_graph), so it is never shared.
-            if grad_out.device.type == "cpu" and grad_out.item() == 1.0:
-                return grad, None, None, None
-            return grad * grad_out, None, None, None
-        if ctx.class_axis:
-            grad_out = grad_out[..., None]
-        return grad * grad_out, None, None, None
+        saved = ctx.saved_tensors
+        count = ctx.count
+        grads, predictions = saved[:count], saved[count:]
+        loss, batch = ctx.context
+        if torch.is_grad_enabled():  # the backward is recorded (create_graph): differentiable formulas
+            arrays = list(batch.arrays)
+            for i, p in zip(batch.predictions, predictions):
+                arrays[i] = p
+            grads = loss.reference(dataclasses.replace(batch, arrays=tuple(arrays)), 1).grads
+        events = [batch.specs[i].event != 0 for i in batch.predictions]
+        out = []
+        for grad, event in zip(grads, events):
+            if grad_out.dim() == 0:
+                # loss.backward() seeds 1: hand over the saved gradient itself (no pass, no new buffer). Autograd
+                # copies it before storing it anywhere while the graph is kept (retain_graph), so it is never shared.
+                if grad_out.device.type == "cpu" and not grad_out.requires_grad and grad_out.item() == 1.0:
+                    out.append(grad)
+                else:
+                    out.append(grad * grad_out)
+            else:
+                out.append(grad * (grad_out[..., None] if event else grad_out))
+        return (None, None, None, *([None] * count), *out)
 
 
-def value_with_grad(loss, xp, y_true, y_pred, weight, reduction, normalizer):
-    """The value, attached to ``y_pred``'s graph with the closed-form gradient as its backward."""
-    value, grad = value_and_grad(loss, xp, y_true, y_pred, weight, reduction, normalizer)
+def value_with_grad(loss, batch):
+    """The value, attached to the predictions' graph with the closed-form gradients as its backward."""
+    value, grads = value_and_grad(loss, batch)
+    predictions = [batch.arrays[i] for i in batch.predictions]
     if not isinstance(value, torch.Tensor):
-        value = torch.as_tensor(value, dtype=y_pred.dtype, device=y_pred.device)
-    return _ClosedForm.apply(y_pred, value, grad, bool(loss.has_class_axis))
+        value = torch.as_tensor(value, dtype=predictions[0].dtype, device=predictions[0].device)
+    return _ClosedForm.apply((loss, batch), len(grads), value, *grads, *predictions)

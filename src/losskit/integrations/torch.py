@@ -7,7 +7,12 @@ weight.T)`` with the projection and the cross-entropy fused and chunked over row
 
 from __future__ import annotations
 
+import array_api_compat
 import torch
+
+from .._checks import non_negative, unit_interval
+from ..errors import InputError
+from ..reduction import Reduction, check_normalizer, check_reduction
 
 __all__ = ["linear_cross_entropy"]
 
@@ -66,13 +71,12 @@ def _chunk_pass(hidden, weight, bias, targets, row_weight, eps, z_loss, chunk, w
 
 class _LinearCrossEntropy(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, hidden, weight, bias, targets, row_weight, eps, z_loss, chunk, reduction, denominator):
-        valid_scale = row_weight / denominator if reduction != "none" else row_weight
+    def forward(ctx, hidden, weight, bias, targets, red, eps, z_loss, chunk):
+        row_weight, reduction = red.weight, red.kind
         eager = reduction != "none" and (hidden.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad))
         losses, d_hidden, d_weight, d_bias = _chunk_pass(
-            hidden, weight, bias, targets, row_weight, eps, z_loss, chunk, eager, valid_scale
+            hidden, weight, bias, targets, row_weight, eps, z_loss, chunk, eager, red.scale
         )
-        weighted = torch.where(row_weight == 0, torch.zeros_like(losses), losses * row_weight)
         ctx.reduction = reduction
         ctx.chunk, ctx.eps, ctx.z_loss = chunk, eps, z_loss
         ctx.has_bias = bias is not None
@@ -80,9 +84,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
             ctx.save_for_backward(d_hidden, d_weight, d_bias if d_bias is not None else torch.empty(0))
         else:
             ctx.save_for_backward(hidden, weight, bias if bias is not None else torch.empty(0), targets, row_weight)
-        if reduction == "none":
-            return weighted.to(hidden.dtype)
-        return (weighted.sum() / denominator).to(hidden.dtype)
+        return red.value(losses).to(hidden.dtype)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -92,13 +94,13 @@ class _LinearCrossEntropy(torch.autograd.Function):
                 # loss.backward() seeds 1: hand over the gradients computed in the forward, with no second
                 # weight-sized buffer (autograd copies them first if the graph is kept)
                 return (d_hidden, d_weight, d_bias if ctx.has_bias else None,
-                        None, None, None, None, None, None, None)  # fmt: skip
+                        None, None, None, None, None)  # fmt: skip
             g = grad_out.to(d_weight.dtype)
             return (
                 (d_hidden * g).to(d_hidden.dtype),
                 (d_weight * g).to(d_hidden.dtype),
                 (d_bias * g).to(d_hidden.dtype) if ctx.has_bias else None,
-                None, None, None, None, None, None, None,
+                None, None, None, None, None,
             )  # fmt: skip
         hidden, weight, bias, targets, row_weight = ctx.saved_tensors
         bias = bias if ctx.has_bias else None
@@ -107,7 +109,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
             hidden, weight, bias, targets, row_weight, ctx.eps, ctx.z_loss, ctx.chunk, True, scale
         )
         return (d_hidden, d_weight.to(weight.dtype), None if bias is None else d_bias.to(bias.dtype),
-                None, None, None, None, None, None, None)  # fmt: skip
+                None, None, None, None, None)  # fmt: skip
 
 
 def linear_cross_entropy(
@@ -142,19 +144,16 @@ def linear_cross_entropy(
     weight : (vocab, d) tensor, the output projection (``torch.nn.Linear.weight``)
     targets : (rows,) integer class ids
     """
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"linear_cross_entropy: reduction must be 'mean', 'sum' or 'none'; got {reduction!r}.")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"linear_cross_entropy: label_smoothing must be in [0, 1]; got {label_smoothing!r}.")
-    if z_loss < 0:
-        raise ValueError(f"linear_cross_entropy: z_loss must be >= 0; got {z_loss!r}.")
-    if normalizer is not None and reduction == "none":
-        raise ValueError("linear_cross_entropy: normalizer divides a sum, so it needs reduction 'sum' or 'mean'.")
+    name = "linear_cross_entropy"
+    reduction = check_reduction(name, reduction)
+    label_smoothing = unit_interval(name, "label_smoothing", label_smoothing)
+    z_loss = non_negative(name, "z_loss", z_loss)
+    normalizer = check_normalizer(name, normalizer, reduction)
     lead = hidden.shape[:-1]
     hidden2 = hidden.reshape(-1, hidden.shape[-1])
     targets = targets.reshape(-1).long()
     if targets.shape[0] != hidden2.shape[0]:
-        raise ValueError(
+        raise InputError(
             f"linear_cross_entropy: targets of shape {tuple(targets.shape)} do not match hidden's rows {tuple(lead)}."
         )
     acc = torch.promote_types(hidden.dtype, torch.float32)
@@ -165,17 +164,9 @@ def linear_cross_entropy(
         keep = targets != ignore_index
         row_weight = row_weight * keep
         targets = torch.where(keep, targets, torch.zeros_like(targets))
-    if normalizer is not None:
-        denominator = float(normalizer)
-    elif reduction == "mean":
-        total = row_weight.sum()
-        denominator = torch.where(total > 0, total, torch.ones_like(total))
-    else:
-        denominator = 1.0
-    if not torch.is_tensor(denominator):
-        denominator = torch.tensor(denominator, dtype=acc, device=hidden.device)
+    red = Reduction(array_api_compat.array_namespace(row_weight), reduction, tuple(row_weight.shape),
+                    weight=row_weight, normalizer=normalizer)  # fmt: skip
     out = _LinearCrossEntropy.apply(
-        hidden2, weight, bias, targets, row_weight, float(label_smoothing), float(z_loss), int(chunk_size),
-        reduction, denominator,
+        hidden2, weight, bias, targets, red, float(label_smoothing), float(z_loss), int(chunk_size)
     )  # fmt: skip
     return out.reshape(lead) if reduction == "none" else out

@@ -7,10 +7,10 @@ logits), so a candidate must take values or logits and pair soundly with an iden
 
 from __future__ import annotations
 
-import inspect
 
 from .. import guide, registry
 from .._base import Loss
+from ..errors import InputError
 from .errors import LabError
 
 #: Hyperparameters that change the layout of the inputs, not the loss: never part of a label.
@@ -24,7 +24,7 @@ def label(loss: Loss) -> str:
     >>> label(lk.get("huber")), label(lk.get("huber", delta=2.0))
     ('huber', 'huber(delta=2)')
     """
-    defaults = {n: p.default for n, p in inspect.signature(type(loss).__init__).parameters.items() if n != "self"}
+    defaults = loss.defaults()
     shown = [
         f"{name}={_number(getattr(loss, name))}"
         for name in loss.hyperparameters()
@@ -98,7 +98,7 @@ def build(spec) -> Loss:
     if isinstance(spec, dict) and isinstance(spec.get("name"), str):
         try:
             known = registry.loss_class(spec["name"]).hyperparameters()
-        except ValueError as error:
+        except InputError as error:
             raise LabError(str(error).removeprefix("get: ")) from None
         unknown = [key for key in spec if key != "name" and key not in known]
         if unknown:
@@ -107,7 +107,7 @@ def build(spec) -> Loss:
             )
     try:
         return registry.get(spec)
-    except (TypeError, ValueError) as error:
+    except InputError as error:
         message = str(error).removeprefix("get: ")
         raise LabError(message) from None
 

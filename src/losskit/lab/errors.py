@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..errors import InputError
 
-class LabError(ValueError):
+
+class LabError(InputError):
     """A lab request that cannot run: an unknown or unfit loss, a missing column, unusable data.
 
     The message is one line that says what is wrong and what to do; the ``lab`` command prints it on

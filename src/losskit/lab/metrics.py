@@ -61,7 +61,7 @@ def calibrated(loss) -> bool:
     """Whether a loss trains calibrated probabilities: a strictly proper scoring rule, not re-weighted
     (``pos_weight``) nor smoothed (``label_smoothing``)."""
     return (
-        bool(loss.info.proper_scoring_rule)
+        "proper_scoring_rule" in loss.info.tags
         and getattr(loss, "pos_weight", 1.0) == 1.0
         and getattr(loss, "label_smoothing", 0.0) == 0.0
     )

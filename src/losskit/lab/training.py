@@ -26,6 +26,7 @@ from .._checks import validation
 from . import metrics as lab_metrics
 from . import models
 from .datasets import Split
+from ..errors import InputError
 from .errors import LabError
 
 #: Columns of a run's history besides the metrics, in order.
@@ -106,7 +107,7 @@ class RunRecord:
 
 def _targets(spec: RunSpec, loss, y: np.ndarray) -> np.ndarray:
     """The targets as the loss takes them: one-hot rows for dense multi-class losses."""
-    if spec.data.task == "multiclass" and not loss.has_class_ids:
+    if spec.data.task == "multiclass" and loss.info.targets[0].kind != "class_index":
         return np.eye(spec.data.n_outputs, dtype=np.float32)[y]
     return y
 
@@ -179,7 +180,7 @@ def _train(spec: RunSpec, on_epoch) -> RunRecord:
 
     try:
         record(0)  # with the loss's value checks on: bad targets fail here, with the loss's message
-    except (TypeError, ValueError) as error:
+    except InputError as error:
         raise LabError(f"{spec.label} refuses this data: {error}") from None
     with validation(False):
         for epoch in range(1, spec.epochs + 1):

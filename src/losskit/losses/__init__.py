@@ -1,61 +1,26 @@
-"""The catalogue, one module per family. Importing it registers every loss, in this order."""
+"""The catalogue, one module per family. Importing it registers every loss, in this order.
+
+Every class of a family module that is registered is exported here, with its function form; adding a
+loss to a family module is all it takes for ``lk.<name>`` and ``lk.<Class>`` to exist.
+"""
+
+from __future__ import annotations
 
 # isort: skip_file
-from .regression import MAE, MSE, MSLE, RMSE, mae, mse, msle, rmse
-from .robust import Huber, LogCosh, PseudoHuber, huber, log_cosh, pseudo_huber
-from .binary import (
-    BinaryCrossEntropy,
-    Hinge,
-    SigmoidCrossEntropy,
-    SquaredHinge,
-    binary_cross_entropy,
-    hinge,
-    sigmoid_cross_entropy,
-    squared_hinge,
-)
-from .multiclass import (
-    CategoricalCrossEntropy,
-    SoftmaxCrossEntropy,
-    SparseCategoricalCrossEntropy,
-    SparseSoftmaxCrossEntropy,
-    categorical_cross_entropy,
-    softmax_cross_entropy,
-    sparse_categorical_cross_entropy,
-    sparse_softmax_cross_entropy,
-)
-from .divergence import KLDivergence, kl_divergence
+from .._base import Loss
+from . import regression, robust, probabilistic, binary, multiclass, divergence, embedding, segmentation
 
-__all__ = [
-    "MSE",
-    "mse",
-    "MAE",
-    "mae",
-    "RMSE",
-    "rmse",
-    "MSLE",
-    "msle",
-    "Huber",
-    "huber",
-    "PseudoHuber",
-    "pseudo_huber",
-    "LogCosh",
-    "log_cosh",
-    "Hinge",
-    "hinge",
-    "SquaredHinge",
-    "squared_hinge",
-    "BinaryCrossEntropy",
-    "binary_cross_entropy",
-    "SigmoidCrossEntropy",
-    "sigmoid_cross_entropy",
-    "CategoricalCrossEntropy",
-    "categorical_cross_entropy",
-    "SoftmaxCrossEntropy",
-    "softmax_cross_entropy",
-    "SparseCategoricalCrossEntropy",
-    "sparse_categorical_cross_entropy",
-    "SparseSoftmaxCrossEntropy",
-    "sparse_softmax_cross_entropy",
-    "KLDivergence",
-    "kl_divergence",
-]
+FAMILIES = (regression, robust, probabilistic, binary, multiclass, divergence, embedding, segmentation)
+
+
+def _exports():
+    names = []
+    for module in FAMILIES:
+        for name, value in vars(module).items():
+            if isinstance(value, type) and issubclass(value, Loss) and "info" in vars(value):
+                names += [name, value.info.name]
+    return names
+
+
+__all__ = _exports()
+globals().update({name: getattr(m, name) for m in FAMILIES for name in __all__ if hasattr(m, name)})

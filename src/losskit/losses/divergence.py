@@ -2,27 +2,22 @@ r"""Divergences between a target distribution and a predicted one."""
 
 from __future__ import annotations
 
-from .._base import Loss
-from .._checks import SIMPLEX, integer
+from .._checks import SIMPLEX
 from .._info import LossInfo
+from .._optimal import weighted_mean
+from ..inputs import prediction, target
 from ..numerics import xlogy
 from ..registry import register
+from .multiclass import _ClassAxis
 
 
 @register
-class KLDivergence(Loss):
-    r"""Kullback-Leibler divergence :math:`\ell = \sum_c p_c \log(p_c / q_c)` of the prediction from the target.
+class KLDivergence(_ClassAxis):
+    """Kullback-Leibler divergence of the predicted distribution from the target one.
 
     ``y_true`` is the target distribution :math:`p`, ``y_pred`` the predicted :math:`q`, both
-    probability rows over ``axis``. :math:`0 \log 0 = 0`; :math:`q_c = 0` where :math:`p_c > 0`
-    gives :math:`+\infty`. :math:`\partial\ell/\partial q_c = -p_c / q_c` (0 where :math:`p_c = 0`).
-    ``"mean"`` is the average divergence per row (PyTorch's ``batchmean``).
-
-    Parameters
-    ----------
-    axis : int, default -1
-        The class axis.
-    reduction : {"mean", "sum", "none"}, default "mean"
+    probability rows over ``axis``. :math:`0 \\log 0 = 0`; :math:`q_c = 0` where :math:`p_c > 0` gives
+    :math:`+\\infty`. ``"mean"`` is the average divergence per row (PyTorch's ``batchmean``).
 
     Examples
     --------
@@ -35,34 +30,37 @@ class KLDivergence(Loss):
         name="kl_divergence",
         aliases=("kld", "kl_div", "kullback_leibler_divergence"),
         task="distribution",
-        input_space="probabilities",
-        target="probability rows summing to 1 over the class axis",
-        activation="softmax",
         likelihood="categorical with soft targets (cross-entropy minus the target's entropy)",
         variable="probability",
         formula="sum_c p_c log(p_c / q_c), p = y_true, q = y_pred",
-        gradient="-p_c / q_c",
+        gradient="-p_c / q_c (0 where p_c = 0)",
+        hessian="p_c / q_c^2",
+        tags=("convex", "differentiable"),
         summary="How far a predicted distribution is from a target one; zero exactly when they agree.",
         use_when="matching a predicted distribution to a target one (distillation, variational objectives); 0 at a perfect match",
         avoid_when="targets are hard labels (it equals cross-entropy then) or the prediction is log-probabilities",
         references=("Kullback and Leibler, On information and sufficiency, Ann. Math. Stat. 22 (1951)",),
     )
-    has_class_axis = True
-    y_true_domain = SIMPLEX
-    y_pred_domain = SIMPLEX
+    inputs = (
+        target("y_true", SIMPLEX, event=1),
+        prediction(
+            "y_pred", SIMPLEX, event=1,
+            hint="If these are log-probabilities (as torch.nn.functional.kl_div takes), pass their exp.",
+        ),
+    )  # fmt: skip
 
-    def __init__(self, *, axis: int = -1, reduction: str = "mean"):
-        super().__init__(reduction=reduction)
-        self.axis = integer(self.info.name, "axis", axis)
-
-    def _y_pred_hint(self) -> str:
-        return "If these are log-probabilities (as torch.nn.functional.kl_div takes), pass their exp."
-
-    def _losses_and_derivative(self, xp, p, q):
+    def _math(self, xp, order, p, q):
         losses = xp.sum(xlogy(xp, p, p) - xlogy(xp, p, q), axis=-1)
-        safe_q = xp.where(q == 0, xp.ones_like(q), q)
-        slope = xp.where(p == 0, xp.zeros_like(q), xp.where(q == 0, -xp.inf * xp.ones_like(q), -p / safe_q))
-        return losses, slope
+        zero_q = q == 0
+        safe_q = xp.where(zero_q, xp.ones_like(q), q)
+        slope = xp.where(p == 0, xp.zeros_like(q), xp.where(zero_q, -xp.inf * xp.ones_like(q), -p / safe_q))
+        hessian = None
+        if order > 1:
+            hessian = xp.where(p == 0, xp.zeros_like(q), xp.where(zero_q, xp.inf * xp.ones_like(q), p / (safe_q * safe_q)))
+        return losses, slope, hessian
+
+    def _optimal_constant(self, targets, weight):
+        return weighted_mean(targets[0], weight, rows=True)
 
 
 kl_divergence = KLDivergence.as_function()

@@ -1,78 +1,94 @@
-r"""Multi-class cross-entropies: probabilities or logits in, one-hot/soft targets or class ids.
+r"""Multi-class cross-entropies: probabilities, logits or log-probabilities in; soft rows or class ids as targets.
 
 One example is one row over the class axis (``axis``, the last by default); ``reduction="none"``
-returns one loss per row.
+returns one loss per row. ``class_weight`` weighs each class as PyTorch's ``cross_entropy(weight=)``:
+a row's loss is multiplied by the weight of its target class (for soft targets, each class's term by
+its weight), and ``"mean"`` divides by the total weight of the target classes.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._base import Loss
-from .._checks import SIMPLEX, Interval, describe_bad, integer, unit_interval
+from .._checks import LOG_SIMPLEX, SIMPLEX, Interval, integer, optional_integer, unit_interval, weights
 from .._info import LossInfo
-from .._xp import device, is_floating
+from .._optimal import class_frequencies, clipped
+from .._xp import device
+from ..errors import InputError
+from ..inputs import class_ids, prediction, target
+from ..links import SOFTMAX
 from ..numerics import class_mask, clamped_log, log_softmax, one_hot, propagate_nan, take_class
+from ..params import Param, as_array
 from ..registry import register
 
 SOFT_TARGETS = Interval("targets in [0, 1] (one-hot rows or soft targets)", 0.0, 1.0)
-CLASS_IDS = "integer class ids in [0, C), C = y_pred.shape[axis]"
 
 
-class _ClassAxisLoss(Loss):
-    """A loss over rows of ``y_pred`` along ``axis``."""
+class _ClassAxis(Loss):
+    """A loss over rows of its predictions along ``axis``."""
 
-    has_class_axis = True
-
-    def _set_axis(self, axis) -> None:
-        self.axis = integer(self.info.name, "axis", axis)
+    axis = Param(-1, integer, "int", "The class axis.")
 
 
-class _ClassIdLoss(_ClassAxisLoss):
-    """A loss whose targets are integer class ids, with an optional ``ignore_index``."""
+def _class_weights(loss, xp, like):
+    """``class_weight`` as an array of ``like``'s kind, checked against the class axis; or None."""
+    w = as_array(loss, xp, "class_weight", like)
+    if w is None:
+        return None
+    if tuple(w.shape) != (like.shape[-1],):
+        raise InputError(
+            f"{loss.info.name}: class_weight has shape {tuple(w.shape)} but y_pred has {like.shape[-1]} classes on "
+            "its class axis; give one weight per class."
+        )
+    return w
 
-    has_class_ids = True
-    ignore_index = None
 
-    def _check_values(self, xp, y_true, y_pred):
-        super()._check_values(xp, y_true, y_pred)
-        name, num_classes = self.info.name, y_pred.shape[-1]
-        if is_floating(xp, y_true.dtype):
-            fractional = y_true != xp.floor(y_true)
-            if bool(xp.any(fractional)):
-                raise ValueError(
-                    f"{name}: y_true must be integer class ids; {describe_bad(xp, y_true, fractional)}."
-                )
-        outside = (y_true < 0) | (y_true >= num_classes)
-        if self.ignore_index is not None:
-            outside = outside & (y_true != self.ignore_index)
-        if bool(xp.any(outside)):
-            allowed = f" or ignore_index={self.ignore_index}" if self.ignore_index is not None else ""
-            takes_it = "ignore_index" in self.hyperparameters()
-            hint = " To skip padding labels such as -100, pass ignore_index=-100." if takes_it and not allowed else ""
-            raise ValueError(
-                f"{name}: y_true must be class ids in [0, {num_classes}){allowed}; "
-                f"{describe_bad(xp, y_true, outside)}.{hint}"
-            )
+def _take(xp, w, ids):
+    """``w[ids]`` for an array of class ids of any shape."""
+    return xp.reshape(xp.take(w, xp.reshape(ids, (-1,))), ids.shape)
 
-    def _class_ids(self, xp, y_true):
-        ids = xp.astype(y_true, xp.int64)
-        if self.ignore_index is None:
-            return ids, None
-        keep = ids != self.ignore_index
-        return xp.where(keep, ids, xp.zeros_like(ids)), keep
+
+class _Classes(_ClassAxis):
+    """A cross-entropy with ``class_weight``."""
+
+    class_weight = Param(
+        None,
+        lambda loss, name, value: weights(loss, name, value, allow_scalar=False, optional=True),
+        "sequence of C weights >= 0 or None",
+        "The weight of each class (PyTorch's weight=); the mean divides by the weights of the target classes.",
+    )
+
+    def _counted_weight(self, xp, weight, y_true, y_pred):
+        w = _class_weights(self, xp, y_pred)
+        if w is None:
+            return None
+        if self.info.inputs[0].kind == "class_index":
+            factor = _take(xp, w, y_true)
+        else:
+            factor = xp.sum(y_true * w, axis=-1)
+        return factor if weight is None else xp.broadcast_to(weight, factor.shape) * factor
+
+    def _best_probabilities(self, targets, weight, smoothing: float = 0.0) -> np.ndarray:
+        """The constant probability row that minimises the mean cost: class shares times class weights."""
+        classes = None if self.class_weight is None else len(self.class_weight)
+        shares = class_frequencies(self, targets, weight, classes)
+        shares = shares * (1.0 - smoothing) + smoothing / shares.size
+        if self.class_weight is not None:
+            shares = shares * np.asarray(self.class_weight, dtype=np.float64)
+        total = shares.sum()
+        return shares / total if total > 0 else np.full(shares.shape, 1.0 / shares.size)
+
+
+CLASS_IDS = class_ids("y_true")
 
 
 @register
-class CategoricalCrossEntropy(_ClassAxisLoss):
-    r"""Cross-entropy from probability rows: :math:`\ell = -\sum_c y_c \log p_c`.
+class CategoricalCrossEntropy(_Classes):
+    """Cross-entropy from probability rows: the log-loss of predicted class probabilities.
 
-    Each log is clamped at -100. :math:`\partial\ell/\partial p_c = -y_c / p_c` (0 where clamped).
-    ``y_pred`` rows must sum to 1; for logits use ``softmax_cross_entropy``.
-
-    Parameters
-    ----------
-    axis : int, default -1
-        The class axis.
-    reduction : {"mean", "sum", "none"}, default "mean"
+    Each log is clamped at -100. ``y_pred`` rows must sum to 1; for logits use
+    ``softmax_cross_entropy``.
 
     Examples
     --------
@@ -85,52 +101,55 @@ class CategoricalCrossEntropy(_ClassAxisLoss):
         name="categorical_cross_entropy",
         aliases=("categorical_crossentropy", "cce"),
         task="multiclass",
-        input_space="probabilities",
-        target=SOFT_TARGETS.description,
-        activation="softmax",
         likelihood="categorical (multinoulli)",
         variable="probability",
-        formula="-sum_c y_c log p_c, each log clamped at -100",
-        gradient="-y_c / p_c",
-        proper_scoring_rule=True,
-        logits_twin="softmax_cross_entropy",
+        formula="-sum_c w_c y_c log p_c, each log clamped at -100 (w = class_weight, 1 without)",
+        gradient="-w_c y_c / p_c",
+        hessian="w_c y_c / p_c^2",
+        tags=("convex", "differentiable", "proper_scoring_rule"),
+        twin="softmax_cross_entropy",
         summary="The log-loss of predicted class probabilities; prefer softmax_cross_entropy on logits.",
         use_when="the model already outputs probability rows (a softmax you cannot remove) and targets are one-hot or soft",
         avoid_when="you have logits: softmax_cross_entropy is exact where this one clamps",
         references=("Good, Rational decisions, J. R. Stat. Soc. B 14 (1952)",),
     )
-    y_true_domain = SOFT_TARGETS
-    y_pred_domain = SIMPLEX
+    inputs = (target("y_true", SOFT_TARGETS, event=1), prediction("y_pred", SIMPLEX, event=1))
 
-    def __init__(self, *, axis: int = -1, reduction: str = "mean"):
-        super().__init__(reduction=reduction)
-        self._set_axis(axis)
-
-    def _losses_and_derivative(self, xp, y_true, p):
+    def _math(self, xp, order, y_true, p):
+        w = _class_weights(self, xp, p)
+        a = y_true if w is None else y_true * w
         log_p, kept = clamped_log(xp, p)
-        losses = -xp.sum(y_true * log_p, axis=-1)
-        slope = xp.where(kept, -y_true / xp.where(kept, p, xp.ones_like(p)), xp.zeros_like(p))
-        return losses, propagate_nan(xp, p, slope)
+        safe = xp.where(kept, p, xp.ones_like(p))
+        zero = xp.zeros_like(p)
+        losses = -xp.sum(a * log_p, axis=-1)
+        slope = propagate_nan(xp, p, xp.where(kept, -a / safe, zero))
+        hessian = propagate_nan(xp, p, xp.where(kept, a / (safe * safe), zero)) if order > 1 else None
+        return losses, slope, hessian
+
+    def _optimal_constant(self, targets, weight):
+        return self._best_probabilities(targets, weight)
 
 
 categorical_cross_entropy = CategoricalCrossEntropy.as_function()
 
 
+def _softmax_terms(xp, order, log_p, a, total):
+    """Gradient ``softmax(z) sum(a) - a`` and Hessian diagonal ``sum(a) p (1 - p)`` of ``-sum_c a_c log_softmax(z)_c``."""
+    p = xp.exp(log_p)
+    grad = p - a if total is None else p * total - a
+    hessian = None
+    if order > 1:
+        hessian = p * (1.0 - p) if total is None else total * p * (1.0 - p)
+    return grad, hessian
+
+
 @register
-class SoftmaxCrossEntropy(_ClassAxisLoss):
-    r"""Cross-entropy from logits: :math:`\ell = -\sum_c y'_c \log\operatorname{softmax}(z)_c`.
+class SoftmaxCrossEntropy(_Classes):
+    r"""Cross-entropy from logits: the standard multi-class loss, with one-hot or soft targets.
 
     With label smoothing :math:`\varepsilon` the targets are :math:`y' = y(1-\varepsilon) +
-    \varepsilon/C`. :math:`\partial\ell/\partial z = \operatorname{softmax}(z)\sum_c y'_c - y'`,
-    which is :math:`\operatorname{softmax}(z) - y'` for rows that sum to 1. Exact for any logit:
-    a correct ``+inf`` logit costs 0.
-
-    Parameters
-    ----------
-    label_smoothing : float in [0, 1], default 0.0
-    axis : int, default -1
-        The class axis.
-    reduction : {"mean", "sum", "none"}, default "mean"
+    \varepsilon/C`. Exact for any logit: a correct ``+inf`` logit costs 0. Soft targets need not sum
+    to 1 (the gradient uses their row sum). The Hessian diagonal is that of the full per-row Hessian.
 
     Examples
     --------
@@ -143,14 +162,13 @@ class SoftmaxCrossEntropy(_ClassAxisLoss):
         name="softmax_cross_entropy",
         aliases=("cross_entropy", "softmax_crossentropy"),
         task="multiclass",
-        input_space="logits",
-        target=SOFT_TARGETS.description,
-        activation="softmax",
         likelihood="categorical (multinoulli)",
         variable="logit",
-        formula="-sum_c y'_c log_softmax(z)_c, y' = y (1 - eps) + eps / C",
-        gradient="softmax(z) sum_c y'_c - y'",
-        proper_scoring_rule=True,
+        formula="-sum_c a_c log_softmax(z)_c, a = w y', y' = y (1 - eps) + eps / C (w = class_weight, 1 without)",
+        gradient="softmax(z) sum_c a_c - a",
+        hessian="sum_c a_c softmax(z) (1 - softmax(z))",
+        tags=("convex", "differentiable", "proper_scoring_rule"),
+        twin="categorical_cross_entropy",
         summary="The standard multi-class loss on logits, with one-hot or soft targets.",
         use_when="multi-class classification from logits with one-hot or soft targets (distillation, mixup, label smoothing)",
         avoid_when="targets are integer class ids (use sparse_softmax_cross_entropy) or outputs went through a softmax already",
@@ -159,37 +177,34 @@ class SoftmaxCrossEntropy(_ClassAxisLoss):
             "Szegedy et al., Rethinking the Inception architecture (label smoothing), CVPR 2016",
         ),
     )
-    y_true_domain = SOFT_TARGETS
+    inputs = (target("y_true", SOFT_TARGETS, event=1), prediction("y_pred", link=SOFTMAX, event=1))
+    label_smoothing = Param(0.0, unit_interval, "float in [0, 1]", "Moves the targets towards the uniform row.")
 
-    def __init__(self, *, label_smoothing: float = 0.0, axis: int = -1, reduction: str = "mean"):
-        super().__init__(reduction=reduction)
-        self.label_smoothing = unit_interval(self.info.name, "label_smoothing", label_smoothing)
-        self._set_axis(axis)
-
-    def _losses_and_derivative(self, xp, y_true, z):
+    def _math(self, xp, order, y_true, z):
         eps = self.label_smoothing
-        target = y_true * (1.0 - eps) + eps / z.shape[-1] if eps else y_true
+        a = y_true * (1.0 - eps) + eps / z.shape[-1] if eps else y_true
+        w = _class_weights(self, xp, z)
+        if w is not None:
+            a = a * w
         log_p = log_softmax(xp, z)
-        terms = xp.where(target == 0, xp.zeros_like(z), target * log_p)
+        terms = xp.where(a == 0, xp.zeros_like(z), a * log_p)
         losses = -xp.sum(terms, axis=-1)
-        return losses, xp.exp(log_p) * xp.sum(target, axis=-1, keepdims=True) - target
+        grad, hessian = _softmax_terms(xp, order, log_p, a, xp.sum(a, axis=-1, keepdims=True))
+        return losses, grad, hessian
+
+    def _optimal_constant(self, targets, weight):
+        return SOFTMAX.forward(np, clipped(self._best_probabilities(targets, weight, self.label_smoothing)))
 
 
 softmax_cross_entropy = SoftmaxCrossEntropy.as_function()
 
 
 @register
-class SparseCategoricalCrossEntropy(_ClassIdLoss):
-    r"""Cross-entropy from probability rows and class ids: :math:`\ell = -\log p_{y}`.
+class SparseCategoricalCrossEntropy(_Classes):
+    """Cross-entropy from probability rows and class ids: the log-loss of the true class's probability.
 
-    The log is clamped at -100. :math:`\partial\ell/\partial p_c = -[c = y] / p_y`. For logits use
-    ``sparse_softmax_cross_entropy``.
-
-    Parameters
-    ----------
-    axis : int, default -1
-        The class axis.
-    reduction : {"mean", "sum", "none"}, default "mean"
+    The log is clamped at -100. For logits use ``sparse_softmax_cross_entropy``; for log-probabilities
+    ``nll``.
 
     Examples
     --------
@@ -200,56 +215,57 @@ class SparseCategoricalCrossEntropy(_ClassIdLoss):
 
     info = LossInfo(
         name="sparse_categorical_cross_entropy",
-        aliases=("sparse_categorical_crossentropy", "nll"),
+        aliases=("sparse_categorical_crossentropy",),
         task="multiclass",
-        input_space="probabilities",
-        target=CLASS_IDS,
-        activation="softmax",
         likelihood="categorical (multinoulli)",
         variable="probability",
-        formula="-log p_y, clamped at -100",
-        gradient="-1 / p_y at the true class, 0 elsewhere",
-        proper_scoring_rule=True,
-        logits_twin="sparse_softmax_cross_entropy",
+        formula="-w_y log p_y, clamped at -100 (w = class_weight, 1 without)",
+        gradient="-w_y / p_y at the true class, 0 elsewhere",
+        hessian="w_y / p_y^2 at the true class, 0 elsewhere",
+        tags=("convex", "differentiable", "proper_scoring_rule"),
+        twin="sparse_softmax_cross_entropy",
         summary="The log-loss of predicted class probabilities against integer labels.",
         use_when="the model already outputs probability rows and targets are integer class ids",
         avoid_when="you have logits: sparse_softmax_cross_entropy is exact and faster",
         references=("Good, Rational decisions, J. R. Stat. Soc. B 14 (1952)",),
     )
-    y_pred_domain = SIMPLEX
+    inputs = (CLASS_IDS, prediction("y_pred", SIMPLEX, event=1))
 
-    def __init__(self, *, axis: int = -1, reduction: str = "mean"):
-        super().__init__(reduction=reduction)
-        self._set_axis(axis)
-
-    def _losses_and_derivative(self, xp, ids, p):
+    def _math(self, xp, order, ids, p):
+        w = _class_weights(self, xp, p)
         p_true = take_class(xp, p, ids)
         log_p, kept = clamped_log(xp, p_true)
-        slope = xp.where(kept, -1.0 / xp.where(kept, p_true, xp.ones_like(p_true)), xp.zeros_like(p_true))
-        slope = propagate_nan(xp, p_true, slope)
+        safe = xp.where(kept, p_true, xp.ones_like(p_true))
+        zero = xp.zeros_like(p_true)
+        w_true = 1.0 if w is None else _take(xp, w, ids)
+        slope = propagate_nan(xp, p_true, xp.where(kept, -w_true / safe, zero))
         at_true_class = class_mask(xp, ids, p.shape[-1])
-        return -log_p, xp.where(at_true_class, slope[..., None], xp.zeros_like(p))
+        hessian = None
+        if order > 1:
+            h = propagate_nan(xp, p_true, xp.where(kept, w_true / (safe * safe), zero))
+            hessian = xp.where(at_true_class, h[..., None], xp.zeros_like(p))
+        return -w_true * log_p, xp.where(at_true_class, slope[..., None], xp.zeros_like(p)), hessian
+
+    def _optimal_constant(self, targets, weight):
+        return self._best_probabilities(targets, weight)
 
 
 sparse_categorical_cross_entropy = SparseCategoricalCrossEntropy.as_function()
 
 
+class _ClassIds(_Classes):
+    """A cross-entropy on class ids, with ``ignore_index``."""
+
+    ignore_index = Param(None, optional_integer, "int or None", "A class id that marks rows to skip (PyTorch uses -100).")
+
+
 @register
-class SparseSoftmaxCrossEntropy(_ClassIdLoss):
-    r"""Cross-entropy from logits and class ids: :math:`\ell = -\sum_c y'_c \log\operatorname{softmax}(z)_c`.
+class SparseSoftmaxCrossEntropy(_ClassIds):
+    r"""Cross-entropy from logits and class ids: the standard loss of classifiers and language models.
 
-    :math:`y'` is the one-hot row of the class id, smoothed to :math:`y'(1-\varepsilon) +
-    \varepsilon/C`. :math:`\partial\ell/\partial z = \operatorname{softmax}(z) - y'`. Rows whose id
-    equals ``ignore_index`` weigh 0 and leave the mean's denominator (PyTorch's ``cross_entropy``).
-
-    Parameters
-    ----------
-    ignore_index : int or None, default None
-        A class id that marks rows to skip (PyTorch uses -100 for padding).
-    label_smoothing : float in [0, 1], default 0.0
-    axis : int, default -1
-        The class axis.
-    reduction : {"mean", "sum", "none"}, default "mean"
+    The target row is the one-hot row of the class id, smoothed to :math:`y'(1-\varepsilon) +
+    \varepsilon/C`. Rows whose id equals ``ignore_index`` weigh 0 and leave the mean's denominator
+    (PyTorch's ``cross_entropy``).
 
     Examples
     --------
@@ -263,14 +279,13 @@ class SparseSoftmaxCrossEntropy(_ClassIdLoss):
         name="sparse_softmax_cross_entropy",
         aliases=("sparse_cross_entropy", "softmax_cross_entropy_with_integer_labels"),
         task="multiclass",
-        input_space="logits",
-        target=CLASS_IDS,
-        activation="softmax",
         likelihood="categorical (multinoulli)",
         variable="logit",
-        formula="-(1 - eps) log_softmax(z)_y - eps mean_c log_softmax(z)_c",
-        gradient="softmax(z) - ((1 - eps) onehot(y) + eps / C)",
-        proper_scoring_rule=True,
+        formula="-sum_c a_c log_softmax(z)_c, a = w ((1 - eps) onehot(y) + eps / C) (w = class_weight, 1 without)",
+        gradient="softmax(z) sum_c a_c - a",
+        hessian="sum_c a_c softmax(z) (1 - softmax(z))",
+        tags=("convex", "differentiable", "proper_scoring_rule"),
+        twin="sparse_categorical_cross_entropy",
         summary="The standard multi-class loss on logits and integer labels, with ignore_index for padding.",
         use_when="multi-class classification and language models: logits and integer class ids, ignore_index for padding",
         avoid_when="the outputs already went through a softmax, or targets are soft distributions",
@@ -279,31 +294,89 @@ class SparseSoftmaxCrossEntropy(_ClassIdLoss):
             "Szegedy et al., Rethinking the Inception architecture (label smoothing), CVPR 2016",
         ),
     )
+    inputs = (CLASS_IDS, prediction("y_pred", link=SOFTMAX, event=1))
+    label_smoothing = Param(0.0, unit_interval, "float in [0, 1]", "Moves the targets towards the uniform row.")
 
-    def __init__(
-        self,
-        *,
-        ignore_index: int | None = None,
-        label_smoothing: float = 0.0,
-        axis: int = -1,
-        reduction: str = "mean",
-    ):
-        super().__init__(reduction=reduction)
-        self.ignore_index = integer(self.info.name, "ignore_index", ignore_index, optional=True)
-        self.label_smoothing = unit_interval(self.info.name, "label_smoothing", label_smoothing)
-        self._set_axis(axis)
-
-    def _losses_and_derivative(self, xp, ids, z):
+    def _math(self, xp, order, ids, z):
         eps, num_classes = self.label_smoothing, z.shape[-1]
+        w = _class_weights(self, xp, z)
         log_p = log_softmax(xp, z)
         target = one_hot(xp, ids, num_classes, z.dtype)
+        w_true = 1.0 if w is None else _take(xp, w, ids)
         losses = xp.zeros(ids.shape, dtype=z.dtype, device=device(z))
         if eps < 1:
-            losses = losses - (1.0 - eps) * take_class(xp, log_p, ids)
+            losses = losses - (1.0 - eps) * w_true * take_class(xp, log_p, ids)
         if eps > 0:
-            losses = losses - eps * xp.mean(log_p, axis=-1)
+            smooth = xp.mean(log_p, axis=-1) if w is None else xp.sum(w * log_p, axis=-1) / num_classes
+            losses = losses - eps * smooth
             target = target * (1.0 - eps) + eps / num_classes
-        return losses, xp.exp(log_p) - target
+        if w is None:
+            grad, hessian = _softmax_terms(xp, order, log_p, target, None)
+        else:
+            a = target * w
+            grad, hessian = _softmax_terms(xp, order, log_p, a, xp.sum(a, axis=-1, keepdims=True))
+        return losses, grad, hessian
+
+    def _optimal_constant(self, targets, weight):
+        return SOFTMAX.forward(np, clipped(self._best_probabilities(targets, weight, self.label_smoothing)))
 
 
 sparse_softmax_cross_entropy = SparseSoftmaxCrossEntropy.as_function()
+
+
+@register
+class NLL(_ClassIds):
+    """Negative log-likelihood of log-probability rows and class ids: PyTorch's ``nll_loss``.
+
+    ``y_pred`` holds log-probabilities (a ``log_softmax`` output): each row must be <= 0 with
+    exponentials summing to 1, which is checked (PyTorch does not check, and raw logits give a silently
+    wrong number there). On raw logits use ``sparse_softmax_cross_entropy``, the same loss with the
+    log-softmax inside.
+
+    Examples
+    --------
+    >>> import math, losskit as lk
+    >>> round(float(lk.nll([1], [[math.log(0.2), math.log(0.5), math.log(0.3)]])), 6)  # -log 0.5
+    0.693147
+    """
+
+    info = LossInfo(
+        name="nll",
+        aliases=("nll_loss", "negative_log_likelihood"),
+        task="multiclass",
+        likelihood="categorical (multinoulli)",
+        variable="none",
+        formula="-w_y l_y, l = log-probabilities (w = class_weight, 1 without)",
+        gradient="-w_y at the true class, 0 elsewhere",
+        hessian="0 (the loss is linear in the log-probabilities)",
+        tags=("convex", "differentiable", "proper_scoring_rule"),
+        twin="sparse_softmax_cross_entropy",
+        summary="PyTorch's nll_loss: the log-loss of log-probability rows against integer labels.",
+        use_when="the model ends with log_softmax (PyTorch's classic pairing), with class ids as targets",
+        avoid_when="you have raw logits (use sparse_softmax_cross_entropy) or probabilities (sparse_categorical_cross_entropy)",
+        references=("PyTorch, torch.nn.functional.nll_loss",),
+    )
+    inputs = (
+        CLASS_IDS,
+        prediction(
+            "y_pred",
+            LOG_SIMPLEX,
+            event=1,
+            hint="These look like raw logits or probabilities: apply log_softmax first, or use "
+            "sparse_softmax_cross_entropy on logits.",
+        ),
+    )
+
+    def _math(self, xp, order, ids, log_p):
+        w = _class_weights(self, xp, log_p)
+        w_true = 1.0 if w is None else _take(xp, w, ids)
+        at_true_class = class_mask(xp, ids, log_p.shape[-1])
+        row_weight = (1.0 if w is None else w_true[..., None]) * xp.ones_like(log_p)
+        slope = xp.where(at_true_class, -row_weight, xp.zeros_like(log_p))
+        return -w_true * take_class(xp, log_p, ids), slope, 0.0
+
+    def _optimal_constant(self, targets, weight):
+        return np.log(clipped(self._best_probabilities(targets, weight)))
+
+
+nll = NLL.as_function()

@@ -2,22 +2,22 @@ r"""Regression losses on the residual :math:`r = \hat y - y`: squared, absolute,
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._base import Loss
 from .._checks import Interval
 from .._info import LossInfo
+from .._optimal import weighted_mean, weighted_quantile
+from ..inputs import prediction, target
 from ..numerics import propagate_nan
 from ..registry import register
 
 
 @register
 class MSE(Loss):
-    r"""Mean squared error: :math:`\ell = r^2`, :math:`\partial\ell/\partial\hat y = 2r`, with :math:`r = \hat y - y`.
+    """Mean squared error: the negative log-likelihood of Gaussian noise (up to constants).
 
-    The negative log-likelihood of Gaussian noise (up to constants); pair it with a linear output.
-
-    Parameters
-    ----------
-    reduction : {"mean", "sum", "none"}, default "mean"
+    Pair it with a linear output; it fits the conditional mean.
 
     Examples
     --------
@@ -32,22 +32,23 @@ class MSE(Loss):
         name="mse",
         aliases=("l2", "mean_squared_error"),
         task="regression",
-        input_space="values",
-        target="real numbers",
-        activation="identity",
         likelihood="Gaussian (normal) with fixed variance",
-        variable="residual",
         formula="(y_pred - y_true)^2",
         gradient="2 (y_pred - y_true)",
+        hessian="2",
+        tags=("convex", "differentiable"),
         summary="The default for regression: fits the conditional mean; one outlier can dominate it.",
         use_when="the noise is roughly Gaussian and large errors should cost quadratically more; the default for regression",
         avoid_when="the targets have outliers or heavy tails (one outlier can dominate the fit), or only relative error matters",
         references=("Gauss, Theoria motus corporum coelestium (1809)",),
     )
 
-    def _losses_and_derivative(self, xp, y_true, y_pred):
+    def _math(self, xp, order, y_true, y_pred):
         r = y_pred - y_true
-        return r * r, 2.0 * r
+        return r * r, 2.0 * r, 2.0
+
+    def _optimal_constant(self, targets, weight):
+        return weighted_mean(targets[0], weight)
 
 
 mse = MSE.as_function()
@@ -55,14 +56,10 @@ mse = MSE.as_function()
 
 @register
 class MAE(Loss):
-    r"""Mean absolute error: :math:`\ell = |r|`, :math:`\partial\ell/\partial\hat y = \operatorname{sign}(r)` (0 at r = 0).
+    """Mean absolute error: the negative log-likelihood of Laplace noise; fits the conditional median.
 
-    The negative log-likelihood of Laplace noise; fits the conditional median. With
-    ``reduction="sum"`` it is the L1 (least absolute deviations) loss.
-
-    Parameters
-    ----------
-    reduction : {"mean", "sum", "none"}, default "mean"
+    With ``reduction="sum"`` it is the L1 (least absolute deviations) loss. Its second derivative
+    is 0 almost everywhere, so ``grad_and_hessian`` gives 1 (scikit-learn's choice for boosting).
 
     Examples
     --------
@@ -75,89 +72,30 @@ class MAE(Loss):
         name="mae",
         aliases=("l1", "mean_absolute_error"),
         task="regression",
-        input_space="values",
-        target="real numbers",
-        activation="identity",
         likelihood="Laplace with fixed scale",
-        variable="residual",
         formula="|y_pred - y_true|",
         gradient="sign(y_pred - y_true), 0 at a zero residual",
-        robust=True,
-        differentiable=False,
+        hessian="1 (the true second derivative is 0 almost everywhere)",
+        hessian_kind="approximate",
+        tags=("convex", "robust"),
         summary="Fits the conditional median; every point pulls with the same force, so outliers weigh little.",
         use_when="you want the conditional median, or the data has outliers that should not pull the fit",
         avoid_when="you need smooth gradients near zero (its gradient jumps at r = 0 and never shrinks) or the mean",
         references=("Laplace, Traité de mécanique céleste (1799)",),
     )
 
-    def _losses_and_derivative(self, xp, y_true, y_pred):
+    def _math(self, xp, order, y_true, y_pred):
         r = y_pred - y_true
-        return xp.abs(r), xp.sign(r)
+        return xp.abs(r), xp.sign(r), 1.0
+
+    def _optimal_constant(self, targets, weight):
+        return weighted_quantile(targets[0], weight, 0.5)
 
     def kinks(self):
         return (0.0,)
 
 
 mae = MAE.as_function()
-
-
-@register
-class RMSE(Loss):
-    r"""Root mean squared error: the square root of the (weighted) mean of :math:`r^2`.
-
-    ``"mean"`` gives :math:`\sqrt{\sum_i w_i r_i^2 / \sum_i w_i}`, ``"sum"`` gives
-    :math:`\sqrt{\sum_i w_i r_i^2}`, ``normalizer=c`` gives :math:`\sqrt{\sum_i w_i r_i^2 / c}` and
-    ``"none"`` gives :math:`w_i |r_i|`. The gradient follows: :math:`\partial/\partial\hat y_i =
-    w_i r_i / (D \cdot \mathrm{value})` with :math:`D` the denominator under the root, and 0 when
-    the value is 0.
-
-    Parameters
-    ----------
-    reduction : {"mean", "sum", "none"}, default "mean"
-
-    Examples
-    --------
-    >>> import losskit as lk
-    >>> float(lk.rmse([0.0, 0.0], [3.0, 4.0]))  # sqrt((9 + 16) / 2)
-    3.5355339059327378
-    """
-
-    info = LossInfo(
-        name="rmse",
-        aliases=("root_mean_squared_error",),
-        task="regression",
-        input_space="values",
-        target="real numbers",
-        activation="identity",
-        likelihood="Gaussian (normal); same minimiser as MSE",
-        variable="residual",
-        formula="sqrt(mean((y_pred - y_true)^2)); per example |y_pred - y_true|",
-        gradient="(y_pred - y_true) / (n * value)",
-        differentiable=False,
-        summary="MSE on the scale of the target: same minimiser, gradients normalised by the error size.",
-        use_when="you want a cost in the units of the target, e.g. to report or to balance against other terms",
-        avoid_when="you sum it over mini-batches: the root of a mean is not the mean of roots; train with mse instead",
-        references=("scikit-learn, sklearn.metrics.root_mean_squared_error",),
-    )
-
-    def _losses_and_derivative(self, xp, y_true, y_pred):
-        r = y_pred - y_true
-        return r * r, 2.0 * r
-
-    def _reduce(self, xp, losses, weight, reduction, normalizer):
-        if reduction == "none":
-            root, slope = _root(xp, losses)
-            value, scale = super()._reduce(xp, root, weight, reduction, normalizer)
-            return value, scale * slope
-        mean_square, scale = super()._reduce(xp, losses, weight, reduction, normalizer)
-        value, slope = _root(xp, mean_square)
-        return value, scale * slope
-
-    def kinks(self):
-        return (0.0,)
-
-
-rmse = RMSE.as_function()
 
 
 def _root(xp, x):
@@ -174,16 +112,58 @@ def _root(xp, x):
 
 
 @register
+class RMSE(Loss):
+    r"""Root mean squared error: the square root of the (weighted) mean of :math:`r^2`.
+
+    ``"mean"`` gives :math:`\sqrt{\sum_i w_i r_i^2 / \sum_i w_i}`, ``"sum"`` gives
+    :math:`\sqrt{\sum_i w_i r_i^2}`, ``normalizer=c`` gives :math:`\sqrt{\sum_i w_i r_i^2 / c}` and
+    ``"none"`` gives :math:`w_i |r_i|`. The gradient is 0 when the value is 0. The root of a mean is
+    not a sum over examples, so there is no diagonal Hessian to give.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> float(lk.rmse([0.0, 0.0], [3.0, 4.0]))  # sqrt((9 + 16) / 2)
+    3.5355339059327378
+    """
+
+    info = LossInfo(
+        name="rmse",
+        aliases=("root_mean_squared_error",),
+        task="regression",
+        likelihood="Gaussian (normal); same minimiser as MSE",
+        formula="sqrt(mean((y_pred - y_true)^2)); per example |y_pred - y_true|",
+        gradient="(y_pred - y_true) / (n * value)",
+        hessian_kind=None,
+        tags=("convex",),
+        summary="MSE on the scale of the target: same minimiser, gradients normalised by the error size.",
+        use_when="you want a cost in the units of the target, e.g. to report or to balance against other terms",
+        avoid_when="you sum it over mini-batches: the root of a mean is not the mean of roots; train with mse instead",
+        references=("scikit-learn, sklearn.metrics.root_mean_squared_error",),
+    )
+    _outer = staticmethod(_root)
+
+    def _math(self, xp, order, y_true, y_pred):
+        r = y_pred - y_true
+        return r * r, 2.0 * r
+
+    def _optimal_constant(self, targets, weight):
+        return weighted_mean(targets[0], weight)
+
+    def kinks(self):
+        return (0.0,)
+
+
+rmse = RMSE.as_function()
+
+
+@register
 class MSLE(Loss):
-    r"""Mean squared logarithmic error: :math:`\ell = (\log(1 + \hat y) - \log(1 + y))^2`.
+    """Mean squared logarithmic error: squared error between ``log(1 + y)`` values.
 
-    :math:`\partial\ell/\partial\hat y = 2 (\log(1 + \hat y) - \log(1 + y)) / (1 + \hat y)`. Both
-    inputs must be greater than -1. It measures relative error: use it for positive targets that
-    span orders of magnitude.
-
-    Parameters
-    ----------
-    reduction : {"mean", "sum", "none"}, default "mean"
+    It measures relative error: use it for positive targets that span orders of magnitude. Both
+    inputs must be greater than -1. Not convex: the curvature turns negative where ``y_pred`` is far
+    above ``y_true``.
 
     Examples
     --------
@@ -197,25 +177,28 @@ class MSLE(Loss):
         name="msle",
         aliases=("mean_squared_logarithmic_error",),
         task="regression",
-        input_space="values",
-        target="real numbers > -1",
-        activation="identity (or softplus, to keep predictions > -1)",
         likelihood="log-normal noise on 1 + y",
-        variable="residual",
         formula="(log1p(y_pred) - log1p(y_true))^2",
         gradient="2 (log1p(y_pred) - log1p(y_true)) / (1 + y_pred)",
-        convex=False,
+        hessian="2 (1 - log1p(y_pred) + log1p(y_true)) / (1 + y_pred)^2",
+        tags=("differentiable",),
         summary="Relative error for positive targets spanning orders of magnitude; penalises under-prediction more.",
         use_when="positive targets span orders of magnitude and relative error matters (prices, counts, durations)",
         avoid_when="targets can be -1 or below, or absolute errors matter; it under-weights errors on large targets",
         references=("scikit-learn, sklearn.metrics.mean_squared_log_error",),
     )
-    y_true_domain = Interval("real numbers > -1", -1.0, open_low=True)
-    y_pred_domain = Interval("real numbers > -1", -1.0, open_low=True)
+    inputs = (
+        target("y_true", Interval("real numbers > -1", -1.0, open_low=True)),
+        prediction("y_pred", Interval("real numbers > -1", -1.0, open_low=True, activation="softplus")),
+    )
 
-    def _losses_and_derivative(self, xp, y_true, y_pred):
+    def _math(self, xp, order, y_true, y_pred):
         d = xp.log1p(y_pred) - xp.log1p(y_true)
-        return d * d, 2.0 * d / (1.0 + y_pred)
+        one_plus = 1.0 + y_pred
+        return d * d, 2.0 * d / one_plus, (2.0 * (1.0 - d) / (one_plus * one_plus) if order > 1 else None)
+
+    def _optimal_constant(self, targets, weight):
+        return np.expm1(weighted_mean(np.log1p(targets[0]), weight))
 
 
 msle = MSLE.as_function()

@@ -1,0 +1,312 @@
+"""Declared inputs: what each array of a loss is, and how a call's arrays are prepared from that.
+
+A loss declares its arrays once, in order (``Loss.inputs``). Each :class:`Input` says
+
+- its ``name`` (the argument's name: ``y_true``, ``mean``, ``anchor``, ...) and ``domain``;
+- its ``event``: how many trailing axes make one example: 0 (elementwise), 1 (a class or embedding
+  axis, at the loss's ``axis`` where it has one) or ``SAMPLE`` (every axis after the first: one
+  example is one whole sample, such as an image);
+- its ``kind``: ``"real"``, ``"class_index"`` (integer class ids over the first prediction's event
+  axis) or ``"mask"`` (booleans);
+- its ``role``: a ``"target"`` is never differentiated, a ``"prediction"`` is;
+- its ``link`` (predictions): see :mod:`losskit.links`.
+
+:func:`prepare` turns a call's arrays into a :class:`Batch`: one namespace, casts, shapes checked
+against the first prediction, event axes moved last (a whole sample flattened to one axis),
+domains checked, weights aligned and masks applied, and the :class:`~losskit.reduction.Reduction`
+built. Shapes, messages and the function's signature all come from the declaration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _checks
+from ._checks import REAL, Domain, check_domain, describe_bad
+from ._xp import as_array_like, compute_dtype, is_floating, is_integral, is_traced, namespace_of, size
+from .errors import InputError, InputTypeError
+from .links import IDENTITY, Link
+from .reduction import Reduction, align_weight, check_normalizer, check_reduction
+
+#: ``event=SAMPLE``: every axis after the first belongs to one example.
+SAMPLE = "sample"
+KINDS = ("real", "class_index", "mask")
+ROLES = ("target", "prediction")
+#: Keywords of every call, which no input may be named.
+CALL_KEYWORDS = ("sample_weight", "reduction", "normalizer")
+
+
+@dataclass(frozen=True)
+class Input:
+    """One array of a loss's call; see the module docstring."""
+
+    name: str
+    role: str
+    domain: Domain = REAL
+    event: int | str = 0
+    kind: str = "real"
+    link: Link = IDENTITY
+    hint: str = ""
+
+    @property
+    def is_prediction(self) -> bool:
+        return self.role == "prediction"
+
+    @property
+    def space(self) -> str:
+        """What the array holds: "values", "probabilities", "logits", "class ids", ..."""
+        if self.kind == "class_index":
+            return "class ids"
+        if self.kind == "mask":
+            return "a boolean mask"
+        return self.link.space if self.link is not IDENTITY else self.domain.space
+
+    @property
+    def activation(self) -> str:
+        """The output activation of a model that emits this prediction (the inverse link, inside or not)."""
+        return self.link.inverse if self.link is not IDENTITY else self.domain.activation
+
+    @property
+    def description(self) -> str:
+        if self.kind == "class_index":
+            return "integer class ids in [0, C), C = the size of the class axis"
+        if self.kind == "mask":
+            return "booleans: True for the entries that count"
+        return self.domain.description
+
+
+def target(name: str = "y_true", domain: Domain = REAL, *, event=0, hint: str = "") -> Input:
+    """A target array: real values in ``domain``, never differentiated."""
+    return Input(name, "target", domain, event, "real", IDENTITY, hint)
+
+
+def class_ids(name: str = "y_true") -> Input:
+    """Integer class ids over the first prediction's event axis (its shape without that axis)."""
+    return Input(name, "target", REAL, 0, "class_index")
+
+
+def mask(name: str = "mask", *, event=0) -> Input:
+    """A boolean mask, shaped like the first prediction (``event`` as it)."""
+    return Input(name, "target", REAL, event, "mask")
+
+
+def prediction(name: str = "y_pred", domain: Domain = REAL, *, event=0, link: Link = IDENTITY, hint: str = "") -> Input:
+    """A prediction: what a model emits, differentiated; ``link`` says what space it is in."""
+    return Input(name, "prediction", domain, event, "real", link, hint)
+
+
+def check_declaration(loss_name: str, inputs) -> None:
+    """Refuse a declaration the base cannot prepare (at class creation, not at call time)."""
+    names = [spec.name for spec in inputs]
+    problems = []
+    if not any(spec.is_prediction for spec in inputs):
+        problems.append("it declares no prediction")
+    if len(set(names)) != len(names):
+        problems.append(f"input names repeat: {names}")
+    first = next((spec for spec in inputs if spec.is_prediction), None)
+    for spec in inputs:
+        if not spec.name.isidentifier() or spec.name in CALL_KEYWORDS:
+            problems.append(f"{spec.name!r} cannot name an input")
+        if spec.role not in ROLES or spec.kind not in KINDS:
+            problems.append(f"{spec.name}: role must be one of {ROLES} and kind one of {KINDS}")
+        if spec.event not in (0, 1, SAMPLE):
+            problems.append(f"{spec.name}: event must be 0, 1 or SAMPLE; got {spec.event!r}")
+        elif first is not None and spec.event not in (0, first.event):
+            problems.append(f"{spec.name}: event {spec.event!r} differs from the first prediction's {first.event!r}")
+        if spec.kind == "class_index" and (spec.event != 0 or first is None or first.event != 1):
+            problems.append(f"{spec.name}: class ids need event 0 and a first prediction with a class axis")
+        if spec.is_prediction and spec.kind != "real":
+            problems.append(f"{spec.name}: a prediction must be real")
+    if problems:
+        raise TypeError(f"{loss_name}: bad declaration of inputs: {'; '.join(problems)}.")
+
+
+@dataclass
+class Batch:
+    """A call's arrays, prepared: what every engine receives.
+
+    Attributes
+    ----------
+    xp : namespace
+    arrays : tuple
+        In declaration order, in the compute dtype (class ids int64, masks bool), event axes last
+        (one trailing axis per example where the event is not 0).
+    dtype, out_dtype
+        The dtype of the math (float32 for float16 and bfloat16) and of the results.
+    reduction : Reduction
+    specs : tuple of Input
+    shapes : tuple
+        Each array's shape as given, to put gradients back in it.
+    axis : int or None
+        The position of the event axis of 1-event inputs as given (None when it is already last).
+    """
+
+    xp: object
+    arrays: tuple
+    dtype: object
+    out_dtype: object
+    reduction: Reduction
+    specs: tuple
+    shapes: tuple
+    axis: int | None
+
+    @property
+    def predictions(self) -> tuple[int, ...]:
+        """Positions of the predictions among the arrays."""
+        return tuple(i for i, spec in enumerate(self.specs) if spec.is_prediction)
+
+    def restore(self, index: int, grad):
+        """A gradient (or Hessian) of ``arrays[index]`` in the layout and dtype the array was given in."""
+        xp, spec = self.xp, self.specs[index]
+        if spec.event == 1 and self.axis is not None:
+            grad = xp.moveaxis(grad, -1, self.axis)
+        if tuple(grad.shape) != self.shapes[index]:
+            grad = xp.reshape(grad, self.shapes[index])
+        return xp.astype(grad, self.out_dtype, copy=False)
+
+
+def _axis(loss, ref_spec, ref) -> int | None:
+    """The position of the first prediction's event axis (for event 1), checked; None when it is last."""
+    if ref_spec.event != 1:
+        return None
+    axis = getattr(loss, "axis", -1)
+    if not -ref.ndim <= axis < max(ref.ndim, 1) or ref.ndim == 0:
+        raise InputError(
+            f"{loss.info.name}: axis={axis} is not an axis of {ref_spec.name}, whose shape is {tuple(ref.shape)}; "
+            "expected the class axis, -1 by default."
+        )
+    axis %= ref.ndim
+    return None if axis == ref.ndim - 1 else axis
+
+
+def _expected(loss, spec, ref_spec, ref, axis):
+    """The shape ``spec``'s array must have, and how to say it."""
+    if spec.event == ref_spec.event or spec is ref_spec:
+        return tuple(ref.shape), f"the shape of {ref_spec.name}"
+    shape = list(ref.shape)
+    if ref_spec.event == SAMPLE:
+        what = f"{ref_spec.name}'s first axis (one entry per sample)"
+        return tuple(shape[:1]), what
+    del shape[-1 if axis is None else axis]
+    if spec.kind == "class_index":
+        return tuple(shape), f"class ids: {ref_spec.name}'s shape without the class axis"
+    return tuple(shape), f"one entry per example: {ref_spec.name}'s shape without the event axis"
+
+
+def _check_dtype(name, spec, x, xp):
+    if spec.is_prediction:
+        if not is_floating(xp, x.dtype):
+            raise InputTypeError(
+                f"{name}: {spec.name} must be a floating-point array ({spec.space}); got dtype {x.dtype}. "
+                "Cast it first, for example to float32."
+            )
+    elif spec.kind == "class_index":
+        if not (is_integral(xp, x.dtype) or is_floating(xp, x.dtype)) or x.dtype == xp.bool:
+            raise InputTypeError(f"{name}: {spec.name} must hold integer class ids; got dtype {x.dtype}.")
+    elif spec.kind == "mask":
+        if x.dtype != xp.bool:
+            raise InputTypeError(f"{name}: {spec.name} must be a boolean mask; got dtype {x.dtype}.")
+    elif not (is_integral(xp, x.dtype) or is_floating(xp, x.dtype)):
+        raise InputTypeError(f"{name}: {spec.name} must be real numbers; got dtype {x.dtype}.")
+
+
+def _hint(loss, spec) -> str:
+    if spec.hint or not spec.is_prediction:
+        return spec.hint
+    twin = loss.info.twin
+    if twin and spec.domain.space == "probabilities":
+        return f"These look like logits: use {twin} for logits."
+    return ""
+
+
+def _check_class_ids(loss, spec, ids, num_classes, xp) -> None:
+    name = loss.info.name
+    if is_floating(xp, ids.dtype):
+        fractional = ids != xp.floor(ids)
+        if bool(xp.any(fractional)):
+            raise InputError(f"{name}: {spec.name} must be integer class ids; {describe_bad(xp, ids, fractional)}.")
+    ignore = getattr(loss, "ignore_index", None)
+    outside = (ids < 0) | (ids >= num_classes)
+    if ignore is not None:
+        outside = outside & (ids != ignore)
+    if bool(xp.any(outside)):
+        allowed = f" or ignore_index={ignore}" if ignore is not None else ""
+        takes_it = "ignore_index" in loss.hyperparameters()
+        hint = " To skip padding labels such as -100, pass ignore_index=-100." if takes_it and not allowed else ""
+        raise InputError(
+            f"{name}: {spec.name} must be class ids in [0, {num_classes}){allowed}; "
+            f"{describe_bad(xp, ids, outside)}.{hint}"
+        )
+
+
+def prepare(loss, arrays, sample_weight=None, reduction=None, normalizer=None) -> Batch:
+    """Check and convert one call's arrays against ``loss.info.inputs``; see the module docstring."""
+    name, specs = loss.info.name, loss.info.inputs
+    if len(arrays) != len(specs):
+        names = ", ".join(spec.name for spec in specs)
+        raise InputTypeError(f"{name} takes {len(specs)} arrays ({names}); got {len(arrays)}.")
+    kind = loss.reduction if reduction is None else check_reduction(name, reduction)
+    normalizer = check_normalizer(name, normalizer, kind)
+    first = next(i for i, spec in enumerate(specs) if spec.is_prediction)
+    xp, ref = namespace_of(arrays[first])
+    given = [as_array_like(xp, a, ref) for a in arrays]
+    for spec, x in zip(specs, given):
+        _check_dtype(name, spec, x, xp)
+    predictions = [x for spec, x in zip(specs, given) if spec.is_prediction]
+    out_dtype = predictions[0].dtype if len(predictions) == 1 else xp.result_type(*predictions)
+    dtype = compute_dtype(xp, out_dtype)
+    ref_spec, ref = specs[first], given[first]
+    if ref_spec.event == SAMPLE and ref.ndim == 0:
+        raise InputError(f"{name}: {ref_spec.name} must have a first axis of samples; got shape ().")
+    axis = _axis(loss, ref_spec, ref)
+    shapes = tuple(tuple(x.shape) for x in given)
+    prepared = []
+    for spec, x in zip(specs, given):
+        expected, what = _expected(loss, spec, ref_spec, ref, axis)
+        shape = tuple(x.shape)
+        if shape != expected:
+            if shape == expected + (1,) or shape + (1,) == expected:
+                x = xp.reshape(x, expected)
+            else:
+                raise InputError(
+                    f"{name}: {spec.name} has shape {shape} but {ref_spec.name} has shape {tuple(ref.shape)}; "
+                    f"expected {spec.name} to have {what}, {expected} (a trailing axis of size 1 may differ). "
+                    "Shapes are never broadcast."
+                )
+        if spec.kind == "real":
+            x = xp.astype(x, dtype, copy=False)
+        if spec.event == 1 and axis is not None:
+            x = xp.moveaxis(x, axis, -1)
+        elif spec.event == SAMPLE:
+            x = xp.reshape(x, (x.shape[0], size(x.shape[1:])))
+        prepared.append(x)
+    ref = prepared[first]
+    losses_shape = tuple(ref.shape[:-1]) if ref_spec.event != 0 else tuple(ref.shape)
+    weight = None
+    if sample_weight is not None:
+        weight = align_weight(xp, name, sample_weight, losses_shape, dtype, ref)
+    concrete = not any(is_traced(a) for a in (*prepared, weight) if a is not None)
+    if concrete and _checks.validation_enabled():  # never read values while a framework traces
+        with np.errstate(all="ignore"):  # a row of -inf log-probabilities is checked, not warned about
+            for spec, x in zip(specs, prepared):
+                if spec.kind == "class_index":
+                    _check_class_ids(loss, spec, x, ref.shape[-1], xp)
+                elif spec.kind == "real":
+                    check_domain(xp, name, spec.name, x, spec.domain, _hint(loss, spec))
+            if weight is not None:
+                check_domain(xp, name, "sample_weight", weight, _checks.Interval("weights >= 0", 0.0))
+    for i, spec in enumerate(specs):
+        if spec.kind == "class_index":
+            ids = xp.astype(prepared[i], xp.int64)
+            ignore = getattr(loss, "ignore_index", None)
+            if ignore is not None:
+                keep = ids != ignore
+                ids = xp.where(keep, ids, xp.zeros_like(ids))
+                keep = xp.astype(keep, dtype)
+                weight = keep if weight is None else weight * keep
+            prepared[i] = ids
+    counted = loss._counted_weight(xp, weight, *prepared)
+    red = Reduction(xp, kind, losses_shape, weight=weight, normalizer=normalizer, counted=counted)
+    return Batch(xp, tuple(prepared), dtype, out_dtype, red, tuple(specs), shapes, axis)
