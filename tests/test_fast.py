@@ -16,7 +16,7 @@ import pytest
 
 import losskit as lk
 from losskit import fast
-from losskit.fast import _impl, fast_path
+from losskit.fast import _config, _impl, fast_path
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -252,11 +252,21 @@ def test_other_libraries_never_take_it():
 
 
 def test_without_numba_the_tiled_path_serves(monkeypatch):
-    monkeypatch.setattr(fast, "_NUMBA", False)
+    monkeypatch.setattr(_config, "_NUMBA", False)
     rng = np.random.default_rng(5)
     y_true, y_pred = rng.normal(size=5000), rng.normal(size=5000)
     reference, fast_result = _both(lk.Huber(), y_true, y_pred, sample_weight=rng.uniform(size=5000))
     _compare(reference, fast_result, "float64", "no numba")
+
+
+@pytest.mark.parametrize(
+    "value, off", [("1", True), ("true", True), ("Yes", True), ("on", True), ("0", False), ("false", False),
+                   ("", False), ("no", False)],
+)  # fmt: skip
+def test_losskit_disable_numba_reads_yes_and_no(monkeypatch, value, off):
+    monkeypatch.setattr(_config, "_NUMBA", None)
+    monkeypatch.setenv("LOSSKIT_DISABLE_NUMBA", value)
+    assert _config.numba_available() is (not off)
 
 
 SPLIT = ["log_cosh", "msle", "binary_cross_entropy", "sigmoid_cross_entropy"]

@@ -6,6 +6,7 @@ The array library is taken from ``y_pred`` on every call; there is no global bac
 from __future__ import annotations
 
 import math
+import sys
 
 import array_api_compat
 import numpy as np
@@ -53,16 +54,13 @@ def compute_dtype(xp, dtype):
 def is_traced(x) -> bool:
     """True while a framework traces ``x`` (``jax.jit``, ``jax.grad``, ``torch.compile``).
 
-    Data-dependent checks must not run then: reading a value would break the trace.
+    Data-dependent checks must not run then: reading a value would break the trace. The framework is
+    the one ``x`` comes from, so it is already imported: it is taken from ``sys.modules``.
     """
     if array_api_compat.is_jax_array(x):
-        import jax
-
-        return isinstance(x, jax.core.Tracer)
+        return isinstance(x, sys.modules["jax"].core.Tracer)
     if array_api_compat.is_torch_array(x):
-        import torch
-
-        return torch.compiler.is_compiling()
+        return sys.modules["torch"].compiler.is_compiling()
     return array_api_compat.is_lazy_array(x)
 
 

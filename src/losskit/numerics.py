@@ -90,11 +90,9 @@ def one_hot(xp, class_ids, num_classes: int, dtype):
 def take_class(xp, values, class_ids):
     """``values[..., class_ids]`` along the last axis: one entry per row.
 
-    PyTorch uses ``torch.gather``, which ``torch.compile`` compiles once for every batch size.
+    PyTorch uses ``Tensor.gather``, which ``torch.compile`` compiles once for every batch size.
     """
     index = class_ids[..., None]
     if array_api_compat.is_torch_namespace(xp):
-        import torch
-
-        return torch.gather(values, -1, index)[..., 0]
+        return values.gather(-1, index)[..., 0]
     return xp.take_along_axis(values, index, axis=-1)[..., 0]

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import MIN_PER_THREAD, ROW_TILE, TILE, numba_available
+from ._config import MIN_PER_THREAD, ROW_TILE, TILE, numba_available
 from ._buffers import empty
 from ._threads import num_threads, run, split
 

@@ -1,0 +1,578 @@
+"""losskit against its peers where the redesign reaches: several predictions, Hessians, best constants,
+class weights, per-label pos_weight, (N, 1) weights; and the peers' own test values.
+
+Every reference is another library's function, run on the very same float64 inputs:
+
+- PyTorch: ``poisson_nll_loss`` (``log_input`` both ways, ``full``), ``gaussian_nll_loss`` (for the
+  log-variance form, through ``exp``), ``triplet_margin_loss`` (``eps=0``: losskit adds nothing to the
+  differences), ``nll_loss`` and ``cross_entropy`` with ``weight=`` and ``ignore_index``, per pixel with
+  the class axis at 1, and ``binary_cross_entropy_with_logits`` with a per-label ``pos_weight``.
+  Gradients by torch autograd; Hessian diagonals by torch's double backward through the same
+  functions. Per-example losses (``reduction="none"``) are reduced by DESIGN.md section 2.
+- scikit-learn: ``mean_pinball_loss``; the gradient and Hessian of ``sklearn._loss``'s losses
+  (``gradient_hessian``: HalfSquaredError, AbsoluteError, PinballLoss, HalfPoissonLoss,
+  HalfBinomialLoss, HalfMultinomialLoss) and their ``fit_intercept_only`` (the best constant).
+- Keras 3 (JAX backend): ``MeanSquaredError`` with ``sample_weight`` of shape (N, 1) and
+  ``reduction="mean_with_sample_weight"`` (55.6377 on Keras's own test fixture), ``Poisson``, ``dice``.
+- Optax: ``triplet_margin_loss``, ``dice_loss`` (whose ``smooth`` is half of losskit's), gradients by
+  ``jax.grad``.
+- NumPy's ``quantile(method="inverted_cdf")`` for the best constant of the pinball loss, and a brute
+  force over the data for its minimality.
+
+The last test says that every registered loss has a row here or in test_references.py.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import losskit as lk
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+DTYPES = ("float64", "float32")
+RTOL = {"float64": 1e-12, "float32": 1e-5}
+REDUCTIONS = ("mean", "sum", "none")
+N, D = 8, 3
+
+
+#: The losses each test of this module compares with a peer (``@covers``).
+COVERED: set[str] = set()
+
+
+def covers(*names):
+    """Mark a test as an independent reference of these losses."""
+    COVERED.update(names)
+    return lambda test: test
+
+
+def rng_for(name: str) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32(name.encode()))
+
+
+def weights(name, n=N):
+    w = rng_for(name + " weights").uniform(0.25, 2.0, size=n)
+    w[1] = 0.0
+    return w
+
+
+def _tuple(x):
+    return x if isinstance(x, tuple) else (x,)
+
+
+def assert_close(actual, expected, dtype, what, rtol=None):
+    rtol = max(rtol or 0.0, RTOL[dtype])
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape}, expected {expected.shape}"
+    scale = np.max(np.abs(expected)) if expected.size else 0.0
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=what)
+
+
+def check_peer(loss, arrays, reference, *, what, hessian=True, reductions=REDUCTIONS, dtypes=DTYPES, rtol=None,
+               weighted=True, **call):  # fmt: skip
+    """losskit (NumPy) against ``reference(arrays, weight, reduction) -> (value, grads, hessians)`` on the
+    same float64 inputs: the value and each gradient in float64 and float32, the Hessians in float64."""
+    w = weights(what, len(arrays[0])) if weighted else None
+    for dtype in dtypes:
+        given = [a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays]
+        wide = [a.astype(np.float64) if a.dtype.kind == "f" else a for a in given]
+        for reduction in reductions:
+            for weight in (None, w) if weighted else (None,):
+                where = f"{what} [{dtype}, reduction={reduction}, weighted={weight is not None}]"
+                value, grads, hessians = reference(wide, weight, reduction)
+                got_value, got_grads = loss.value_and_grad(*given, sample_weight=weight, reduction=reduction, **call)
+                assert_close(got_value, value, dtype, f"{where}: value", rtol)
+                for k, (g, r) in enumerate(zip(_tuple(got_grads), grads)):
+                    assert_close(g, r, dtype, f"{where}: gradient {k}", rtol)
+                if hessian and hessians is not None and dtype == "float64":
+                    got = _tuple(loss.grad_and_hessian(*given, sample_weight=weight, reduction=reduction, **call)[1])
+                    for k, (h, r) in enumerate(zip(got, hessians)):
+                        assert_close(h, r, dtype, f"{where}: Hessian diagonal {k}", rtol)
+
+
+def design(losses, weight, reduction, counted=None):
+    """DESIGN.md section 2 on per-example losses (torch): w * l, sum(w l), sum(w l) / sum(counted)."""
+    w = torch.ones(losses.shape[:1], dtype=losses.dtype) if weight is None else torch.from_numpy(weight)
+    w = w.reshape(w.shape + (1,) * (losses.ndim - 1))
+    weighted = torch.where(w == 0, torch.zeros_like(losses), w * losses)
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    counted = torch.broadcast_to(w, losses.shape) if counted is None else counted * w
+    return weighted.sum() / counted.sum()
+
+
+def torch_peer(per_example, predictions, counted=None):
+    """A reference from a torch function of all the arrays that gives per-example losses: reduced by
+    ``design``, differentiated by autograd, and twice for the Hessian diagonals (double backward)."""
+
+    def reference(arrays, weight, reduction):
+        tensors = [torch.tensor(a, requires_grad=i in predictions) for i, a in enumerate(arrays)]
+        value = design(per_example(*tensors), weight, reduction, None if counted is None else counted(*tensors))
+        preds = [tensors[i] for i in predictions]
+        grads = torch.autograd.grad(value.sum(), preds, create_graph=True)
+        hessians = []
+        for grad, pred in zip(grads, preds):
+            diagonal = np.zeros(pred.shape)
+            flat = grad.reshape(-1)
+            for j in range(flat.numel() if flat.requires_grad else 0):
+                (row,) = torch.autograd.grad(flat[j], pred, retain_graph=True, allow_unused=True)
+                diagonal.reshape(-1)[j] = 0.0 if row is None else row.reshape(-1)[j].item()
+            hessians.append(diagonal)
+        return value.detach().numpy(), [g.detach().numpy() for g in grads], hessians
+
+    return reference
+
+
+# --- data ----------------------------------------------------------------------------------------------
+
+
+def counts(name, shape=(N, D)):
+    rng = rng_for(name)
+    return rng.poisson(3.0, size=shape).astype(np.float64), rng.normal(size=shape)
+
+
+def gaussian(name, shape=(N, D)):
+    rng = rng_for(name)
+    y = rng.normal(size=shape)
+    return y, y + rng.normal(size=shape), rng.uniform(0.2, 3.0, size=shape)
+
+
+def triplets(name, gap=0.05):
+    """Anchors, positives and negatives whose slack stays ``gap`` away from the hinge."""
+    rng = rng_for(name)
+    a, p, n = (rng.normal(size=(N, 4)) for _ in range(3))
+    for _ in range(100):
+        slack = np.linalg.norm(a - p, axis=-1) - np.linalg.norm(a - n, axis=-1) + 1.0
+        near = np.abs(slack) < gap
+        if not near.any():
+            break
+        n[near] += rng.normal(scale=0.3, size=n[near].shape)
+    return a, p, n
+
+
+def masks(name, shape=(N, 4, 5)):
+    rng = rng_for(name)
+    t = (rng.random(shape) < 0.4).astype(np.float64)
+    t[0] = 0.0  # an empty mask
+    return t, rng.uniform(0.05, 0.95, size=shape)
+
+
+def residuals(name, shape=(N, D)):
+    rng = rng_for(name)
+    y = rng.normal(size=shape)
+    r = rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.05, 2.0, size=shape)
+    return y, y + r
+
+
+# --- PyTorch -------------------------------------------------------------------------------------------
+
+
+@covers("log_poisson_nll")
+@pytest.mark.parametrize("full", [False, True])
+def test_log_poisson_nll_against_torch(full):
+    y, z = counts("log poisson")
+    ref = torch_peer(lambda t, p: F.poisson_nll_loss(p, t, log_input=True, full=full, reduction="none"), [1])
+    check_peer(lk.LogPoissonNLL(full=full), [y, z], ref, what=f"log_poisson_nll full={full}")
+
+
+@covers("poisson_nll")
+@pytest.mark.parametrize("full, eps", [(False, 1e-8), (True, 1e-8), (False, 1e-3)])
+def test_poisson_nll_against_torch(full, eps):
+    y, z = counts("poisson")
+    ref = torch_peer(lambda t, p: F.poisson_nll_loss(p, t, log_input=False, full=full, eps=eps, reduction="none"), [1])
+    check_peer(lk.PoissonNLL(full=full, eps=eps), [y, np.exp(z)], ref, what=f"poisson_nll full={full} eps={eps}")
+
+
+@covers("gaussian_nll")
+@pytest.mark.parametrize("full", [False, True])
+def test_gaussian_nll_against_torch(full):
+    y, mean, var = gaussian("gaussian")
+    ref = torch_peer(lambda t, m, v: F.gaussian_nll_loss(m, t, v, full=full, reduction="none"), [1, 2])
+    check_peer(lk.GaussianNLL(full=full), [y, mean, var], ref, what=f"gaussian_nll full={full}")
+
+
+@covers("gaussian_nll_log_var")
+def test_gaussian_nll_log_var_against_torch_through_exp():
+    y, mean, var = gaussian("gaussian log var")
+    ref = torch_peer(lambda t, m, s: F.gaussian_nll_loss(m, t, torch.exp(s), reduction="none"), [1, 2])
+    check_peer(lk.GaussianNLLLogVar(), [y, mean, np.log(var)], ref, what="gaussian_nll_log_var")
+
+
+def test_gaussian_nll_below_eps_is_the_clamped_value_with_a_zero_slope():
+    """PyTorch clamps the variance at eps too (its value is losskit's); its slope there is a straight-through
+    one, losskit's the derivative of the clamped value: 0 (documented)."""
+    y, mean, var = np.array([1.0, 2.0]), np.array([0.5, 2.5]), np.array([1e-8, 0.5])
+    expected = F.gaussian_nll_loss(torch.tensor(mean), torch.tensor(y), torch.tensor(var), reduction="none")
+    np.testing.assert_allclose(lk.gaussian_nll(y, mean, var, reduction="none"), expected.numpy(), rtol=1e-14)
+    assert lk.GaussianNLL().grad(y, mean, var)[1][0] == 0.0
+
+
+@covers("triplet_margin")
+@pytest.mark.parametrize("p, swap, margin", [(2.0, False, 1.0), (1.0, False, 0.5), (3.0, True, 1.0), (2.0, True, 2.0)])
+def test_triplet_margin_against_torch(p, swap, margin):
+    arrays = list(triplets(f"triplet {p} {swap} {margin}"))
+    ref = torch_peer(
+        lambda a, pos, neg: F.triplet_margin_loss(a, pos, neg, margin=margin, p=p, eps=0.0, swap=swap, reduction="none"),
+        [0, 1, 2],
+    )
+    check_peer(lk.TripletMargin(margin=margin, p=p, swap=swap), arrays, ref, what=f"triplet_margin p={p} swap={swap}")
+
+
+def _log_softmax_rows(name, shape=(N, D)):
+    rng = rng_for(name)
+    z = rng.normal(scale=2.0, size=shape)
+    return rng.integers(0, shape[-1], size=shape[:-1]), z - np.log(np.exp(z).sum(-1, keepdims=True))
+
+
+def _class_weight(name, classes=D):
+    return np.round(64 * rng_for(name + " classes").uniform(0.2, 3.0, size=classes)) / 64
+
+
+@covers("nll")
+@pytest.mark.parametrize("with_weights", [False, True])
+def test_nll_against_torch(with_weights):
+    ids, log_p = _log_softmax_rows("nll")
+    ids[2] = -100
+    cw = _class_weight("nll") if with_weights else None
+    w = None if cw is None else torch.from_numpy(cw)
+    ref = torch_peer(
+        lambda t, lp: F.nll_loss(lp, t, weight=w, ignore_index=-100, reduction="none"), [1],
+        counted=lambda t, lp: (t != -100) * (1.0 if w is None else w[torch.where(t == -100, 0, t)]),
+    )  # fmt: skip
+    loss = lk.NLL(ignore_index=-100, class_weight=cw)
+    check_peer(loss, [ids, log_p], ref, what=f"nll class_weight={with_weights}")
+    for reduction in REDUCTIONS:  # and PyTorch's own weighted mean, without sample weights
+        expected = F.nll_loss(torch.from_numpy(log_p), torch.from_numpy(ids), weight=w, ignore_index=-100,
+                              reduction=reduction)  # fmt: skip
+        np.testing.assert_allclose(loss(ids, log_p, reduction=reduction), expected.numpy(), rtol=1e-13)
+
+
+def test_nll_is_no_longer_an_alias_of_the_probability_loss():
+    assert lk.get("nll").info.input_space == "log-probabilities"
+    assert "nll" not in lk.get("sparse_categorical_cross_entropy").info.aliases
+    with pytest.raises(lk.InputError, match=r"nll: y_pred must be log-probabilities <= 0.*apply log_softmax first"):
+        lk.nll([0], [[0.2, 0.8]])
+
+
+@covers("sparse_softmax_cross_entropy", "softmax_cross_entropy")
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("name", ["sparse_softmax_cross_entropy", "softmax_cross_entropy"])
+def test_class_weight_against_torch_cross_entropy_per_pixel(name, smoothing):
+    """Logits (N, C, H, W) with the class axis at 1, targets per pixel: PyTorch's cross_entropy(weight=),
+    its mean dividing by the weights of the target classes. Dense targets are the one-hot rows."""
+    rng = rng_for(f"class weight {name} {smoothing}")
+    z = rng.normal(scale=2.0, size=(4, D, 3, 2))
+    ids = rng.integers(0, D, size=(4, 3, 2))
+    ids[0, 0, 0] = -100 if name.startswith("sparse") else ids[0, 0, 0]
+    cw = _class_weight(name)
+    w = torch.from_numpy(cw)
+    if name.startswith("sparse"):
+        loss = lk.get(name, class_weight=cw, label_smoothing=smoothing, ignore_index=-100, axis=1)
+        target = ids
+    else:
+        loss = lk.get(name, class_weight=list(cw), label_smoothing=smoothing, axis=1)
+        target = np.moveaxis(np.eye(D)[ids], -1, 1)
+    for reduction in REDUCTIONS:
+        expected = F.cross_entropy(torch.from_numpy(z), torch.from_numpy(ids), weight=w, ignore_index=-100,
+                                   label_smoothing=smoothing, reduction=reduction)  # fmt: skip
+        zt = torch.tensor(z, requires_grad=True)
+        F.cross_entropy(zt, torch.from_numpy(ids), weight=w, ignore_index=-100, label_smoothing=smoothing,
+                        reduction=reduction).sum().backward()  # fmt: skip
+        value, grad = loss.value_and_grad(target, z, reduction=reduction)
+        np.testing.assert_allclose(value, expected.numpy(), rtol=1e-12, err_msg=f"{name} {reduction}")
+        np.testing.assert_allclose(grad, zt.grad.numpy(), rtol=1e-11, atol=1e-15, err_msg=f"{name} {reduction}")
+
+
+def test_class_weight_with_soft_targets_against_torch():
+    """Soft targets: PyTorch weighs each class's term; its "mean" divides by N, losskit's by the targets'
+    class weight (the same as PyTorch's class-id mean for one-hot rows): normalizer=N gives PyTorch's."""
+    rng = rng_for("class weight soft")
+    z, y = rng.normal(size=(N, D)), rng.dirichlet(np.ones(D), size=N)
+    cw = _class_weight("soft")
+    loss = lk.SoftmaxCrossEntropy(class_weight=cw)
+    w = torch.from_numpy(cw)
+    for reduction, call in (("none", {}), ("sum", {}), ("mean", {"normalizer": N})):
+        expected = F.cross_entropy(torch.from_numpy(z), torch.from_numpy(y), weight=w, reduction=reduction)
+        np.testing.assert_allclose(loss(y, z, reduction="sum" if call else reduction, **call), expected.numpy(),
+                                   rtol=1e-12)  # fmt: skip
+    counted = (y * cw).sum(-1)
+    np.testing.assert_allclose(loss(y, z), loss(y, z, reduction="sum") / counted.sum(), rtol=1e-13)
+
+
+@covers("categorical_cross_entropy", "sparse_categorical_cross_entropy")
+@pytest.mark.parametrize("name", ["categorical_cross_entropy", "sparse_categorical_cross_entropy"])
+def test_class_weight_on_probabilities_against_torch_nll(name):
+    ids, log_p = _log_softmax_rows(f"{name} probabilities")
+    cw = _class_weight(name)
+    target = ids if name.startswith("sparse") else np.eye(D)[ids]
+    loss = lk.get(name, class_weight=cw)
+    ref = torch_peer(lambda t, p: F.nll_loss(torch.log(p), torch.from_numpy(ids), weight=torch.from_numpy(cw),
+                                             reduction="none"), [1],
+                     counted=lambda t, p: torch.from_numpy(cw[ids]))  # fmt: skip
+    check_peer(loss, [target, np.exp(log_p)], ref, what=f"{name} class_weight")
+
+
+@covers("sigmoid_cross_entropy")
+def test_pos_weight_per_label_against_torch():
+    rng = rng_for("pos weight per label")
+    y, z = (rng.random((N, D)) < 0.3).astype(np.float64), rng.normal(scale=2.0, size=(N, D))
+    pw = np.array([3.0, 1.0, 0.5])
+    ref = torch_peer(lambda t, p: F.binary_cross_entropy_with_logits(p, t, pos_weight=torch.from_numpy(pw),
+                                                                     reduction="none"), [1])  # fmt: skip
+    check_peer(lk.SigmoidCrossEntropy(pos_weight=pw), [y, z], ref, what="sigmoid_cross_entropy pos_weight per label")
+    with pytest.raises(lk.InputError, match=r"pos_weight of shape \(2,\) does not broadcast against y_pred of shape"):
+        lk.sigmoid_cross_entropy(y, z, pos_weight=[1.0, 2.0])
+
+
+@covers("mse", "huber", "binary_cross_entropy", "sigmoid_cross_entropy", "softmax_cross_entropy", "kl_divergence")
+def test_hessians_of_the_existing_losses_against_torch_double_backward():
+    y, p = residuals("hessians")
+    rng = rng_for("hessians more")
+    cases = [
+        (lk.MSE(), [y, p], lambda t, q: F.mse_loss(q, t, reduction="none")),
+        (lk.Huber(delta=0.7), [y, p], lambda t, q: F.huber_loss(q, t, delta=0.7, reduction="none")),
+        (lk.BinaryCrossEntropy(), [rng.uniform(size=(N, D)), rng.uniform(0.05, 0.95, size=(N, D))],
+         lambda t, q: F.binary_cross_entropy(q, t, reduction="none")),
+        (lk.SigmoidCrossEntropy(pos_weight=2.0), [rng.uniform(size=(N, D)), rng.normal(size=(N, D))],
+         lambda t, q: F.binary_cross_entropy_with_logits(q, t, pos_weight=torch.full((D,), 2.0, dtype=torch.float64),
+                                                         reduction="none")),
+        (lk.SoftmaxCrossEntropy(label_smoothing=0.1), [rng.dirichlet(np.ones(D), size=N), rng.normal(size=(N, D))],
+         lambda t, q: F.cross_entropy(q, t, label_smoothing=0.1, reduction="none")),
+        (lk.KLDivergence(), [rng.dirichlet(np.ones(D), size=N), rng.dirichlet(np.ones(D), size=N)],
+         lambda t, q: F.kl_div(torch.log(q), t, reduction="none").sum(-1)),
+    ]  # fmt: skip
+    for loss, arrays, fn in cases:
+        # PyTorch's double backward of binary_cross_entropy is off by up to 4e-11 relative (see the mpmath check
+        # below, which losskit's closed form meets to 1e-15)
+        rtol = 1e-9 if loss.info.name == "binary_cross_entropy" else None
+        check_peer(loss, arrays, torch_peer(fn, [1]), what=f"{loss!r} Hessian", dtypes=("float64",), rtol=rtol)
+    import mpmath
+
+    t, q = cases[2][1]
+    hessian = lk.BinaryCrossEntropy(reduction="sum").grad_and_hessian(t, q)[1]
+    with mpmath.workdps(40):  # y / p^2 + (1 - y) / (1 - p)^2, the second derivative of -(y log p + (1 - y) log(1 - p))
+        exact = [float(mpmath.mpf(a) / mpmath.mpf(b) ** 2 + (1 - mpmath.mpf(a)) / (1 - mpmath.mpf(b)) ** 2)
+                 for a, b in zip(t.ravel(), q.ravel())]  # fmt: skip
+    np.testing.assert_allclose(hessian.ravel(), exact, rtol=1e-15)
+
+
+def test_double_backward_through_losskit_at_every_size_matches_torch():
+    """create_graph=True through lk.pseudo_huber at 1,000 and 40,000 elements (above the engine's size
+    threshold): the Hessian-vector product equals torch's through huber-like smooth_l1 written out."""
+    for n in (1000, 40000):
+        g = torch.Generator().manual_seed(n)
+        y, p0 = torch.randn(n, generator=g, dtype=torch.float64), 3 * torch.randn(n, generator=g, dtype=torch.float64)
+        v = torch.rand(n, generator=g, dtype=torch.float64)
+        out = []
+        for fn in (lambda q: lk.huber(y, q, delta=1.5, reduction="sum"),
+                   lambda q: F.huber_loss(q, y, delta=1.5, reduction="sum")):  # fmt: skip
+            q = p0.clone().requires_grad_(True)
+            (grad,) = torch.autograd.grad(fn(q), q, create_graph=True)
+            out.append(torch.autograd.grad((grad * v).sum(), q)[0])
+        torch.testing.assert_close(out[0], out[1], rtol=1e-12, atol=1e-14)
+
+
+# --- scikit-learn --------------------------------------------------------------------------------------
+
+
+@covers("pinball")
+def test_pinball_against_sklearn_mean_pinball_loss():
+    from sklearn import metrics
+
+    for q in (0.1, 0.5, 0.9):
+        y, p = residuals(f"pinball {q}", shape=(N,))
+        w = weights(f"pinball {q}")
+        for weight in (None, w):
+            expected = metrics.mean_pinball_loss(y, p, alpha=q, sample_weight=weight)
+            np.testing.assert_allclose(lk.pinball(y, p, quantile=q, sample_weight=weight), expected, rtol=1e-13)
+
+
+SKLEARN_LOSSES = [
+    # (losskit loss, sklearn loss, factor: losskit = factor * sklearn's half losses, data)
+    ("mse", "HalfSquaredError", {}, 2.0, residuals),
+    ("mae", "AbsoluteError", {}, 1.0, residuals),
+    ("pinball", "PinballLoss", {"quantile": 0.8}, 1.0, residuals),
+    ("log_poisson_nll", "HalfPoissonLoss", {}, 1.0, counts),
+    ("sigmoid_cross_entropy", "HalfBinomialLoss", {}, 1.0, None),
+]
+
+
+@covers(*(row[0] for row in SKLEARN_LOSSES))
+@pytest.mark.parametrize("name, sk_name, hyper, factor, data", SKLEARN_LOSSES, ids=[r[0] for r in SKLEARN_LOSSES])
+def test_gradient_and_hessian_against_sklearn_loss(name, sk_name, hyper, factor, data):
+    """sklearn._loss: loss(), gradient_hessian() (its Hessian is 1 where the true one is 0: the
+    "approximate" kind) and fit_intercept_only() (the best constant, for odd n and for weights)."""
+    from sklearn._loss import loss as sk
+
+    rng = rng_for(f"sklearn {name}")
+    if data is None:
+        y, raw = (rng.random(9) < 0.4).astype(np.float64), rng.normal(size=9)
+    else:
+        y, raw = data(f"sklearn {name}", shape=(9,))
+    w = rng.uniform(0.5, 2.0, size=9)
+    ours = lk.get(name, **hyper)
+    theirs = getattr(sk, sk_name)(**hyper)
+    value = ours(y, raw, reduction="none")
+    np.testing.assert_allclose(value - factor * theirs.loss(y, raw), (value - factor * theirs.loss(y, raw))[0],
+                               atol=1e-12)  # equal up to sklearn's dropped constant  # fmt: skip
+    gradient, hessian = ours.grad_and_hessian(y, raw, sample_weight=w, reduction="sum")
+    g, h = theirs.gradient_hessian(y, raw, sample_weight=w)
+    np.testing.assert_allclose(gradient, factor * g, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(hessian, factor * h, rtol=1e-12, atol=1e-14)
+    for weight in ((None, w) if name != "pinball" else (w,)):  # sklearn's unweighted quantile interpolates
+        np.testing.assert_allclose(ours.optimal_constant(y, sample_weight=weight),
+                                   theirs.fit_intercept_only(y, sample_weight=weight), rtol=1e-12)  # fmt: skip
+
+
+def test_multinomial_against_sklearn():
+    from sklearn._loss import loss as sk
+
+    rng = rng_for("sklearn multinomial")
+    ids, z, w = rng.integers(0, D, size=11), rng.normal(size=(11, D)), rng.uniform(0.5, 2.0, size=11)
+    theirs = sk.HalfMultinomialLoss(n_classes=D)
+    gradient, hessian = lk.SparseSoftmaxCrossEntropy().grad_and_hessian(ids, z, sample_weight=w, reduction="sum")
+    g, h = theirs.gradient_hessian(ids.astype(np.float64), z, sample_weight=w)
+    np.testing.assert_allclose(gradient, g, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(hessian, h, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(lk.SparseSoftmaxCrossEntropy().optimal_constant(ids, sample_weight=w),
+                               theirs.fit_intercept_only(ids.astype(np.float64), sample_weight=w), rtol=1e-12)
+    np.testing.assert_allclose(lk.SoftmaxCrossEntropy().optimal_constant(np.eye(D)[ids], sample_weight=w),
+                               theirs.fit_intercept_only(ids.astype(np.float64), sample_weight=w), rtol=1e-12)
+
+
+@pytest.mark.parametrize("q", [0.1, 0.3, 0.5, 0.9])
+def test_best_pinball_constant_is_numpys_inverted_cdf_quantile_and_a_minimum(q):
+    rng = rng_for(f"quantile {q}")
+    y, w = rng.normal(size=20), rng.uniform(0.5, 2.0, size=20)
+    loss = lk.Pinball(quantile=q)
+    for weight in (None, w):
+        constant = loss.optimal_constant(y, sample_weight=weight)
+        np.testing.assert_allclose(constant, np.quantile(y, q, method="inverted_cdf", weights=weight), rtol=0)
+        costs = [float(loss(y, np.full(20, c), sample_weight=weight)) for c in y]
+        assert float(loss(y, np.full(20, constant), sample_weight=weight)) <= min(costs) + 1e-12
+
+
+def test_best_constants_of_the_closed_forms():
+    """The mean for mse, the median for mae (odd n), logit of the mean for sigmoid CE, log of the mean for
+    log-rate Poisson, mean and variance for Gaussian NLL, expm1 of the mean log1p for msle."""
+    y = np.array([0.0, 1.0, 4.0, 2.0, 3.0])
+    assert float(lk.MSE().optimal_constant(y)) == 2.0
+    assert float(lk.MAE().optimal_constant(y)) == float(np.median(y))
+    np.testing.assert_allclose(lk.LogPoissonNLL().optimal_constant(y), np.log(2.0), rtol=1e-15)
+    labels = np.array([1.0, 0.0, 1.0, 1.0])
+    np.testing.assert_allclose(lk.SigmoidCrossEntropy().optimal_constant(labels), np.log(0.75 / 0.25), rtol=1e-14)
+    mean, variance = lk.GaussianNLL().optimal_constant(y)
+    np.testing.assert_allclose([mean, variance], [np.mean(y), np.var(y)], rtol=1e-14)
+    np.testing.assert_allclose(lk.GaussianNLLLogVar().optimal_constant(y)[1], np.log(np.var(y)), rtol=1e-14)
+    np.testing.assert_allclose(lk.MSLE().optimal_constant(y), np.expm1(np.mean(np.log1p(y))), rtol=1e-14)
+    with pytest.raises(lk.InputError, match="triplet_margin has no target"):
+        lk.TripletMargin().optimal_constant()
+    with pytest.raises(lk.InputError, match=r"y_true must be finite.*1 NaN"):
+        lk.MSE().optimal_constant([1.0, np.nan])
+
+
+# --- Keras ---------------------------------------------------------------------------------------------
+
+
+@covers("mse")
+def test_sample_weight_of_shape_n_by_1_against_keras():
+    """Keras's own fixture (keras/src/losses/losses_test.py, MeanSquaredError): weights [[1.2], [3.4]] weigh
+    each row; its "mean_with_sample_weight" divides by their sum, as losskit's mean does: 55.6377."""
+    keras = pytest.importorskip("keras")
+    y_true = np.array([[1.0, 9.0, 2.0], [-5.0, -2.0, 6.0]])
+    y_pred = np.array([[4.0, 8.0, 12.0], [8.0, 1.0, 3.0]])
+    w = np.array([[1.2], [3.4]])
+    value = lk.mse(y_true, y_pred, sample_weight=w)
+    np.testing.assert_allclose(value, 55.6377, atol=5e-5)
+    mean_with_weight = keras.losses.MeanSquaredError(reduction="mean_with_sample_weight")
+    np.testing.assert_allclose(value, float(mean_with_weight(y_true, y_pred, sample_weight=w)), rtol=1e-6)
+    np.testing.assert_allclose(lk.mse(y_true, y_pred, sample_weight=w, reduction="sum") / 3,
+                               float(keras.losses.MeanSquaredError(reduction="sum")(y_true, y_pred, sample_weight=w)),
+                               rtol=1e-6)  # fmt: skip
+    np.testing.assert_array_equal(lk.MSE().grad(y_true, y_pred, sample_weight=w),
+                                  lk.MSE().grad(y_true, y_pred, sample_weight=w[:, 0]))  # fmt: skip
+
+
+@covers("poisson_nll", "dice")
+def test_poisson_and_dice_against_keras():
+    keras = pytest.importorskip("keras")
+    y, z = counts("keras poisson")
+    rate = np.exp(z)
+    expected = float(keras.losses.Poisson()(y, rate))  # mean over the last axis, then over the batch
+    np.testing.assert_allclose(lk.poisson_nll(y, rate, eps=1e-7), expected, rtol=1e-6)
+    t, p = masks("keras dice")
+    t[0, 0, 0] = 1.0  # Keras's epsilon (1e-7) is no smoothing: keep every mask non-empty
+    expected = np.asarray(keras.losses.dice(t, p, axis=(1, 2)))
+    np.testing.assert_allclose(lk.dice(t, p, smooth=0.0, reduction="none"), expected, rtol=1e-6)
+
+
+# --- Optax -----------------------------------------------------------------------------------------------
+
+
+@covers("triplet_margin")
+def test_triplet_margin_against_optax():
+    jax = pytest.importorskip("jax")
+    optax = pytest.importorskip("optax")
+    with jax.enable_x64(True):
+        a, p, n = triplets("optax triplet")
+        fn = lambda *x: optax.losses.triplet_margin_loss(*x, margin=1.0, eps=0.0)  # noqa: E731
+        expected = np.asarray(fn(a, p, n))
+        grads = jax.grad(lambda *x: fn(*x).sum(), argnums=(0, 1, 2))(a, p, n)
+    loss = lk.TripletMargin()
+    np.testing.assert_allclose(loss(a, p, n, reduction="none"), expected, rtol=1e-12)
+    for ours, theirs in zip(loss.grad(a, p, n, reduction="sum"), grads):
+        np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-12, atol=1e-14)
+
+
+@covers("dice")
+def test_dice_against_optax():
+    jax = pytest.importorskip("jax")
+    optax = pytest.importorskip("optax")
+    t, p = masks("optax dice")
+    two = lambda x: np.stack([1 - x, x], axis=-1) if isinstance(x, np.ndarray) else jax.numpy.stack([1 - x, x], -1)  # noqa: E731
+    with jax.enable_x64(True):
+        # binary masks as two channels, background first and ignored: the foreground's Dice per sample
+        fn = lambda q: optax.losses.dice_loss(two(q), two(t), smooth=0.5, apply_softmax=False,  # noqa: E731
+                                              ignore_background=True)
+        expected = np.asarray(fn(p))
+        grad = np.asarray(jax.grad(lambda q: fn(q).sum())(p))
+    loss = lk.Dice(smooth=1.0)  # Optax's smooth is half of the textbook one
+    np.testing.assert_allclose(loss(t, p, reduction="none"), expected, rtol=1e-12)
+    np.testing.assert_allclose(loss.grad(t, p, reduction="sum"), grad, rtol=1e-12, atol=1e-14)
+    # the empty sample: an empty prediction against an empty mask costs 0 with any smoothing
+    np.testing.assert_allclose(lk.dice(np.zeros((1, 3)), np.zeros((1, 3)), smooth=0.0), 0.0)
+
+
+@covers("dice")
+def test_dice_hessian_against_torch_double_backward():
+    t, p = masks("dice hessian")
+    t[0, 0, 0] = 1.0
+
+    def per_sample(tt, pp):
+        tt, pp = tt.reshape(tt.shape[0], -1), pp.reshape(pp.shape[0], -1)
+        return 1 - (2 * (pp * tt).sum(-1) + 1.0) / (pp.sum(-1) + tt.sum(-1) + 1.0)
+
+    check_peer(lk.Dice(), [t, p], torch_peer(per_sample, [1]), what="dice against its definition in torch")
+
+
+# --- coverage --------------------------------------------------------------------------------------------
+
+
+def test_every_registered_loss_has_an_independent_reference():
+    import test_references
+
+    covered = set(COVERED)
+    covered |= {v.loss.info.name for case in test_references.TORCH_CASES for v in case.variants}
+    covered |= {case.loss.info.name for case in test_references.SKLEARN_CASES}
+    covered |= {loss.info.name for cases in test_references.SCIPY_CASES.values() for loss, _ in cases}
+    covered |= {loss.info.name for cases in test_references.MPMATH_CASES.values() for loss, _ in cases}
+    missing = sorted(set(lk.list_losses()) - covered)
+    assert not missing, f"registered losses with no reference row against an independent implementation: {missing}"
