@@ -101,7 +101,8 @@ def test_the_help_examples_run(command, tmp_path, monkeypatch):
     rng = np.random.default_rng(5)
     n = 50
     write_csv(tmp_path / "train.csv", {"price": rng.lognormal(3.0, 0.5, n), "clicked": rng.integers(0, 2, n)})
-    preds = {"y": rng.normal(size=n), "y_hat": rng.normal(size=n), "label": rng.integers(0, 3, n)}
+    preds = {"y": rng.normal(size=n), "y_hat": rng.normal(size=n), "label": rng.integers(0, 3, n),
+             "mu": rng.normal(size=n), "var": rng.uniform(0.5, 2.0, size=n)}  # fmt: skip
     write_csv(tmp_path / "preds.csv", {**preds, **{f"logit_{k}": rng.normal(size=n) for k in range(3)}})
     monkeypatch.chdir(tmp_path)
     assert examples(command)
@@ -451,6 +452,44 @@ def test_compute_one_hot_targets_from_several_columns(tmp_path, predictions):
     assert result == pytest.approx(log_loss(c["cls"], probs, labels=[0, 1, 2]), rel=1e-9)
 
 
+def test_compute_several_predictions_by_input_name(tmp_path):
+    rng = np.random.default_rng(9)
+    y, mu, var = rng.normal(size=20), rng.normal(size=20), rng.uniform(0.5, 2.0, size=20)
+    path = write_csv(tmp_path / "gauss.csv", {"y": y, "mu": mu, "var": var})
+    got = value("gaussian_nll", "--data", path, "--input", "y_true=y", "--input", "mean=mu", "--input", "variance=var")
+    import torch
+
+    expected = torch.nn.functional.gaussian_nll_loss(torch.tensor(mu), torch.tensor(y), torch.tensor(var))
+    assert got == pytest.approx(float(expected), rel=1e-12)
+
+
+def test_compute_embeddings_from_comma_separated_columns(tmp_path):
+    rng = np.random.default_rng(10)
+    a, p, n = (rng.normal(size=(15, 2)) for _ in range(3))
+    columns = {f"{k}{j}": x[:, j] for k, x in (("a", a), ("p", p), ("n", n)) for j in range(2)}
+    path = write_csv(tmp_path / "triplets.csv", columns)
+    got = value("triplet_margin", "--data", path, "--input", "anchor=a0,a1", "--input", "positive=p0,p1",
+                "--input", "negative=n0,n1")  # fmt: skip
+    import torch
+
+    expected = torch.nn.functional.triplet_margin_loss(torch.tensor(a), torch.tensor(p), torch.tensor(n), eps=0.0)
+    assert got == pytest.approx(float(expected), rel=1e-12)
+
+
+def test_recommend_quantile_uncertainty_and_counts():
+    assert "pinball(quantile=0.9)" in ok("recommend", "--task", "regression", "--quantile", "0.9").stdout
+    assert "gaussian_nll_log_var()" in ok("recommend", "--task", "regression", "--uncertainty").stdout
+    assert "log_poisson_nll()" in ok("recommend", "--task", "count").stdout
+
+
+def test_user_errors_are_told_by_class_not_by_file():
+    from losskit import cli_errors
+
+    assert cli_errors.is_user_error(lk.InputError("x")) and cli_errors.is_user_error(cli_errors.CLIError("x"))
+    assert cli_errors.is_user_error(FileNotFoundError("x"))
+    assert not cli_errors.is_user_error(ValueError("raised by a library check? no: by a bug"))
+
+
 # --- errors: one line on stderr, exit status 2, no traceback ---------------------------------------
 
 
@@ -538,6 +577,14 @@ def error_cases(f):
             library_message(lambda: lk.get("huber", delta=-1)),
         ),
         "file not found (lab)": (("lab", "--data", f["missing"], "--target", "y", "--out", f["dir"] / "lab"), "not found"),
+        "an input the loss lacks": (("compute", "gaussian_nll", *cols), "gaussian_nll has no input y_pred"),
+        "a missing input": (
+            ("compute", "gaussian_nll", "--data", f["good"], "--input", "y_true=y", "--input", "mean=y_hat"),
+            "gaussian_nll needs the columns of variance",
+        ),
+        "a malformed input": (("compute", "mse", "--data", f["good"], "--input", "y_true"), "NAME=COLUMN"),
+        "a bad quantile": (("recommend", "--task", "regression", "--quantile", "2"), "quantile must be in (0, 1)"),
+        "a curve of no variable": (("plot", "triplet_margin", "-o", f["dir"] / "x.png"), "no curve of one variable"),
         "negative size": (("plot", "mse", "--size", "-4x3", "-o", f["dir"] / "x.png"), "positive"),
     }
 

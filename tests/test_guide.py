@@ -301,3 +301,79 @@ def test_calibration_wins_over_reweighting():
 def test_regression_on_text_is_refused():
     with pytest.raises(ValueError, match=r"regression needs numeric targets; got values such as 'cat'"):
         lk.recommend("regression", ["cat", "dog", "bird"])
+
+
+# --- the pilots: counts, quantiles, uncertainty, embeddings, segmentation ---------------------------
+
+
+def test_counts_get_the_poisson_likelihood_of_a_log_rate():
+    y = rng.poisson(30.0, size=200)
+    rec = lk.recommend("count", y)
+    assert (rec.loss, rec.output_activation) == ("log_poisson_nll", "identity (log-values; the exp is inside the loss)")
+    assert rec.facts["mean"] == pytest.approx(np.mean(y)) and "poisson_nll" in [a.loss for a in rec.alternatives]
+    overdispersed = rng.negative_binomial(2, 0.05, size=500)
+    assert any("overdispersed" in r for r in lk.recommend("count", overdispersed).reasons)
+    # counts read as regression still offer the Poisson likelihood first
+    assert lk.recommend(y=y).alternatives[0].loss == "log_poisson_nll"
+
+
+def test_a_quantile_gets_the_pinball_loss():
+    rec = lk.recommend("regression", rng.normal(size=100), quantile=0.9)
+    assert (rec.loss, rec.hyperparameters) == ("pinball", {"quantile": 0.9})
+    assert "pinball loss" in rec.metrics
+    with pytest.raises(lk.InputError, match=r"quantile must be in \(0, 1\); got 1\.5"):
+        lk.recommend("regression", quantile=1.5)
+    with pytest.raises(lk.InputError, match="quantile and uncertainty are for regression"):
+        lk.recommend("binary", quantile=0.5)
+
+
+def test_uncertainty_gets_the_gaussian_likelihood_of_a_log_variance():
+    rec = lk.recommend("regression", uncertainty=True)
+    assert rec.loss == "gaussian_nll_log_var"
+    assert rec.output_activation == "mean: identity, log_variance: identity (log-values; the exp is inside the loss)"
+    assert [a.loss for a in rec.alternatives][:1] == ["gaussian_nll"]
+
+
+def test_embeddings_and_segmentation():
+    assert lk.recommend("embedding").loss == "triplet_margin"
+    rec = lk.recommend("segmentation")
+    assert (rec.loss, rec.output_activation) == ("dice", "sigmoid")
+    assert lk.check_pairing("sigmoid", "dice") == []
+
+
+def test_nan_or_inf_targets_are_refused_not_dropped():
+    with pytest.raises(lk.InputError, match=r"y must be finite numbers; got 1 NaN or inf value: nan at \(1,\)"):
+        lk.recommend(y=[1.0, np.nan, 2.0])
+    with pytest.raises(lk.InputError, match=r"got 2 NaN or inf values"):
+        lk.infer_task([np.inf, 0.0, -np.inf, 1.0])
+
+
+@pytest.mark.parametrize(
+    "activation, loss, severity, says",
+    [
+        ("exp", "log_poisson_nll", "error", "applies the exp itself; an exp output applies it twice"),
+        ("softplus", "log_poisson_nll", "error", "puts a softplus before it"),
+        ("identity", "poisson_nll", "warning", "end the model with exp or softplus"),
+        ("identity", "dice", "error", "end the model with a sigmoid"),
+        ("identity", "nll", "error", "log_softmax"),
+        ({"mean": "identity", "variance": "identity"}, "gaussian_nll", "warning", "variance to be real numbers >= 0"),
+        ({"mean": "identity", "log_variance": "exp"}, "gaussian_nll_log_var", "error", "applies it twice"),
+    ],
+)
+def test_pairings_follow_the_links_and_domains(activation, loss, severity, says):
+    findings = lk.check_pairing(activation, loss)
+    assert [f.severity for f in findings] == [severity]
+    assert says.lower() in str(findings[0]).lower()
+
+
+def test_pairing_names_unknown_predictions():
+    with pytest.raises(lk.InputError, match=r"gaussian_nll has no prediction 'sigma'; its predictions: mean, variance"):
+        lk.check_pairing({"sigma": "softplus"}, "gaussian_nll")
+
+
+def test_explain_shows_every_input_and_the_hessian():
+    text = " ".join(str(lk.explain("gaussian_nll")).split())
+    for line in ("mean values; output activation: identity", "variance non-negative values; output activation: exp",
+                 "y_true real numbers", "hessian mean: 1 / v"):  # fmt: skip
+        assert line in text, line
+    assert "none (the cost is not a weighted sum" in str(lk.explain("rmse"))

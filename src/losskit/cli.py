@@ -230,6 +230,8 @@ def _render_recommendation(rec: guide.Recommendation) -> Group:
     epilog=(
         "Examples:\n"
         "  losskit recommend --task multiclass\n"
+        "  losskit recommend --task count\n"
+        "  losskit recommend --data train.csv --target price --quantile 0.9\n"
         "  losskit recommend --data train.csv --target price\n"
         "  losskit recommend --data train.csv --target clicked --output-activation sigmoid --json"
     )
@@ -264,6 +266,13 @@ def recommend(
             "--imbalance/--no-imbalance", help="Whether the classes are imbalanced (default: read from the data)."
         ),
     ] = None,
+    quantile: Annotated[
+        float | None,
+        typer.Option("--quantile", "-q", help="Regression: fit this quantile of the target (0 < q < 1), not its mean."),
+    ] = None,
+    uncertainty: Annotated[
+        bool, typer.Option("--uncertainty", help="Regression: predict each example's noise variance too.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the recommendation as a JSON object.")] = False,
 ) -> None:
     """Recommend a loss, its output activation and the metrics to report, for a task or for your targets.
@@ -277,7 +286,10 @@ def recommend(
     if task is None and data_file is None:
         raise CLIError("give --task TASK or --data FILE.csv --target COLUMN.")
     y = None if data_file is None else data.read_column(data_file, target)
-    rec = guide.recommend(task, y, output_activation=output_activation, outliers=outliers, imbalance=imbalance)
+    rec = guide.recommend(
+        task, y, output_activation=output_activation, outliers=outliers, imbalance=imbalance, quantile=quantile,
+        uncertainty=uncertainty,
+    )
     if as_json:
         _print_json(rec.to_dict())
     else:
@@ -391,13 +403,41 @@ def _single_values(params: dict[str, list]) -> dict:
     return {key: values[0] for key, values in params.items()}
 
 
+def _input_columns(loss, y_true, y_pred, inputs) -> dict[str, list[str]]:
+    """Columns per declared input: --y-true and --y-pred name y_true and y_pred; --input NAME=COL[,COL...] any."""
+    declared = [spec.name for spec in loss.info.inputs]
+    columns: dict[str, list[str]] = {}
+    for option, name, given in (("--y-true", "y_true", y_true), ("--y-pred", "y_pred", y_pred)):
+        if given:
+            if name not in declared:
+                raise CLIError(f"{loss.info.name} has no input {name} ({option}); its inputs are: {', '.join(declared)}. "
+                               "Give them with --input NAME=COLUMN.")
+            columns[name] = list(given)
+    for item in inputs or ():
+        name, sep, cols = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not cols.strip():
+            raise CLIError(f"--input {item!r}: expected NAME=COLUMN or NAME=COL1,COL2,... (for example --input mean=mu).")
+        if name not in declared:
+            raise CLIError(f"{loss.info.name} has no input {name!r}; its inputs are: {', '.join(declared)}.")
+        if name in columns:
+            raise CLIError(f"the input {name} is given twice.")
+        columns[name] = [c.strip() for c in cols.split(",")]
+    missing = [name for name in declared if name not in columns]
+    if missing:
+        raise CLIError(f"{loss.info.name} needs the columns of {', '.join(missing)}: give --input NAME=COLUMN "
+                       f"(its inputs, in order: {', '.join(declared)}).")
+    return columns
+
+
 @app.command(
     epilog=(
         "Examples:\n"
         "  losskit compute mse --data preds.csv --y-true y --y-pred y_hat\n"
         "  losskit compute huber --data preds.csv --y-true y --y-pred y_hat --param delta=2 --reduction none\n"
         "  losskit compute sparse_softmax_cross_entropy --data preds.csv --y-true label \\\n"
-        "      --y-pred logit_0 --y-pred logit_1 --y-pred logit_2"
+        "      --y-pred logit_0 --y-pred logit_1 --y-pred logit_2\n"
+        "  losskit compute gaussian_nll --data preds.csv --input y_true=y --input mean=mu --input variance=var"
     )
 )
 @user_errors
@@ -405,13 +445,18 @@ def compute(
     name: Annotated[str, typer.Argument(help="A loss name or alias (see losskit list).")],
     data_file: Annotated[Path, typer.Option("--data", "-d", help="A CSV file with a header row.")],
     y_true: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option("--y-true", help="The target column; repeat for several columns (one-hot or soft targets)."),
-    ],
+    ] = None,
     y_pred: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option("--y-pred", help="The prediction column; repeat for several columns, stacked as the class axis."),
-    ],
+    ] = None,
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", help="Any declared input: NAME=COLUMN or NAME=COL1,COL2 (a class or "
+                     "embedding axis); repeatable. See losskit explain NAME for a loss's inputs."),
+    ] = None,
     reduction: Annotated[
         str, typer.Option("--reduction", "-r", help="mean, sum, or none (the loss of each row).")
     ] = "mean",
@@ -422,19 +467,24 @@ def compute(
         bool, typer.Option("--json", help="Print a JSON object: the loss, its config and the value.")
     ] = False,
 ) -> None:
-    """Compute a loss on saved predictions: columns of a CSV file.
+    """Compute a loss on saved predictions: columns of a CSV file, one per declared input.
 
-    Repeat --y-pred to stack several columns as the class axis, one column per class.
+    Repeat --y-pred to stack several columns as the class axis, one column per class. A loss with other
+    inputs (a mean and a variance, anchor/positive/negative embeddings) takes them with --input NAME=COLUMN.
 
-    For losses on class ids (sparse_*) --y-true is the id column; for one-hot or soft targets repeat it too.
+    For losses on class ids (sparse_*, nll) --y-true is the id column; for one-hot or soft targets repeat it too.
     """
     params = _single_values(parse_params(param))
     _check_hyperparameters(name, params)
     loss = registry.get(name, **params)
+    columns = _input_columns(loss, y_true, y_pred, inputs)
     table = data.read_csv(data_file)
-    targets = _columns(table, data_file, y_true, "--y-true")
-    predictions = _columns(table, data_file, y_pred, "--y-pred")
-    value = np.asarray(loss(targets, predictions, reduction=reduction))
+    arrays = []
+    for spec in loss.info.inputs:
+        option = {"y_true": "--y-true", "y_pred": "--y-pred"}.get(spec.name, f"--input {spec.name}")
+        array = _columns(table, data_file, columns[spec.name], option)
+        arrays.append(array.astype(bool) if spec.kind == "mask" else array)
+    value = np.asarray(loss(*arrays, reduction=reduction))
     if as_json:
         config = loss.config()
         config.pop("reduction", None)

@@ -110,7 +110,8 @@ def _as_array(y) -> np.ndarray:
         raise InputError(f"recommend: y must be a non-empty 1-D column or a 2-D table; got shape {y.shape}.")
     if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
         bad = np.flatnonzero(~np.isfinite(y.reshape(-1)))
-        shown = ", ".join(f"{y.reshape(-1)[i]} at {np.unravel_index(i, y.shape)}" for i in bad[:3])
+        positions = (tuple(int(k) for k in np.unravel_index(i, y.shape)) for i in bad[:3])
+        shown = ", ".join(f"{y.reshape(-1)[i]} at {p}" for i, p in zip(bad[:3], positions))
         raise InputError(
             f"recommend: y must be finite numbers; got {bad.size} NaN or inf value{'s' if bad.size != 1 else ''}: "
             f"{shown}{', ...' if bad.size > 3 else ''}. Drop or fill the missing targets first."
@@ -441,6 +442,8 @@ def recommend(
         primary, hyper, act, alternatives, reasons, facts = _regression(y_array, outliers)
         if quantile is not None or uncertainty:
             primary, hyper, act, alternatives, reasons = _beyond_the_mean(primary, hyper, alternatives, quantile, uncertainty)
+            metrics = (("pinball loss", "coverage: the share of targets below the prediction") if quantile is not None
+                       else ("Gaussian negative log-likelihood", "MAE", "coverage of the predicted intervals"))
         if y_array is not None and inferred in ("binary", "multiclass"):
             notes.append("A squared error on class labels treats them as numbers on a line; a cross-entropy is the likelihood of labels.")
     elif task == "count":
