@@ -119,6 +119,37 @@ def test_multiclass_experiment_with_label_noise(multiclass):
         assert multiclass.summary[label]["accuracy"]["mean"] > 0.5
 
 
+def test_counts_experiment_keeps_raw_counts_and_scores_the_rate():
+    """Generated Poisson counts: log_poisson_nll (log-rates) against mse, mae and a Gaussian with a predicted
+    log-variance (two outputs). Targets stay counts; metrics score exp(log-rate) and the Gaussian's mean."""
+    result = run("counts", model="linear", lr=0.02, epochs=15, seeds=1)
+    _check_common(result, "counts", epochs=15, seeds=1)
+    first = result.data[0]
+    assert first["target_center"] == 0.0 and first["target_scale"] == 1.0
+    assert all(float(y).is_integer() and y >= 0 for y in first["y_val"])
+    poisson = next(r for r in result.runs if r.label == "log_poisson_nll")
+    assert min(poisson.outputs["val"]) > 0  # exp of a log-rate: a positive rate
+    assert result.summary["log_poisson_nll"]["mae"]["mean"] < 1.1 * result.summary["mse"]["mae"]["mean"]
+    source = datasets.poisson_counts()
+    np.testing.assert_array_equal(source.y, datasets.poisson_counts().y)  # a fixed seed: the same data
+
+
+def test_quantiles_and_a_predicted_variance_train_on_the_users_data(tmp_path):
+    x1, x2, y = _table(n=300, seed=3)
+    path = _write_csv(tmp_path / "noisy.csv", {"a": x1, "b": x2, "y": y})
+    result = run(data=path, target="y", losses="pinball(quantile=0.1),pinball(quantile=0.9),gaussian_nll_log_var",
+                 model="linear", lr=0.05, epochs=25, seeds=1)  # fmt: skip
+    low, high = (np.asarray(r.outputs["val"]) for r in result.runs[:2])
+    truth = np.asarray(result.data[0]["y_val"])
+    assert np.mean(truth < low) < 0.3 and np.mean(truth < high) > 0.7  # about 10% and 90% below
+    assert result.runs[2].final["r2"] > 0.8  # the Gaussian's mean fits
+
+
+def test_a_variance_output_cannot_follow_a_linear_layer():
+    with pytest.raises(LabError, match=r"gaussian_nll cannot train the lab's models.*variance to be real numbers >= 0"):
+        run(losses="gaussian_nll", epochs=1, seeds=1)
+
+
 def test_best_is_marked_and_the_reading_names_it(binary, outliers):
     for result in (binary, outliers):
         for metric in result.metrics:

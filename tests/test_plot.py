@@ -397,10 +397,14 @@ def test_outlier_influence_takes_configured_losses():
 
 
 def test_outlier_influence_refuses_other_tasks():
-    with pytest.raises(ValueError, match=r"regression losses only.*hinge \(binary\).*Regression losses: mse"):
+    with pytest.raises(ValueError, match=r"regression losses of a residual only.*hinge \(binary, margin\).*Those losses: mse"):
         plot.plot_outlier_influence(["mse", "hinge"])
-    with pytest.raises(ValueError, match=r"softmax_cross_entropy \(multiclass\)"):
+    with pytest.raises(ValueError, match=r"softmax_cross_entropy \(multiclass, logit\)"):
         plot.plot_outlier_influence("softmax_cross_entropy")
+    with pytest.raises(ValueError, match=r"log_poisson_nll \(regression, prediction\)"):
+        plot.plot_outlier_influence("log_poisson_nll")
+    fig = plot.plot_outlier_influence(["mse", "gaussian_nll_log_var"], residuals=[0.0, 2.0])  # a variance of 1
+    np.testing.assert_allclose(fig.axes[0].get_lines()[1].get_ydata(), [0.0, 2.0])
     with pytest.raises(ValueError, match="batch_size must be an integer >= 2"):
         plot.plot_outlier_influence(batch_size=1)
 

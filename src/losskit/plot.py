@@ -553,12 +553,13 @@ def plot_outlier_influence(
     """
     caller = "plot_outlier_influence"
     entries = _entries(losses, None, caller)
-    wrong = [loss.info.name for loss, _ in entries if loss.info.task != "regression"]
+    wrong = [loss.info.name for loss, _ in entries if not residual_loss(loss)]
     if wrong:
-        kinds = ", ".join(f"{name} ({registry.get(name).info.task})" for name in dict.fromkeys(wrong))
+        kinds = ", ".join(f"{name} ({registry.get(name).info.task}, {registry.get(name).info.variable})"
+                          for name in dict.fromkeys(wrong))  # fmt: skip
         raise InputError(
-            f"{caller}: takes regression losses only, whose gradient is a pull on a residual; got {kinds}. "
-            f"Regression losses: {', '.join(registry.list_losses(task='regression'))}."
+            f"{caller}: takes regression losses of a residual only, whose gradient is a pull on it; got {kinds}. "
+            f"Those losses: {', '.join(n for n in registry.list_losses(task='regression') if residual_loss(n))}."
         )
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 2:
         raise InputError(f"{caller}: batch_size must be an integer >= 2 (the point and others); got {batch_size!r}.")
@@ -567,7 +568,6 @@ def plot_outlier_influence(
     r = np.asarray(residuals, dtype=np.float64).reshape(-1)
     fig, axes = _figure(2, figsize, dpi)
     colors = _colors(len(entries), sweep=False)
-    y_true = np.zeros(batch_size)
     for i, (loss, _) in enumerate(entries):
         label = _label(loss)
         style = _style(i, colors, sweep=False)
@@ -577,7 +577,8 @@ def plot_outlier_influence(
         for k, residual in enumerate(r):
             y_pred = np.ones(batch_size)
             y_pred[0] = residual
-            g = np.abs(np.asarray(loss.grad(y_true, y_pred), dtype=np.float64))
+            g = loss.grad(*_example(loss, y_pred)[0])
+            g = np.abs(np.asarray(g[0] if isinstance(g, tuple) else g, dtype=np.float64))
             total = g.sum()
             share[k] = g[0] / total if total > 0 else np.nan
         axes[1].plot(r, share, label=label, **style)
@@ -599,6 +600,12 @@ def plot_outlier_influence(
     axes[0].legend(fontsize="small")
     fig.suptitle(title or "One outlier's pull on the fit, per loss")
     return fig
+
+
+def residual_loss(loss) -> bool:
+    """Whether a loss is a regression loss of a residual (the outlier-influence picture's losses)."""
+    info = _as_loss(loss).info
+    return info.task == "regression" and info.variable == "residual"
 
 
 def save(fig, path) -> Path:

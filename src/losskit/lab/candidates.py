@@ -7,6 +7,7 @@ logits), so a candidate must take values or logits and pair soundly with an iden
 
 from __future__ import annotations
 
+import math
 
 from .. import guide, registry
 from .._base import Loss
@@ -133,7 +134,7 @@ def check(losses: list[Loss], task: str) -> list[Loss]:
                 f"{info.name} is a {info.task} loss, but this is a {task} task; {task} losses the lab can train "
                 f"with: {fitting}."
             )
-        problems = guide.check_pairing("identity", loss)
+        problems = guide.check_pairing(_linear(loss), loss)
         if problems:
             finding = problems[0]
             raise LabError(
@@ -151,8 +152,18 @@ def check(losses: list[Loss], task: str) -> list[Loss]:
     return losses
 
 
+def needs_raw_targets(losses) -> bool:
+    """Whether a compared loss takes targets of a bounded domain (counts >= 0): then no loss gets them centred."""
+    return any(spec.domain.bounds != (-math.inf, math.inf) for loss in losses for spec in loss.info.targets)
+
+
+def _linear(loss: Loss) -> dict:
+    """A linear output for every prediction of a loss (what the lab's models emit)."""
+    return {spec.name: "identity" for spec in loss.info.predictions}
+
+
 def _fits(loss: Loss) -> bool:
-    return not guide.check_pairing("identity", loss)
+    return not guide.check_pairing(_linear(loss), loss)
 
 
 def for_task(task: str, y_train) -> list[Loss]:

@@ -9,7 +9,11 @@ always clean, so the metrics measure how well each loss recovered the true relat
 Regression targets are centred on the training median and divided by the training robust standard
 deviation (MAD / 0.6745), which the outliers barely move. Loss hyperparameters such as Huber's
 ``delta`` are therefore in robust standard deviations of the target; metrics are reported in the
-target's own units.
+target's own units. Targets stay as they are (``scale_targets=False``) when a compared loss takes
+targets of a bounded domain: counts for a Poisson likelihood must stay counts.
+
+Besides scikit-learn's bundled data sets, an experiment may use generated data (``GENERATORS``),
+made from a fixed seed: nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -129,7 +133,8 @@ class Experiment:
     label_noise : float
         Default share of training labels flipped to another class (classification).
     loader : str
-        The ``sklearn.datasets`` function that loads the data (bundled, no download).
+        The ``sklearn.datasets`` function that loads the data (bundled, no download), or a name of
+        ``GENERATORS``.
     """
 
     name: str
@@ -171,6 +176,14 @@ EXPERIMENTS = {
         epochs=15,
         loader="load_digits",
     ),
+    "counts": Experiment(
+        name="counts",
+        task="regression",
+        title="Counts: the Poisson likelihood of a log-rate against squared and absolute error",
+        losses=("mse", "mae", "log_poisson_nll", "gaussian_nll_log_var"),
+        epochs=30,
+        loader="poisson_counts",
+    ),
 }
 #: Other names accepted for the built-in experiments.
 ALIASES = {"regression": "outliers", "default": "outliers", "multi-class": "multiclass", "classification": "binary"}
@@ -190,8 +203,31 @@ def experiment(name: str) -> Experiment:
     return EXPERIMENTS[key]
 
 
+def poisson_counts(n: int = 800, features: int = 6, seed: int = 20261128) -> Source:
+    """Counts drawn from a Poisson distribution whose log-rate is linear in standard normal features.
+
+    ``log rate = log 3 + X beta`` with ``beta ~ N(0, 0.35^2)``, from a fixed seed: the same data every time.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, features))
+    beta = rng.normal(0.0, 0.35, size=features)
+    y = rng.poisson(np.exp(np.log(3.0) + X @ beta)).astype(np.float64)
+    return Source(
+        name="poisson_counts", task="regression", X=X, y=y, feature_names=tuple(f"x{i}" for i in range(features)),
+        description=(f"generated counts ({n} rows, {features} features): Poisson with log-rate log 3 + X beta, "
+                     "beta ~ N(0, 0.35^2), a fixed seed"),
+        target_name="count",
+    )  # fmt: skip
+
+
+#: Generated data sets, by name, for experiments whose data no package ships.
+GENERATORS = {"poisson_counts": poisson_counts}
+
+
 def load_builtin(exp: Experiment) -> Source:
-    """Load a built-in experiment's data set from scikit-learn's bundled files (no download)."""
+    """Load a built-in experiment's data set: scikit-learn's bundled files or a generator (no download)."""
+    if exp.loader in GENERATORS:
+        return GENERATORS[exp.loader]()
     datasets = need("sklearn.datasets", "its built-in data sets")
     bunch = getattr(datasets, exp.loader)()
     name = exp.loader.removeprefix("load_")
@@ -339,7 +375,8 @@ def _share(name: str, value: float) -> float:
 
 
 def make_split(
-    source: Source, *, seed: int, val_fraction: float = 0.3, outliers: float = 0.0, label_noise: float = 0.0
+    source: Source, *, seed: int, val_fraction: float = 0.3, outliers: float = 0.0, label_noise: float = 0.0,
+    scale_targets: bool = True,
 ) -> Split:
     """Split, corrupt the training targets, standardise and encode: one seed's data.
 
@@ -354,6 +391,8 @@ def make_split(
         Regression: share of training targets shifted up by 5 to 10 standard deviations.
     label_noise : float in [0, 1)
         Classification: share of training labels replaced by another class, drawn uniformly.
+    scale_targets : bool
+        Regression: centre and scale the targets (see the module docstring); False keeps them as they are.
 
     Returns
     -------
@@ -401,8 +440,9 @@ def make_split(
             y_val=y_val.astype(np.int64), corrupted=corrupted,
             n_outputs=1 if source.task == "binary" else len(classes), classes=tuple(classes),
         )  # fmt: skip
-    center = float(np.median(y_train))
-    scale = float(np.median(np.abs(y_train - center))) * MAD_TO_SIGMA or float(np.std(y_train)) or 1.0
+    center = float(np.median(y_train)) if scale_targets else 0.0
+    scale = (float(np.median(np.abs(y_train - center))) * MAD_TO_SIGMA or float(np.std(y_train)) or 1.0
+             if scale_targets else 1.0)  # fmt: skip
     return Split(
         task="regression", X_train=X_train, y_train=(y_train - center) / scale, X_val=X_val,
         y_val=(y_val - center) / scale, corrupted=corrupted, n_outputs=1, center=center, scale=scale,

@@ -88,26 +88,38 @@ def learning_curves(result):
     return fig
 
 
-def _variables(losses) -> set:
-    return {registry.get(config).info.variable for config in losses.values()}
+def _groups(result) -> dict:
+    """The compared losses by the x axis of their curves (``losskit.plot.axis_label``)."""
+    groups: dict = {}
+    for label, config in result.losses.items():
+        groups.setdefault(plot.axis_label(config), []).append(label)
+    return groups
 
 
 def loss_curves(result):
     """The compared losses as functions of one example, with their gradients.
 
-    Losses of one plot variable are drawn by ``losskit.plot.plot_losses``. Binary losses mix the
-    margin (hinge) and the logit (cross-entropy): for a positive example both are the model's score,
-    so they share that x axis, each computed by ``losskit.plot.curve``.
+    Losses of one plot variable are drawn by ``losskit.plot.plot_losses``, one row of panels per
+    variable. Binary losses mix the margin (hinge) and the logit (cross-entropy): for a positive
+    example both are the model's score, so they share that x axis, each computed by ``losskit.plot.curve``.
     """
-    configs = list(result.losses.values())
-    if len(_variables(result.losses)) == 1:
-        fig = plot.plot_losses(configs, figsize=(11, 4.2), title="The compared losses: one example's loss and gradient")
-        for ax in fig.axes:  # the colours of the learning curves, one per loss
+    groups = _groups(result)
+    if result.task == "binary" and len(groups) > 1:
+        return _score_curves(result)
+    fig, axes = _figure(2 * len(groups), 2, size=(5.5, 4.2))
+    axes = np.asarray(axes, dtype=object).reshape(len(groups), 2)
+    for row, labels in zip(axes, groups.values()):
+        plot.plot_losses([result.losses[label] for label in labels], ax=list(row))
+        for ax in row:  # the colours of the learning curves, one per loss
             curves = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
-            for label, line in zip(result.losses, curves):
+            for label, line in zip(labels, curves):
                 line.set_color(_color(result, label))
-        fig.axes[0].legend(fontsize="small")
-        return fig
+        row[0].legend(fontsize="small")
+    fig.suptitle("The compared losses: one example's loss and gradient")
+    return fig
+
+
+def _score_curves(result):
     x = np.linspace(-4.0, 4.0, 401)
     fig, axes = _figure(2, 2, size=(5.5, 4.2))
     for label, config in result.losses.items():
@@ -129,8 +141,10 @@ def loss_curves(result):
 
 
 def outlier_influence(result):
-    """Regression: the pull of one point on the fit as its residual grows (``losskit.plot``)."""
-    return plot.plot_outlier_influence(list(result.losses.values()), figsize=(11, 4.2))
+    """Regression: the pull of one point on the fit as its residual grows (``losskit.plot``), for the compared
+    losses of a residual; None when there is none."""
+    configs = [config for config in result.losses.values() if plot.residual_loss(config)]
+    return plot.plot_outlier_influence(configs, figsize=(11, 4.2)) if configs else None
 
 
 def predictions(result, seed: int | None = None):

@@ -3,14 +3,20 @@
 Both backends offer the same small interface (:class:`TorchModel`, :class:`NumpyLinear`):
 
 - ``fingerprint()``: a hash of the current weights (equal weights, equal hash);
-- ``step(loss, X, y)``: one optimiser step on a batch;
-- ``evaluate(loss, X, y)``: the cost on a whole set and the norm of its gradient with respect to the
+- ``step(objective, X, y)``: one optimiser step on a batch;
+- ``evaluate(objective, X, y)``: the cost on a whole set and the norm of its gradient with respect to the
   weights, without changing them;
+
+(``objective`` is the loss on the model's outputs, ``training.Objective``: called on ``(y, outputs)``
+and, for NumPy, with ``value_and_grad``.)
 - ``predict(X)``: the outputs as a NumPy array, ``(n,)`` for one output, ``(n, C)`` for C.
 
 Models end with a linear layer: values for regression, a score (logit or margin) for binary tasks,
-C logits for C classes. Weights start the same for every loss of a seed: PyTorch's default
-initialisation (uniform in +-1/sqrt(fan_in)) drawn from a generator seeded with the seed alone.
+C logits for C classes, and one more output per extra prediction of the loss (a log-variance beside
+the mean). Weights start the same for every loss of a seed: PyTorch's default initialisation (uniform
+in +-1/sqrt(fan_in)) drawn from a generator seeded with the seed alone; the outputs of extra
+predictions are drawn after, from a generator of their own, so every loss shares the rest (and
+``fingerprint`` hashes that shared part).
 
 Optimisers: ``"adam"`` (Kingma and Ba, betas 0.9 and 0.999) and ``"sgd"`` (with momentum 0.9).
 """
@@ -67,12 +73,16 @@ def check_optimizer(optimizer: str, lr: float) -> None:
         raise LabError(f"the learning rate must be a number > 0; got {lr!r}.")
 
 
-def build(backend: str, model: str, n_in: int, n_out: int, *, hidden: int, seed: int, optimizer: str, lr: float):
-    """A fresh model with its optimiser; the weights depend only on ``seed`` (and the sizes)."""
+def build(backend: str, model: str, n_in: int, n_out: int, *, extra: int = 0, hidden: int, seed: int, optimizer: str,
+          lr: float):  # fmt: skip
+    """A fresh model with its optimiser; the weights depend only on ``seed`` (and the sizes).
+
+    ``extra`` outputs follow the ``n_out`` shared ones (the extra predictions of a loss).
+    """
     check_optimizer(optimizer, lr)
     if backend == "torch":
-        return TorchModel(model, n_in, n_out, hidden=hidden, seed=seed, optimizer=optimizer, lr=lr)
-    return NumpyLinear(n_in, n_out, seed=seed, optimizer=optimizer, lr=lr)
+        return TorchModel(model, n_in, n_out, extra=extra, hidden=hidden, seed=seed, optimizer=optimizer, lr=lr)
+    return NumpyLinear(n_in, n_out, extra=extra, seed=seed, optimizer=optimizer, lr=lr)
 
 
 def _hash(arrays) -> str:
@@ -88,7 +98,8 @@ def _hash(arrays) -> str:
 class TorchModel:
     """A ``torch.nn`` model (linear, or one hidden ReLU layer) and its ``torch.optim`` optimiser."""
 
-    def __init__(self, kind: str, n_in: int, n_out: int, *, hidden: int, seed: int, optimizer: str, lr: float):
+    def __init__(self, kind: str, n_in: int, n_out: int, *, extra: int = 0, hidden: int, seed: int, optimizer: str,
+                 lr: float):  # fmt: skip
         import torch
         from torch import nn
 
@@ -100,6 +111,9 @@ class TorchModel:
         else:
             self.module = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
         torch.random.set_rng_state(generator_state)
+        self.shared = n_out
+        if extra:
+            self._add_outputs(extra, seed)
         params = list(self.module.parameters())
         if optimizer == "adam":
             self.optimizer = torch.optim.Adam(params, lr=lr, betas=ADAM_BETAS, eps=ADAM_EPS)
@@ -115,25 +129,44 @@ class TorchModel:
     def take(self, x, rows: np.ndarray):
         return x[self.torch.from_numpy(rows)]
 
+    def _add_outputs(self, extra: int, seed: int) -> None:
+        """Widen the last layer by ``extra`` outputs drawn from their own generator; the others stay."""
+        torch = self.torch
+        last = self.module if isinstance(self.module, torch.nn.Linear) else self.module[-1]
+        wider = torch.nn.Linear(last.in_features, last.out_features + extra)
+        bound = 1.0 / last.in_features**0.5
+        generator = torch.Generator().manual_seed(seed * 1000 + 3)
+        with torch.no_grad():
+            torch.nn.init.uniform_(wider.weight, -bound, bound, generator=generator)
+            torch.nn.init.uniform_(wider.bias, -bound, bound, generator=generator)
+            wider.weight[: last.out_features] = last.weight
+            wider.bias[: last.out_features] = last.bias
+        if isinstance(self.module, torch.nn.Linear):
+            self.module = wider
+        else:
+            self.module[-1] = wider
+
     def fingerprint(self) -> str:
-        return _hash(p.detach().numpy() for p in self.module.parameters())
+        params = [p.detach().numpy() for p in self.module.parameters()]
+        params[-2:] = [params[-2][: self.shared], params[-1][: self.shared]]  # the extra outputs are not shared
+        return _hash(params)
 
     def _forward(self, X):
         out = self.module(X)
         return out[:, 0] if out.shape[1] == 1 else out
 
-    def step(self, loss, X, y) -> float:
+    def step(self, objective, X, y) -> float:
         self.module.train()
         self.optimizer.zero_grad(set_to_none=True)
-        cost = loss(y, self._forward(X))
+        cost = objective(y, self._forward(X))
         cost.backward()
         self.optimizer.step()
         return float(cost.detach())
 
-    def evaluate(self, loss, X, y) -> tuple[float, float]:
+    def evaluate(self, objective, X, y) -> tuple[float, float]:
         self.module.eval()
         params = list(self.module.parameters())
-        cost = loss(y, self._forward(X))
+        cost = objective(y, self._forward(X))
         grads = self.torch.autograd.grad(cost, params)
         norm = self.torch.sqrt(sum((g.double() ** 2).sum() for g in grads))
         return float(cost.detach()), float(norm)
@@ -155,10 +188,16 @@ class NumpyLinear:
     SVM with ``hinge``, softmax regression with ``sparse_softmax_cross_entropy``.
     """
 
-    def __init__(self, n_in: int, n_out: int, *, seed: int, optimizer: str, lr: float):
-        rng = np.random.default_rng(seed)
+    def __init__(self, n_in: int, n_out: int, *, extra: int = 0, seed: int, optimizer: str, lr: float):
+        rng, extra_rng = np.random.default_rng(seed), np.random.default_rng([seed, 3])
         bound = 1.0 / np.sqrt(n_in)
         self.params = [rng.uniform(-bound, bound, size=(n_in, n_out)), rng.uniform(-bound, bound, size=n_out)]
+        if extra:
+            self.params = [
+                np.concatenate([self.params[0], extra_rng.uniform(-bound, bound, size=(n_in, extra))], axis=1),
+                np.concatenate([self.params[1], extra_rng.uniform(-bound, bound, size=extra)]),
+            ]
+        self.shared = n_out
         self.optimizer, self.lr, self.t = optimizer, lr, 0
         self.m = [np.zeros_like(p) for p in self.params]
         self.v = [np.zeros_like(p) for p in self.params]
@@ -171,20 +210,20 @@ class NumpyLinear:
         return x[rows]
 
     def fingerprint(self) -> str:
-        return _hash(self.params)
+        return _hash([self.params[0][:, : self.shared], self.params[1][: self.shared]])
 
     def _forward(self, X):
         out = X @ self.params[0] + self.params[1]
         return out[:, 0] if out.shape[1] == 1 else out
 
-    def _value_and_grads(self, loss, X, y):
-        value, g = loss.value_and_grad(y, self._forward(X))
+    def _value_and_grads(self, objective, X, y):
+        value, g = objective.value_and_grad(y, self._forward(X))
         g = np.asarray(g)
         g = g[:, None] if g.ndim == 1 else g
         return float(value), [X.T @ g, g.sum(axis=0)]
 
-    def step(self, loss, X, y) -> float:
-        value, grads = self._value_and_grads(loss, X, y)
+    def step(self, objective, X, y) -> float:
+        value, grads = self._value_and_grads(objective, X, y)
         self.t += 1
         for p, g, m, v in zip(self.params, grads, self.m, self.v):
             if self.optimizer == "adam":
@@ -201,8 +240,8 @@ class NumpyLinear:
                 p -= self.lr * m
         return value
 
-    def evaluate(self, loss, X, y) -> tuple[float, float]:
-        value, grads = self._value_and_grads(loss, X, y)
+    def evaluate(self, objective, X, y) -> tuple[float, float]:
+        value, grads = self._value_and_grads(objective, X, y)
         return value, float(np.sqrt(sum((g**2).sum() for g in grads)))
 
     def predict(self, X) -> np.ndarray:

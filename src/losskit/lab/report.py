@@ -202,9 +202,10 @@ def render(result) -> str:
         "The loss of a single example and its derivative, computed by losskit (losskit.plot). The gradient is what "
         "each example contributes to a training step.",
     ))  # fmt: skip
-    if result.task == "regression":
+    influence = figures.outlier_influence(result) if result.task == "regression" else None
+    if influence is not None:
         sections.append(_figure(
-            figures.outlier_influence(result), "outlier influence",
+            influence, "outlier influence",
             "Why outliers pull the fit: a point's pull grows without bound under MSE and stays bounded under the "
             "robust losses.",
         ))  # fmt: skip

@@ -156,6 +156,11 @@ def run(
         chosen = candidates.parse(list(exp.losses))
     else:
         chosen = candidates.for_task(source.task, splits[0].y_train)
+    if source.task == "regression" and candidates.needs_raw_targets(chosen):
+        splits = [
+            datasets.make_split(source, seed=s, val_fraction=val_fraction, outliers=outliers, scale_targets=False)
+            for s in seed_list
+        ]
     labels = {candidates.label(loss): loss.config() for loss in chosen}
     settings = {
         "experiment": name, "model": model, "hidden": hidden if model == "mlp" else None, "optimizer": optimizer,

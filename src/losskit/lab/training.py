@@ -105,6 +105,41 @@ class RunRecord:
         return asdict(self)
 
 
+class Objective:
+    """A loss on a model's outputs, read off its declared predictions.
+
+    A loss with one prediction takes the model's output as it is. A regression loss with several
+    predictions (a mean and a log-variance) takes one output column each: the model has that many
+    outputs. The point prediction scored by the metrics is the first prediction through the inverse
+    of its link (the rate of a log-rate, the mean of a Gaussian).
+    """
+
+    def __init__(self, loss):
+        self.loss = loss
+        self.count = len(loss.info.predictions)
+        self.first = loss.info.predictions[0]
+
+    @property
+    def extra(self) -> int:
+        """The model's outputs beyond the task's: one per extra prediction."""
+        return self.count - 1
+
+    def _split(self, out):
+        return (out,) if self.count == 1 else tuple(out[:, k] for k in range(self.count))
+
+    def __call__(self, y, out):
+        return self.loss(y, *self._split(out))
+
+    def value_and_grad(self, y, out):
+        value, grads = self.loss.value_and_grad(y, *self._split(out))
+        return value, (grads if self.count == 1 else np.stack(grads, axis=1))
+
+    def point(self, out: np.ndarray) -> np.ndarray:
+        """The point prediction of NumPy outputs (regression)."""
+        first = out if self.count == 1 else out[:, 0]
+        return np.asarray(self.first.link.backward(np, np.asarray(first, dtype=np.float64)))
+
+
 def _targets(spec: RunSpec, loss, y: np.ndarray) -> np.ndarray:
     """The targets as the loss takes them: one-hot rows for dense multi-class losses."""
     if spec.data.task == "multiclass" and loss.info.targets[0].kind != "class_index":
@@ -148,8 +183,9 @@ def train(spec: RunSpec, on_epoch=None) -> RunRecord:
 def _train(spec: RunSpec, on_epoch) -> RunRecord:
     data, task = spec.data, spec.data.task
     loss = registry.get(spec.loss)
+    objective = Objective(loss)
     model = models.build(
-        spec.backend, spec.model, data.X_train.shape[1], data.n_outputs,
+        spec.backend, spec.model, data.X_train.shape[1], data.n_outputs, extra=objective.extra,
         hidden=spec.hidden, seed=spec.seed, optimizer=spec.optimizer, lr=spec.lr,
     )  # fmt: skip
     X_train, X_val = model.asarray(data.X_train), model.asarray(data.X_val)
@@ -164,12 +200,12 @@ def _train(spec: RunSpec, on_epoch) -> RunRecord:
     elapsed, diverged_at = 0.0, None
 
     def record(epoch: int) -> bool:
-        train_cost, grad_norm = model.evaluate(loss, X_train, y_train)
+        train_cost, grad_norm = model.evaluate(objective, X_train, y_train)
         output = model.predict(X_val)
         with validation(False):
-            val_cost = float(loss(y_val, model.asarray(output)))
+            val_cost = float(objective(y_val, model.asarray(output)))
         if task == "regression":
-            output = data.to_raw(output)
+            output = data.to_raw(objective.point(output))
         scores = lab_metrics.evaluate(task, y_val_raw, output)
         for key, value in (("epoch", epoch), ("train_cost", train_cost), ("val_cost", val_cost),
                            ("grad_norm", grad_norm), ("wall_time", elapsed), *scores.items()):  # fmt: skip
@@ -188,7 +224,7 @@ def _train(spec: RunSpec, on_epoch) -> RunRecord:
             start = time.perf_counter()
             for begin in range(0, n, size):
                 rows = order[begin : begin + size]
-                model.step(loss, model.take(X_train, rows), model.take(y_train, rows))
+                model.step(objective, model.take(X_train, rows), model.take(y_train, rows))
             elapsed += time.perf_counter() - start
             if not record(epoch):
                 diverged_at = epoch
@@ -203,9 +239,9 @@ def _train(spec: RunSpec, on_epoch) -> RunRecord:
     output = model.predict(X_val)
     outputs = {}
     if task == "regression":
-        predictions = data.to_raw(output)
+        predictions = data.to_raw(objective.point(output))
         final["bias"] = float(np.mean(predictions - y_val_raw)) if diverged_at is None else float("nan")
-        outputs = {"val": predictions.tolist(), "train": data.to_raw(model.predict(X_train)).tolist()}
+        outputs = {"val": predictions.tolist(), "train": data.to_raw(objective.point(model.predict(X_train))).tolist()}
     elif task == "binary":
         outputs = {"val": output.tolist()}
     else:
