@@ -35,13 +35,14 @@ from .reduction import REDUCTIONS, check_reduction
 
 
 #: Array libraries that compute with NumPy, whose floating-point warnings the formulas make pointless.
-_NUMPY_BACKED = ("numpy", "array_api_strict")
+_NUMPY_BACKED = ("numpy", "array_api_strict", "builtins")
 
 
-def _quiet(batch):
+def _quiet(loss, arrays):
     """Inf, NaN, clamped logs and float16 overflow are the formulas' own business: NumPy need not warn of
-    them. (Only for NumPy-backed arrays: the context manager does not trace under ``torch.compile``.)"""
-    numpy = engines.library(batch.arrays[batch.predictions[0]]) in _NUMPY_BACKED
+    them. (Only for NumPy-backed arrays, or Python lists: the context manager does not trace under
+    ``torch.compile``.)"""
+    numpy = loss._first < len(arrays) and engines.library(arrays[loss._first]) in _NUMPY_BACKED
     return np.errstate(all="ignore") if numpy else contextlib.nullcontext()
 
 
@@ -66,6 +67,8 @@ class Loss:
             check_declaration(cls.info.name, cls.inputs)
             cls.info = cls.info.with_inputs(cls.inputs)
             cls.__doc__ = _document(cls)
+            cls._positions = tuple(i for i, spec in enumerate(cls.inputs) if spec.is_prediction)
+            cls._first = cls._positions[0]
         cls.__signature__ = inspect.Signature(
             [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=p.default) for n, p in cls._params.items()]
         )
@@ -116,8 +119,9 @@ class Loss:
 
     def __call__(self, *arrays, sample_weight=None, reduction=None, normalizer=None, **named):
         """The cost (or the per-example losses with ``reduction="none"``); see the class docstring."""
-        batch = prepare(self, self._arrays(arrays, named), sample_weight, reduction, normalizer)
-        with _quiet(batch):
+        arrays = self._arrays(arrays, named)
+        with _quiet(self, arrays):
+            batch = prepare(self, arrays, sample_weight, reduction, normalizer)
             return self._value(batch, self._compute(batch, 0).value)
 
     def value_and_grad(self, *arrays, sample_weight=None, reduction=None, normalizer=None, **named):
@@ -126,8 +130,9 @@ class Loss:
         The gradient has the shape of its prediction; with several predictions it is a tuple, one per
         prediction. With ``reduction="none"`` it is the gradient of the sum of the returned losses.
         """
-        batch = prepare(self, self._arrays(arrays, named), sample_weight, reduction, normalizer)
-        with _quiet(batch):
+        arrays = self._arrays(arrays, named)
+        with _quiet(self, arrays):
+            batch = prepare(self, arrays, sample_weight, reduction, normalizer)
             result = self._compute(batch, 1)
             return self._value(batch, result.value), self._per_prediction(batch, result.grads)
 
@@ -150,8 +155,9 @@ class Loss:
                 f"{self.info.name} has no diagonal Hessian (info.hessian_kind is None): its cost is not a weighted "
                 "sum of per-example losses. Use a loss that is, such as mse."
             )
-        batch = prepare(self, self._arrays(arrays, named), sample_weight, reduction, normalizer)
-        with _quiet(batch):
+        arrays = self._arrays(arrays, named)
+        with _quiet(self, arrays):
+            batch = prepare(self, arrays, sample_weight, reduction, normalizer)
             result = self._compute(batch, 2)
             return self._per_prediction(batch, result.grads), self._per_prediction(batch, result.hessians)
 

@@ -17,9 +17,14 @@ def namespace_of(y_pred):
 
     Python scalars, lists and tuples are read as NumPy arrays.
     """
+    if type(y_pred) is np.ndarray:
+        return _NUMPY, y_pred
     if not array_api_compat.is_array_api_obj(y_pred):
         y_pred = np.asarray(y_pred)
     return array_api_compat.array_namespace(y_pred), y_pred
+
+
+_NUMPY = array_api_compat.array_namespace(np.empty(0))
 
 
 def device(x):
@@ -29,6 +34,8 @@ def device(x):
 
 def as_array_like(xp, x, like):
     """Return ``x`` as an array of namespace ``xp`` on the device of ``like``."""
+    if type(x) is type(like):
+        return x  # the same library, as the namespace test below would find
     if array_api_compat.is_array_api_obj(x):
         try:
             if array_api_compat.array_namespace(x) is xp:
@@ -38,11 +45,19 @@ def as_array_like(xp, x, like):
     return xp.asarray(x, device=device(like))
 
 
+#: NumPy's own dtype kinds, told apart quickly (others, such as bfloat16's "V", go to ``xp.isdtype``).
+_KINDS = {"f": "floating", "i": "integral", "u": "integral", "b": "integral", "c": "complex", "U": "text"}
+
+
 def is_floating(xp, dtype) -> bool:
+    if isinstance(dtype, np.dtype) and dtype.kind in _KINDS:
+        return _KINDS[dtype.kind] == "floating"
     return xp.isdtype(dtype, "real floating")
 
 
 def is_integral(xp, dtype) -> bool:
+    if isinstance(dtype, np.dtype) and dtype.kind in _KINDS:
+        return _KINDS[dtype.kind] == "integral"
     return xp.isdtype(dtype, ("integral", "bool"))
 
 
@@ -57,6 +72,8 @@ def is_traced(x) -> bool:
     Data-dependent checks must not run then: reading a value would break the trace. The framework is
     the one ``x`` comes from, so it is already imported: it is taken from ``sys.modules``.
     """
+    if type(x) is np.ndarray:
+        return False
     if array_api_compat.is_jax_array(x):
         return isinstance(x, sys.modules["jax"].core.Tracer)
     if array_api_compat.is_torch_array(x):

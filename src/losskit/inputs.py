@@ -21,8 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from . import _checks
 from ._checks import REAL, Domain, check_domain, describe_bad
 from ._xp import as_array_like, compute_dtype, is_floating, is_integral, is_traced, namespace_of, size
@@ -34,6 +32,8 @@ from .reduction import Reduction, align_weight, check_normalizer, check_reductio
 SAMPLE = "sample"
 KINDS = ("real", "class_index", "mask")
 ROLES = ("target", "prediction")
+#: What a sample weight must be.
+WEIGHTS = _checks.Interval("weights >= 0", 0.0)
 #: Keywords of every call, which no input may be named.
 CALL_KEYWORDS = ("sample_weight", "reduction", "normalizer")
 
@@ -151,11 +151,8 @@ class Batch:
     specs: tuple
     shapes: tuple
     axis: int | None
-
-    @property
-    def predictions(self) -> tuple[int, ...]:
-        """Positions of the predictions among the arrays."""
-        return tuple(i for i, spec in enumerate(self.specs) if spec.is_prediction)
+    #: Positions of the predictions among the arrays.
+    predictions: tuple
 
     def restore(self, index: int, grad):
         """A gradient (or Hessian) of ``arrays[index]`` in the layout and dtype the array was given in."""
@@ -181,18 +178,26 @@ def _axis(loss, ref_spec, ref) -> int | None:
     return None if axis == ref.ndim - 1 else axis
 
 
-def _expected(loss, spec, ref_spec, ref, axis):
-    """The shape ``spec``'s array must have, and how to say it."""
+def _expected(spec, ref_spec, ref, axis) -> tuple:
+    """The shape ``spec``'s array must have."""
     if spec.event == ref_spec.event or spec is ref_spec:
-        return tuple(ref.shape), f"the shape of {ref_spec.name}"
+        return tuple(ref.shape)
     shape = list(ref.shape)
     if ref_spec.event == SAMPLE:
-        what = f"{ref_spec.name}'s first axis (one entry per sample)"
-        return tuple(shape[:1]), what
+        return tuple(shape[:1])
     del shape[-1 if axis is None else axis]
+    return tuple(shape)
+
+
+def _expectation(spec, ref_spec) -> str:
+    """How to say what shape ``spec``'s array must have (for messages)."""
+    if spec.event == ref_spec.event or spec is ref_spec:
+        return f"the shape of {ref_spec.name}"
+    if ref_spec.event == SAMPLE:
+        return f"{ref_spec.name}'s first axis (one entry per sample)"
     if spec.kind == "class_index":
-        return tuple(shape), f"class ids: {ref_spec.name}'s shape without the class axis"
-    return tuple(shape), f"one entry per example: {ref_spec.name}'s shape without the event axis"
+        return f"class ids: {ref_spec.name}'s shape without the class axis"
+    return f"one entry per example: {ref_spec.name}'s shape without the event axis"
 
 
 def _check_dtype(name, spec, x, xp):
@@ -242,14 +247,18 @@ def _check_class_ids(loss, spec, ids, num_classes, xp) -> None:
 
 
 def prepare(loss, arrays, sample_weight=None, reduction=None, normalizer=None) -> Batch:
-    """Check and convert one call's arrays against ``loss.info.inputs``; see the module docstring."""
+    """Check and convert one call's arrays against ``loss.info.inputs``; see the module docstring.
+
+    Run it where NumPy's floating-point warnings are off (``Loss``'s methods do): the checks read
+    rows of -inf log-probabilities, which NumPy would warn about.
+    """
     name, specs = loss.info.name, loss.info.inputs
     if len(arrays) != len(specs):
         names = ", ".join(spec.name for spec in specs)
         raise InputTypeError(f"{name} takes {len(specs)} arrays ({names}); got {len(arrays)}.")
     kind = loss.reduction if reduction is None else check_reduction(name, reduction)
     normalizer = check_normalizer(name, normalizer, kind)
-    first = next(i for i, spec in enumerate(specs) if spec.is_prediction)
+    first = loss._first
     xp, ref = namespace_of(arrays[first])
     given = [as_array_like(xp, a, ref) for a in arrays]
     for spec, x in zip(specs, given):
@@ -264,7 +273,7 @@ def prepare(loss, arrays, sample_weight=None, reduction=None, normalizer=None) -
     shapes = tuple(tuple(x.shape) for x in given)
     prepared = []
     for spec, x in zip(specs, given):
-        expected, what = _expected(loss, spec, ref_spec, ref, axis)
+        expected = _expected(spec, ref_spec, ref, axis)
         shape = tuple(x.shape)
         if shape != expected:
             if shape == expected + (1,) or shape + (1,) == expected:
@@ -272,11 +281,11 @@ def prepare(loss, arrays, sample_weight=None, reduction=None, normalizer=None) -
             else:
                 raise InputError(
                     f"{name}: {spec.name} has shape {shape} but {ref_spec.name} has shape {tuple(ref.shape)}; "
-                    f"expected {spec.name} to have {what}, {expected} (a trailing axis of size 1 may differ). "
-                    "Shapes are never broadcast."
+                    f"expected {spec.name} to have {_expectation(spec, ref_spec)}, {expected} (a trailing axis of "
+                    "size 1 may differ). Shapes are never broadcast."
                 )
-        if spec.kind == "real":
-            x = xp.astype(x, dtype, copy=False)
+        if spec.kind == "real" and x.dtype != dtype:
+            x = xp.astype(x, dtype)
         if spec.event == 1 and axis is not None:
             x = xp.moveaxis(x, axis, -1)
         elif spec.event == SAMPLE:
@@ -289,14 +298,13 @@ def prepare(loss, arrays, sample_weight=None, reduction=None, normalizer=None) -
         weight = align_weight(xp, name, sample_weight, losses_shape, dtype, ref)
     concrete = not any(is_traced(a) for a in (*prepared, weight) if a is not None)
     if concrete and _checks.validation_enabled():  # never read values while a framework traces
-        with np.errstate(all="ignore"):  # a row of -inf log-probabilities is checked, not warned about
-            for spec, x in zip(specs, prepared):
-                if spec.kind == "class_index":
-                    _check_class_ids(loss, spec, x, ref.shape[-1], xp)
-                elif spec.kind == "real":
-                    check_domain(xp, name, spec.name, x, spec.domain, _hint(loss, spec))
-            if weight is not None:
-                check_domain(xp, name, "sample_weight", weight, _checks.Interval("weights >= 0", 0.0))
+        for spec, x in zip(specs, prepared):
+            if spec.kind == "class_index":
+                _check_class_ids(loss, spec, x, ref.shape[-1], xp)
+            elif spec.kind == "real" and spec.domain is not REAL:
+                check_domain(xp, name, spec.name, x, spec.domain, _hint(loss, spec))
+        if weight is not None:
+            check_domain(xp, name, "sample_weight", weight, WEIGHTS)
     for i, spec in enumerate(specs):
         if spec.kind == "class_index":
             ids = xp.astype(prepared[i], xp.int64)
@@ -309,4 +317,4 @@ def prepare(loss, arrays, sample_weight=None, reduction=None, normalizer=None) -
             prepared[i] = ids
     counted = loss._counted_weight(xp, weight, *prepared)
     red = Reduction(xp, kind, losses_shape, weight=weight, normalizer=normalizer, counted=counted)
-    return Batch(xp, tuple(prepared), dtype, out_dtype, red, tuple(specs), shapes, axis)
+    return Batch(xp, tuple(prepared), dtype, out_dtype, red, tuple(specs), shapes, axis, loss._positions)

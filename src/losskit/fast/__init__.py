@@ -91,7 +91,8 @@ def value_and_grad(loss, *arrays, sample_weight=None, reduction=None, normalizer
     from ..registry import get
 
     loss = get(loss)
-    batch = prepare(loss, arrays, sample_weight, reduction, normalizer)
+    with np.errstate(all="ignore"):
+        batch = prepare(loss, arrays, sample_weight, reduction, normalizer)
     index = batch.predictions[0]
     if out is not None:
         given = arrays[index]
@@ -102,7 +103,8 @@ def value_and_grad(loss, *arrays, sample_weight=None, reduction=None, normalizer
             )
         if batch.axis is not None:
             out = np.moveaxis(out, batch.axis, -1)
-    result = serve(loss, batch, 1, out=out, force=True)
+    with np.errstate(all="ignore"):
+        result = serve(loss, batch, 1, out=out, force=True)
     if result is None:
         raise InputError(f"{loss.info.name}: the fast path cannot serve this call (library, dtype or layout).")
     value = np.asarray(result.value).astype(batch.out_dtype, copy=False)
