@@ -96,7 +96,7 @@ def _flat(y_true, y_pred, red, want_grad, out) -> _Flat:
 _WORKQUEUE_LOCK = threading.Lock()
 
 
-def _parallel(name, full, write_l, write_g):
+def _parallel(name, full, write_g):
     """The arithmetic kernel of ``name`` on numba's threads, as many as ``_threads.num_threads()``.
 
     numba's fallback threading layer ("workqueue", used when neither OpenMP nor TBB is available) must
@@ -107,7 +107,7 @@ def _parallel(name, full, write_l, write_g):
     from ._numba import parallel_kernel
 
     numba.set_num_threads(min(num_threads(), numba.config.NUMBA_NUM_THREADS))
-    k = parallel_kernel(name, bool(full), write_l, write_g)
+    k = parallel_kernel(name, bool(full), write_g)
 
     def call(*args):
         try:
@@ -125,14 +125,13 @@ def _parallel(name, full, write_l, write_g):
 def _numba_elementwise(name, params):
     def impl(loss, batch, want_grad, out):
         y_true, y_pred = batch.arrays
-        if not numba_available() or not _contiguous(y_true, y_pred, out):
+        if not numba_available() or not _contiguous(y_true, y_pred, out) or batch.reduction.kind == "none":
             return _tiled_elementwise(loss, batch, want_grad, out)
         f = _flat(y_true, y_pred, batch.reduction, want_grad, out)
         dummy = np.empty(1, dtype=f.dtype)
         c = np.array([0.0, 1.0, 2.0, 0.5, *params(loss)], dtype=f.dtype)
-        k = _parallel(name, f.full, f.losses is not None, f.grad is not None)
-        total = k(f.yt, f.yp, f.w, f.repeat, f.n, f.dtype.type(f.den), c,
-                  dummy if f.out_l is None else f.out_l, dummy if f.out_g is None else f.out_g)  # fmt: skip
+        k = _parallel(name, f.full, f.grad is not None)
+        total = k(f.yt, f.yp, f.w, f.repeat, f.n, f.dtype.type(f.den), c, dummy if f.out_g is None else f.out_g)
         return _finish(total, f.den, batch.reduction.kind, f.losses, f.dtype), f.grad
 
     return impl
@@ -160,7 +159,7 @@ def _rmse(loss, batch, want_grad, out):
     dtype, den = f.dtype, f.den
     dummy = np.empty(1, dtype=dtype)
     c = np.array([0.0, 1.0, 2.0, 0.5, 0.0, 0.0], dtype=dtype)
-    total = _parallel("mse", f.full, False, False)(f.yt, f.yp, f.w, f.repeat, f.n, dtype.type(den), c, dummy, dummy)
+    total = _parallel("mse", f.full, False)(f.yt, f.yp, f.w, f.repeat, f.n, dtype.type(den), c, dummy)
     mean_square = dtype.type(total / den if den != 1.0 else total)
     value = np.sqrt(mean_square)
     if not want_grad:
@@ -174,7 +173,7 @@ def _rmse(loss, batch, want_grad, out):
     else:
         den2 = math.inf
     grad = _grad_buffer(y_pred, out, True)
-    _parallel("mse", f.full, False, True)(f.yt, f.yp, f.w, f.repeat, f.n, dtype.type(den2), c, dummy, grad.reshape(-1))
+    _parallel("mse", f.full, True)(f.yt, f.yp, f.w, f.repeat, f.n, dtype.type(den2), c, grad.reshape(-1))
     return np.asarray(value), grad
 
 

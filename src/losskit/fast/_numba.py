@@ -3,7 +3,8 @@
 Two kinds, one template each, with the math of one element per loss:
 
 - arithmetic losses (``ELEMENTS``): one pass reads ``y_true``, ``y_pred`` (and the weight) and writes
-  the gradient (and, for ``reduction="none"``, the weighted losses), returning the weighted sum;
+  the gradient, returning the weighted sum (``reduction="none"``, which must write every loss, takes
+  the tiled reference formulas instead: one compiled variant less per loss and dtype);
 - transcendental losses (``SPLIT_ELEMENTS``): LLVM cannot vectorise ``exp`` or ``log`` here (no vector
   math library), and a scalar libm call per element is several times slower than NumPy's SIMD ufuncs.
   So a tile's exponentials and logarithms are taken by NumPy into tile buffers (``SPLIT_STAGES``, run by
@@ -15,8 +16,9 @@ Two kinds, one template each, with the math of one element per loss:
 Each kernel is the reference formula of its loss (``losses/*.py``) written for one element, so NaN and
 inf come out where the reference gives them. Only ``fastmath={'reassoc'}`` is used (it lets the sum
 vectorise); ``nnan``/``ninf`` stay off. Kernels are compiled lazily, once per dtype, on first use,
-with ``cache=True``. The arithmetic kernels run in numba's parallel loop (``parallel_kernel``); the split
-kernels release the GIL (``nogil=True``) and run on the caller's threads, between its NumPy calls.
+with ``cache=True``. The arithmetic kernels run in numba's parallel loop (``parallel_kernel``), one
+compiled function per loss, weight layout and gradient-or-not (four per dtype); the split kernels
+release the GIL (``nogil=True``) and run on the caller's threads, between its NumPy calls.
 """
 
 from __future__ import annotations
@@ -68,48 +70,44 @@ l = v * v
 d = ((-TWO) * s) * v""",
 }
 
-_TEMPLATE = '''
-def kernel(yt, yp, w, full, R, lo, hi, den, c, out_l, out_g, write_l, write_g):
-    """Elements [lo, hi) of the flattened arrays; the weight is w[i] (full) or w[i // R]."""
-    ZERO = c[0]; ONE = c[1]; TWO = c[2]; HALF = c[3]; P0 = c[4]; P1 = c[5]
-    total = 0.0
-    i = lo
-    while i < hi:
-        if full:
-            e = min(hi, i + 4096)
-        else:
-            e = min(hi, (i // R + 1) * R, i + 4096)
-        ta = yt[i:e]; pa = yp[i:e]; gl = out_l[i:e]; gg = out_g[i:e]
-        acc = 0.0
-        if full:
-            wa = w[i:e]
-            for j in range(e - i):
-                t = ta[j]; p = pa[j]
+#: A block of elements for one weight each (``repeat`` layout: weight ``w[i // R]``), or one weight per
+#: element (``full``). ``{body}`` computes ``l`` and ``d`` of one element; ``{grad}`` writes the gradient.
+_FULL_BLOCK = """
+        ta = yt[lo:hi]; pa = yp[lo:hi]; wa = w[lo:hi]; ga = out_g[lo:hi]
+        for j in range(hi - lo):
+            t = ta[j]; p = pa[j]
 {body}
-                wi = wa[j]
-                lw = ZERO if wi == ZERO else wi * l
-                acc += lw
-                if write_l:
-                    gl[j] = lw
-                if write_g:
-                    sc = wi / den
-                    gg[j] = ZERO if sc == ZERO else sc * d
-        else:
+            wi = wa[j]
+            acc += ZERO if wi == ZERO else wi * l
+{grad}"""
+_FULL_GRAD = """            sc = wi / den
+            ga[j] = ZERO if sc == ZERO else sc * d"""
+_REPEAT_BLOCK = """
+        i = lo
+        while i < hi:
+            e = min(hi, (i // R + 1) * R)
             wi = w[i // R]
             sc = wi / den
+            ta = yt[i:e]; pa = yp[i:e]; ga = out_g[i:e]
             for j in range(e - i):
                 t = ta[j]; p = pa[j]
 {body}
-                lw = ZERO if wi == ZERO else wi * l
-                acc += lw
-                if write_l:
-                    gl[j] = lw
-                if write_g:
-                    gg[j] = ZERO if sc == ZERO else sc * d
+                acc += ZERO if wi == ZERO else wi * l
+{grad}
+            i = e"""
+_REPEAT_GRAD = """                ga[j] = ZERO if sc == ZERO else sc * d"""
+
+_PARALLEL_TEMPLATE = """
+def {key}(yt, yp, w, R, n, den, c, out_g):
+    ZERO = c[0]; ONE = c[1]; TWO = c[2]; HALF = c[3]; P0 = c[4]; P1 = c[5]
+    total = 0.0
+    for b in numba.prange((n + BLOCK - 1) // BLOCK):
+        lo = b * BLOCK
+        hi = min(n, lo + BLOCK)
+        acc = 0.0{block}
         total += acc
-        i = e
     return total
-'''
+"""
 
 _KERNELS: dict = {}
 
@@ -125,47 +123,32 @@ def _jit(key: str, source: str, namespace: dict, **options):
     return k
 
 
-def _compile(prefix: str, name: str, template: str, body: str, indent: int):
-    key = f"{prefix}kernel_{name}"
-    if key in _KERNELS:
-        return _KERNELS[key]
-    body = "\n".join(" " * indent + line for line in body.strip().splitlines())
-    source = template.format(body=body).replace("def kernel(", f"def {key}(")
-    return _jit(key, source, {"np": np}, fastmath={"reassoc"}, error_model="numpy")
-
-
-def kernel(name: str):
-    """The compiled kernel of arithmetic loss ``name`` (compiled per dtype on its first call, cached on disk)."""
-    return _compile("", name, _TEMPLATE, ELEMENTS[name], 16)
+def _indent(body: str, spaces: int) -> str:
+    return "\n".join(" " * spaces + line for line in body.strip().splitlines())
 
 
 #: Elements per block of the parallel loop.
 BLOCK = 1 << 16
 
-_PARALLEL_TEMPLATE = """
-def {key}(yt, yp, w, R, n, den, c, out_l, out_g):
-    total = 0.0
-    for b in numba.prange((n + BLOCK - 1) // BLOCK):
-        lo = b * BLOCK
-        total += kernel_{name}(yt, yp, w, {full}, R, lo, min(n, lo + BLOCK), den, c, out_l, out_g, {write_l}, {write_g})
-    return total
-"""
 
+def parallel_kernel(name: str, full: bool, write_g: bool):
+    """The arithmetic kernel of loss ``name`` over ``[0, n)`` in blocks on numba's threads (its OpenMP or
+    TBB pool): ``k(yt, yp, w, R, n, den, c, out_g)`` returns the weighted sum and, with ``write_g``, writes
+    the gradient scaled by ``w / den``.
 
-def parallel_kernel(name: str, full: bool, write_l: bool, write_g: bool):
-    """``kernel(name)`` over all of ``[0, n)`` in blocks on numba's threads (its OpenMP or TBB pool):
-    ``k(yt, yp, w, R, n, den, c, out_l, out_g)`` returns the weighted sum.
-
-    The three flags are compiled in as constants: passed at run time, they kept the loop inside the
-    parallel region from vectorising (2.3x slower). Measured on the 2-core machine of
+    The weight layout and ``write_g`` are compiled in: passed at run time, flags kept the loop inside
+    the parallel region from vectorising (2.3x slower). Measured on the 2-core machine of
     benchmarks/RESULTS.md: the same kernel on two Python threads ran no faster than on one, while
     numba's parallel loop ran it twice as fast.
     """
-    key = f"parallel_{name}_{int(full)}{int(write_l)}{int(write_g)}"
+    key = f"parallel_{name}_{int(full)}{int(write_g)}"
     if key in _KERNELS:
         return _KERNELS[key]
-    source = _PARALLEL_TEMPLATE.format(key=key, name=name, full=full, write_l=write_l, write_g=write_g)
-    return _jit(key, source, {"numba": numba, "BLOCK": BLOCK, f"kernel_{name}": kernel(name)}, parallel=True)
+    block, grad, indent = (_FULL_BLOCK, _FULL_GRAD, 12) if full else (_REPEAT_BLOCK, _REPEAT_GRAD, 16)
+    block = block.format(body=_indent(ELEMENTS[name], indent), grad=grad if write_g else "")
+    source = _PARALLEL_TEMPLATE.format(key=key, block=block.rstrip())
+    return _jit(key, source, {"numba": numba, "np": np, "BLOCK": BLOCK}, parallel=True, fastmath={"reassoc"},
+                error_model="numpy")  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------------
@@ -320,4 +303,8 @@ def kernel(yt, yp, x0s, x1s, ds, w, full, R, lo, hi, den, c, out_l, out_g, write
 
 def split_kernel(name: str):
     """The compiled arithmetic kernel of transcendental loss ``name``, run after ``SPLIT_STAGES[name]``."""
-    return _compile("split_", name, _SPLIT_TEMPLATE, SPLIT_ELEMENTS[name], 12)
+    key = f"split_kernel_{name}"
+    if key in _KERNELS:
+        return _KERNELS[key]
+    source = _SPLIT_TEMPLATE.format(body=_indent(SPLIT_ELEMENTS[name], 12)).replace("def kernel(", f"def {key}(")
+    return _jit(key, source, {"np": np}, fastmath={"reassoc"}, error_model="numpy")
