@@ -1,7 +1,8 @@
 """losskit against independent implementations: values and gradients, float64 and float32 (DESIGN.md §8).
 
-Every check draws random inputs from a fixed seed, runs losskit on each backend of the ``backend``
-fixture (its call, ``value_and_grad`` and ``grad``), and compares in NumPy with a reference computed
+Every check draws random inputs from a fixed seed, runs losskit on NumPy and on PyTorch (its call,
+``value_and_grad`` and ``grad``; the contract, test_contract.py, holds JAX and array-api-strict to
+NumPy's numbers, so the references reach them too), and compares in NumPy with a reference computed
 in float64 from the very same inputs (float32 inputs are widened exactly to float64 first). Reductions
 are "mean", "sum" and "none", with and without ``sample_weight``, wherever the reference has them.
 With weights, a reference that has none of its own gets DESIGN.md §2's rule applied to its per-example
@@ -62,6 +63,15 @@ import torch.nn.functional as F
 from sklearn import metrics
 
 import losskit as lk
+from conftest import Backend
+
+#: The backends the references run on (JAX and array-api-strict equal NumPy by the contract).
+REFERENCE_BACKENDS = [Backend("numpy"), Backend("torch")]
+
+
+@pytest.fixture(params=REFERENCE_BACKENDS, ids=lambda b: b.name)
+def backend(request) -> Backend:
+    return request.param
 
 DTYPES = ("float64", "float32")
 REDUCTIONS = ("mean", "sum", "none")
