@@ -226,7 +226,7 @@ def _regression(y, outliers):
         alternatives.insert(0, Alternative("msle", {}, f"positive targets spanning a factor {facts['dynamic_range']:.0f}: relative error may matter more"))
     counts = _count_loss()
     if y is not None and counts and y.ndim == 1 and _is_integral(y) and (y >= 0).all():
-        alternatives.insert(0, Alternative(counts, {}, "non-negative integer targets look like counts: Poisson likelihood"))
+        alternatives.append(Alternative(counts, {}, "if the non-negative integer targets are counts: the Poisson likelihood"))
     return primary, hyper, "identity", alternatives, reasons, facts
 
 

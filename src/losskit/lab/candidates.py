@@ -179,7 +179,8 @@ def for_task(task: str, y_train) -> list[Loss]:
     Returns
     -------
     list of Loss
-        The recommendation first; for regression ``mse`` is always included, as the baseline.
+        The recommendation first; for regression ``mse`` is always included, as the baseline. Losses
+        that need raw targets (counts for a Poisson likelihood) are left to ``--losses``.
     """
     rec = guide.recommend(task, y_train)
     choices = [(rec.loss, rec.hyperparameters)] + [(a.loss, a.hyperparameters) for a in rec.alternatives]
@@ -188,7 +189,9 @@ def for_task(task: str, y_train) -> list[Loss]:
     losses, seen = [], set()
     for name, hyperparameters in choices:
         loss = registry.get(name, **hyperparameters)
-        if loss.info.task == task and _fits(loss) and label(loss) not in seen:
+        # the guide's choices are sized on centred targets: a loss that needs raw counts is asked for by name
+        raw = task == "regression" and needs_raw_targets([loss])
+        if loss.info.task == task and _fits(loss) and not raw and label(loss) not in seen:
             seen.add(label(loss))
             losses.append(loss)
     return losses
