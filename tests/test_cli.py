@@ -146,6 +146,12 @@ def test_list_task_filters(task):
         assert (name in shown) == (lk.get(name).info.task == task), name
 
 
+def test_list_tag_filters():
+    shown = words(ok("list", "--tag", "robust").stdout)
+    for name in lk.list_losses():
+        assert (name in shown) == ("robust" in lk.get(name).info.tags), name
+
+
 def test_list_json_matches_the_registry_metadata():
     rows = json.loads(ok("list", "--json").stdout)
     assert [row["name"] for row in rows] == lk.list_losses()

@@ -26,7 +26,7 @@ from rich.text import Text
 from . import __version__, data, guide, registry
 from .cli_errors import CLIError, user_errors
 from .lab import command as lab_command
-from ._info import TASKS
+from ._info import TAGS, TASKS
 
 app = typer.Typer(
     name="losskit",
@@ -149,20 +149,24 @@ def _root(
 # --- list --------------------------------------------------------------------------------------------
 
 
-@app.command("list", epilog="Examples:\n  losskit list\n  losskit list --task regression --json")
+@app.command("list", epilog="Examples:\n  losskit list\n  losskit list --task regression --json\n  losskit list --tag robust")
 @user_errors
 def list_command(
     task: Annotated[
         str | None, typer.Option("--task", "-t", help=f"Only the losses of one task: {', '.join(TASKS)}.")
     ] = None,
+    tag: Annotated[
+        str | None, typer.Option("--tag", help=f"Only the losses with a property: {', '.join(TAGS)}.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of objects (all the metadata).")] = False,
 ) -> None:
-    """List the registered losses: task, what y_pred holds, the output activation, properties."""
-    names = registry.list_losses(task=task)
+    """List the registered losses: task, what the predictions hold, the output activation, properties."""
+    names = registry.list_losses(task=task, tag=tag)
     if as_json:
         _print_json([_info_row(name) for name in names])
         return
-    title = f"losskit losses{f' ({task})' if task else ''}: losskit explain NAME for the formulas"
+    chosen = ", ".join(x for x in (task, tag) if x)
+    title = f"losskit losses{f' ({chosen})' if chosen else ''}: losskit explain NAME for the formulas"
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.add_column("name", no_wrap=True, style="bold")
     table.add_column("task", no_wrap=True)
