@@ -105,21 +105,22 @@ class LossInfo:
     def targets(self) -> tuple:
         return tuple(spec for spec in self.inputs if not spec.is_prediction)
 
+    def per_prediction(self, describe) -> str:
+        """``describe(spec)`` of the prediction; with several, ``"name: ..., name: ..."``."""
+        predictions = self.predictions
+        if len(predictions) == 1:
+            return describe(predictions[0])
+        return ", ".join(f"{spec.name}: {describe(spec)}" for spec in predictions)
+
     @property
     def input_space(self) -> str:
         """What the predictions hold: ``"logits"``; with several, ``"mean: values, variance: ..."``."""
-        predictions = self.predictions
-        if len(predictions) == 1:
-            return predictions[0].space
-        return ", ".join(f"{spec.name}: {spec.space}" for spec in predictions)
+        return self.per_prediction(lambda spec: spec.space)
 
     @property
     def activation(self) -> str:
         """The output activation of the maximum-likelihood pairing (a loss with a link applies it itself)."""
-        predictions = self.predictions
-        if len(predictions) == 1:
-            return predictions[0].activation
-        return ", ".join(f"{spec.name}: {spec.activation}" for spec in predictions)
+        return self.per_prediction(lambda spec: spec.activation)
 
     @property
     def target(self) -> str:

@@ -328,10 +328,7 @@ def activation_text_of(spec) -> str:
 
 def activation_text(loss: Loss) -> str:
     """The output activation a model pairs with a loss: ``identity (logits; the sigmoid is inside the loss)``."""
-    predictions = loss.info.predictions
-    if len(predictions) == 1:
-        return activation_text_of(predictions[0])
-    return ", ".join(f"{spec.name}: {activation_text_of(spec)}" for spec in predictions)
+    return loss.info.per_prediction(activation_text_of)
 
 
 def _beyond_the_mean(primary, hyper, alternatives, quantile, uncertainty):

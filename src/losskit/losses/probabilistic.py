@@ -19,6 +19,10 @@ from ..registry import register
 COUNTS = Interval("counts >= 0", 0.0)
 FULL_POISSON = Param(False, boolean, "bool", "Add Stirling's approximation of log(y!), as PyTorch does (0 for y <= 1).")
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+POISSON_REFERENCES = (
+    "McCullagh and Nelder, Generalized Linear Models, 2nd ed. (1989), ch. 6",
+    "PyTorch, torch.nn.functional.poisson_nll_loss",
+)
 
 
 def stirling(xp, y):
@@ -56,9 +60,8 @@ class LogPoissonNLL(Loss):
         summary="Counts from a linear output: the Poisson likelihood of a log-rate, the exp inside the loss.",
         use_when="the targets are counts (events, visits, claims) and the model emits log-rates from a linear output",
         avoid_when="the counts are overdispersed (variance well above the mean) or the targets are not counts",
-        references=("McCullagh and Nelder, Generalized Linear Models, 2nd ed. (1989), ch. 6",
-                    "PyTorch, torch.nn.functional.poisson_nll_loss"),
-    )  # fmt: skip
+        references=POISSON_REFERENCES,
+    )
     inputs = (target("y_true", COUNTS), prediction("y_pred", link=LOG))
     full = FULL_POISSON
 
@@ -104,9 +107,8 @@ class PoissonNLL(Loss):
         summary="The Poisson likelihood of counts given a predicted rate (Keras's poisson, PyTorch's log_input=False).",
         use_when="the model already outputs a non-negative rate (an exp or softplus layer) and the targets are counts",
         avoid_when="the model emits log-rates from a linear layer: log_poisson_nll is exact and needs no eps",
-        references=("McCullagh and Nelder, Generalized Linear Models, 2nd ed. (1989), ch. 6",
-                    "PyTorch, torch.nn.functional.poisson_nll_loss"),
-    )  # fmt: skip
+        references=POISSON_REFERENCES,
+    )
     inputs = (target("y_true", COUNTS), prediction("y_pred", NONNEGATIVE))
     full = FULL_POISSON
     eps = Param(1e-8, non_negative, "float >= 0", "Added to the rate inside the log (PyTorch's eps).")
