@@ -206,6 +206,40 @@ def test_gaussian_nll_log_var_against_torch_through_exp():
     check_peer(lk.GaussianNLLLogVar(), [y, mean, np.log(var)], ref, what="gaussian_nll_log_var")
 
 
+@pytest.mark.parametrize("shape", [(N, 1), (N,), (1, D)], ids=str)
+def test_shared_variance_against_torch(shape):
+    """PyTorch's homoscedastic forms: one variance per row ((N, 1), or (N,) without the last axis) or
+    per column; the gradient and Hessian of a shared variance are sums over the examples sharing it."""
+    y, mean, _ = gaussian(f"shared variance {shape}")
+    var = rng_for(f"shared variance {shape}").uniform(0.3, 2.0, size=shape)
+    as_torch = (lambda v: v[:, None]) if len(shape) == 1 else (lambda v: v)
+    ref = torch_peer(lambda t, m, v: F.gaussian_nll_loss(m, t, as_torch(v), reduction="none"), [1, 2])
+    check_peer(lk.GaussianNLL(), [y, mean, var], ref, what=f"gaussian_nll, variance {shape}")
+    ref = torch_peer(lambda t, m, s: F.gaussian_nll_loss(m, t, torch.exp(as_torch(s)), reduction="none"), [1, 2])
+    check_peer(lk.GaussianNLLLogVar(), [y, mean, np.log(var)], ref, what=f"gaussian_nll_log_var, log-variance {shape}")
+
+
+def test_a_scalar_variance_against_torch():
+    y, mean, _ = gaussian("scalar variance")
+    expected = F.gaussian_nll_loss(torch.tensor(mean), torch.tensor(y), 0.7, reduction="none").numpy()
+    np.testing.assert_allclose(lk.gaussian_nll(y, mean, 0.7, reduction="none"), expected, rtol=1e-14)
+    v = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
+    F.gaussian_nll_loss(torch.tensor(mean), torch.tensor(y), v.expand(N, D)).backward()
+    d_variance = lk.GaussianNLL().grad(y, mean, 0.7)[1]
+    assert np.shape(d_variance) == ()
+    np.testing.assert_allclose(d_variance, v.grad.item(), rtol=1e-13)
+
+
+def test_only_the_variance_broadcasts():
+    y, mean, var = gaussian("only the variance")
+    with pytest.raises(lk.InputError, match=r"y_true has shape \(1, 3\).*y_true is never broadcast"):
+        lk.gaussian_nll(y[:1], mean, var)
+    with pytest.raises(lk.InputError, match=r"variance has shape \(3,\).*may also have size 1 along any axis"):
+        lk.gaussian_nll(y, mean, var[0])  # (D,) would pair with the rows: refused, as PyTorch refuses it
+    with pytest.raises(lk.InputError, match=r"variance must be real numbers >= 0.*-1 at \(1, 0\)"):
+        lk.gaussian_nll(y, mean, np.array([[1.0], [-1.0]] + [[1.0]] * (N - 2)))  # positions as given
+
+
 def test_gaussian_nll_below_eps_is_the_clamped_value_with_a_zero_slope():
     """PyTorch clamps the variance at eps too (its value is losskit's); its slope there is a straight-through
     one, losskit's the derivative of the clamped value: 0 (documented)."""
@@ -561,6 +595,138 @@ def test_dice_hessian_against_torch_double_backward():
         return 1 - (2 * (pp * tt).sum(-1) + 1.0) / (pp.sum(-1) + tt.sum(-1) + 1.0)
 
     check_peer(lk.Dice(), [t, p], torch_peer(per_sample, [1]), what="dice against its definition in torch")
+
+
+# --- the peers' own test values -------------------------------------------------------------------------
+# Inputs and expected values as written in the peers' test files (named in each docstring); where such a
+# test computes its expectation from a formula, the formula is written here as it is there.
+
+
+@covers("mse")
+def test_keras_mean_squared_error_fixtures():
+    """keras/src/losses/losses_test.py, MeanSquaredErrorTest: 49.5 unweighted; weights [[1.2], [3.4]] under
+    Keras's default reduction give 767.8 / 6; weights per element [3, 6, 5, 0, 4, 2] give 97.833336.
+    Keras's default divides a weighted sum by the number of elements (6): losskit's "sum" / 6."""
+    y_true = np.array([[1.0, 9.0, 2.0], [-5.0, -2.0, 6.0]])
+    y_pred = np.array([[4.0, 8.0, 12.0], [8.0, 1.0, 3.0]])
+    np.testing.assert_allclose(lk.mse(y_true, y_pred), 49.5, rtol=1e-15)
+    rows = np.array([[1.2], [3.4]])
+    np.testing.assert_allclose(lk.mse(y_true, y_pred, sample_weight=rows, reduction="sum") / 6, 767.8 / 6, rtol=1e-14)
+    elements = np.array([3.0, 6.0, 5.0, 0.0, 4.0, 2.0]).reshape(2, 3)
+    np.testing.assert_allclose(lk.mse(y_true, y_pred, sample_weight=elements, reduction="sum") / 6, 97.833336,
+                               rtol=1e-7)  # a float32 literal  # fmt: skip
+
+
+@covers("huber", "log_cosh", "poisson_nll")
+def test_keras_weighted_fixtures_of_huber_log_cosh_and_poisson():
+    """The inputs and (N, 1) or (N,) weights of keras/src/losses/losses_test.py's HuberLossTest,
+    LogCoshTest and PoissonTest, through Keras's own classes: "sum_over_batch_size" is losskit's "sum"
+    over the number of elements."""
+    keras = pytest.importorskip("keras")
+    rows = np.array([[1.2], [3.4]])
+    y_true, y_pred = np.array([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0]]), np.array([[0.9, 0.2, 0.2], [0.8, 0.4, 0.6]])
+    expected = float(keras.losses.Huber(delta=1.0)(y_true, y_pred, sample_weight=rows))
+    np.testing.assert_allclose(lk.huber(y_true, y_pred, sample_weight=rows, reduction="sum") / 6, expected, rtol=1e-6)
+    y_true, y_pred = np.array([[1.0, 9.0, 2.0], [-5.0, -2.0, 6.0]]), np.array([[4.0, 8.0, 12.0], [8.0, 1.0, 3.0]])
+    expected = float(keras.losses.LogCosh()(y_true, y_pred, sample_weight=rows[:, 0]))
+    np.testing.assert_allclose(lk.log_cosh(y_true, y_pred, sample_weight=rows[:, 0], reduction="sum") / 6, expected,
+                               rtol=1e-6)  # fmt: skip
+    rates, y = np.array([1.0, 9.0, 2.0, 5.0, 2.0, 6.0]).reshape(2, 3), np.array([4.0, 8.0, 12.0, 8.0, 1.0, 3.0]).reshape(2, 3)
+    expected = float(keras.losses.Poisson()(y, rates, sample_weight=rows))
+    np.testing.assert_allclose(lk.poisson_nll(y, rates, sample_weight=rows, eps=1e-7, reduction="sum") / 6, expected,
+                               rtol=1e-6)  # fmt: skip
+
+
+@covers("dice")
+def test_keras_dice_fixture_per_sample():
+    """keras/src/losses/losses_test.py, DiceTest.test_binary_segmentation_with_axis: axis=(1, 2, 3) and no
+    reduction give [0.5, 0.75757575] (Keras adds 1e-7 to the denominator: smooth=0 here)."""
+    y_true = np.array([[[[1.0], [1.0]], [[0.0], [0.0]]], [[[1.0], [1.0]], [[0.0], [0.0]]]])
+    y_pred = np.array([[[[0.0], [1.0]], [[0.0], [1.0]]], [[[0.4], [0.0]], [[0.0], [0.9]]]])
+    np.testing.assert_allclose(lk.dice(y_true, y_pred, smooth=0.0, reduction="none"), [0.5, 0.75757575], rtol=1e-6)
+
+
+@covers("pinball", "log_poisson_nll", "mse", "mae", "huber")
+def test_sklearn_loss_table_of_specific_values():
+    """sklearn/_loss/tests/test_loss.py, test_loss_on_specific_values: (y, raw) -> loss, gradient, Hessian.
+    losskit's mse is twice HalfSquaredError; log_poisson_nll is HalfPoissonLoss."""
+    rows = [
+        (lk.Pinball(quantile=0.5), 1.0, 5.0, 2.0, 0.5),
+        (lk.Pinball(quantile=0.25), 1.0, 5.0, 4 * (1 - 0.25), 1 - 0.25),
+        (lk.Pinball(quantile=0.25), 5.0, 1.0, 4 * 0.25, -0.25),
+        (lk.LogPoissonNLL(), 2.0, np.log(4), 4 - 2 * np.log(4), 4 - 2),
+        (lk.MSE(), 1.0, 5.0, 2 * 8, 2 * 4),
+        (lk.MAE(), 1.0, 5.0, 4.0, 1.0),
+        (lk.Huber(delta=3.0), 1.0, 5.0, 3 * (4 - 3 / 2), None),
+        (lk.Huber(delta=3.0), 1.0, 3.0, 0.5 * 2**2, None),
+    ]
+    for loss, y, raw, value, gradient in rows:
+        y, raw = np.array([y]), np.array([raw])
+        np.testing.assert_allclose(loss(y, raw, reduction="none"), [value], rtol=1e-15, err_msg=repr(loss))
+        if gradient is not None:
+            np.testing.assert_allclose(loss.grad(y, raw, reduction="none"), [gradient], rtol=1e-15, err_msg=repr(loss))
+    _, hessian = lk.LogPoissonNLL().grad_and_hessian(np.array([2.0]), np.array([np.log(4)]), reduction="none")
+    np.testing.assert_allclose(hessian, [4.0], rtol=1e-15)
+    np.testing.assert_allclose(lk.MSE().grad_and_hessian([1.0], [5.0], reduction="none")[1], [2 * 1.0], rtol=0)
+
+
+@covers("pinball")
+def test_sklearn_mean_pinball_loss_fixtures():
+    """sklearn/metrics/tests/test_regression.py: test_regression_metrics (y = 0..49, predictions one above
+    or below: 0.5, 0.5; alpha=0.4: 0.6 and 0.4), test_multioutput_regression ((1 + 2/3) / 8), the
+    raw_values of test_regression_multioutput_array ([0.25/2, 0.625/2]) and the limit 0 at [0] vs [0]."""
+    y = np.arange(50, dtype=np.float64)
+    for alpha, above, below in ((0.5, 0.5, 0.5), (0.4, 0.6, 0.4)):
+        np.testing.assert_allclose(lk.pinball(y, y + 1, quantile=alpha), above, rtol=1e-15)
+        np.testing.assert_allclose(lk.pinball(y, y - 1, quantile=alpha), below, rtol=1e-15)
+    y_true = np.array([[1.0, 0, 0, 1], [0, 1, 1, 1], [1, 1, 0, 1]])
+    y_pred = np.array([[0.0, 0, 0, 1], [1, 0, 1, 1], [0, 0, 0, 1]])
+    np.testing.assert_allclose(lk.pinball(y_true, y_pred), (1 + 2 / 3) / 8, rtol=1e-15)
+    y_true = np.array([[1, 2], [2.5, -1], [4.5, 3], [5, 7]])
+    y_pred = np.array([[1.0, 1], [2, -1], [5, 4], [5, 6.5]])
+    np.testing.assert_allclose(lk.pinball(y_true, y_pred, reduction="none").mean(axis=0), [0.25 / 2, 0.625 / 2])
+    assert float(lk.pinball([0.0], [0.0])) == 0.0
+
+
+@covers("gaussian_nll")
+def test_torch_gaussian_nll_broadcasting_fixture():
+    """test/test_nn.py, test_gaussian_nll_loss_broadcasting and test_gaussian_nll_loss_scalar_var: the
+    variance as (N, 1), as (N,) and as the float 0.5 against 0.5 (log(var) + (input - target)^2 / var).
+    (The same test also broadcasts the target, which losskit refuses: only the variance is shared.)"""
+    mean = np.array([[0.5, 1.5, 2.5], [2.0, 4.0, 6.0]])
+    y = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])
+    var_full = np.array([[0.5, 0.5, 0.5], [1.5, 1.5, 1.5]])
+    expected = 0.5 * (np.log(var_full) + (mean - y) ** 2 / var_full)
+    for var in (var_full, np.array([[0.5], [1.5]]), np.array([0.5, 1.5])):
+        np.testing.assert_allclose(lk.gaussian_nll(y, mean, var, reduction="none"), expected, rtol=1e-15)
+    expected = 0.5 * (np.log(0.5) + (mean - y) ** 2 / 0.5)
+    np.testing.assert_allclose(lk.gaussian_nll(y, mean, 0.5, reduction="none"), expected, rtol=1e-15)
+
+
+@covers("triplet_margin")
+def test_optax_triplet_margin_fixtures():
+    """optax/losses/_self_supervised_test.py, TripletMarginLossTest.test_batched: ones, zeros, twos give 1
+    per row; zeros, ones, twos give 0. triplet_margin_loss's docstring example gives [0.1414, 0.1414]."""
+    ones = np.ones((2, 2))
+    np.testing.assert_allclose(lk.triplet_margin(ones, 0 * ones, 2 * ones, reduction="none"), [1.0, 1.0], rtol=1e-15)
+    np.testing.assert_allclose(lk.triplet_margin(0 * ones, ones, 2 * ones, reduction="none"), [0.0, 0.0], atol=0)
+    anchors, positives = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([[0.1, 0.1], [1.1, 1.1]])
+    negatives = np.array([[1.0, 0.0], [0.0, 1.0]])
+    np.testing.assert_allclose(lk.triplet_margin(anchors, positives, negatives, reduction="none"), [0.1414] * 2,
+                               atol=5e-5)  # printed to 4 decimals  # fmt: skip
+
+
+@covers("dice")
+def test_optax_dice_weighting_fixture():
+    """optax/losses/_segmentation_test.py, DiceLossTest.test_dice_loss_weighting_parameters at alpha = beta
+    = 0.5: probabilities [[0.1, 0.9], [0.8, 0.2]] (pixels by classes), targets [[0, 1], [1, 0]], smooth=1;
+    per class 1 - (I + smooth) / (I + (P - I) / 2 + (T - I) / 2 + smooth). Optax's smooth is half of
+    losskit's, and each class (a column) is one sample here."""
+    probs, targets, smooth = np.array([[0.1, 0.9], [0.8, 0.2]]), np.array([[0.0, 1.0], [1.0, 0.0]]), 1.0
+    i, p, t = (probs * targets).sum(0), probs.sum(0), targets.sum(0)
+    expected = 1 - (i + smooth) / (i + 0.5 * (p - i) + 0.5 * (t - i) + smooth)
+    np.testing.assert_allclose(lk.dice(targets.T, probs.T, smooth=2 * smooth, reduction="none"), expected,
+                               atol=1e-15)  # 1 - a ratio: rounding of the ratio  # fmt: skip
 
 
 # --- coverage --------------------------------------------------------------------------------------------

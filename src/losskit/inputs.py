@@ -9,7 +9,11 @@ A loss declares its arrays once, in order (``Loss.inputs``). Each :class:`Input`
 - its ``kind``: ``"real"``, ``"class_index"`` (integer class ids over the first prediction's event
   axis) or ``"mask"`` (booleans);
 - its ``role``: a ``"target"`` is never differentiated, a ``"prediction"`` is;
-- its ``link`` (predictions): see :mod:`losskit.links`.
+- its ``link`` (predictions): see :mod:`losskit.links`;
+- ``broadcast`` (an elementwise prediction after the first): the array may have size 1 along any
+  axis, one axis fewer than the first prediction (its last) or none at all: one value shared by
+  those examples, as PyTorch broadcasts ``gaussian_nll_loss``'s variance. Its gradient and Hessian
+  are summed over the shared axes. Nothing else is broadcast.
 
 :func:`prepare` turns a call's arrays into a :class:`Batch`: one namespace, casts, shapes checked
 against the first prediction, event axes moved last (a whole sample flattened to one axis),
@@ -49,6 +53,7 @@ class Input:
     kind: str = "real"
     link: Link = IDENTITY
     hint: str = ""
+    broadcast: bool = False
 
     @property
     def is_prediction(self) -> bool:
@@ -92,9 +97,11 @@ def mask(name: str = "mask", *, event=0) -> Input:
     return Input(name, "target", REAL, event, "mask")
 
 
-def prediction(name: str = "y_pred", domain: Domain = REAL, *, event=0, link: Link = IDENTITY, hint: str = "") -> Input:
-    """A prediction: what a model emits, differentiated; ``link`` says what space it is in."""
-    return Input(name, "prediction", domain, event, "real", link, hint)
+def prediction(name: str = "y_pred", domain: Domain = REAL, *, event=0, link: Link = IDENTITY, hint: str = "",
+               broadcast: bool = False) -> Input:  # fmt: skip
+    """A prediction: what a model emits, differentiated; ``link`` says what space it is in; ``broadcast``
+    lets it share one value across examples (see the module docstring)."""
+    return Input(name, "prediction", domain, event, "real", link, hint, broadcast)
 
 
 def check_declaration(loss_name: str, inputs) -> None:
@@ -119,6 +126,8 @@ def check_declaration(loss_name: str, inputs) -> None:
             problems.append(f"{spec.name}: class ids need event 0 and a first prediction with a class axis")
         if spec.is_prediction and spec.kind != "real":
             problems.append(f"{spec.name}: a prediction must be real")
+        if spec.broadcast and (spec is first or spec.event != 0):
+            problems.append(f"{spec.name}: only an elementwise prediction after the first may broadcast")
     if problems:
         raise TypeError(f"{loss_name}: bad declaration of inputs: {'; '.join(problems)}.")
 
@@ -159,9 +168,36 @@ class Batch:
         xp, spec = self.xp, self.specs[index]
         if spec.event == 1 and self.axis is not None:
             grad = xp.moveaxis(grad, -1, self.axis)
-        if tuple(grad.shape) != self.shapes[index]:
-            grad = xp.reshape(grad, self.shapes[index])
+        given = self.shapes[index]
+        if spec.broadcast and tuple(grad.shape) != given:
+            shared = broadcast_shape(given, tuple(grad.shape))
+            axes = tuple(i for i, (n, m) in enumerate(zip(shared, grad.shape)) if n == 1 and m != 1)
+            grad = xp.sum(grad, axis=axes, keepdims=True) if axes else grad
+        if tuple(grad.shape) != given:
+            grad = xp.reshape(grad, given)
         return xp.astype(grad, self.out_dtype, copy=False)
+
+
+def broadcast_shape(shape: tuple, expected: tuple) -> tuple | None:
+    """The shape of ``expected``'s rank that a broadcasting input of ``shape`` stands for, or None.
+
+    PyTorch's rules for a shared variance: no axes (one value for all), one axis fewer than
+    ``expected`` (its last missing: one value per row), or size 1 along any axis.
+    """
+    if shape == expected[:-1]:
+        shape += (1,)
+    elif not shape:
+        shape = (1,) * len(expected)
+    if len(shape) == len(expected) and all(n in (1, m) for n, m in zip(shape, expected)):
+        return shape
+    return None
+
+
+def _broadcasting(spec, specs) -> str:
+    """What the shape message says about broadcasting."""
+    if spec.broadcast:
+        return f"{spec.name} may also have size 1 along any axis, lack the last axis or be a scalar."
+    return f"{spec.name} is never broadcast." if any(s.broadcast for s in specs) else "Shapes are never broadcast."
 
 
 def _axis(loss, ref_spec, ref) -> int | None:
@@ -271,26 +307,30 @@ def prepare(loss, arrays, sample_weight=None, reduction=None, normalizer=None) -
         raise InputError(f"{name}: {ref_spec.name} must have a first axis of samples; got shape ().")
     axis = _axis(loss, ref_spec, ref)
     shapes = tuple(tuple(x.shape) for x in given)
-    prepared = []
+    prepared, checked = [], []
     for spec, x in zip(specs, given):
         expected = _expected(spec, ref_spec, ref, axis)
         shape = tuple(x.shape)
+        if spec.kind == "real" and x.dtype != dtype:
+            x = xp.astype(x, dtype)
+        as_given = x  # a broadcast input's domain is checked as given: positions in messages are the caller's
         if shape != expected:
             if shape == expected + (1,) or shape + (1,) == expected:
                 x = xp.reshape(x, expected)
+            elif spec.broadcast and (shared := broadcast_shape(shape, expected)) is not None:
+                x = xp.broadcast_to(xp.reshape(x, shared), expected)
             else:
                 raise InputError(
                     f"{name}: {spec.name} has shape {shape} but {ref_spec.name} has shape {tuple(ref.shape)}; "
                     f"expected {spec.name} to have {_expectation(spec, ref_spec)}, {expected} (a trailing axis of "
-                    "size 1 may differ). Shapes are never broadcast."
+                    f"size 1 may differ). {_broadcasting(spec, specs)}"
                 )
-        if spec.kind == "real" and x.dtype != dtype:
-            x = xp.astype(x, dtype)
         if spec.event == 1 and axis is not None:
             x = xp.moveaxis(x, axis, -1)
         elif spec.event == SAMPLE:
             x = xp.reshape(x, (x.shape[0], size(x.shape[1:])))
         prepared.append(x)
+        checked.append(as_given if spec.broadcast else x)
     ref = prepared[first]
     losses_shape = tuple(ref.shape[:-1]) if ref_spec.event != 0 else tuple(ref.shape)
     weight = None
@@ -298,11 +338,11 @@ def prepare(loss, arrays, sample_weight=None, reduction=None, normalizer=None) -
         weight = align_weight(xp, name, sample_weight, losses_shape, dtype, ref)
     concrete = not any(is_traced(a) for a in (*prepared, weight) if a is not None)
     if concrete and _checks.validation_enabled():  # never read values while a framework traces
-        for spec, x in zip(specs, prepared):
+        for spec, x, as_given in zip(specs, prepared, checked):
             if spec.kind == "class_index":
                 _check_class_ids(loss, spec, x, ref.shape[-1], xp)
             elif spec.kind == "real" and spec.domain is not REAL:
-                check_domain(xp, name, spec.name, x, spec.domain, _hint(loss, spec))
+                check_domain(xp, name, spec.name, as_given, spec.domain, _hint(loss, spec))
         if weight is not None:
             check_domain(xp, name, "sample_weight", weight, WEIGHTS)
     for i, spec in enumerate(specs):

@@ -145,7 +145,9 @@ FULL_GAUSSIAN = Param(False, boolean, "bool", "Add the constant log(2 pi) / 2.")
 class GaussianNLL(Loss):
     """Gaussian negative log-likelihood with a predicted variance: PyTorch's ``gaussian_nll_loss``.
 
-    Two predictions: the mean and the variance (>= 0). Below ``eps`` the variance is clamped to
+    Two predictions: the mean and the variance (>= 0). As in PyTorch, one variance may be shared: a
+    variance with size 1 along an axis (``(N, 1)`` for one per row), without the last axis, or a
+    scalar; its gradient is then summed over the examples that share it. Below ``eps`` the variance is clamped to
     ``eps``, and its derivative there is 0: the gradient of the value as computed. PyTorch instead
     passes the unclamped derivative through (a straight-through clamp, about -1e12 for a variance of
     1e-8). A network's variance output vanishes or explodes easily: prefer ``gaussian_nll_log_var``,
@@ -175,7 +177,7 @@ class GaussianNLL(Loss):
         references=("Nix and Weigend, Estimating the mean and variance of the target probability distribution, ICNN 1994",
                     "PyTorch, torch.nn.functional.gaussian_nll_loss"),
     )  # fmt: skip
-    inputs = (target("y_true"), prediction("mean"), prediction("variance", NONNEGATIVE))
+    inputs = (target("y_true"), prediction("mean"), prediction("variance", NONNEGATIVE, broadcast=True))
     full = FULL_GAUSSIAN
     eps = Param(1e-6, positive, "float > 0", "The variance is clamped to at least eps (PyTorch's eps).")
 
@@ -206,8 +208,9 @@ gaussian_nll = GaussianNLL.as_function()
 class GaussianNLLLogVar(Loss):
     """Gaussian negative log-likelihood with a predicted log-variance: what a network should output.
 
-    Two predictions from a linear output: the mean and ``s = log(variance)``. No clamp is needed:
-    every real ``s`` is a valid variance, and the loss is smooth in both.
+    Two predictions from a linear output: the mean and ``s = log(variance)``, which may be shared as
+    ``gaussian_nll``'s variance. No clamp is needed: every real ``s`` is a valid variance, and the
+    loss is smooth in both.
 
     Examples
     --------
@@ -231,7 +234,7 @@ class GaussianNLLLogVar(Loss):
         avoid_when="you only need the mean, or the residuals have heavy tails (the variance chases the outliers)",
         references=("Kendall and Gal, What uncertainties do we need in Bayesian deep learning for computer vision?, NeurIPS 2017",),
     )
-    inputs = (target("y_true"), prediction("mean"), prediction("log_variance", link=LOG))
+    inputs = (target("y_true"), prediction("mean"), prediction("log_variance", link=LOG, broadcast=True))
     full = FULL_GAUSSIAN
 
     def _math(self, xp, order, y, mean, s):
