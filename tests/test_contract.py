@@ -16,28 +16,12 @@ import pytest
 
 import losskit as lk
 from losskit.inputs import mask, prediction, target
-from losskit.testing import CHECKS, check_loss, run_check
+from losskit.testing import CHECKS, check_loss, run_check, with_examples
 
 NAMES = lk.list_losses()
 
-#: A non-default setting of the hyperparameters that change the formula.
-NON_DEFAULT = {
-    "huber": {"delta": 0.3},
-    "pseudo_huber": {"delta": 2.5},
-    "pinball": {"quantile": 0.9},
-    "log_poisson_nll": {"full": True},
-    "poisson_nll": {"full": True, "eps": 1e-3},
-    "gaussian_nll": {"full": True, "eps": 0.1},
-    "gaussian_nll_log_var": {"full": True},
-    "sigmoid_cross_entropy": {"pos_weight": 3.0, "label_smoothing": 0.1},
-    "softmax_cross_entropy": {"label_smoothing": 0.2, "class_weight": [0.5, 2.0, 1.0]},
-    "categorical_cross_entropy": {"class_weight": [0.5, 2.0, 1.0]},
-    "sparse_categorical_cross_entropy": {"class_weight": [0.5, 2.0, 1.0]},
-    "sparse_softmax_cross_entropy": {"label_smoothing": 0.2, "ignore_index": 1, "class_weight": [0.5, 2.0, 1.0]},
-    "nll": {"class_weight": [0.5, 2.0, 1.0], "ignore_index": 0},
-    "triplet_margin": {"margin": 0.5, "p": 1.5, "swap": True},
-    "dice": {"smooth": 0.0},
-}
+#: The losses with hyperparameters that change the formula, each set to its declared example.
+CONFIGURED = [name for name in NAMES if with_examples(lk.get(name)) != lk.get(name)]
 #: The checks that a hyperparameter can change.
 CONFIGURED_CHECKS = ("gradient", "hessian", "reductions", "optimal_constant", "torch")
 
@@ -49,15 +33,19 @@ def test_contract(name, check):
 
 
 @pytest.mark.parametrize("check", CONFIGURED_CHECKS)
-@pytest.mark.parametrize("name", sorted(NON_DEFAULT))
+@pytest.mark.parametrize("name", CONFIGURED)
 def test_contract_non_default(name, check):
-    run_check(lk.get(name, **NON_DEFAULT[name]), check)
+    run_check(with_examples(lk.get(name)), check)
 
 
-def test_every_hyperparameter_that_changes_the_formula_is_exercised():
+def test_every_hyperparameter_that_changes_the_formula_has_an_example():
     for name in NAMES:
-        formula = [p for p in lk.get(name).hyperparameters() if p not in ("reduction", "axis")]
-        assert set(formula) <= set(NON_DEFAULT.get(name, {})) | {"eps"}, name
+        params = type(lk.get(name))._params
+        missing = [p for p, param in params.items() if param.example is None and p not in ("reduction", "axis")]
+        assert not missing, f"{name}: declare example= on {missing}"
+    loss = with_examples(lk.SparseSoftmaxCrossEntropy())
+    assert loss.config() == {"name": "sparse_softmax_cross_entropy", "axis": -1, "class_weight": (0.5, 2.0, 1.0),
+                             "label_smoothing": 0.2, "ignore_index": 1, "reduction": "mean"}  # fmt: skip
 
 
 def test_pos_weight_per_label_passes_the_contract():

@@ -2,7 +2,7 @@
 
 >>> from losskit.params import Param
 >>> from losskit._checks import positive
->>> delta = Param(1.0, positive, "float > 0", "Where the quadratic part ends.")
+>>> delta = Param(1.0, positive, "float > 0", "Where the quadratic part ends.", example=2.5)
 
 The base (``losskit.Loss``) reads the declarations of a class and its parents to build the
 keyword-only constructor, the function form's signature, ``config()``, ``repr`` and the Parameters
@@ -26,10 +26,14 @@ class Param:
         The type and range, for the docstring ("float > 0").
     doc : str
         What it does, for the docstring.
+    example : optional
+        A valid value other than the default that changes the formula: the contract runs every loss
+        with its hyperparameters at their examples too (``losskit.testing.with_examples``). None
+        only for settings that change no number, such as the class axis.
     """
 
-    def __init__(self, default, check=None, kind: str = "", doc: str = ""):
-        self.default, self.check, self.kind, self.doc = default, check, kind, doc
+    def __init__(self, default, check=None, kind: str = "", doc: str = "", *, example=None):
+        self.default, self.check, self.kind, self.doc, self.example = default, check, kind, doc, example
         self.name = None
 
     def __set_name__(self, owner, name):

@@ -781,6 +781,13 @@ CHECKS = {
 }
 
 
+def with_examples(loss):
+    """``loss`` with each hyperparameter that declares an ``example`` (``losskit.params.Param``) set to it:
+    the non-default formula, for running the contract a second time."""
+    examples = {name: p.example for name, p in loss._params.items() if p.example is not None}
+    return type(loss)(**{**loss._hyperparameters, **examples})
+
+
 def available(backend: str) -> bool:
     """Whether a backend's library is installed."""
     return backend == "numpy" or importlib.util.find_spec(backend) is not None
@@ -815,4 +822,4 @@ def check_loss(loss, *, backends=ALL_BACKENDS) -> None:
             run_check(loss, name)
 
 
-__all__ = ["check_loss", "run_check", "CHECKS", "available", *(check.__name__ for check, _ in CHECKS.values())]
+__all__ = ["check_loss", "run_check", "with_examples", "CHECKS", "available", *(check.__name__ for check, _ in CHECKS.values())]

@@ -217,8 +217,9 @@ class SigmoidCrossEntropy(Loss):
         lambda loss, name, value: weights(loss, name, value, allow_scalar=True, optional=False),
         "float > 0 or one weight per label",
         "Weight of the positive term (PyTorch's pos_weight): about n_negative / n_positive for imbalanced classes.",
+        example=3.0,
     )
-    label_smoothing = Param(0.0, unit_interval, "float in [0, 1]", "Moves the targets towards 1/2.")
+    label_smoothing = Param(0.0, unit_interval, "float in [0, 1]", "Moves the targets towards 1/2.", example=0.1)
 
     def _math(self, xp, order, y_true, z):
         pos_weight = as_array(self, xp, "pos_weight", z)

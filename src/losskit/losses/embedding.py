@@ -80,9 +80,9 @@ class TripletMargin(Loss):
         ),
     )
     inputs = (prediction("anchor", event=1), prediction("positive", event=1), prediction("negative", event=1))
-    margin = Param(1.0, non_negative, "float >= 0", "How much closer the positive must be.")
-    p = Param(2.0, at_least_one, "float >= 1", "The degree of the norm.")
-    swap = Param(False, boolean, "bool", "Use the positive-negative distance where it is smaller.")
+    margin = Param(1.0, non_negative, "float >= 0", "How much closer the positive must be.", example=0.5)
+    p = Param(2.0, at_least_one, "float >= 1", "The degree of the norm.", example=1.5)
+    swap = Param(False, boolean, "bool", "Use the positive-negative distance where it is smaller.", example=True)
 
     def _math(self, xp, order, anchor, positive, negative):
         d_ap, g_ap, h_ap = distance(xp, anchor - positive, self.p, order)

@@ -57,6 +57,7 @@ class _Classes(_ClassAxis):
         lambda loss, name, value: weights(loss, name, value, allow_scalar=False, optional=True),
         "sequence of C weights >= 0 or None",
         "The weight of each class (PyTorch's weight=); the mean divides by the weights of the target classes.",
+        example=(0.5, 2.0, 1.0),
     )
 
     def _counted_weight(self, xp, weight, y_true, y_pred):
@@ -178,7 +179,7 @@ class SoftmaxCrossEntropy(_Classes):
         ),
     )
     inputs = (target("y_true", SOFT_TARGETS, event=1), prediction("y_pred", link=SOFTMAX, event=1))
-    label_smoothing = Param(0.0, unit_interval, "float in [0, 1]", "Moves the targets towards the uniform row.")
+    label_smoothing = Param(0.0, unit_interval, "float in [0, 1]", "Moves the targets towards the uniform row.", example=0.2)
 
     def _math(self, xp, order, y_true, z):
         eps = self.label_smoothing
@@ -256,7 +257,8 @@ sparse_categorical_cross_entropy = SparseCategoricalCrossEntropy.as_function()
 class _ClassIds(_Classes):
     """A cross-entropy on class ids, with ``ignore_index``."""
 
-    ignore_index = Param(None, optional_integer, "int or None", "A class id that marks rows to skip (PyTorch uses -100).")
+    ignore_index = Param(None, optional_integer, "int or None", "A class id that marks rows to skip (PyTorch uses -100).",
+                         example=1)  # fmt: skip
 
 
 @register
@@ -295,7 +297,7 @@ class SparseSoftmaxCrossEntropy(_ClassIds):
         ),
     )
     inputs = (CLASS_IDS, prediction("y_pred", link=SOFTMAX, event=1))
-    label_smoothing = Param(0.0, unit_interval, "float in [0, 1]", "Moves the targets towards the uniform row.")
+    label_smoothing = Param(0.0, unit_interval, "float in [0, 1]", "Moves the targets towards the uniform row.", example=0.2)
 
     def _math(self, xp, order, ids, z):
         eps, num_classes = self.label_smoothing, z.shape[-1]

@@ -17,7 +17,8 @@ from ..params import Param
 from ..registry import register
 
 COUNTS = Interval("counts >= 0", 0.0)
-FULL_POISSON = Param(False, boolean, "bool", "Add Stirling's approximation of log(y!), as PyTorch does (0 for y <= 1).")
+FULL_POISSON = Param(False, boolean, "bool", "Add Stirling's approximation of log(y!), as PyTorch does (0 for y <= 1).",
+                     example=True)  # fmt: skip
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 POISSON_REFERENCES = (
     "McCullagh and Nelder, Generalized Linear Models, 2nd ed. (1989), ch. 6",
@@ -111,7 +112,7 @@ class PoissonNLL(Loss):
     )
     inputs = (target("y_true", COUNTS), prediction("y_pred", NONNEGATIVE))
     full = FULL_POISSON
-    eps = Param(1e-8, non_negative, "float >= 0", "Added to the rate inside the log (PyTorch's eps).")
+    eps = Param(1e-8, non_negative, "float >= 0", "Added to the rate inside the log (PyTorch's eps).", example=1e-3)
 
     def _math(self, xp, order, y, mu):
         shifted = mu + self.eps
@@ -138,7 +139,7 @@ def _mean_and_variance(targets, weight):
     return mean, np.asarray(variance)
 
 
-FULL_GAUSSIAN = Param(False, boolean, "bool", "Add the constant log(2 pi) / 2.")
+FULL_GAUSSIAN = Param(False, boolean, "bool", "Add the constant log(2 pi) / 2.", example=True)
 
 
 @register
@@ -179,7 +180,7 @@ class GaussianNLL(Loss):
     )  # fmt: skip
     inputs = (target("y_true"), prediction("mean"), prediction("variance", NONNEGATIVE, broadcast=True))
     full = FULL_GAUSSIAN
-    eps = Param(1e-6, positive, "float > 0", "The variance is clamped to at least eps (PyTorch's eps).")
+    eps = Param(1e-6, positive, "float > 0", "The variance is clamped to at least eps (PyTorch's eps).", example=0.1)
 
     def _math(self, xp, order, y, mean, variance):
         kept = variance >= self.eps

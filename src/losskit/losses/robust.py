@@ -41,7 +41,8 @@ class Huber(Loss):
         avoid_when="you cannot choose delta: it should be about 1.345 noise standard deviations; or you need second derivatives",
         references=("Huber, Robust Estimation of a Location Parameter, Ann. Math. Stat. 35 (1964)",),
     )
-    delta = Param(1.0, positive, "float > 0", "Where the quadratic part ends (about 1.345 noise standard deviations).")
+    delta = Param(1.0, positive, "float > 0", "Where the quadratic part ends (about 1.345 noise standard deviations).",
+                  example=0.3)  # fmt: skip
 
     def _math(self, xp, order, y_true, y_pred):
         r = y_pred - y_true
@@ -90,7 +91,8 @@ class PseudoHuber(Loss):
             "Hartley and Zisserman, Multiple View Geometry, 2nd ed. (2004), appendix A6.8",
         ),
     )
-    delta = Param(1.0, positive, "float > 0", "The scale where the loss turns from quadratic to linear.")
+    delta = Param(1.0, positive, "float > 0", "The scale where the loss turns from quadratic to linear.",
+                  example=2.5)  # fmt: skip
 
     def _math(self, xp, order, y_true, y_pred):
         r = y_pred - y_true
@@ -197,7 +199,7 @@ class Pinball(Loss):
             "scikit-learn, sklearn.metrics.mean_pinball_loss",
         ),
     )
-    quantile = Param(0.5, open_unit_interval, "float in (0, 1)", "The quantile to fit.")
+    quantile = Param(0.5, open_unit_interval, "float in (0, 1)", "The quantile to fit.", example=0.9)
 
     def _math(self, xp, order, y_true, y_pred):
         q = self.quantile

@@ -46,7 +46,8 @@ class Dice(Loss):
         ),
     )
     inputs = (target("y_true", UNIT_TARGETS, event=SAMPLE), prediction("y_pred", PROBABILITIES, event=SAMPLE))
-    smooth = Param(1.0, non_negative, "float >= 0", "Added to the numerator and the denominator of the overlap.")
+    smooth = Param(1.0, non_negative, "float >= 0", "Added to the numerator and the denominator of the overlap.",
+                   example=0.0)  # fmt: skip
 
     def _math(self, xp, order, t, p):
         s = self.smooth
