@@ -496,8 +496,8 @@ def _extreme(spec, shape, rng):
         rows = np.eye(shape[-1])[rng.integers(0, shape[-1], size=shape[:-1])]
         return np.log(rows + 1e-300) if isinstance(domain, LogSimplex) else rows
     low, high = domain.bounds
-    low = low if math.isfinite(low) else -1e6
-    high = high if math.isfinite(high) else 1e6
+    low = low if math.isfinite(low) else -1e150
+    high = high if math.isfinite(high) else 1e150
     if isinstance(domain, Interval) and domain.open_low:
         low = low + 1e-6
     return np.where(rng.random(shape) < 0.5, low, high)
