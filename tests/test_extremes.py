@@ -494,7 +494,7 @@ INPUT_ERRORS = [
         r"sample_weight of shape \(3,\) does not fit the losses of shape \(2,\)",
         call={"sample_weight": [1.0, 1.0, 1.0]}),
     Bad("mse-negative-weight", "mse", [0.0, 0.0], [1.0, 1.0], ValueError,
-        r"^mse: sample_weight must be weights >= 0; got 1 value outside it: -1 at \(1,\)",
+        r"^mse: sample_weight must be finite weights >= 0; got 1 value outside it: -1 at \(1,\)",
         call={"sample_weight": [1.0, -1.0]}),
     # ---- dtypes: y_pred must be floating; its name is in the message
     Bad("mse-int-y-pred", "mse", [0.0, 1.0], [0, 1], TypeError, r"^mse: y_pred must be a floating-point array.*int",
@@ -607,8 +607,8 @@ HYPERPARAMETER_ERRORS = [
     # spellings: huber, huber_loss and the class name).
     ("get-unknown-hubber", lambda: lk.get("hubber"), ValueError,
      r"^get: unknown loss 'hubber'\. Did you mean 'huber'\? lk\.list_losses\(\)"),
-    ("get-unknown-sigmoid-crossentropy", lambda: lk.get("sigmoid_crossentropy"), ValueError,
-     r"unknown loss 'sigmoid_crossentropy'\. Did you mean 'sigmoid_cross_entropy'\?"),
+    ("get-unknown-sigmoid-crossentrop", lambda: lk.get("sigmoid_crossentrop"), ValueError,
+     r"unknown loss 'sigmoid_crossentrop'\. Did you mean 'sigmoid_cross_entropy' or"),
     ("get-unknown-without-suggestion", lambda: lk.get("zzzz"), ValueError,
      r"^get: unknown loss 'zzzz'\. lk\.list_losses\(\) \(or: losskit list\) names them all\.$"),
     ("get-not-a-name", lambda: lk.get(3), TypeError, r"^get: expected a loss name"),

@@ -31,7 +31,7 @@ from .errors import InputError, InputTypeError
 from .inputs import CALL_KEYWORDS, SAMPLE, Batch, check_declaration, prediction, prepare, target
 from .links import other_side
 from .params import Param, declared
-from .reduction import REDUCTIONS, check_reduction
+from .reduction import DEFAULT, REDUCTIONS, check_reduction
 
 
 #: Array libraries that compute with NumPy, whose floating-point warnings the formulas make pointless.
@@ -117,14 +117,14 @@ class Loss:
 
     # --- public face ------------------------------------------------------------------------------
 
-    def __call__(self, *arrays, sample_weight=None, reduction=None, normalizer=None, **named):
+    def __call__(self, *arrays, sample_weight=None, reduction=DEFAULT, normalizer=None, **named):
         """The cost (or the per-example losses with ``reduction="none"``); see the class docstring."""
         arrays = self._arrays(arrays, named)
         with _quiet(self, arrays):
             batch = prepare(self, arrays, sample_weight, reduction, normalizer)
             return self._value(batch, self._compute(batch, 0).value)
 
-    def value_and_grad(self, *arrays, sample_weight=None, reduction=None, normalizer=None, **named):
+    def value_and_grad(self, *arrays, sample_weight=None, reduction=DEFAULT, normalizer=None, **named):
         """The value and its gradient with respect to each prediction, in one pass.
 
         The gradient has the shape of its prediction; with several predictions it is a tuple, one per
@@ -136,13 +136,13 @@ class Loss:
             result = self._compute(batch, 1)
             return self._value(batch, result.value), self._per_prediction(batch, result.grads)
 
-    def grad(self, *arrays, sample_weight=None, reduction=None, normalizer=None, **named):
+    def grad(self, *arrays, sample_weight=None, reduction=DEFAULT, normalizer=None, **named):
         """The gradient of the value with respect to each prediction, in closed form."""
         return self.value_and_grad(
             *arrays, sample_weight=sample_weight, reduction=reduction, normalizer=normalizer, **named
         )[1]
 
-    def grad_and_hessian(self, *arrays, sample_weight=None, reduction=None, normalizer=None, **named):
+    def grad_and_hessian(self, *arrays, sample_weight=None, reduction=DEFAULT, normalizer=None, **named):
         """The gradient and the diagonal of the Hessian with respect to each prediction.
 
         Both are scaled through the reduction like the gradient: with ``"mean"`` each example's
@@ -199,7 +199,8 @@ class Loss:
     def reference(self, batch: Batch, order: int) -> Result:
         """The reference formulas: ``_math`` reduced by the batch's reduction (every engine's definition)."""
         xp, red = batch.xp, batch.reduction
-        losses, grads, hessians = (tuple(self._math(xp, order, *batch.arrays)) + (None, None))[:3]
+        arrays = _dropped_zeroed(batch) if red.weight is not None else batch.arrays
+        losses, grads, hessians = (tuple(self._math(xp, order, *arrays)) + (None, None))[:3]
         predictions = [batch.arrays[i] for i in batch.predictions]
         events = [batch.specs[i].event != 0 for i in batch.predictions]
         slope = None
@@ -284,6 +285,22 @@ class Loss:
         loss_function.__module__ = cls.__module__
         loss_function.loss_class = cls
         return loss_function
+
+
+def _dropped_zeroed(batch: Batch) -> tuple:
+    """The arrays with the predictions of weight-0 examples replaced by 0.
+
+    Their losses never reach the value; replacing them also keeps autodiff through the formulas from
+    turning a NaN or inf there (padding) into a NaN gradient: ``where``'s slope to a replaced entry is 0.
+    """
+    xp, red = batch.xp, batch.reduction
+    dropped = xp.broadcast_to(red.weight == 0, red.shape)
+    arrays = list(batch.arrays)
+    for i in batch.predictions:
+        x = arrays[i]
+        mask = dropped[..., None] if batch.specs[i].event != 0 else dropped
+        arrays[i] = xp.where(mask, xp.zeros_like(x), x)
+    return tuple(arrays)
 
 
 # --- the docstring ------------------------------------------------------------------------------------

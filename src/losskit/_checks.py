@@ -148,6 +148,14 @@ class Interval(Domain):
         return self.low, self.high
 
 
+@dataclass(frozen=True)
+class Finite(Interval):
+    """Finite values between ``low`` and ``high``: NaN and inf are refused too (weights)."""
+
+    def bad(self, xp, x):
+        return super().bad(xp, x) | ~xp.isfinite(x)
+
+
 def _open_low(domain) -> bool:
     return isinstance(domain, Interval) and domain.open_low
 
@@ -260,9 +268,15 @@ def check_domain(xp, loss_name: str, arg: str, x, domain: Domain, hint: str = ""
 
 def _real(loss_name: str, name: str, value) -> float:
     """A real number (Python's or NumPy's) as a float; bools and NaN are refused."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InputError(f"{loss_name}: {name} must be a real number; got {value!r}.")
-    return float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        raise InputError(f"{loss_name}: {name} must be a finite number; got an integer of {len(str(value))} digits.") from None
+    if math.isnan(value):
+        raise InputError(f"{loss_name}: {name} must be a real number; got {value!r}.")
+    return value
 
 
 def positive(loss_name: str, name: str, value) -> float:

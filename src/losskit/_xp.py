@@ -52,17 +52,23 @@ _KINDS = {"f": "floating", "i": "integral", "u": "integral", "b": "integral", "c
 def is_floating(xp, dtype) -> bool:
     if isinstance(dtype, np.dtype) and dtype.kind in _KINDS:
         return _KINDS[dtype.kind] == "floating"
+    if isinstance(dtype, np.dtype):  # ml_dtypes' bfloat16 and float8 types, which NumPy itself does not know
+        return dtype.name.startswith(("bfloat", "float"))
     return xp.isdtype(dtype, "real floating")
 
 
 def is_integral(xp, dtype) -> bool:
     if isinstance(dtype, np.dtype) and dtype.kind in _KINDS:
         return _KINDS[dtype.kind] == "integral"
+    if isinstance(dtype, np.dtype):
+        return dtype.name.startswith(("int", "uint"))  # ml_dtypes' int4 and uint4
     return xp.isdtype(dtype, ("integral", "bool"))
 
 
 def compute_dtype(xp, dtype):
-    """The dtype the math runs in: float16 and bfloat16 are computed in float32."""
+    """The dtype the math runs in: float16 and bfloat16 (NumPy's from ml_dtypes too) are computed in float32."""
+    if isinstance(dtype, np.dtype) and dtype.kind == "V":
+        return xp.float32
     return xp.float32 if xp.finfo(dtype).bits < 32 else dtype
 
 
@@ -76,8 +82,8 @@ def is_traced(x) -> bool:
         return False
     if array_api_compat.is_jax_array(x):
         return isinstance(x, sys.modules["jax"].core.Tracer)
-    if array_api_compat.is_torch_array(x):
-        return sys.modules["torch"].compiler.is_compiling()
+    if array_api_compat.is_torch_array(x):  # meta tensors have shapes but no values
+        return sys.modules["torch"].compiler.is_compiling() or x.is_meta
     return array_api_compat.is_lazy_array(x)
 
 

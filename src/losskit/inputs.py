@@ -30,14 +30,14 @@ from ._checks import REAL, Domain, check_domain, describe_bad
 from ._xp import as_array_like, compute_dtype, is_floating, is_integral, is_traced, namespace_of, size
 from .errors import InputError, InputTypeError
 from .links import IDENTITY, Link
-from .reduction import Reduction, align_weight, check_normalizer, check_reduction
+from .reduction import DEFAULT, Reduction, align_weight, check_normalizer, check_reduction
 
 #: ``event=SAMPLE``: every axis after the first belongs to one example.
 SAMPLE = "sample"
 KINDS = ("real", "class_index", "mask")
 ROLES = ("target", "prediction")
 #: What a sample weight must be.
-WEIGHTS = _checks.Interval("weights >= 0", 0.0)
+WEIGHTS = _checks.Finite("finite weights >= 0", 0.0)
 #: Keywords of every call, which no input may be named.
 CALL_KEYWORDS = ("sample_weight", "reduction", "normalizer")
 
@@ -236,12 +236,16 @@ def _expectation(spec, ref_spec) -> str:
     return f"one entry per example: {ref_spec.name}'s shape without the event axis"
 
 
-def _check_dtype(name, spec, x, xp):
+#: What a message says when the arrays look like PyTorch's (input, target) order.
+SWAPPED = "Arguments swapped? losskit takes (y_true, y_pred), the targets first (Keras's order, not PyTorch's)."
+
+
+def _check_dtype(name, spec, x, xp, targets_are_real: bool):
     if spec.is_prediction:
         if not is_floating(xp, x.dtype):
+            advice = SWAPPED if targets_are_real and is_integral(xp, x.dtype) else "Cast it first, for example to float32."
             raise InputTypeError(
-                f"{name}: {spec.name} must be a floating-point array ({spec.space}); got dtype {x.dtype}. "
-                "Cast it first, for example to float32."
+                f"{name}: {spec.name} must be a floating-point array ({spec.space}); got dtype {x.dtype}. {advice}"
             )
     elif spec.kind == "class_index":
         if not (is_integral(xp, x.dtype) or is_floating(xp, x.dtype)) or x.dtype == xp.bool:
@@ -282,7 +286,60 @@ def _check_class_ids(loss, spec, ids, num_classes, xp) -> None:
         )
 
 
-def prepare(loss, arrays, sample_weight=None, reduction=None, normalizer=None) -> Batch:
+def _converted(name: str, arg: str, convert):
+    """``convert()``, with NumPy's errors for ragged nested lists and the like as an InputError naming ``arg``."""
+    try:
+        return convert()
+    except (ValueError, TypeError) as error:
+        raise InputError(
+            f"{name}: {arg} must be an array, or nested lists of numbers of one rectangular shape; {error}"
+        ) from None
+
+
+def _gatherable(loss, ids, num_classes: int, dtype, xp, checked: bool):
+    """Class ids as int64 in [0, C), and the factor their examples' weights take (None for all ones).
+
+    Ignored ids (``ignore_index``) weigh 0. Ids the checks did not read (under tracing, or with
+    validation off) that fall outside [0, C) give NaN for their example: never another class's loss.
+    """
+    ids = xp.astype(ids, xp.int64)
+    ignore = getattr(loss, "ignore_index", None)
+    factor = None
+    if ignore is not None:
+        keep = ids != ignore
+        ids = xp.where(keep, ids, xp.zeros_like(ids))
+        factor = xp.astype(keep, dtype)
+    if not checked:
+        outside = (ids < 0) | (ids >= num_classes)
+        ids = xp.where(outside, xp.zeros_like(ids), ids)
+        nan = xp.where(outside, xp.full_like(ids, float("nan"), dtype=dtype), xp.ones_like(ids, dtype=dtype))
+        factor = nan if factor is None else factor * nan
+    return ids, factor
+
+
+def _check_order(xp, name, specs, arrays) -> None:
+    """Refuse probabilities of exact 0s and 1s against fractional targets: PyTorch's order, (y_pred, y_true).
+
+    A model's probabilities are hardly ever all exactly 0 or 1, while targets often are; the reverse
+    (fractional targets, 0/1 predictions) is what a swapped call to a probability loss looks like.
+    """
+    pred = next(i for i, spec in enumerate(specs) if spec.is_prediction)
+    p = arrays[pred]
+    if specs[pred].domain.space != "probabilities" or size(p.shape[:-1] if specs[pred].event else p.shape) < 2:
+        return  # one example cannot tell the order
+    for spec, y in zip(specs, arrays):
+        if spec.is_prediction or spec.kind != "real" or not 0 <= spec.domain.bounds[0] <= spec.domain.bounds[1] <= 1:
+            continue
+        fractional = (y > 0) & (y < 1)
+        if bool(xp.any(fractional)) and bool(xp.all((p == 0) | (p == 1))):
+            raise InputError(
+                f"{name}: {specs[pred].name} holds only exact 0s and 1s while {spec.name} holds fractions "
+                f"({describe_bad(xp, y, fractional).removeprefix('got ').replace('outside it', 'between 0 and 1')}). "
+                f"{SWAPPED}"
+            )
+
+
+def prepare(loss, arrays, sample_weight=None, reduction=DEFAULT, normalizer=None) -> Batch:
     """Check and convert one call's arrays against ``loss.info.inputs``; see the module docstring.
 
     Run it where NumPy's floating-point warnings are off (``Loss``'s methods do): the checks read
@@ -292,13 +349,14 @@ def prepare(loss, arrays, sample_weight=None, reduction=None, normalizer=None) -
     if len(arrays) != len(specs):
         names = ", ".join(spec.name for spec in specs)
         raise InputTypeError(f"{name} takes {len(specs)} arrays ({names}); got {len(arrays)}.")
-    kind = loss.reduction if reduction is None else check_reduction(name, reduction)
+    kind = loss.reduction if isinstance(reduction, str) and reduction == DEFAULT else check_reduction(name, reduction)
     normalizer = check_normalizer(name, normalizer, kind)
     first = loss._first
-    xp, ref = namespace_of(arrays[first])
-    given = [as_array_like(xp, a, ref) for a in arrays]
+    xp, ref = _converted(name, specs[first].name, lambda: namespace_of(arrays[first]))
+    given = [_converted(name, spec.name, lambda a=a: as_array_like(xp, a, ref)) for spec, a in zip(specs, arrays)]
+    class_targets_real = any(s.kind == "class_index" and is_floating(xp, x.dtype) for s, x in zip(specs, given))
     for spec, x in zip(specs, given):
-        _check_dtype(name, spec, x, xp)
+        _check_dtype(name, spec, x, xp, class_targets_real)
     predictions = [x for spec, x in zip(specs, given) if spec.is_prediction]
     out_dtype = predictions[0].dtype if len(predictions) == 1 else xp.result_type(*predictions)
     dtype = compute_dtype(xp, out_dtype)
@@ -306,6 +364,13 @@ def prepare(loss, arrays, sample_weight=None, reduction=None, normalizer=None) -
     if ref_spec.event == SAMPLE and ref.ndim == 0:
         raise InputError(f"{name}: {ref_spec.name} must have a first axis of samples; got shape ().")
     axis = _axis(loss, ref_spec, ref)
+    if ref_spec.event == 1:
+        others = list(ref.shape)
+        if others.pop(-1 if axis is None else axis) == 0 and size(others) > 0:
+            raise InputError(
+                f"{name}: {ref_spec.name} of shape {tuple(ref.shape)} has an event axis of size 0: every example "
+                "needs at least one entry (one class, or one coordinate)."
+            )
     shapes = tuple(tuple(x.shape) for x in given)
     prepared, checked = [], []
     for spec, x in zip(specs, given):
@@ -337,24 +402,21 @@ def prepare(loss, arrays, sample_weight=None, reduction=None, normalizer=None) -
     if sample_weight is not None:
         weight = align_weight(xp, name, sample_weight, losses_shape, dtype, ref)
     concrete = not any(is_traced(a) for a in (*prepared, weight) if a is not None)
-    if concrete and _checks.validation_enabled():  # never read values while a framework traces
+    values_checked = concrete and _checks.validation_enabled()
+    if values_checked:  # never read values while a framework traces
         for spec, x, as_given in zip(specs, prepared, checked):
             if spec.kind == "class_index":
                 _check_class_ids(loss, spec, x, ref.shape[-1], xp)
             elif spec.kind == "real" and spec.domain is not REAL:
                 check_domain(xp, name, spec.name, as_given, spec.domain, _hint(loss, spec))
+        _check_order(xp, name, specs, prepared)
         if weight is not None:
             check_domain(xp, name, "sample_weight", weight, WEIGHTS)
     for i, spec in enumerate(specs):
         if spec.kind == "class_index":
-            ids = xp.astype(prepared[i], xp.int64)
-            ignore = getattr(loss, "ignore_index", None)
-            if ignore is not None:
-                keep = ids != ignore
-                ids = xp.where(keep, ids, xp.zeros_like(ids))
-                keep = xp.astype(keep, dtype)
-                weight = keep if weight is None else weight * keep
-            prepared[i] = ids
+            prepared[i], factor = _gatherable(loss, prepared[i], ref.shape[-1], dtype, xp, values_checked)
+            if factor is not None:  # a weight of 0 stays 0: padding may hold any id
+                weight = factor if weight is None else xp.where(weight == 0, weight, weight * factor)
     counted = loss._counted_weight(xp, weight, *prepared)
     red = Reduction(xp, kind, losses_shape, weight=weight, normalizer=normalizer, counted=counted)
     return Batch(xp, tuple(prepared), dtype, out_dtype, red, tuple(specs), shapes, axis, loss._positions)

@@ -48,8 +48,9 @@ def log_softmax(xp, logits):
 
 def xlogy(xp, x, y):
     r"""``x * log(y)`` with ``0 * log(y) = 0`` for any ``y >= 0``; NaN in either gives NaN."""
-    safe_y = xp.where(x == 0, xp.ones_like(y), y)
-    return xp.where((x == 0) & ~xp.isnan(y), xp.zeros_like(x), x * xp.log(safe_y))
+    zero = (x == 0) & ~xp.isnan(y)
+    safe_y = xp.where(zero, xp.ones_like(y), y)
+    return xp.where(zero, xp.zeros_like(x), x * xp.log(safe_y))
 
 
 def clamped_log(xp, p):

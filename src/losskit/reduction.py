@@ -27,9 +27,20 @@ from .errors import InputError, InputTypeError
 REDUCTIONS = ("none", "sum", "mean")
 
 
+#: A call's ``reduction`` when it names none: the loss's own (``loss.reduction``). ``None`` is refused:
+#: in Keras it means "no reduction".
+DEFAULT = "default"
+
+
 def check_reduction(loss_name: str, reduction) -> str:
-    if reduction not in REDUCTIONS:
-        raise InputError(f"{loss_name}: reduction must be one of {REDUCTIONS}; got {reduction!r}.")
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+        hint = (
+            " None is not a reduction here (in Keras it means no reduction): pass reduction='none' for the loss "
+            "of each example, or 'mean' for their mean."
+            if reduction is None
+            else ""
+        )
+        raise InputError(f"{loss_name}: reduction must be one of {REDUCTIONS}; got {reduction!r}.{hint}")
     return reduction
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import re
 
+from . import specs
 from ._base import Loss
 from ._info import TAGS, TASKS
 from .errors import InputError, InputTypeError
@@ -13,7 +15,29 @@ _NAMES: dict[str, str] = {}  # every accepted spelling -> registry name
 
 
 def _key(name: str) -> str:
-    return name.strip().lower().replace("-", "_").replace(" ", "_")
+    """A spelling without case, spaces, hyphens or underscores: Keras's ``MeanSquaredError`` is ``mean_squared_error``."""
+    return re.sub(r"[\s_\-]+", "", name.lower())
+
+
+_HUBER = "huber(delta=1) equals it at beta=1; for another beta, huber(delta=beta) / beta"
+#: Other libraries' names of losses the catalogue does not hold yet, and what to use meanwhile.
+NOT_YET = {
+    **dict.fromkeys(("SmoothL1Loss", "smooth_l1", "smooth_l1_loss"), _HUBER),
+    **dict.fromkeys(
+        ("focal", "focal_loss", "sigmoid_focal_loss", "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy"),
+        "sigmoid_cross_entropy with pos_weight, or class_weight on softmax_cross_entropy, for imbalance",
+    ),
+    **dict.fromkeys(("MeanAbsolutePercentageError", "mape", "mean_absolute_percentage_error"), "msle or mae on log targets"),
+    **dict.fromkeys(("CosineSimilarity", "cosine_similarity", "CosineEmbeddingLoss"), "triplet_margin"),
+    **dict.fromkeys(
+        ("MarginRankingLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MultiLabelMarginLoss", "SoftMarginLoss",
+         "MultiLabelSoftMarginLoss", "CategoricalHinge", "TripletMarginWithDistanceLoss"),
+        "hinge, squared_hinge or sigmoid_cross_entropy",
+    ),  # fmt: skip
+    **dict.fromkeys(("Tversky", "tversky", "tversky_loss"), "dice"),
+    **dict.fromkeys(("CTC", "CTCLoss", "ctc", "ctc_loss"), "no substitute yet"),
+}
+_NOT_YET = {_key(name): meanwhile for name, meanwhile in NOT_YET.items()}
 
 
 def register(cls: type[Loss]) -> type[Loss]:
@@ -38,6 +62,9 @@ def loss_class(name: str) -> type[Loss]:
     if not isinstance(name, str):
         raise InputTypeError(f"get: expected a loss name, a config dict or a Loss; got {type(name).__name__}.")
     key = _key(name)
+    if key in _NOT_YET:
+        meanwhile = _NOT_YET[key]
+        raise InputError(f"get: {name!r} is not in losskit yet; meanwhile: {meanwhile}.")
     if key not in _NAMES:
         close = difflib.get_close_matches(key, list(_NAMES), n=3, cutoff=0.6)
         names = dict.fromkeys(_NAMES[c] for c in close)
@@ -46,8 +73,22 @@ def loss_class(name: str) -> type[Loss]:
     return _LOSSES[_NAMES[key]]
 
 
+def _twin(name: str) -> str:
+    """The loss on logits that ``name`` (on probabilities) is the twin of: Keras's ``from_logits=True``."""
+    info = loss_class(name).info
+    if info.twin is None or info.inputs[-1].space == "logits":
+        if info.inputs[-1].space == "logits":
+            return info.name
+        raise InputError(f"get: {info.name} has no form on logits; from_logits=True does not apply.")
+    return info.twin
+
+
 def get(identifier, **hyperparameters) -> Loss:
-    """Return a configured loss from a name or alias, a config dict (from ``Loss.config()``), or a Loss.
+    """Return a configured loss from a name or alias, a spec string, a config dict, or a Loss.
+
+    Names are read without case, spaces or underscores, and other libraries' names resolve too
+    (PyTorch's ``MSELoss``, Keras's ``MeanSquaredError``). A config dict is ``Loss.config()``'s or
+    Keras's (``{"class_name": ..., "config": {...}}``); a spec string is ``"name(key=value, ...)"``.
 
     Examples
     --------
@@ -56,11 +97,19 @@ def get(identifier, **hyperparameters) -> Loss:
     Huber(delta=2.0, reduction='mean')
     >>> lk.get({"name": "l2", "reduction": "sum"})
     MSE(reduction='sum')
+    >>> lk.get("huber(delta=2)")
+    Huber(delta=2.0, reduction='mean')
+    >>> lk.get({"class_name": "BinaryCrossentropy", "config": {"from_logits": True, "reduction": "sum"}})
+    SigmoidCrossEntropy(pos_weight=1.0, label_smoothing=0.0, reduction='sum')
     """
     if isinstance(identifier, Loss):
         if not hyperparameters:
             return identifier
         return type(identifier)(**{**_without_name(identifier.config()), **hyperparameters})
+    if isinstance(identifier, str) and "(" in identifier:
+        identifier = specs.parse(identifier)
+    if isinstance(identifier, dict) and "class_name" in identifier and "name" not in identifier:
+        identifier = specs.from_keras(identifier, _twin, lambda name: loss_class(name).hyperparameters())
     if isinstance(identifier, dict):
         if "name" not in identifier:
             raise InputError(f"get: a config dict needs a 'name' key; got keys {sorted(identifier)}.")

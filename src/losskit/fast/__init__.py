@@ -37,6 +37,7 @@ import numpy as np
 from .. import engines
 from ..engines import AUTO_MIN_SIZE, MODES, Result, fast_path, get_fast_path, set_fast_path
 from ..errors import InputError
+from ..reduction import DEFAULT
 from ._buffers import release_buffers
 from ._config import MIN_PER_THREAD, ROW_TILE, TILE, numba_available
 
@@ -74,7 +75,7 @@ def serve(loss, batch, order: int, *, out=None, force: bool = False) -> Result |
     return Result(value, None if grad is None else (grad,))
 
 
-def value_and_grad(loss, *arrays, sample_weight=None, reduction=None, normalizer=None, out=None):
+def value_and_grad(loss, *arrays, sample_weight=None, reduction=DEFAULT, normalizer=None, out=None):
     """``loss.value_and_grad`` on this engine, writing the gradient into ``out``.
 
     ``out`` is a NumPy array shaped like ``y_pred`` in its dtype (float32 or float64); it may be
@@ -100,6 +101,12 @@ def value_and_grad(loss, *arrays, sample_weight=None, reduction=None, normalizer
             raise InputError(
                 f"{loss.info.name}: out must be a NumPy array of y_pred's shape {tuple(np.shape(given))} and "
                 f"dtype {batch.dtype}; got {getattr(out, 'shape', None)} {getattr(out, 'dtype', type(out))}."
+            )
+        others = [a for i, a in enumerate((*arrays, sample_weight)) if i != index and isinstance(a, np.ndarray)]
+        if any(np.shares_memory(out, a) for a in others):
+            raise InputError(
+                f"{loss.info.name}: out shares memory with an input other than {batch.specs[index].name}; the "
+                "gradient would overwrite it while it is read. Pass a separate array, or y_pred itself."
             )
         if batch.axis is not None:
             out = np.moveaxis(out, batch.axis, -1)

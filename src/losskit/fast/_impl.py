@@ -125,16 +125,24 @@ def _parallel(name, full, write_g):
 def _numba_elementwise(name, params):
     def impl(loss, batch, want_grad, out):
         y_true, y_pred = batch.arrays
+        given = (0.0, 1.0, 2.0, 0.5, *params(loss))
+        c = np.array(given, dtype=y_pred.dtype)
+        if not all(_representable(v, x) for v, x in zip(given, c)):
+            return None  # the kernels' constants do not fit the dtype: the reference takes any delta
         if not numba_available() or not _contiguous(y_true, y_pred, out) or batch.reduction.kind == "none":
             return _tiled_elementwise(loss, batch, want_grad, out)
         f = _flat(y_true, y_pred, batch.reduction, want_grad, out)
         dummy = np.empty(1, dtype=f.dtype)
-        c = np.array([0.0, 1.0, 2.0, 0.5, *params(loss)], dtype=f.dtype)
         k = _parallel(name, f.full, f.grad is not None)
         total = k(f.yt, f.yp, f.w, f.repeat, f.n, f.dtype.type(f.den), c, dummy if f.out_g is None else f.out_g)
         return _finish(total, f.den, batch.reduction.kind, f.losses, f.dtype), f.grad
 
     return impl
+
+
+def _representable(value: float, stored) -> bool:
+    """Whether a kernel constant survives its cast to the data's dtype: finite, and not flushed to 0."""
+    return bool(np.isfinite(stored)) and (value == 0 or abs(stored) >= np.finfo(stored.dtype).tiny)
 
 
 def _no_params(loss):
@@ -146,7 +154,8 @@ def _delta_half(loss):
 
 
 def _delta_squared(loss):
-    return (loss.delta, loss.delta**2)
+    square = loss.delta * loss.delta  # inf, not OverflowError, past 1e154
+    return (loss.delta, square if square > 0 else math.nan)  # NaN: no kernel for a square that underflows
 
 
 def _rmse(loss, batch, want_grad, out):
@@ -161,6 +170,9 @@ def _rmse(loss, batch, want_grad, out):
     c = np.array([0.0, 1.0, 2.0, 0.5, 0.0, 0.0], dtype=dtype)
     total = _parallel("mse", f.full, False)(f.yt, f.yp, f.w, f.repeat, f.n, dtype.type(den), c, dummy)
     mean_square = dtype.type(total / den if den != 1.0 else total)
+    info = np.finfo(dtype)
+    if not float(info.tiny) / info.eps < mean_square < float(info.max) / 4:
+        return None  # squares near underflow or overflow: the reference scales the residuals first
     value = np.sqrt(mean_square)
     if not want_grad:
         return np.asarray(value), None
@@ -365,9 +377,9 @@ def _softmax_rows(loss, t, z, scale, g, sparse):
     else:
         target = t * dtype.type(1.0 - eps) + dtype.type(eps / num_classes) if eps else t
         target_sum = np.sum(target, axis=1)
-    z_mean = np.mean(z, axis=1) if (sparse and eps > 0) else None
     work = g if g is not None else empty(z.shape, dtype)
     np.subtract(z, m[:, None], out=work)
+    shifted_mean = np.mean(work, axis=1) if (sparse and eps > 0) else None  # mean(z) - m, which cannot overflow
     if not sparse:  # -sum_c y'_c log p_c over y'_c != 0, with log p = shifted - log s
         terms = target * work
         terms[target == 0] = 0
@@ -380,7 +392,7 @@ def _softmax_rows(loss, t, z, scale, g, sparse):
         if eps < 1:
             losses = losses - dtype.type(1.0 - eps) * ((z_true - m) - log_s)
         if eps > 0:
-            losses = losses - dtype.type(eps) * ((z_mean - m) - log_s)
+            losses = losses - dtype.type(eps) * (shifted_mean - log_s)
     else:
         losses = -(shifted_dot - target_sum * log_s)
     if g is not None:

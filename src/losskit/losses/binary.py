@@ -58,7 +58,8 @@ class Hinge(Loss):
         t = _signed(xp, y_true)
         slack = 1.0 - t * y_pred
         slope = propagate_nan(xp, slack, xp.where(slack > 0, -t, xp.zeros_like(t)))
-        return xp.clip(slack, 0.0, None), slope, 1.0
+        # max(slack, 0) through a where, so that autodiff too sees slope 0 at the kink (slack = 0)
+        return propagate_nan(xp, slack, xp.where(slack > 0, slack, xp.zeros_like(slack))), slope, 1.0
 
     def kinks(self):
         return (1.0,)
@@ -126,7 +127,7 @@ class BinaryCrossEntropy(Loss):
 
     info = LossInfo(
         name="binary_cross_entropy",
-        aliases=("bce", "log_loss", "binary_crossentropy"),
+        aliases=("bce", "log_loss", "binary_crossentropy", "bce_loss"),
         task="binary",
         likelihood="Bernoulli",
         variable="probability",
@@ -194,7 +195,8 @@ class SigmoidCrossEntropy(Loss):
 
     info = LossInfo(
         name="sigmoid_cross_entropy",
-        aliases=("bce_with_logits", "binary_cross_entropy_with_logits", "sigmoid_binary_cross_entropy"),
+        aliases=("bce_with_logits", "binary_cross_entropy_with_logits", "sigmoid_binary_cross_entropy",
+                 "bce_with_logits_loss"),
         task="binary",
         likelihood="Bernoulli",
         variable="logit",

@@ -6,7 +6,7 @@ from .._checks import SIMPLEX
 from .._info import LossInfo
 from .._optimal import weighted_mean
 from ..inputs import prediction, target
-from ..numerics import xlogy
+from ..numerics import propagate_nan, xlogy
 from ..registry import register
 from .multiclass import _ClassAxis
 
@@ -28,7 +28,7 @@ class KLDivergence(_ClassAxis):
 
     info = LossInfo(
         name="kl_divergence",
-        aliases=("kld", "kl_div", "kullback_leibler_divergence"),
+        aliases=("kld", "kl_div", "kullback_leibler_divergence", "kl_div_loss"),
         task="distribution",
         likelihood="categorical with soft targets (cross-entropy minus the target's entropy)",
         variable="probability",
@@ -54,9 +54,11 @@ class KLDivergence(_ClassAxis):
         zero_q = q == 0
         safe_q = xp.where(zero_q, xp.ones_like(q), q)
         slope = xp.where(p == 0, xp.zeros_like(q), xp.where(zero_q, -xp.inf * xp.ones_like(q), -p / safe_q))
+        slope = propagate_nan(xp, q, slope)
         hessian = None
         if order > 1:
             hessian = xp.where(p == 0, xp.zeros_like(q), xp.where(zero_q, xp.inf * xp.ones_like(q), p / (safe_q * safe_q)))
+            hessian = propagate_nan(xp, q, hessian)
         return losses, slope, hessian
 
     def _optimal_constant(self, targets, weight):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._base import Loss
-from .._checks import LOG_SIMPLEX, SIMPLEX, Interval, integer, optional_integer, unit_interval, weights
+from .._checks import LOG_SIMPLEX, SIMPLEX, Simplex, integer, optional_integer, unit_interval, weights
 from .._info import LossInfo
 from .._optimal import class_frequencies, clipped
 from .._xp import device
@@ -22,7 +22,9 @@ from ..numerics import class_mask, clamped_log, log_softmax, one_hot, propagate_
 from ..params import Param, as_array
 from ..registry import register
 
-SOFT_TARGETS = Interval("targets in [0, 1] (one-hot rows or soft targets)", 0.0, 1.0)
+SOFT_TARGETS = Simplex("one-hot or soft target rows: entries in [0, 1] summing to 1 over the class axis")
+#: What a target row that does not sum to 1 usually is.
+MULTI_HOT = "A row with several 1s is a multi-label target: use sigmoid_cross_entropy, one yes/no per class."
 
 
 class _ClassAxis(Loss):
@@ -114,7 +116,7 @@ class CategoricalCrossEntropy(_Classes):
         avoid_when="you have logits: softmax_cross_entropy is exact where this one clamps",
         references=("Good, Rational decisions, J. R. Stat. Soc. B 14 (1952)",),
     )
-    inputs = (target("y_true", SOFT_TARGETS, event=1), prediction("y_pred", SIMPLEX, event=1))
+    inputs = (target("y_true", SOFT_TARGETS, event=1, hint=MULTI_HOT), prediction("y_pred", SIMPLEX, event=1))
 
     def _math(self, xp, order, y_true, p):
         w = _class_weights(self, xp, p)
@@ -178,7 +180,7 @@ class SoftmaxCrossEntropy(_Classes):
             "Szegedy et al., Rethinking the Inception architecture (label smoothing), CVPR 2016",
         ),
     )
-    inputs = (target("y_true", SOFT_TARGETS, event=1), prediction("y_pred", link=SOFTMAX, event=1))
+    inputs = (target("y_true", SOFT_TARGETS, event=1, hint=MULTI_HOT), prediction("y_pred", link=SOFTMAX, event=1))
     label_smoothing = Param(0.0, unit_interval, "float in [0, 1]", "Moves the targets towards the uniform row.", example=0.2)
 
     def _math(self, xp, order, y_true, z):
@@ -279,7 +281,7 @@ class SparseSoftmaxCrossEntropy(_ClassIds):
 
     info = LossInfo(
         name="sparse_softmax_cross_entropy",
-        aliases=("sparse_cross_entropy", "softmax_cross_entropy_with_integer_labels"),
+        aliases=("sparse_cross_entropy", "softmax_cross_entropy_with_integer_labels", "cross_entropy_loss"),
         task="multiclass",
         likelihood="categorical (multinoulli)",
         variable="logit",

@@ -49,7 +49,7 @@ class LogPoissonNLL(Loss):
 
     info = LossInfo(
         name="log_poisson_nll",
-        aliases=("poisson_nll_log_input", "log_poisson_loss"),
+        aliases=("poisson_nll_log_input", "log_poisson_loss", "poisson_nll_loss"),
         task="regression",
         likelihood="Poisson",
         variable="prediction",

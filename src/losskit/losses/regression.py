@@ -2,6 +2,9 @@ r"""Regression losses on the residual :math:`r = \hat y - y`: squared, absolute,
 
 from __future__ import annotations
 
+from dataclasses import replace
+from math import prod
+
 import numpy as np
 
 from .._base import Loss
@@ -30,7 +33,7 @@ class MSE(Loss):
 
     info = LossInfo(
         name="mse",
-        aliases=("l2", "mean_squared_error"),
+        aliases=("l2", "mean_squared_error", "mse_loss"),
         task="regression",
         likelihood="Gaussian (normal) with fixed variance",
         formula="(y_pred - y_true)^2",
@@ -70,7 +73,7 @@ class MAE(Loss):
 
     info = LossInfo(
         name="mae",
-        aliases=("l1", "mean_absolute_error"),
+        aliases=("l1", "mean_absolute_error", "l1_loss"),
         task="regression",
         likelihood="Laplace with fixed scale",
         formula="|y_pred - y_true|",
@@ -86,7 +89,8 @@ class MAE(Loss):
 
     def _math(self, xp, order, y_true, y_pred):
         r = y_pred - y_true
-        return xp.abs(r), xp.sign(r), 1.0
+        sign = xp.sign(r)
+        return r * sign, sign, 1.0  # |r| as r sign(r): autodiff too sees slope 0 at r = 0
 
     def _optimal_constant(self, targets, weight):
         return weighted_quantile(targets[0], weight, 0.5)
@@ -146,6 +150,21 @@ class RMSE(Loss):
     def _math(self, xp, order, y_true, y_pred):
         r = y_pred - y_true
         return r * r, 2.0 * r
+
+    def reference(self, batch, order):
+        """The formulas on residuals divided by the largest finite one, ``s``, and the value times ``s``.
+
+        The squares then neither overflow (residuals of 1e155) nor underflow (1e-170), and the gradient
+        does not change: the RMSE is homogeneous of degree 1 in the residuals.
+        """
+        xp = batch.xp
+        y_true, y_pred = batch.arrays
+        r = y_pred - y_true
+        size = xp.where(xp.isfinite(r), xp.abs(r), xp.zeros_like(r))
+        s = xp.max(size) if prod(r.shape) else xp.ones((), dtype=r.dtype)
+        s = xp.where(s > 0, s, xp.ones_like(s))
+        result = super().reference(replace(batch, arrays=(xp.zeros_like(r), r / s)), order)
+        return result._replace(value=result.value * s)
 
     def _optimal_constant(self, targets, weight):
         return weighted_mean(targets[0], weight)

@@ -50,7 +50,8 @@ class Huber(Loss):
         quadratic = abs_r <= self.delta
         losses = xp.where(quadratic, 0.5 * r * r, self.delta * (abs_r - 0.5 * self.delta))
         hessian = propagate_nan(xp, r, xp.astype(quadratic, r.dtype)) if order > 1 else None
-        return losses, xp.clip(r, -self.delta, self.delta), hessian
+        slope = xp.where(quadratic | xp.isnan(r), r, self.delta * xp.sign(r))  # a clip that takes any delta
+        return losses, slope, hessian
 
     def kinks(self):
         # The loss is differentiable, but its second derivative jumps at +-delta.
@@ -100,9 +101,11 @@ class PseudoHuber(Loss):
         one = xp.ones_like(x)
         root = xp.hypot(one, x)
         far = xp.abs(x) > 1.0
-        near_x = xp.where(far, xp.zeros_like(x), x)  # kept small where unused, for autodiff
-        near = near_x * near_x / (xp.hypot(one, near_x) + 1.0)
-        losses = self.delta**2 * xp.where(far, root - 1.0, near)
+        near_r = xp.where(far, xp.zeros_like(r), r)  # kept small where unused, for autodiff
+        near_x = xp.where(far, xp.zeros_like(x), x)
+        near = (near_r * near_r) / (xp.hypot(one, near_x) + 1.0)  # delta^2 (root - 1), without delta^2
+        far_r = xp.where(far, r, xp.zeros_like(r))
+        losses = xp.where(far, self.delta * (xp.hypot(self.delta * one, far_r) - self.delta), near)
         infinite = xp.isinf(x)
         safe_root = xp.where(infinite, one, root)
         slope = xp.where(infinite, self.delta * xp.sign(x), r / safe_root)

@@ -1,0 +1,107 @@
+"""Loss specs written as text or as another library's config, read into losskit config dicts.
+
+- ``"huber(delta=2)"``: the form the lab's ``--losses`` takes and its "To repeat it" line prints;
+- Keras's ``{"class_name": "Huber", "config": {"delta": 2.0, ...}}`` (``keras.losses.serialize``).
+
+Nothing is evaluated: values are read as booleans, None, integers, floats or plain strings.
+"""
+
+from __future__ import annotations
+
+from .errors import InputError
+
+#: Keras's reductions, in losskit's words.
+KERAS_REDUCTIONS = {"sum_over_batch_size": "mean", "mean": "mean", "sum": "sum", "none": "none", None: "none"}
+#: Keras config keys that say nothing about the loss itself.
+KERAS_IGNORED = ("name", "dtype")
+#: Keras hyperparameters at values that change nothing: dropped where the losskit loss lacks them.
+KERAS_NEUTRAL = {"label_smoothing": 0.0, "axis": -1, "ignore_class": None}
+
+
+def split(text: str) -> list[str]:
+    """Split at commas outside parentheses: ``"mse,huber(delta=1, reduction=sum)"`` -> two items.
+
+    >>> split("mse, huber(delta=1, reduction=sum)")
+    ['mse', 'huber(delta=1, reduction=sum)']
+    """
+    items, depth, current = [], 0, []
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current))
+    return [item.strip() for item in items if item.strip()]
+
+
+def _value(key: str, text: str):
+    text = text.strip()
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if key == "reduction":
+        return text  # "none" is a reduction here, not Python's None
+    if lowered in ("none", "null"):
+        return None
+    if text[:1] + text[-1:] in ("()", "[]"):  # a sequence of numbers, such as class_weight=(0.5, 2, 1)
+        return tuple(_value(key, item) for item in text[1:-1].split(",") if item.strip())
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse(text: str) -> dict:
+    """``"huber(delta=2)"`` -> ``{"name": "huber", "delta": 2}``; a bare name -> ``{"name": name}``.
+
+    >>> parse("sparse_softmax_cross_entropy(label_smoothing=0.1)")
+    {'name': 'sparse_softmax_cross_entropy', 'label_smoothing': 0.1}
+    """
+    text = text.strip()
+    name, paren, rest = text.partition("(")
+    config = {"name": name.strip()}
+    if paren:
+        if not rest.endswith(")"):
+            raise InputError(f"cannot read the loss {text!r}: expected NAME or NAME(key=value, ...).")
+        for item in split(rest[:-1].replace(";", ",")):
+            key, eq, value = item.partition("=")
+            key = key.strip()
+            if not eq or not key:
+                raise InputError(f"cannot read {item!r} in {text!r}: expected key=value, for example huber(delta=2).")
+            if key in config:
+                raise InputError(f"cannot read {text!r}: {key} is given twice.")
+            config[key] = _value(key, value)
+    if not config["name"]:
+        raise InputError(f"cannot read the loss {text!r}: expected NAME or NAME(key=value, ...).")
+    return config
+
+
+def from_keras(config: dict, twin_of, hyperparameters_of) -> dict:
+    """A losskit config dict from Keras's ``{"class_name": ..., "config": {...}}``.
+
+    ``from_logits=True`` picks the loss's twin on logits (``twin_of(name)``); Keras's reductions map
+    to losskit's ("sum_over_batch_size" is "mean"); ``name`` and ``dtype`` are dropped, and so are
+    neutral values of what the loss does not take (``hyperparameters_of(name)``), such as ``axis=-1``.
+    """
+    inner = config.get("config") or {}
+    if not isinstance(config["class_name"], str) or not isinstance(inner, dict):
+        raise InputError(f"get: a Keras config needs a class_name string and a config dict; got {config!r}.")
+    out = {"name": config["class_name"]}
+    for key, value in inner.items():
+        if key in KERAS_IGNORED:
+            continue
+        if key == "reduction":
+            if value not in KERAS_REDUCTIONS:
+                raise InputError(f"get: Keras reduction must be one of {list(KERAS_REDUCTIONS)}; got {value!r}.")
+            value = KERAS_REDUCTIONS[value]
+        if key == "from_logits":
+            if value:
+                out["name"] = twin_of(out["name"])
+            continue
+        out[key] = value
+    known = hyperparameters_of(out["name"])
+    return {k: v for k, v in out.items() if k == "name" or k in known or KERAS_NEUTRAL.get(k, ...) != v}
