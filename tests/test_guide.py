@@ -115,7 +115,7 @@ def test_what_the_user_knows_overrides_the_data():
 def test_positive_targets_over_orders_of_magnitude_suggest_msle():
     y = np.exp(np.random.default_rng(3).uniform(0, 8, size=300))
     rec = lk.recommend(y=y)
-    assert "msle" in [a.loss for a in rec.alternatives]
+    assert "msle" in [rec.loss, *(a.loss for a in rec.alternatives)]
 
 
 def test_regression_on_labels_is_flagged():
@@ -292,7 +292,7 @@ def test_recommend_warns_about_a_fixed_activation():
 
 def test_zero_inflated_targets_still_show_their_outliers():
     # Over half the targets are 0, so the MAD is 0; the IQR (/1.349, the Gaussian ratio) takes over.
-    y = np.r_[np.zeros(60), np.arange(1.0, 31.0), np.full(5, 1000.0)]
+    y = np.r_[np.zeros(60), np.arange(1.0, 31.0) + 0.5, np.full(5, 1000.0)]  # not integers: not counts
     rec = lk.recommend(y=y)
     q75, q25 = np.percentile(y, [75, 25])
     assert rec.loss == "huber"
@@ -366,3 +366,45 @@ def test_explain_shows_every_input_and_the_hessian():
                  "y_true real numbers", "hessian mean: 1 / v"):  # fmt: skip
         assert line in text, line
     assert "none (the cost is not a weighted sum" in str(lk.explain("rmse"))
+
+
+# --- reading integers: class ids, counts or measurements ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("y", "task"),
+    [
+        (np.random.default_rng(0).integers(1990, 2000, 100), "regression"),  # years
+        (np.random.default_rng(1).integers(138, 248, 20), "regression"),  # body weights in pounds
+        (np.random.default_rng(2).poisson(np.exp(np.random.default_rng(3).normal(1.0, 1.0, 442))), "count"),
+        (np.repeat([0, 1, 2], 50), "multiclass"),
+        (np.random.default_rng(4).integers(1, 6, 200), "multiclass"),  # ratings 1 to 5
+        ([0, 1, 2, 2, 1], "multiclass"),
+    ],
+)
+def test_integers_are_classes_only_when_they_look_like_class_ids(y, task):
+    assert lk.infer_task(y) == task
+
+
+def test_a_numeric_column_with_a_few_text_cells_is_an_error_naming_them():
+    y = np.round(np.random.default_rng(5).normal(size=200), 3).astype(str)
+    y[6] = "n/a"
+    with pytest.raises(lk.InputError, match=r"numeric except 1 cell \('n/a' at row 6\)"):
+        lk.recommend(y=y)
+
+
+def test_a_forced_binary_task_needs_two_values():
+    with pytest.raises(lk.InputError, match="a binary target has exactly 2 distinct values in one column; y has 230"):
+        lk.recommend("binary", y=np.arange(230.0))
+
+
+def test_a_softmax_the_user_must_keep_is_honoured_for_two_classes():
+    rec = lk.recommend("binary", y=[0, 1, 1, 0, 1], output_activation="softmax")
+    assert (rec.loss, rec.output_activation) == ("sparse_categorical_cross_entropy", "softmax")
+    assert lk.check_pairing("softmax", rec.loss) == []
+
+
+def test_log_normal_targets_call_for_a_relative_error_not_for_huber():
+    rec = lk.recommend(y=np.random.default_rng(6).lognormal(0.0, 2.0, 1000))
+    assert rec.loss == "msle"
+    assert "nearly symmetric on a log scale" in rec.reasons[1]

@@ -37,6 +37,14 @@ METRICS = {
 
 #: Integer targets with at most this many distinct values read as class labels.
 MAX_CLASSES = 20
+#: Class ids cover at least this share of the integers between the smallest and the largest.
+CONSECUTIVE = 0.8
+#: With this many rows or more, every class id must have at least 2 (a value seen once is a count's tail).
+FEW_ROWS = 30
+#: A text column is numbers with a few bad cells when at most this share of it is not a number.
+NUMERIC_EXCEPT = 0.05
+#: Targets more skewed than this, and a quarter as skewed after a log, call for a relative error.
+SKEWED = 2.0
 #: Robust z-score beyond which a target is an outlier (Iglewicz and Hoaglin, 1993).
 OUTLIER_Z = 3.5
 #: Share of outliers from which a robust loss is recommended.
@@ -123,12 +131,54 @@ def _is_integral(y: np.ndarray) -> bool:
     return y.dtype.kind in "biu" or (y.dtype.kind == "f" and bool(np.all(y == np.round(y))))
 
 
+def _check_numeric_text(y: np.ndarray) -> None:
+    """Refuse text targets that are numbers but for a few cells ("n/a" among 200 values), naming them."""
+    def is_number(cell) -> bool:
+        try:
+            float(cell)
+            return True
+        except ValueError:
+            return False
+
+    text = np.array([not is_number(cell) for cell in y.reshape(-1)])
+    distinct_numbers = np.unique(y.reshape(-1)[~text]).size
+    if text.any() and text.mean() <= NUMERIC_EXCEPT and distinct_numbers > MAX_CLASSES:
+        rows = np.flatnonzero(text)
+        shown = ", ".join(f"{str(y.reshape(-1)[i])!r} at row {i}" for i in rows[:3]) + (", ..." if rows.size > 3 else "")
+        raise InputError(
+            f"recommend: y is numeric except {rows.size} cell{'s' if rows.size != 1 else ''} ({shown}); "
+            "fix or drop those rows: they would turn every value into a class of its own."
+        )
+
+
+def _looks_like_class_ids(y: np.ndarray, distinct: np.ndarray, counts: np.ndarray) -> bool:
+    """Small non-negative integers, (nearly) consecutive from 0 or 1, with several rows per value.
+
+    Below ``FEW_ROWS`` rows a value seen once is no evidence of a count's tail, so it is not asked for.
+    """
+    low, high = distinct[0], distinct[-1]
+    return bool(
+        low in (0, 1)
+        and high < MAX_CLASSES
+        and distinct.size >= CONSECUTIVE * (high - low + 1)
+        and (y.size < FEW_ROWS or counts.min() >= 2)
+    )
+
+
+def _looks_like_counts(y: np.ndarray) -> bool:
+    """Non-negative integers that start near 0 with a long right tail: counts, not measurements."""
+    median = float(np.median(y))
+    return bool((y >= 0).all() and (y.min() <= 1 or np.percentile(y, 5) < 0.25 * median) and y.max() > median)
+
+
 def infer_task(y) -> str:
     """Read the task off the targets.
 
-    - real values: ``"regression"`` (also non-negative integer counts with many distinct values);
+    - real values: ``"regression"`` (also integers that are neither class ids nor counts: years, weights);
     - two distinct values: ``"binary"``;
-    - a few (3 to 20) distinct integer values, or strings: ``"multiclass"``;
+    - strings, or what looks like class ids: small non-negative integers, (nearly) consecutive from 0
+      or 1, with several rows per value: ``"multiclass"``;
+    - other non-negative integers that start near 0 with a long right tail: ``"count"``;
     - a 2-D 0/1 matrix: ``"multiclass"`` with exactly one 1 per row (one-hot), ``"multilabel"`` otherwise;
     - non-negative rows summing to 1: ``"distribution"``.
 
@@ -138,9 +188,13 @@ def infer_task(y) -> str:
     'binary'
     >>> infer_task([[1, 0, 1], [0, 1, 0]])
     'multilabel'
+    >>> infer_task([1990, 1994, 1991, 1999, 1995, 1992])
+    'regression'
     """
     y = _as_array(y)
     numeric = y.dtype.kind in "biuf"
+    if not numeric and y.ndim == 1:
+        _check_numeric_text(y)
     if y.ndim == 2:
         if not numeric:
             raise InputError(f"recommend: a 2-D y must be numbers; got dtype {y.dtype}.")
@@ -158,8 +212,12 @@ def infer_task(y) -> str:
         return "binary"
     if not numeric:
         return "multiclass"
-    if _is_integral(y) and distinct.size <= MAX_CLASSES:
-        return "multiclass"
+    if _is_integral(y):
+        distinct, counts = np.unique(y, return_counts=True)
+        if _looks_like_class_ids(y, distinct, counts):
+            return "multiclass"
+        if _looks_like_counts(y):
+            return "count"
     return "regression"
 
 
@@ -181,7 +239,7 @@ def _regression(y, outliers):
     if y is not None and y.dtype.kind not in "biuf":
         raise InputError(f"recommend: regression needs numeric targets; got values such as {y[0].item()!r}.")
     reasons = ["Gaussian noise on the target makes the mean squared error the maximum-likelihood loss, with a linear (identity) output."]
-    facts, delta = {}, None
+    facts, delta, asked = {}, None, outliers
     if y is not None and y.ndim == 1:
         median = float(np.median(y))
         scale = _robust_scale(y)
@@ -202,6 +260,18 @@ def _regression(y, outliers):
         if (y > 0).all() and y.max() / y.min() >= 100:
             facts["dynamic_range"] = float(y.max() / y.min())
     delta = delta or 1.0
+    if y is not None and asked is None and _log_normal_like(y):
+        facts["skewness"], facts["log_skewness"] = _skewness(y), _skewness(np.log(y))
+        reasons[1:] = [
+            f"The targets are positive and right-skewed (skewness {facts['skewness']:.2g}) but nearly symmetric on a "
+            f"log scale (skewness {facts['log_skewness']:.2g}): the errors are relative, not outliers. MSLE compares "
+            "log(1 + y); or take the log of the target and use mse."
+        ]
+        alternatives = [
+            Alternative("mse", {}, "on log(y): the same idea, with the transform outside the loss"),
+            Alternative("huber", {"delta": delta}, "on the raw targets, if the large values are outliers after all"),
+        ]
+        return "msle", {}, activation_text(registry.get("msle")), alternatives, reasons, facts
     if outliers:
         reasons.append(
             f"Huber is quadratic within delta and linear beyond: delta = {HUBER_EFFICIENCY} x robust scale = {delta:g} "
@@ -230,6 +300,18 @@ def _regression(y, outliers):
     return primary, hyper, "identity", alternatives, reasons, facts
 
 
+def _skewness(y: np.ndarray) -> float:
+    spread = float(np.std(y))
+    return float(np.mean((y - np.mean(y)) ** 3) / spread**3) if spread > 0 else 0.0
+
+
+def _log_normal_like(y: np.ndarray) -> bool:
+    """Positive targets, strongly right-skewed, nearly symmetric after a log: relative errors, not outliers."""
+    if y.ndim != 1 or y.dtype.kind not in "f" or not (y > 0).all():
+        return False
+    return _skewness(y) > SKEWED and abs(_skewness(np.log(y))) < SKEWED / 4
+
+
 def _count_loss() -> str | None:
     for name in registry.list_losses():
         if "poisson" in (registry.get(name).info.likelihood or "").lower():
@@ -238,6 +320,11 @@ def _count_loss() -> str | None:
 
 
 def _binary(y, imbalance, calibrated, output_activation):
+    if output_activation == "softmax":  # a fixed softmax: two outputs, one per class
+        primary, hyper, act, alternatives, reasons, facts, metrics = _multiclass(y, imbalance, output_activation)
+        reasons = ["Two classes through a softmax you must keep: a two-unit softmax output with cross-entropy on its "
+                   "probabilities is the same Bernoulli likelihood as sigmoid cross-entropy on one logit.", *reasons]
+        return primary, hyper, act, alternatives, reasons, facts, METRICS["binary"]
     facts, hyper = {}, {}
     probabilities = output_activation == "sigmoid"
     primary = "binary_cross_entropy" if probabilities else "sigmoid_cross_entropy"
@@ -251,6 +338,11 @@ def _binary(y, imbalance, calibrated, output_activation):
     ]
     if y is not None:
         values, counts = np.unique(y, return_counts=True)
+        if values.size != 2 or y.ndim != 1:
+            raise InputError(
+                f"recommend: a binary target has exactly 2 distinct values in one column; y has {values.size}"
+                f"{' columns' if y.ndim != 1 else ''}. Use task='multiclass' or 'regression', or let y decide."
+            )
         positive = values[-1]
         share = float(counts[-1] / counts.sum())
         facts = {"n": int(counts.sum()), "positive_label": positive.item(), "positive_share": share}
