@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import _checks
 from ._checks import REAL, Domain, check_domain, describe_bad
 from ._xp import as_array_like, compute_dtype, is_floating, is_integral, is_traced, namespace_of, size
@@ -240,10 +242,11 @@ def _expectation(spec, ref_spec) -> str:
 SWAPPED = "Arguments swapped? losskit takes (y_true, y_pred), the targets first (Keras's order, not PyTorch's)."
 
 
-def _check_dtype(name, spec, x, xp, targets_are_real: bool):
+def _check_dtype(name, spec, x, xp, specs, given):
     if spec.is_prediction:
         if not is_floating(xp, x.dtype):
-            advice = SWAPPED if targets_are_real and is_integral(xp, x.dtype) else "Cast it first, for example to float32."
+            real_ids = any(s.kind == "class_index" and is_floating(xp, a.dtype) for s, a in zip(specs, given))
+            advice = SWAPPED if real_ids and is_integral(xp, x.dtype) else "Cast it first, for example to float32."
             raise InputTypeError(
                 f"{name}: {spec.name} must be a floating-point array ({spec.space}); got dtype {x.dtype}. {advice}"
             )
@@ -286,14 +289,12 @@ def _check_class_ids(loss, spec, ids, num_classes, xp) -> None:
         )
 
 
-def _converted(name: str, arg: str, convert):
-    """``convert()``, with NumPy's errors for ragged nested lists and the like as an InputError naming ``arg``."""
+def _convertible(a) -> bool:
     try:
-        return convert()
-    except (ValueError, TypeError) as error:
-        raise InputError(
-            f"{name}: {arg} must be an array, or nested lists of numbers of one rectangular shape; {error}"
-        ) from None
+        np.asarray(a)
+        return True
+    except (ValueError, TypeError):
+        return False
 
 
 def _gatherable(loss, ids, num_classes: int, dtype, xp, checked: bool):
@@ -325,7 +326,7 @@ def _check_order(xp, name, specs, arrays) -> None:
     """
     pred = next(i for i, spec in enumerate(specs) if spec.is_prediction)
     p = arrays[pred]
-    if specs[pred].domain.space != "probabilities" or size(p.shape[:-1] if specs[pred].event else p.shape) < 2:
+    if size(p.shape[:-1] if specs[pred].event else p.shape) < 2:
         return  # one example cannot tell the order
     for spec, y in zip(specs, arrays):
         if spec.is_prediction or spec.kind != "real" or not 0 <= spec.domain.bounds[0] <= spec.domain.bounds[1] <= 1:
@@ -352,11 +353,14 @@ def prepare(loss, arrays, sample_weight=None, reduction=DEFAULT, normalizer=None
     kind = loss.reduction if isinstance(reduction, str) and reduction == DEFAULT else check_reduction(name, reduction)
     normalizer = check_normalizer(name, normalizer, kind)
     first = loss._first
-    xp, ref = _converted(name, specs[first].name, lambda: namespace_of(arrays[first]))
-    given = [_converted(name, spec.name, lambda a=a: as_array_like(xp, a, ref)) for spec, a in zip(specs, arrays)]
-    class_targets_real = any(s.kind == "class_index" and is_floating(xp, x.dtype) for s, x in zip(specs, given))
+    try:
+        xp, ref = namespace_of(arrays[first])
+        given = [as_array_like(xp, a, ref) for a in arrays]
+    except (ValueError, TypeError) as error:  # NumPy's words for ragged nested lists and the like
+        arg = next((spec.name for spec, a in zip(specs, arrays) if not _convertible(a)), specs[first].name)
+        raise InputError(f"{name}: {arg} must be an array, or nested lists of numbers of one rectangular shape; {error}") from None
     for spec, x in zip(specs, given):
-        _check_dtype(name, spec, x, xp, class_targets_real)
+        _check_dtype(name, spec, x, xp, specs, given)
     predictions = [x for spec, x in zip(specs, given) if spec.is_prediction]
     out_dtype = predictions[0].dtype if len(predictions) == 1 else xp.result_type(*predictions)
     dtype = compute_dtype(xp, out_dtype)
@@ -409,7 +413,8 @@ def prepare(loss, arrays, sample_weight=None, reduction=DEFAULT, normalizer=None
                 _check_class_ids(loss, spec, x, ref.shape[-1], xp)
             elif spec.kind == "real" and spec.domain is not REAL:
                 check_domain(xp, name, spec.name, as_given, spec.domain, _hint(loss, spec))
-        _check_order(xp, name, specs, prepared)
+        if ref_spec.domain.space == "probabilities":
+            _check_order(xp, name, specs, prepared)
         if weight is not None:
             check_domain(xp, name, "sample_weight", weight, WEIGHTS)
     for i, spec in enumerate(specs):
