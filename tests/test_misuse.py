@@ -7,6 +7,8 @@ with mpmath at 50 digits.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import mpmath
 import numpy as np
@@ -281,3 +283,15 @@ def test_names_of_losses_not_yet_here_say_so_and_nonsense_suggests_nothing():
         lk.get("qwerty")
     with pytest.raises(lk.InputError, match="Did you mean 'huber'"):
         lk.get("hubber")
+
+
+def test_torch_compile_of_a_loss_warns_about_nothing():
+    code = (
+        "import torch, losskit as lk\n"
+        "f = torch.compile(lambda a, b: lk.huber(a, b, delta=2.0), backend='aot_eager')\n"
+        "print(float(f(torch.zeros(8), torch.linspace(-3.0, 3.0, 8))))\n"
+    )
+    done = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, timeout=300)
+    expected = torch.nn.functional.huber_loss(torch.linspace(-3.0, 3.0, 8), torch.zeros(8), delta=2.0)
+    assert float(done.stdout) == pytest.approx(float(expected))
+    assert "lru_cache" not in done.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 
 import array_api_compat
 import numpy as np
@@ -25,6 +26,12 @@ def namespace_of(y_pred):
 
 
 _NUMPY = array_api_compat.array_namespace(np.empty(0))
+
+# array_api_compat caches its type checks with functools.lru_cache, and torch.compile warns at each
+# such call it traces (16 warnings for one loss): the cache is a speed-up that tracing may ignore.
+warnings.filterwarnings(
+    "ignore", r"Dynamo detected a call to a `functools\.lru_cache`-wrapped function at '_helpers\.py", UserWarning
+)
 
 
 def device(x):
@@ -89,7 +96,7 @@ def is_traced(x) -> bool:
 
 def as_result(xp, value):
     """NumPy reductions return scalars; the library promises 0-d arrays."""
-    if array_api_compat.is_numpy_namespace(xp):
+    if xp is _NUMPY:
         return np.asarray(value)
     return value
 
