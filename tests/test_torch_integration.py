@@ -47,7 +47,7 @@ def test_matches_matmul_then_cross_entropy(kwargs):
     ref_kwargs = dict(kwargs)
     expected = _reference(h, w, y, bias=bias, **ref_kwargs)
     got = lk.torch.linear_cross_entropy(
-        h, w, y, bias=bias, label_smoothing=kwargs.pop("eps", 0.0), chunk_size=8, **kwargs
+        h, w, y, bias=bias, label_smoothing=kwargs.pop("eps", 0.0), chunk_size=8, ignore_index=-100, **kwargs
     )
     torch.testing.assert_close(got, expected)
     upstream = torch.randn(got.shape, generator=g, dtype=torch.float64)
@@ -72,7 +72,7 @@ def test_agrees_with_losskit_and_torch_cross_entropy():
 def test_all_rows_ignored_gives_zero():
     h = torch.randn(4, 3, requires_grad=True)
     w = torch.randn(5, 3, requires_grad=True)
-    loss = lk.torch.linear_cross_entropy(h, w, torch.full((4,), -100))
+    loss = lk.torch.linear_cross_entropy(h, w, torch.full((4,), -100), ignore_index=-100)
     loss.backward()
     assert float(loss.detach()) == 0.0 and not h.grad.any() and not w.grad.any()
 
@@ -86,6 +86,24 @@ def test_leading_axes_and_errors():
         lk.torch.linear_cross_entropy(h, w, y, reduction="avg")
     with pytest.raises(ValueError, match="do not match"):
         lk.torch.linear_cross_entropy(h, w, y[:, :2])
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda h, w, y: lk.torch.linear_cross_entropy(h, w, torch.full((4,), -100)), lk.InputError,
+         r"targets must be class ids in \[0, 5\) .* pass ignore_index=-100"),
+        (lambda h, w, y: lk.torch.linear_cross_entropy(h, w, torch.tensor([0, 1, 5, 2])), lk.InputError,
+         r"class ids in \[0, 5\) \(the rows of weight\); got 1 value outside it: 5 at \(2,\)"),
+        (lambda h, w, y: lk.torch.linear_cross_entropy(h.numpy(), w, y), lk.InputTypeError, "hidden must be a torch.Tensor"),
+        (lambda h, w, y: lk.torch.linear_cross_entropy(h, w[:, :2], y), lk.InputError, r"do not multiply; expected hidden"),
+        (lambda h, w, y: lk.torch.linear_cross_entropy(h, w, y.float()), lk.InputTypeError, "integer class ids"),
+    ],
+)  # fmt: skip
+def test_linear_cross_entropy_checks_its_inputs_like_the_core_losses(call, error, message):
+    h, w, y = torch.randn(4, 3), torch.randn(5, 3), torch.tensor([0, 1, 2, 4])
+    with pytest.raises(error, match=message):
+        call(h, w, y)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ from __future__ import annotations
 import array_api_compat
 import torch
 
-from .._checks import non_negative, unit_interval
-from ..errors import InputError
+from .._checks import describe_bad, non_negative, optional_integer, unit_interval, validation_enabled
+from .._xp import is_traced
+from ..errors import InputError, InputTypeError
 from ..reduction import Reduction, check_normalizer, check_reduction
 
 __all__ = ["linear_cross_entropy"]
@@ -112,13 +113,30 @@ class _LinearCrossEntropy(torch.autograd.Function):
                 None, None, None, None, None)  # fmt: skip
 
 
+def _check_tensors(hidden, weight, targets, bias) -> None:
+    """Refuse what is not a tensor, and shapes the projection cannot multiply, naming the argument."""
+    given = {"hidden": hidden, "weight": weight, "targets": targets, "bias": bias}
+    for arg, value in given.items():
+        if value is not None and not isinstance(value, torch.Tensor):
+            raise InputTypeError(f"linear_cross_entropy: {arg} must be a torch.Tensor; got {type(value).__name__}.")
+    if weight.ndim != 2 or hidden.ndim < 1 or hidden.shape[-1] != weight.shape[1]:
+        raise InputError(
+            f"linear_cross_entropy: hidden of shape {tuple(hidden.shape)} and weight of shape {tuple(weight.shape)} do "
+            "not multiply; expected hidden (..., d) and weight (vocab, d), as torch.nn.Linear(d, vocab).weight."
+        )
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise InputError(f"linear_cross_entropy: bias must have shape ({weight.shape[0]},); got {tuple(bias.shape)}.")
+    if targets.dtype.is_floating_point or targets.dtype.is_complex or targets.dtype == torch.bool:
+        raise InputTypeError(f"linear_cross_entropy: targets must be integer class ids; got dtype {targets.dtype}.")
+
+
 def linear_cross_entropy(
     hidden: torch.Tensor,
     weight: torch.Tensor,
     targets: torch.Tensor,
     *,
     bias: torch.Tensor | None = None,
-    ignore_index: int | None = -100,
+    ignore_index: int | None = None,
     label_smoothing: float = 0.0,
     z_loss: float = 0.0,
     sample_weight: torch.Tensor | None = None,
@@ -149,13 +167,23 @@ def linear_cross_entropy(
     label_smoothing = unit_interval(name, "label_smoothing", label_smoothing)
     z_loss = non_negative(name, "z_loss", z_loss)
     normalizer = check_normalizer(name, normalizer, reduction)
+    ignore_index = optional_integer(name, "ignore_index", ignore_index)
+    _check_tensors(hidden, weight, targets, bias)
     lead = hidden.shape[:-1]
     hidden2 = hidden.reshape(-1, hidden.shape[-1])
-    targets = targets.reshape(-1).long()
-    if targets.shape[0] != hidden2.shape[0]:
+    if targets.shape != lead:
         raise InputError(
             f"linear_cross_entropy: targets of shape {tuple(targets.shape)} do not match hidden's rows {tuple(lead)}."
         )
+    targets = targets.reshape(-1).long()
+    if not is_traced(targets) and validation_enabled():
+        outside = ((targets < 0) | (targets >= weight.shape[0])) & (targets != ignore_index if ignore_index is not None else True)
+        if bool(outside.any()):
+            hint = "" if ignore_index is not None else " To skip padding labels such as -100, pass ignore_index=-100."
+            raise InputError(
+                f"{name}: targets must be class ids in [0, {weight.shape[0]}) (the rows of weight); "
+                f"{describe_bad(array_api_compat.array_namespace(targets), targets, outside)}.{hint}"
+            )
     acc = torch.promote_types(hidden.dtype, torch.float32)
     row_weight = torch.ones(targets.shape, dtype=acc, device=hidden.device)
     if sample_weight is not None:
