@@ -295,3 +295,13 @@ def test_torch_compile_of_a_loss_warns_about_nothing():
     expected = torch.nn.functional.huber_loss(torch.linspace(-3.0, 3.0, 8), torch.zeros(8), delta=2.0)
     assert float(done.stdout) == pytest.approx(float(expected))
     assert "lru_cache" not in done.stderr
+
+
+def test_a_traced_hyperparameter_is_told_to_be_static():
+    jax = pytest.importorskip("jax")
+    with pytest.raises(lk.InputError, match="delta is a hyperparameter, .* static_argnames"):
+        jax.jit(lambda a, b, d: lk.huber(a, b, delta=d))(jax.numpy.zeros(2), jax.numpy.ones(2), 2.0)
+    huber = jax.jit(lambda a, b, d: lk.huber(a, b, delta=d), static_argnames="d")
+    assert float(huber(jax.numpy.zeros(2), jax.numpy.full(2, 3.0), d=2.0)) == pytest.approx(
+        float(torch.nn.functional.huber_loss(torch.full((2,), 3.0), torch.zeros(2), delta=2.0))
+    )

@@ -269,6 +269,11 @@ def check_domain(xp, loss_name: str, arg: str, x, domain: Domain, hint: str = ""
 def _real(loss_name: str, name: str, value) -> float:
     """A real number (Python's or NumPy's) as a float; bools and NaN are refused."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if "Tracer" in type(value).__name__:
+            raise InputError(
+                f"{loss_name}: {name} is a hyperparameter, fixed when the loss is built, so it cannot be traced; "
+                f"pass it as a static argument (jax.jit's static_argnames, or functools.partial)."
+            )
         raise InputError(f"{loss_name}: {name} must be a real number; got {value!r}.")
     try:
         value = float(value)
