@@ -158,9 +158,14 @@ def test_pseudo_huber_holds_at_every_delta_its_constructor_accepts(size):
 
 
 def test_huber_takes_a_delta_beyond_float32_on_torch():
-    value = lk.huber(torch.zeros(3), torch.tensor([1.0, -2.0, 0.5]), delta=1e39)
-    expected = torch.nn.functional.huber_loss(torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64), torch.zeros(3, dtype=torch.float64), delta=1e39)
+    scores = torch.tensor([1.0, -2.0, 0.5], requires_grad=True)
+    value = lk.huber(torch.zeros(3), scores, delta=1e39)
+    exact = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True)
+    expected = torch.nn.functional.huber_loss(exact, torch.zeros(3, dtype=torch.float64), delta=1e39)
     assert float(value) == pytest.approx(float(expected))
+    value.backward()
+    expected.backward()
+    np.testing.assert_allclose(scores.grad.numpy(), exact.grad.numpy(), rtol=1e-6)  # autodiff meets no inf * 0
 
 
 def test_label_smoothing_on_huge_equal_logits_in_float32():

@@ -48,7 +48,8 @@ class Huber(Loss):
         r = y_pred - y_true
         abs_r = xp.abs(r)
         quadratic = abs_r <= self.delta
-        losses = xp.where(quadratic, 0.5 * r * r, self.delta * (abs_r - 0.5 * self.delta))
+        far = xp.where(quadratic, xp.zeros_like(abs_r), abs_r)  # so that autodiff never meets delta * 0 where unused
+        losses = xp.where(quadratic, 0.5 * r * r, self.delta * (far - 0.5 * self.delta))
         hessian = propagate_nan(xp, r, xp.astype(quadratic, r.dtype)) if order > 1 else None
         slope = xp.where(quadratic | xp.isnan(r), r, self.delta * xp.sign(r))  # a clip that takes any delta
         return losses, slope, hessian
