@@ -57,7 +57,15 @@ def test_a_column_of_numbers_with_a_few_text_cells_names_them_and_their_lines(tm
 def test_a_column_of_labels_stays_text(tmp_path):
     path = tmp_path / "labels.csv"
     path.write_text("y\n" + "\n".join(["1", "2", "x"] * 20) + "\n")
-    assert data.read_csv(path)["y"].dtype.kind == "U"
+    assert data.read_csv(path)["y"].tolist() == ["1", "2", "x"] * 20
+
+
+def test_an_empty_cell_after_rows_of_numbers_is_nan_and_the_rows_before_it_stay(tmp_path):
+    path = tmp_path / "gap.csv"
+    path.write_text("a,y\n1,2.5\n3,\n5,6\n")
+    table = data.read_csv(path)
+    assert table["a"].tolist() == [1.0, 3.0, 5.0]
+    np.testing.assert_array_equal(table["y"], [2.5, np.nan, 6.0])
 
 
 def test_names_a_message_cannot_show_are_shown_as_repr(tmp_path):

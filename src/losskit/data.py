@@ -49,8 +49,8 @@ def _shown(names) -> str:
 class _Column:
     """One column being read: float64 numbers until a cell is not a number, then text."""
 
-    def __init__(self):
-        self.numbers, self.text = array("d"), None
+    def __init__(self, numbers=()):
+        self.numbers, self.text = array("d", numbers), None
 
     def add(self, cell: str) -> None:
         cell = cell.strip()
@@ -96,20 +96,30 @@ def read_csv(path) -> dict[str, np.ndarray]:
             header = [name.strip() for name in header_rows[0]]
             if len(set(header)) != len(header) or not all(header):
                 raise DataError(f"{path}: the header row must name every column once; got {header}.")
-            columns, lines = [_Column() for _ in header], array("l")
+            rows, columns, lines = array("d"), None, array("l")  # rows: row-major numbers while every cell is one
             for line, row in enumerate(csv.reader(handle, delimiter=_delimiter(first)), start=2):
                 if not row:
                     continue
                 if len(row) != len(header):
                     raise DataError(f"{path}, line {line}: {len(row)} fields, but the header has {len(header)}.")
+                lines.append(line)
+                if columns is None:
+                    try:
+                        rows.extend(list(map(float, row)))
+                        continue
+                    except ValueError:  # an empty or text cell: column by column from here on
+                        columns = [_Column(c) for c in np.frombuffer(rows, dtype=np.float64).reshape(-1, len(header)).T]
                 for column, cell in zip(columns, row):
                     column.add(cell)
-                lines.append(line)
     except (UnicodeDecodeError, csv.Error, OSError, EOFError) as error:
         raise DataError(f"{path} is not a readable CSV file: {error}") from None
     if not lines:
         raise DataError(f"{path} has a header but no data rows.")
-    table = {name: column.array() for name, column in zip(header, columns)}
+    if columns is None:
+        numbers = np.frombuffer(rows, dtype=np.float64).reshape(-1, len(header))
+        table = {name: numbers[:, j].copy() for j, name in enumerate(header)}
+    else:
+        table = {name: column.array() for name, column in zip(header, columns)}
     for name, values in table.items():
         _check_numeric_except(path, name, values, lines)
     return table
