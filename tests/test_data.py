@@ -91,4 +91,4 @@ def test_non_finite_cells_are_named_by_line(tmp_path):
 
 def test_numbers_are_stored_as_float64_arrays(plain):
     table = data.read_csv(plain)
-    assert all(column.dtype == np.float64 and column.flags.owndata for column in table.values())
+    assert all(column.dtype == np.float64 and column.flags.c_contiguous for column in table.values())

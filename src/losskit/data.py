@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import math
+import warnings
 from array import array
 from pathlib import Path
 
@@ -96,6 +97,11 @@ def read_csv(path) -> dict[str, np.ndarray]:
             header = [name.strip() for name in header_rows[0]]
             if len(set(header)) != len(header) or not all(header):
                 raise DataError(f"{path}: the header row must name every column once; got {header}.")
+            numbers = _all_numbers(handle, _delimiter(first), len(header))
+            if numbers is not None:  # the common case, at NumPy's speed: every cell a number
+                return {name: column for name, column in zip(header, numbers.T.copy())}
+            handle.seek(0)
+            handle.readline()
             rows, columns, lines = array("d"), None, array("l")  # rows: row-major numbers while every cell is one
             for line, row in enumerate(csv.reader(handle, delimiter=_delimiter(first)), start=2):
                 if not row:
@@ -123,6 +129,20 @@ def read_csv(path) -> dict[str, np.ndarray]:
     for name, values in table.items():
         _check_numeric_except(path, name, values, lines)
     return table
+
+
+def _all_numbers(handle, delimiter: str, width: int):
+    """The data rows as a float64 array of ``width`` columns, or None if any cell is not a number (or none is there)."""
+    start = handle.tell()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "input contained no data"
+            numbers = np.loadtxt(handle, delimiter=delimiter, dtype=np.float64, ndmin=2, quotechar='"')
+    except ValueError:
+        return None
+    finally:
+        handle.seek(start)
+    return numbers if numbers.shape[0] and numbers.shape[1] == width else None
 
 
 def _check_numeric_except(path: Path, name: str, values: np.ndarray, lines) -> None:
