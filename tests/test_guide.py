@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.stats import median_abs_deviation
@@ -408,3 +410,12 @@ def test_log_normal_targets_call_for_a_relative_error_not_for_huber():
     rec = lk.recommend(y=np.random.default_rng(6).lognormal(0.0, 2.0, 1000))
     assert rec.loss == "msle"
     assert "nearly symmetric on a log scale" in rec.reasons[1]
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-150, 1e150, 1e300])
+def test_recommend_on_targets_of_any_scale_warns_about_nothing(scale):
+    rng = np.random.default_rng(7)
+    for y in (np.abs(rng.normal(size=100)) * scale, rng.lognormal(0.0, 2.0, 100) * scale, rng.normal(size=100) * scale):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert lk.recommend(y=y).task == "regression"  # huge floats are all integers, but no counts

@@ -128,7 +128,10 @@ def _as_array(y) -> np.ndarray:
 
 
 def _is_integral(y: np.ndarray) -> bool:
-    return y.dtype.kind in "biu" or (y.dtype.kind == "f" and bool(np.all(y == np.round(y))))
+    """Integers, or floats that hold integers below 2^53 (past it every float is one: 1e300 is no count)."""
+    if y.dtype.kind in "biu":
+        return True
+    return y.dtype.kind == "f" and bool(np.all(y == np.round(y))) and float(np.max(np.abs(y))) < 2.0**53
 
 
 def _check_numeric_text(y: np.ndarray) -> None:
@@ -301,6 +304,7 @@ def _regression(y, outliers):
 
 
 def _skewness(y: np.ndarray) -> float:
+    y = y / np.max(np.abs(y))  # the skewness does not change with the scale, and y^3 cannot overflow now
     spread = float(np.std(y))
     return float(np.mean((y - np.mean(y)) ** 3) / spread**3) if spread > 0 else 0.0
 
