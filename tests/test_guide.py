@@ -9,7 +9,6 @@ scikit-learn's bundled datasets for real targets.
 from __future__ import annotations
 
 import json
-
 import warnings
 
 import numpy as np
