@@ -362,7 +362,7 @@ def test_bad_input_is_one_clear_line_and_status_2(cli, tmp_path):
     flat = _write_csv(tmp_path / "flat.csv", {"a": x1, "b": x2, "y": [1] * 30})
     _one_error_line(cli("--data", str(flat), "--target", "y"), "single value")
     _one_error_line(cli("nonsense"), "unknown experiment", "outliers, binary, multiclass")
-    _one_error_line(cli("--model", "mlp", "--backend", "numpy"), "needs PyTorch")
+    _one_error_line(cli("--model", "mlp", "--backend", "numpy"), "the numpy backend trains only the linear model")
 
 
 def test_the_command_writes_the_report_and_says_where(cli, tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .. import guide, registry
+from .. import guide, registry, specs
 from .._base import Loss
 from ..errors import InputError
 from .errors import LabError
@@ -38,64 +38,13 @@ def _number(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _split_top_level(text: str) -> list[str]:
-    """Split at commas outside parentheses: ``"mse,huber(delta=1, reduction=sum)"`` -> two items."""
-    items, depth, current = [], 0, []
-    for char in text:
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        if char == "," and depth == 0:
-            items.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    items.append("".join(current))
-    return [item.strip() for item in items if item.strip()]
-
-
-def _value(text: str):
-    text = text.strip()
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered in ("none", "null"):
-        return None
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
-def parse_one(text: str) -> dict:
-    """``"huber(delta=2)"`` -> ``{"name": "huber", "delta": 2}``; a bare name -> ``{"name": name}``.
-
-    >>> parse_one("sparse_softmax_cross_entropy(label_smoothing=0.1)")
-    {'name': 'sparse_softmax_cross_entropy', 'label_smoothing': 0.1}
-    """
-    text = text.strip()
-    name, paren, rest = text.partition("(")
-    config = {"name": name.strip()}
-    if paren:
-        if not rest.endswith(")"):
-            raise LabError(f"cannot read the loss {text!r}: expected NAME or NAME(key=value, ...).")
-        for item in _split_top_level(rest[:-1].replace(";", ",")):
-            key, eq, value = item.partition("=")
-            if not eq or not key.strip():
-                raise LabError(f"cannot read {item!r} in {text!r}: expected key=value, for example huber(delta=2).")
-            config[key.strip()] = _value(value)
-    if not config["name"]:
-        raise LabError(f"cannot read the loss {text!r}: expected NAME or NAME(key=value, ...).")
-    return config
-
-
 def build(spec) -> Loss:
     """One loss from a name, ``"name(key=value)"``, a config dict or a Loss; LabError if it fails."""
     if isinstance(spec, str):
-        spec = parse_one(spec)
+        try:
+            spec = specs.parse(spec)
+        except InputError as error:
+            raise LabError(str(error)) from None
     if isinstance(spec, dict) and isinstance(spec.get("name"), str):
         try:
             known = registry.loss_class(spec["name"]).hyperparameters()
@@ -116,7 +65,7 @@ def build(spec) -> Loss:
 def parse(losses) -> list[Loss]:
     """Losses from ``"mse,huber(delta=2)"`` or a sequence of names, config dicts or Loss objects."""
     if isinstance(losses, (str, dict, Loss)):
-        losses = _split_top_level(losses) if isinstance(losses, str) else [losses]
+        losses = specs.split(losses) if isinstance(losses, str) else [losses]
     built = [build(spec) for spec in losses]
     if not built:
         raise LabError("no losses to compare: name at least one, for example --losses mse,huber.")

@@ -5,6 +5,7 @@ request that cannot run prints one line on stderr and exits with status 2, witho
 """
 
 import os
+import re
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -15,6 +16,18 @@ from ..cli_errors import user_errors
 
 #: Where results go without --out: ``losskit-lab/<experiment or data file name>``.
 DEFAULT_OUT = Path("losskit-lab")
+
+
+def default_out(name: str) -> Path:
+    """``losskit-lab/<name>`` with ``name`` made a plain folder name: letters, digits, ``-``, ``_`` and inner dots.
+
+    A data file called ``...csv`` must not send the outputs to ``losskit-lab/..``, the current folder.
+
+    >>> default_out("..."), default_out("my data (v2)"), default_out("../../etc")
+    (PosixPath('losskit-lab/data'), PosixPath('losskit-lab/my_data_v2'), PosixPath('losskit-lab/etc'))
+    """
+    safe = re.sub(r"[^\w.-]+", "_", name, flags=re.ASCII).strip("._-") or "data"
+    return DEFAULT_OUT / safe
 
 EPILOG = (
     "Examples:\n"
@@ -99,6 +112,10 @@ def register(app) -> None:
         quiet: Annotated[
             bool, typer.Option("--quiet", "-q", help="No progress bars (shown only on a terminal).")
         ] = False,
+        predictions: Annotated[
+            bool,
+            typer.Option("--predictions", help="Also write the predictions the figures draw into results.json."),
+        ] = False,
     ) -> None:
         """Train the same model with different losses and compare learning dynamics and metrics.
 
@@ -115,7 +132,7 @@ def register(app) -> None:
 
         start = time.perf_counter()
         name = data_file.stem if data_file is not None else builtin(experiment or DEFAULT_EXPERIMENT).name
-        folder = out if out is not None else DEFAULT_OUT / name
+        folder = out if out is not None else default_out(name)
         stdout, errors = Console(highlight=False), Console(stderr=True)
         if not stdout.is_terminal and "COLUMNS" not in os.environ:
             stdout.width = 110
@@ -123,7 +140,7 @@ def register(app) -> None:
             experiment, data=data_file, target=target, task=task, losses=losses, model=model, hidden=hidden,
             optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, seeds=seeds, seed=seed, jobs=jobs,
             outliers=outliers, label_noise=label_noise, val_fraction=val_fraction, backend=backend, out=folder,
-            progress=not quiet and errors.is_terminal, console=errors,
+            predictions=predictions, progress=not quiet and errors.is_terminal, console=errors,
         )  # fmt: skip
         stdout.print(result.table())
         for line in result.reading:

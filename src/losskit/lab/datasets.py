@@ -32,6 +32,18 @@ TASKS = ("regression", "binary", "multiclass")
 OUTLIER_SHIFT = (5.0, 10.0)
 #: Fewest rows a data set may have.
 MIN_ROWS = 10
+#: Rows of each seed's validation (and training) set whose predictions the figures draw, at most.
+SHOWN_ROWS = 2000
+
+
+def shown_rows(n: int, seed: int) -> np.ndarray:
+    """The rows (sorted) the figures draw: all of ``n`` up to SHOWN_ROWS, else that many drawn at random.
+
+    The same for every loss of a seed, so their figures show the same examples.
+    """
+    if n <= SHOWN_ROWS:
+        return np.arange(n)
+    return np.sort(np.random.default_rng([seed, 3]).choice(n, SHOWN_ROWS, replace=False))
 
 
 @dataclass(frozen=True)
@@ -253,9 +265,9 @@ def load_builtin(exp: Experiment) -> Source:
 # --- the user's data -------------------------------------------------------------------------------
 
 
-def _lines(mask: np.ndarray, shown: int = 3) -> str:
-    """The file's lines (the header is line 1) of the rows a mask marks, a few of them."""
-    lines = np.flatnonzero(mask) + 2
+def _lines(mask: np.ndarray, shown: int = 3, offset: int = 2) -> str:
+    """The file's lines (the header is line 1; ``offset=0``: row numbers) of the rows a mask marks, a few of them."""
+    lines = np.flatnonzero(mask) + offset
     text = ", ".join(str(line) for line in lines[:shown])
     return text + (", ..." if lines.size > shown else "")
 
@@ -289,16 +301,15 @@ def load_csv(path, target: str, task: str | None = None) -> Source:
     Raises
     ------
     LabError or losskit.data.DataError
-        The file or the column is missing, a feature is not numeric, a cell is empty, the target has
-        a single value, or it does not fit ``task``.
+        The file or the column is missing, a feature is not numeric, a cell is empty or infinite, the
+        target has a single value, or it does not fit ``task``.
     """
-    from .. import data, guide
+    from .. import data
 
     path = Path(path)
     table = data.read_csv(path)
     if target not in table:
         raise data.DataError(f"{path} has no column {target!r}; its columns are: {', '.join(table)}.")
-    y = table[target]
     features = [name for name in table if name != target]
     if not features:
         raise LabError(f"{path} has no feature columns besides the target {target!r}.")
@@ -310,27 +321,67 @@ def load_csv(path, target: str, task: str | None = None) -> Source:
                 f"feature column {name!r} of {path} is not numeric ({example!r} on line {row + 2}): the lab's "
                 "models take numbers; encode it as numbers or drop the column."
             )
-        missing = np.isnan(column)
-        if missing.any():
+    X = np.stack([table[name] for name in features], axis=1).astype(np.float64)
+    return from_arrays(X, table[target], task, name=path.name, target=target, features=tuple(features),
+                       where=f" of {path}", lines=True)  # fmt: skip
+
+
+def _bad_cells(values: np.ndarray) -> np.ndarray:
+    """Empty, NaN or infinite cells (text: empty ones)."""
+    if values.dtype.kind in "biuf":
+        return ~np.isfinite(values.astype(np.float64))
+    return np.asarray([not str(cell).strip() for cell in values.reshape(-1)]).reshape(values.shape)
+
+
+def _positions(mask: np.ndarray, lines: bool) -> str:
+    return f"lines {_lines(mask)}" if lines else f"rows {_lines(mask, offset=0)}"
+
+
+def from_arrays(X, y, task: str | None = None, *, name: str = "arrays", target: str = "target", features=None,
+                where: str = "", lines: bool = False) -> Source:  # fmt: skip
+    """A :class:`Source` from a feature matrix and a target column (NumPy arrays, or pandas objects).
+
+    Every cell must be a finite number (the target may hold labels); the task is inferred from ``y``
+    by the guide when omitted, and counts are trained as regression.
+    """
+    X = np.asarray(X.to_numpy() if hasattr(X, "to_numpy") else X)
+    y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
+        raise LabError(f"X must be a table (rows, features) and y one column of the same rows; got X of shape "
+                       f"{X.shape} and y of shape {y.shape}.")  # fmt: skip
+    if X.dtype.kind not in "biuf":
+        raise LabError(f"the features{where} must be numbers; got dtype {X.dtype}.")
+    X = X.astype(np.float64)
+    features = tuple(features) if features is not None else tuple(f"x{j}" for j in range(X.shape[1]))
+    for j, feature in enumerate(features):
+        bad = _bad_cells(X[:, j])
+        if bad.any():
             raise LabError(
-                f"feature column {name!r} of {path} has {int(missing.sum())} empty cells (lines {_lines(missing)}): "
-                "fill or drop them first."
+                f"feature column {feature!r}{where} has {int(bad.sum())} empty, NaN or infinite cell"
+                f"{'s' if bad.sum() != 1 else ''} ({_positions(bad, lines)}): fill or drop them first."
             )
-    missing = np.isnan(y) if y.dtype.kind == "f" else np.asarray([not cell for cell in y])
-    if missing.any():
+    bad = _bad_cells(y)
+    if bad.any():
         raise LabError(
-            f"target column {target!r} of {path} has {int(missing.sum())} empty cells (lines {_lines(missing)})."
+            f"target column {target!r}{where} has {int(bad.sum())} empty, NaN or infinite cell"
+            f"{'s' if bad.sum() != 1 else ''} ({_positions(bad, lines)}): fill or drop those rows first."
         )
     if y.shape[0] < MIN_ROWS:
-        raise LabError(f"{path} has {y.shape[0]} data rows; the lab needs at least {MIN_ROWS} to split and train.")
+        raise LabError(f"{name} has {y.shape[0]} data rows; the lab needs at least {MIN_ROWS} to split and train.")
     distinct = np.unique(y)
     if distinct.size < 2:
         raise LabError(
-            f"target column {target!r} of {path} has a single value ({distinct[0].item()!r}): "
-            "there is nothing to learn."
+            f"target column {target!r}{where} has a single value ({distinct[0].item()!r}): there is nothing to learn."
         )
     if task is None:
+        from .. import guide
+
         task = guide.infer_task(y)
+        task = "regression" if task == "count" else task  # counts: regression, where a Poisson loss may compete
         if task not in TASKS:
             raise LabError(f"target column {target!r} looks like a {task} target; the lab trains {', '.join(TASKS)}.")
     elif task not in TASKS:
@@ -352,14 +403,13 @@ def load_csv(path, target: str, task: str | None = None) -> Source:
                 f"class {rare.item()!r} of target column {target!r} has a single row; every class needs at least 2 "
                 "(one for training, one for validation)."
             )
-    X = np.stack([table[name] for name in features], axis=1).astype(np.float64)
     return Source(
-        name=path.name,
+        name=name,
         task=task,
         X=X,
         y=y,
-        feature_names=tuple(features),
-        description=f"{path.name}: {X.shape[0]} rows, {X.shape[1]} numeric features, target column {target!r} ({task})",
+        feature_names=features,
+        description=f"{name}: {X.shape[0]} rows, {X.shape[1]} numeric features, target column {target!r} ({task})",
         target_name=target,
     )
 

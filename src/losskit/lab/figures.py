@@ -119,6 +119,10 @@ def loss_curves(result):
     return fig
 
 
+#: The loss axis of the binary losses' figure stops here (the squared hinge reaches 25 at a score of -4).
+SCORE_LOSS_CAP = 6.0
+
+
 def _score_curves(result):
     x = np.linspace(-4.0, 4.0, 401)
     fig, axes = _figure(2, 2, size=(5.5, 4.2))
@@ -128,7 +132,9 @@ def _score_curves(result):
         axes[0].plot(x, values, color=color, linewidth=1.8, label=label)
         axes[1].plot(x, grads, color=color, linewidth=1.8, label=label)
     axes[1].axhline(0.0, color="0.6", linewidth=0.8, zorder=0)
-    axes[0].set_title("loss of one example")
+    top = min(max(line.get_ydata().max() for line in axes[0].get_lines()), SCORE_LOSS_CAP)
+    axes[0].set_ylim(-0.05 * top, 1.05 * top)  # a squared hinge would flatten the others: cut it off
+    axes[0].set_title("loss of one example" + (f" (cut off at {SCORE_LOSS_CAP:g})" if top == SCORE_LOSS_CAP else ""))
     axes[1].set_title("its derivative (the gradient)")
     axes[0].set_ylabel("loss")
     axes[1].set_ylabel("d loss / d score")
@@ -145,6 +151,12 @@ def outlier_influence(result):
     losses of a residual; None when there is none."""
     configs = [config for config in result.losses.values() if plot.residual_loss(config)]
     return plot.plot_outlier_influence(configs, figsize=(11, 4.2)) if configs else None
+
+
+def shown_words(truth) -> str:
+    """What share of the validation set a figure draws, in words (empty when all of it)."""
+    shown, total = truth.get("shown_validation_rows"), truth.get("validation_rows")
+    return f" ({shown:,} of {total:,} validation rows drawn at random)" if shown and total and shown < total else ""
 
 
 def predictions(result, seed: int | None = None):
@@ -165,8 +177,8 @@ def _regression_predictions(result, truth, runs, seed):
     y_val = np.asarray(truth["y_val"])
     y_train = np.asarray(truth["y_train"])
     corrupted = np.asarray(truth["corrupted"], dtype=bool)
-    low = min(y_val.min(), y_train.min())
-    high = max(y_val.max(), y_train.max())
+    # Both axes span the validation targets and the predictions: outliers far off are drawn at the edge.
+    low, high = y_val.min(), y_val.max()
     # The y axis spans the predictions and the clean targets, not the outliers: the fits stay readable.
     outputs = np.concatenate([np.asarray(run.outputs["val"] + run.outputs["train"]) for run in runs.values()])
     outputs = outputs[np.isfinite(outputs)]
@@ -176,10 +188,11 @@ def _regression_predictions(result, truth, runs, seed):
         val = np.asarray(run.outputs["val"])
         train = np.asarray(run.outputs["train"])
         ax.plot([low, high], [low, high], color="0.5", linewidth=1, linestyle="--", zorder=0)
-        ax.scatter(y_val, val, s=9, color=_color(result, label), alpha=0.7, label="clean validation")
+        ax.scatter(y_val, val, s=9, color=_color(result, label), alpha=0.7, label="validation", rasterized=True)
         if corrupted.any():
-            ax.scatter(y_train[corrupted], train[corrupted], s=22, marker="x", color="crimson", linewidths=1.2,
-                       label="training outliers")  # fmt: skip
+            edge = high + 0.02 * (high - low)
+            ax.scatter(np.minimum(y_train[corrupted], edge), train[corrupted], s=22, marker="x", color="crimson",
+                       linewidths=1.2, label="training outliers (off the axis: at its edge)", rasterized=True)  # fmt: skip
         bias = run.final.get("bias", float("nan"))
         mae = run.final.get("mae", float("nan"))
         ax.set_title(f"{_wrap(label)}\nbias {bias:+.3g}, MAE {mae:.3g}", fontsize="medium")
@@ -190,10 +203,8 @@ def _regression_predictions(result, truth, runs, seed):
     for ax in axes[:: min(3, len(axes))]:
         ax.set_ylabel("prediction")
     axes[0].legend(fontsize="small", loc="lower right")
-    fig.suptitle(
-        f"Predictions against the truth (seed {seed}): dots on the dashed line are perfect;\n"
-        "crosses are training targets turned into outliers, at their corrupted value"
-    )
+    crosses = ";\ncrosses are training targets turned into outliers, at their corrupted value" if corrupted.any() else ""
+    fig.suptitle(f"Predictions against the truth (seed {seed}){shown_words(truth)}: dots on the dashed line are perfect{crosses}")
     return fig
 
 
@@ -202,28 +213,30 @@ def _binary_scores(result, truth, runs, seed):
     y = np.asarray(truth["y_val"])
     classes = truth.get("classes") or [0, 1]
     for ax, (label, run) in zip(axes, runs.items()):
-        scores = np.asarray(run.outputs["val"])
-        bins = np.linspace(np.nanmin(scores), np.nanmax(scores), 31) if np.isfinite(scores).all() else 30
-        for k, color in ((0, "tab:blue"), (1, "tab:orange")):
-            ax.hist(scores[y == k], bins=bins, color=color, alpha=0.6, label=f"class {classes[k]}")
+        scores = np.asarray(run.outputs["val"], dtype=np.float64)
+        finite = np.isfinite(scores)
+        if not finite.any():  # a diverged run: nothing to draw
+            ax.text(0.5, 0.5, "no finite scores:\ntraining diverged", ha="center", va="center", transform=ax.transAxes)
+        else:
+            low, high = scores[finite].min(), scores[finite].max()
+            bins = np.linspace(low, high, 31) if high > low else np.linspace(low - 0.5, high + 0.5, 31)
+            for k, color in ((0, "tab:blue"), (1, "tab:orange")):
+                ax.hist(scores[finite & (y == k)], bins=bins, color=color, alpha=0.6, label=f"class {classes[k]}")
         ax.axvline(0.0, color="0.3", linewidth=1)
         ax.set_title(f"{_wrap(label)}\naccuracy {run.final['accuracy']:.3f}", fontsize="medium")
         ax.set_xlabel("validation score (decision at 0)")
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel("examples")
     axes[0].legend(fontsize="small")
-    fig.suptitle(f"Validation scores by true class (seed {seed})")
+    fig.suptitle(f"Validation scores by true class (seed {seed}){shown_words(truth)}")
     return fig
 
 
 def _confusion(result, truth, runs, seed):
-    from sklearn.metrics import confusion_matrix
-
     fig, axes = _figure(len(runs), 3, size=(4.0, 4.8))
-    y = np.asarray(truth["y_val"])
-    n = len(truth.get("classes") or np.unique(y))
+    n = len(truth.get("classes") or np.unique(truth["y_val"]))
     for ax, (label, run) in zip(axes, runs.items()):
-        matrix = confusion_matrix(y, np.asarray(run.outputs["val"]), labels=np.arange(n))
+        matrix = np.asarray(run.outputs["confusion"])  # of every validation row
         ax.imshow(matrix, cmap="Blues")
         for (i, j), count in np.ndenumerate(matrix):
             if count:
@@ -234,5 +247,5 @@ def _confusion(result, truth, runs, seed):
         ax.set_yticks(range(n))
         ax.set_xlabel("predicted class")
         ax.set_ylabel("true class")
-    fig.suptitle(f"Confusion matrices on the clean validation set (seed {seed})")
+    fig.suptitle(f"Confusion matrices on {result.validation_set} (seed {seed})")
     return fig

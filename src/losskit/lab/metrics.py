@@ -105,10 +105,12 @@ def evaluate(task: str, y_true: np.ndarray, output: np.ndarray) -> dict[str, flo
 def _evaluate(task: str, y_true: np.ndarray, output: np.ndarray) -> dict[str, float]:
     from sklearn import metrics
 
-    if task == "regression":
+    if task == "regression":  # on values scaled by the largest one, so that no square over- or underflows
+        scale = float(max(np.abs(y_true).max(), np.abs(output).max())) or 1.0
+        y_true, output = y_true / scale, output / scale
         return {
-            "mae": float(metrics.mean_absolute_error(y_true, output)),
-            "rmse": float(np.sqrt(metrics.mean_squared_error(y_true, output))),
+            "mae": scale * float(metrics.mean_absolute_error(y_true, output)),
+            "rmse": scale * float(np.sqrt(metrics.mean_squared_error(y_true, output))),
             "r2": float(metrics.r2_score(y_true, output)),
         }
     if task == "binary":

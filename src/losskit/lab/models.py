@@ -58,6 +58,9 @@ def resolve_backend(backend: str, model: str) -> str:
     if backend == "torch" and not torch_available():
         raise LabError("the torch backend needs PyTorch: pip install torch, or use the numpy backend (linear model).")
     if backend == "numpy" and model != "linear":
+        if torch_available():
+            raise LabError(f"the numpy backend trains only the linear model; the {model} model trains on the torch "
+                           "backend (--backend torch or auto), or use --model linear.")  # fmt: skip
         raise LabError(
             f"the {model} model needs PyTorch; without it only the linear model trains (on NumPy, through the "
             "losses' closed-form gradients): pip install torch, or use --model linear."

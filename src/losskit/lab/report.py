@@ -38,7 +38,7 @@ td.best { background: #e3f6e8; font-weight: 600; color: #0d6b2c; }
 figure { margin: 16px 0 24px; } figcaption { color: #56606b; font-size: 13.5px; margin-top: 4px; }
 img.figure { display: block; width: 100%; height: auto; border: 1px solid #eceef1; }
 code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: 13px; }
-pre { background: #f3f4f6; padding: 10px 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
+pre { background: #f3f4f6; padding: 10px 12px; white-space: pre; overflow-x: auto; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; } dt { color: #56606b; }
 details summary { cursor: pointer; color: #31517a; }
 """
@@ -153,14 +153,16 @@ def _settings(result) -> str:
         corrupted = f"{s['label_noise']:.0%} of the training labels flipped to another class"
     items = [
         ("data", result.source["description"]),
-        ("split", f"{first['train_rows']} training rows, {first['validation_rows']} clean validation rows "
+        ("split", f"{first['train_rows']} training rows, {first['validation_rows']} "
+                  f"{'clean ' if result.corrupted else ''}validation rows "
                   f"({s['val_fraction']:.0%} held out, a new split per seed)"),
-        ("corruption", corrupted or "none"),
+        ("corruption", corrupted) if corrupted else None,
         ("model", f"{s['model']}" + (f", one hidden ReLU layer of {s['hidden']} units" if s["model"] == "mlp" else "")
                   + f"; backend {s['backend']}"),
         ("optimiser", f"{s['optimizer']}, learning rate {s['lr']:g}, batch size {s['batch_size']}, "
                       f"{s['epochs']} epochs"),
-        ("seeds", ", ".join(map(str, s["seeds"])) + ": each fixes the split, the corruption, the initial weights "
+        ("seeds", ", ".join(map(str, s["seeds"])) + ": each fixes the split, "
+                  + ("the corruption, " if result.corrupted else "") + "the initial weights "
                   "and the batch order, the same for every loss"),
         ("regression units", "targets centred on the training median and scaled by the training robust standard "
                              "deviation (MAD / 0.6745) for training, so loss hyperparameters such as delta are in "
@@ -179,8 +181,9 @@ def render(result) -> str:
         f"{len(result.losses)} losses × {seeds} seed{'s' if seeds != 1 else ''}, {result.settings['epochs']} epochs, "
         f"{_e(result.settings['model'])} model.</p></header>",
         "<h2>Reading</h2><ul class=\"reading\">" + "".join(f"<li>{_e(line)}</li>" for line in result.reading) + "</ul>",
-        f"<h2>Final metrics</h2><p class=\"note\">Measured on the clean validation set after the last epoch: mean ± "
-        f"standard deviation over {seeds} seed{'s' if seeds != 1 else ''}; ★ marks the best value of each metric "
+        f"<h2>Final metrics</h2><p class=\"note\">Measured on {result.validation_set} after the last epoch: "
+        + (f"mean ± standard deviation over {seeds} seeds" if seeds > 1 else "one seed, so no spread")
+        + "; ★ marks the best value of each metric "
         "(↑ higher is better, ↓ lower is better).</p>" + _metrics_table(result),
     ]
     if any(cell["mark"] for row in result.rows() for cell in row["cells"]):
@@ -191,8 +194,9 @@ def render(result) -> str:
     sections.append("<h2>Learning curves</h2>")
     sections.append(_figure(
         figures.learning_curves(result), "learning curves",
-        "Each loss's own cost on the training set (with its corruption) and on the clean validation set, the task "
-        "metrics on the clean validation set, and the norm of the gradient of the training cost with respect to the "
+        f"Each loss's own cost on the training set{' (with its corruption)' if result.corrupted else ''} and on "
+        f"{result.validation_set}, the task metrics on {result.validation_set}, and the norm of the gradient of the "
+        "training cost with respect to the "
         "weights, after every epoch (epoch 0: the untrained model). Costs of different losses are on different "
         "scales: compare their shapes, and compare the losses on the metrics.",
     ))  # fmt: skip
@@ -209,13 +213,15 @@ def render(result) -> str:
             "Why outliers pull the fit: a point's pull grows without bound under MSE and stays bounded under the "
             "robust losses.",
         ))  # fmt: skip
+    outliers = " and the corrupted training points (crosses, at their corrupted target)" if result.corrupted else ""
     titles = {
-        "regression": ("Fitted predictions against the truth", "Clean validation points and the corrupted training "
-                       "points (crosses, at their corrupted target), for the first seed."),
+        "regression": ("Fitted predictions against the truth", f"Validation points{outliers}, for the first seed."),
         "binary": ("Fitted scores", "Histograms of the validation scores by true class, for the first seed."),
-        "multiclass": ("Fitted classes", "Confusion matrices on the clean validation set, for the first seed."),
+        "multiclass": ("Fitted classes", f"Confusion matrices on {result.validation_set}, for the first seed."),
     }  # fmt: skip
     heading, caption = titles[result.task]
+    if result.task != "multiclass":  # the confusion matrices count every row
+        caption = caption.rstrip(".") + figures.shown_words(result.data[0]) + "."
     sections.append(f"<h2>{heading}</h2>")
     sections.append(_figure(figures.predictions(result), heading.lower(), caption))
     sections.append(
@@ -235,7 +241,7 @@ def render(result) -> str:
 
 
 def write(result, path) -> Path:
-    """Write the report of ``result`` to ``path``; returns the path."""
-    path = Path(path)
-    path.write_text(render(result), encoding="utf-8")
-    return path
+    """Write the report of ``result`` to ``path`` (replacing, never following, a link there); returns the path."""
+    from .result import write_file
+
+    return write_file(Path(path), render(result))

@@ -63,6 +63,16 @@ class LabResult:
             self.reading = summary.reading(self)
 
     @property
+    def corrupted(self) -> bool:
+        """Whether the training targets were corrupted (outliers, flipped labels): the validation set is "clean"."""
+        return bool(self.settings.get("outliers") or self.settings.get("label_noise"))
+
+    @property
+    def validation_set(self) -> str:
+        """How the text names the validation set: "the clean validation set" only beside corrupted training data."""
+        return "the clean validation set" if self.corrupted else "the validation set"
+
+    @property
     def metrics(self) -> tuple[Metric, ...]:
         """The task's metrics, in table order."""
         return METRICS[self.task]
@@ -105,20 +115,23 @@ class LabResult:
         from rich.table import Table
 
         seeds = len(self.seeds)
+        spread = f"mean ± sd over {seeds} seeds" if seeds > 1 else "one seed, so no spread"
         title = (
-            f"{self.title}: clean-validation metrics after {self.settings['epochs']} epochs, "
-            f"mean ± sd over {seeds} seed{'s' if seeds != 1 else ''} (★ best)"
+            f"{self.title}: metrics on {self.validation_set} after {self.settings['epochs']} epochs, "
+            f"{spread} (★ best)"
         )
+        # A cell wraps between its mean and its spread rather than lose a digit: the numbers are the product.
         table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-        table.add_column("loss", no_wrap=True, style="bold")
+        table.add_column("loss", overflow="fold", style="bold", min_width=6)
         for metric in self.metrics:
             arrow = "↑" if metric.higher_is_better else "↓"
-            table.add_column(f"{metric.label} {arrow}", justify="right", no_wrap=True)
-        table.add_column("train s", justify="right", no_wrap=True)
+            table.add_column(f"{metric.label} {arrow}", justify="right", overflow="fold")
+        table.add_column("train s", justify="right", overflow="fold")
         for row in self.rows():
             cells = []
             for cell in row["cells"]:
-                text = f"{summary.fmt(cell['mean'])} ± {summary.fmt(cell['std'], 2)}{cell['mark']}"
+                text = summary.fmt(cell["mean"]) + (f" ± {summary.fmt(cell['std'], 2)}" if seeds > 1 else "")
+                text += cell["mark"]
                 cells.append(f"[bold green]★ {text}[/]" if cell["best"] else text)
             table.add_row(row["loss"], *cells, summary.fmt(row["wall_time"], 2))
         return table
@@ -135,8 +148,13 @@ class LabResult:
                     rows.append({"loss": label, "seed": run.seed, **{key: run.history[key][i] for key in keys}})
         return rows
 
-    def to_dict(self) -> dict:
-        """Every number, as plain data (what results.json holds)."""
+    def to_dict(self, predictions: bool = True) -> dict:
+        """Every number, as plain data (what results.json holds); without ``predictions``, no per-row numbers."""
+        data, runs = self.data, [run.to_dict() for run in self.runs]
+        if not predictions:
+            rowwise = ("y_val", "y_train", "corrupted")
+            data = [{k: v for k, v in seed.items() if k not in rowwise} for seed in data]
+            runs = [{**run, "outputs": {k: v for k, v in run["outputs"].items() if k == "confusion"}} for run in runs]
         return {
             "title": self.title,
             "task": self.task,
@@ -150,12 +168,16 @@ class LabResult:
             "summary": self.summary,
             "best": self.best,
             "reading": self.reading,
-            "data": self.data,
-            "runs": [run.to_dict() for run in self.runs],
+            "data": data,
+            "runs": runs,
         }
 
-    def save(self, out, *, report: bool = True) -> dict:
+    def save(self, out, *, report: bool = True, predictions: bool = False) -> dict:
         """Write results.json, history.csv and (with ``report``) report.html into the folder ``out``.
+
+        Each file is written beside its place and then renamed into it, so that a link already there
+        is replaced, never followed. results.json holds the figures' predictions only with
+        ``predictions``.
 
         Returns
         -------
@@ -167,10 +189,10 @@ class LabResult:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         files = {"results": out / "results.json", "history": out / "history.csv"}
-        files["results"].write_text(json.dumps(_plain(self.to_dict()), indent=1, allow_nan=False) + "\n")
-        _write_csv(files["history"], self.history_rows())
+        write_file(files["results"], json.dumps(_plain(self.to_dict(predictions)), indent=1, allow_nan=False) + "\n")
+        write_file(files["history"], _csv_text(self.history_rows()))
         if report:
-            files["report"] = report_module.write(self, out / "report.html")
+            files["report"] = write_file(out / "report.html", report_module.render(self))
         self.files = {key: str(path) for key, path in files.items()}
         return files
 
@@ -194,11 +216,31 @@ def _plain(value):
     return value
 
 
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    import csv
+def write_file(path: Path, text: str) -> Path:
+    """Write ``text`` to a new file beside ``path``, then rename it to ``path``: whatever is at ``path``
+    (a symbolic link included) is replaced, and nothing outside the folder is ever written."""
+    import os
+    import tempfile
 
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _csv_text(rows: list[dict]) -> str:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
+    return buffer.getvalue()

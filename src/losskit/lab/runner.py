@@ -6,6 +6,7 @@ The grid is a list of picklable :class:`~losskit.lab.training.RunSpec`; :func:`e
 
 from __future__ import annotations
 
+import os
 import queue as queue_module
 import threading
 from pathlib import Path
@@ -19,16 +20,44 @@ from .training import RunSpec, train
 DEFAULTS = {"hidden": 32, "optimizer": "adam", "lr": 0.003, "batch_size": 32, "seeds": 3}
 #: Epochs for the user's own data.
 USER_EPOCHS = 30
+#: The largest values the options take: beyond them a run would exhaust memory, not answer a question.
+LIMITS = {"seeds": 1000, "hidden": 65536, "epochs": 10**6, "batch_size": 10**7}
+#: Worker processes per core at most (``jobs`` is also capped at the number of runs).
+JOBS_PER_CORE = 2
 
 
 def _positive_int(name: str, value, *, allow=()) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or (value < 1 and value not in allow):
         raise LabError(f"{name} must be a whole number >= 1; got {value!r}.")
+    if value > LIMITS.get(name, value):
+        raise LabError(f"{name} must be at most {LIMITS[name]}; got {value}.")
     return value
 
 
+def workers(jobs: int, runs: int) -> int:
+    """Processes to start: ``jobs`` (-1: one per core), at most one per run and JOBS_PER_CORE per core."""
+    cores = os.cpu_count() or 1
+    wanted = cores if jobs == -1 else jobs
+    return max(1, min(wanted, runs, JOBS_PER_CORE * cores))
+
+
+def check_out(out) -> Path:
+    """The output folder, created and checked writable before any training; LabError otherwise."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise LabError(f"--out {out} is a file; give a folder for results.json, history.csv and report.html.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise LabError(f"cannot create the output folder {out}: {error.strerror or error}.") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise LabError(f"cannot write into the output folder {out}: permission denied or read-only.")
+    return out
+
+
 def run(
-    experiment: str | None = None,
+    experiment=None,
+    y=None,
     *,
     data=None,
     target: str | None = None,
@@ -49,6 +78,7 @@ def run(
     backend: str = "auto",
     out=None,
     report: bool = True,
+    predictions: bool = False,
     progress: bool = False,
     console=None,
 ) -> LabResult:
@@ -60,11 +90,14 @@ def run(
 
     Parameters
     ----------
-    experiment : {"outliers", "binary", "multiclass"}, optional
+    experiment : {"outliers", "binary", "multiclass"} or array-like, optional
         A built-in experiment (default ``"outliers"``): scikit-learn's bundled diabetes data with
         gross outliers in the training targets (mse, mae, huber, pseudo_huber, log_cosh); breast
         cancer (sigmoid_cross_entropy, hinge, squared_hinge); digits (sparse softmax cross-entropy
-        with and without label smoothing 0.1).
+        with and without label smoothing 0.1). Or your features ``X`` (an array or a DataFrame),
+        with the targets as ``y``: ``run(X, y)``, as scikit-learn's ``fit(X, y)``.
+    y : array-like, optional
+        The targets of ``X``.
     data : str or os.PathLike, optional
         A CSV file of your own instead; every column but ``target`` must be numeric.
     target : str, optional
@@ -100,9 +133,12 @@ def run(
         PyTorch; ``"auto"`` uses PyTorch when it is installed.
     out : str or os.PathLike, optional
         A folder to write results.json, history.csv and report.html into; nothing is written
-        without it (see ``LabResult.save``).
+        without it (see ``LabResult.save``). It is created and checked before training.
     report : bool
         Write report.html (with ``out``).
+    predictions : bool
+        Also write into results.json the validation predictions the report's figures draw (up to
+        ``datasets.SHOWN_ROWS`` rows per seed); without it results.json holds no per-row numbers.
     progress : bool
         Show a Rich progress bar per run.
     console : rich.console.Console, optional
@@ -127,7 +163,17 @@ def run(
         model = "mlp" if backend != "numpy" and models.torch_available() else "linear"
     backend = models.resolve_backend(backend, model)
     models.check_optimizer(optimizer, lr)
-    if data is not None:
+    if out is not None:
+        out = check_out(out)
+    if experiment is not None and not isinstance(experiment, str):  # run(X, y)
+        if y is None or data is not None:
+            raise LabError("run(X, y) takes the features X and the targets y (and no --data).")
+        features = [str(c) for c in experiment.columns] if hasattr(experiment, "columns") else None
+        source = datasets.from_arrays(experiment, y, task, features=features, target=target or "y")
+        exp, title, name = None, "Your data: arrays", "arrays"
+    elif y is not None:
+        raise LabError("y goes with features X: run(X, y).")
+    elif data is not None:
         if experiment is not None:
             raise LabError(f"give a built-in experiment ({experiment!r}) or --data, not both.")
         if not target:
@@ -176,7 +222,7 @@ def run(
         )  # fmt: skip
         for i, (label, config, s, split) in enumerate(grid)
     ]
-    records = execute(specs, jobs=jobs, progress=progress, console=console)
+    records = execute(specs, jobs=workers(jobs, len(specs)), progress=progress, console=console)
     result = LabResult(
         task=source.task,
         title=title,
@@ -190,19 +236,22 @@ def run(
         data=[_truth(s, split) for s, split in zip(seed_list, splits)],
     )
     if out is not None:
-        result.save(out, report=report)
+        result.save(out, report=report, predictions=predictions)
     return result
 
 
 def _truth(seed: int, split: datasets.Split) -> dict:
     """One seed's sizes and validation truth (and corrupted training targets), in the raw units."""
     out = {"seed": seed, **split.describe()}
+    val_rows = datasets.shown_rows(len(split.y_val), seed)
+    out["shown_validation_rows"] = int(val_rows.size)
     if split.task == "regression":
-        out["y_val"] = split.to_raw(split.y_val).tolist()
-        out["y_train"] = split.to_raw(split.y_train).tolist()
-        out["corrupted"] = split.corrupted.tolist()
+        train_rows = datasets.shown_rows(len(split.y_train), seed)
+        out["y_val"] = split.to_raw(split.y_val[val_rows]).tolist()
+        out["y_train"] = split.to_raw(split.y_train[train_rows]).tolist()
+        out["corrupted"] = split.corrupted[train_rows].tolist()
     else:
-        out["y_val"] = split.y_val.tolist()
+        out["y_val"] = split.y_val[val_rows].tolist()
     return out
 
 

@@ -1,6 +1,6 @@
 """Numbers across seeds: mean and spread per loss, the best loss per metric, and a written reading.
 
-Spread is the sample standard deviation over seeds (0 with one seed); min and max are kept too. A
+Spread is the sample standard deviation over seeds (NaN, "n/a", with one seed); min and max are kept too. A
 difference between two losses is called clear when it is larger than the standard deviation of
 either, and "within the spread" otherwise.
 """
@@ -35,7 +35,7 @@ def stats(values) -> dict:
         return {"mean": nan, "std": nan, "min": nan, "max": nan, "values": values}
     return {
         "mean": float(finite.mean()),
-        "std": float(finite.std(ddof=1)) if finite.size > 1 else 0.0,
+        "std": float(finite.std(ddof=1)) if finite.size > 1 else float("nan"),
         "min": float(finite.min()),
         "max": float(finite.max()),
         "values": values,
@@ -90,6 +90,28 @@ def ties(losses: dict, table: dict, metric: Metric) -> list[str]:
     ]  # fmt: skip
 
 
+#: Below this many validation rows the metrics are too noisy to compare losses by.
+FEW_VALIDATION_ROWS = 30
+#: A validation cost that fell by more than this share of its whole fall in the last tenth of the epochs is still falling.
+STILL_FALLING = 0.02
+
+
+def clear(first: dict, second: dict, seeds: int) -> bool:
+    """Whether the gap between two losses' means is larger than the seed-to-seed spread of either."""
+    return seeds >= 2 and abs(first["mean"] - second["mean"]) > max(first["std"], second["std"])
+
+
+def still_falling(history: list) -> bool:
+    """Whether a validation cost was still falling at the last epoch: its fall over the last tenth of the
+    epochs (one at least) is more than ``STILL_FALLING`` of its fall since epoch 0."""
+    values = np.asarray(history, dtype=np.float64)
+    if values.size < 3 or not np.isfinite(values).all():
+        return False
+    whole = values[0] - values[-1]
+    recent = values[-1 - max(1, (values.size - 1) // 10)] - values[-1]
+    return bool(whole > 0 and recent > STILL_FALLING * whole)
+
+
 def _gap_words(metric: Metric, first: dict, second: dict, seeds: int) -> str:
     gap = abs(first["mean"] - second["mean"])
     relative = gap / abs(second["mean"]) if second["mean"] else float("nan")
@@ -118,7 +140,7 @@ def reading(result) -> list[str]:
     labels = list(result.losses)
     seed_words = f"{seeds} seed{'s' if seeds != 1 else ''}"
     lines = []
-    wins = {label: 0 for label in labels}
+    wins = {label: 0 for label in labels}  # metrics won by more than the seed-to-seed spread
     for metric in result.metrics:
         ranked = eligible(result.losses, metric)
         means = [table[label][metric.key]["mean"] for label in ranked]
@@ -133,8 +155,6 @@ def reading(result) -> list[str]:
         )
         top = table[winner][metric.key]
         tied = ties(result.losses, table, metric)
-        for label in tied:
-            wins[label] += 1
         if len(tied) > 1:
             text = f"{metric.label} ({direction} is better): {words(tied)} tie for best at {fmt(top['mean'])}"
         else:
@@ -148,6 +168,8 @@ def reading(result) -> list[str]:
             runner = ranked[order[len(tied)]]
             second = table[runner][metric.key]
             text += f", ahead of {runner} ({fmt(second['mean'])}) {_gap_words(metric, top, second, seeds)}"
+            if len(tied) == 1 and clear(top, second, seeds):
+                wins[winner] += 1
             if len(order) > len(tied) + 1:
                 worst = ranked[order[-1]]
                 last = table[worst][metric.key]
@@ -159,7 +181,7 @@ def reading(result) -> list[str]:
         corrupted = result.settings.get("outliers", 0)
         cause = "The outliers pull the fits" if corrupted else "Systematic error of the fits"
         lines.append(
-            f"{cause}: the mean error of the predictions on the clean validation set (prediction minus truth, "
+            f"{cause}: the mean error of the predictions on {result.validation_set} (prediction minus truth, "
             f"in the target's units) is {parts}."
         )
     excluded = [
@@ -183,12 +205,32 @@ def reading(result) -> list[str]:
     diverged = sorted({run.label for run in result.runs if run.diverged_at is not None})
     if diverged:
         lines.append(f"Training diverged (a non-finite cost) for {', '.join(diverged)}: lower the learning rate.")
-    leader = max(labels, key=lambda label: wins[label])
-    metric_count = len(result.metrics)
-    if wins[leader]:
-        lines.insert(
-            0,
-            f"Over {seed_words}, {leader} is best on {wins[leader]} of {metric_count} "
-            f"metric{'s' if metric_count != 1 else ''} measured on the clean validation set.",
+    falling = [label for label in labels if any(still_falling(run.history["val_cost"]) for run in result.runs_of(label))]
+    if falling:
+        lines.append(
+            f"The validation cost of {words(falling)} was still falling at the last epoch: training has not "
+            "converged, so the comparison may change; raise --epochs (or stop early on the validation cost)."
         )
+    rows = min(seed.get("validation_rows", FEW_VALIDATION_ROWS) for seed in result.data)
+    if rows < FEW_VALIDATION_ROWS:
+        lines.append(
+            f"Only {rows} validation rows: the metrics are too noisy to rank losses by; use more data or a larger "
+            "--val-fraction."
+        )
+    scaled = result.data[0].get("target_scale", 1.0) != 1.0
+    if result.task == "regression" and scaled and any("delta" in config for config in result.losses.values()):
+        lines.append(
+            "Hyperparameters such as delta are in robust standard deviations of the training targets (the lab "
+            "scales them by MAD / 0.6745 for training), not in the target's own units."
+        )
+    metric_count = len(result.metrics)
+    measured = f"metric{'s' if metric_count != 1 else ''} measured on {result.validation_set}"
+    leader = max(labels, key=lambda label: wins[label])
+    if wins[leader]:
+        headline = f"Over {seed_words}, {leader} is clearly best (by more than the seed-to-seed spread) on {wins[leader]} of {metric_count} {measured}."
+    elif seeds < 2:
+        headline = f"One seed gives no spread to judge by, so no loss is called best on the {metric_count} {measured}."
+    else:
+        headline = f"Over {seed_words}, no loss is clearly best on any of the {metric_count} {measured}: every gap is within the seed-to-seed spread."
+    lines.insert(0, headline)
     return lines

@@ -25,7 +25,7 @@ from .. import registry
 from .._checks import validation
 from . import metrics as lab_metrics
 from . import models
-from .datasets import Split
+from .datasets import Split, shown_rows
 from ..errors import InputError
 from .errors import LabError
 
@@ -237,15 +237,21 @@ def _train(spec: RunSpec, on_epoch) -> RunRecord:
     final = {key: values[-1] for key, values in history.items() if key != "epoch"}
     final["wall_time"] = elapsed  # the time spent, also when training stopped early
     output = model.predict(X_val)
+    val_rows = shown_rows(len(data.y_val), spec.seed)  # the figures draw at most SHOWN_ROWS points
     outputs = {}
     if task == "regression":
         predictions = data.to_raw(objective.point(output))
         final["bias"] = float(np.mean(predictions - y_val_raw)) if diverged_at is None else float("nan")
-        outputs = {"val": predictions.tolist(), "train": data.to_raw(objective.point(model.predict(X_train))).tolist()}
+        train_rows = shown_rows(len(data.y_train), spec.seed)
+        train_predictions = data.to_raw(objective.point(model.predict(model.take(X_train, train_rows))))
+        outputs = {"val": predictions[val_rows].tolist(), "train": train_predictions.tolist()}
     elif task == "binary":
-        outputs = {"val": output.tolist()}
+        outputs = {"val": np.asarray(output)[val_rows].tolist()}
     else:
-        outputs = {"val": np.argmax(output, axis=1).tolist()}
+        classes = np.argmax(output, axis=1)
+        confusion = np.zeros((data.n_outputs, data.n_outputs), dtype=np.int64)
+        np.add.at(confusion, (np.asarray(data.y_val), classes), 1)  # every validation row, not only those shown
+        outputs = {"val": classes[val_rows].tolist(), "confusion": confusion.tolist()}
     return RunRecord(
         index=spec.index, label=spec.label, seed=spec.seed, loss=dict(spec.loss), backend=spec.backend,
         initial_weights=initial, history=history, final=final, outputs=outputs, diverged_at=diverged_at,
