@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 import losskit as lk
 from losskit import guide, plot
 from losskit.cli import app
+from losskit.cli_errors import cli_words
 
 #: Colour and terminal settings off, whatever the environment running the tests says.
 runner = CliRunner(env={"FORCE_COLOR": None, "TTY_COMPATIBLE": None, "TTY_INTERACTIVE": None, "COLUMNS": "100"})
@@ -612,9 +613,10 @@ def test_user_errors_give_one_line_and_status_2(case, files):
     assert expected in lines[0]
 
 
-def test_unknown_loss_message_is_the_registrys(files):
+def test_unknown_loss_message_is_the_registrys_in_cli_words(files):
     result = invoke("explain", "hubr")
-    assert library_message(lambda: lk.get("hubr")) in result.stderr
+    assert cli_words(library_message(lambda: lk.get("hubr"))) in result.stderr
+    assert result.stderr == "error: unknown loss 'hubr'. Did you mean 'huber'? losskit list names them all.\n"
 
 
 def test_a_bug_is_not_reported_as_a_user_error(monkeypatch):

@@ -24,12 +24,13 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__, data, guide, registry
-from .cli_errors import CLIError, user_errors
+from .cli_errors import CLIError, CommandGroup, user_errors
 from .lab import command as lab_command
 from ._info import TAGS, TASKS
 
 app = typer.Typer(
     name="losskit",
+    cls=CommandGroup,
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_show_locals=False,
@@ -42,6 +43,10 @@ app = typer.Typer(
 
 #: Width of tables and text written to a pipe or a file when COLUMNS does not say otherwise.
 PLAIN_WIDTH = 100
+#: Narrower than this, ``losskit list`` puts everything but the name in one column.
+WIDE_LIST = 100
+#: Bounds of a picture: inches per side, dots per inch, and pixels in all (about 200 MB of RGBA).
+MAX_INCHES, MAX_DPI, MAX_PIXELS = 100.0, 2400.0, 5e7
 
 
 def _stdout() -> Console:
@@ -52,15 +57,23 @@ def _stdout() -> Console:
     return console
 
 
-def _to_json(value) -> str:
-    def default(obj):
-        if isinstance(obj, np.generic):
-            return obj.item()
-        if isinstance(obj, np.ndarray):
-            return obj.tolist()
-        raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+def _plain(value):
+    """JSON-ready data: NumPy values as Python's, and NaN or infinities as None (JSON has no such numbers)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
-    return json.dumps(value, indent=2, default=default)
+
+def _to_json(value) -> str:
+    return json.dumps(_plain(value), indent=2, allow_nan=False)
 
 
 def _print_json(value) -> None:
@@ -161,23 +174,29 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of objects (all the metadata).")] = False,
 ) -> None:
     """List the registered losses: task, what the predictions hold, the output activation, properties."""
+    task, tag = (None if x is None else x.strip().lower() for x in (task, tag))
     names = registry.list_losses(task=task, tag=tag)
     if as_json:
         _print_json([_info_row(name) for name in names])
         return
     chosen = ", ".join(x for x in (task, tag) if x)
     title = f"losskit losses{f' ({chosen})' if chosen else ''}: losskit explain NAME for the formulas"
+    console = _stdout()
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.add_column("name", no_wrap=True, style="bold")
-    table.add_column("task", no_wrap=True)
-    table.add_column("predictions", ratio=2, min_width=12)
-    table.add_column("activation", ratio=2, min_width=8)
-    table.add_column("properties", ratio=2, min_width=15)
-    for name in names:
-        info = registry.get(name).info
-        properties = ", ".join(p.replace("_", " ") for p in info.properties)  # spaces let a cell wrap
-        table.add_row(name, info.task, info.input_space, info.activation, properties)
-    _stdout().print(table)
+    rows = [(name, registry.get(name).info) for name in names]
+    if console.width < WIDE_LIST:  # narrow: the name, then everything else in one cell that wraps between words
+        table.add_column("task; predictions; output activation; properties", overflow="fold")
+        for name, info in rows:
+            table.add_row(name, f"{info.task}; {info.input_space}; {info.activation}; {', '.join(info.properties)}")
+    else:
+        table.add_column("task", no_wrap=True)
+        table.add_column("predictions", ratio=2, min_width=12, overflow="fold")
+        table.add_column("activation", ratio=2, min_width=8, overflow="fold")
+        table.add_column("properties", ratio=2, min_width=19, overflow="fold")
+        for name, info in rows:
+            table.add_row(name, info.task, info.input_space, info.activation, ", ".join(info.properties))
+    console.print(table)
 
 
 # --- explain -----------------------------------------------------------------------------------------
@@ -290,8 +309,10 @@ def recommend(
     if task is None and data_file is None:
         raise CLIError("give --task TASK or --data FILE.csv --target COLUMN.")
     y = None if data_file is None else data.read_column(data_file, target)
+    if y is not None:
+        data.require_finite(data_file, target, y)
     rec = guide.recommend(
-        task, y, output_activation=output_activation, outliers=outliers, imbalance=imbalance, quantile=quantile,
+        None if task is None else task.strip().lower(), y, output_activation=output_activation, outliers=outliers, imbalance=imbalance, quantile=quantile,
         uncertainty=uncertainty,
     )
     if as_json:
@@ -356,7 +377,7 @@ def plot(
         str | None, typer.Option("--range", help="The x range LOW,HIGH (default: the loss's plot variable's).")
     ] = None,
     size: Annotated[str | None, typer.Option("--size", help="The figure's size in inches, WIDTHxHEIGHT.")] = None,
-    dpi: Annotated[float, typer.Option("--dpi", min=1.0, help="Dots per inch: a PNG is size x dpi pixels.")] = 100.0,
+    dpi: Annotated[float, typer.Option("--dpi", help="Dots per inch: a PNG is size x dpi pixels (at most 5e7).")] = 100.0,
 ) -> None:
     """Draw losses and their gradients against their plot variable, and write the picture to a file.
 
@@ -366,9 +387,20 @@ def plot(
 
     params = parse_params(param)
     figsize = _pair(size, "--size", "x")
-    if figsize is not None and not all(0 < side < 1000 for side in figsize):
-        raise CLIError(f"--size {size!r}: the width and height must be positive numbers of inches.")
+    if figsize is not None and not all(0 < side <= MAX_INCHES for side in figsize):
+        raise CLIError(f"--size {size!r}: the width and height must be numbers of inches in (0, {MAX_INCHES:g}].")
+    if not 0 < dpi <= MAX_DPI:
+        raise CLIError(f"--dpi must be a number in (0, {MAX_DPI:g}]; got {dpi:g}.")
+    width, height = figsize or plots.default_size(2 if gradient or influence else 1)
+    if width * height * dpi * dpi > MAX_PIXELS:
+        raise CLIError(f"--size {width:g}x{height:g} at --dpi {dpi:g} makes {width * height * dpi * dpi:.3g} pixels; "
+                       f"at most {MAX_PIXELS:.0e} (lower --dpi or --size).")  # fmt: skip
     bounds = _pair(x_range, "--range", ",")
+    if bounds is not None and not (all(np.isfinite(bounds)) and bounds[0] < bounds[1] and np.isfinite(bounds[1] - bounds[0])):
+        raise CLIError(f"--range {x_range!r}: expected LOW,HIGH, two finite numbers with LOW < HIGH.")
+    if output.is_dir():
+        raise CLIError(f"-o {output}: that is a folder; give a file name such as {output / 'losses.png'}.")
+    output.parent.mkdir(parents=True, exist_ok=True)
     if influence:
         if params and not names:
             raise CLIError("--param with --influence needs the loss names to set it on.")
@@ -467,6 +499,14 @@ def compute(
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="A hyperparameter NAME=VALUE; repeatable.")
     ] = None,
+    sample_weight: Annotated[
+        str | None, typer.Option("--sample-weight", "-w", help="A column of weights, one per row.")
+    ] = None,
+    classes: Annotated[
+        str | None,
+        typer.Option("--classes", help="Class names in id order, comma-separated, for a --y-true column of names "
+                     "(default: the names sorted)."),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON object: the loss, its config and the value.")
     ] = False,
@@ -476,9 +516,12 @@ def compute(
     Repeat --y-pred to stack several columns as the class axis, one column per class. A loss with other
     inputs (a mean and a variance, anchor/positive/negative embeddings) takes them with --input NAME=COLUMN.
 
-    For losses on class ids (sparse_*, nll) --y-true is the id column; for one-hot or soft targets repeat it too.
+    For losses on class ids (sparse_*, nll) --y-true is the id column (ids, or class names: see --classes); for
+    one-hot or soft targets repeat it too. With --reduction none the loss of each row is printed as CSV lines.
     """
     params = _single_values(parse_params(param))
+    if "reduction" in params:
+        raise CLIError("give the reduction with --reduction (mean, sum or none), not --param reduction.")
     _check_hyperparameters(name, params)
     loss = registry.get(name, **params)
     columns = _input_columns(loss, y_true, y_pred, inputs)
@@ -487,8 +530,11 @@ def compute(
     for spec in loss.info.inputs:
         option = {"y_true": "--y-true", "y_pred": "--y-pred"}.get(spec.name, f"--input {spec.name}")
         array = _columns(table, data_file, columns[spec.name], option)
+        if spec.kind == "class_index" and array.dtype.kind == "U":
+            array = _class_ids(array, classes, option)
         arrays.append(array.astype(bool) if spec.kind == "mask" else array)
-    value = np.asarray(loss(*arrays, reduction=reduction))
+    weight = None if sample_weight is None else _columns(table, data_file, [sample_weight], "--sample-weight")
+    value = np.asarray(loss(*arrays, sample_weight=weight, reduction=reduction))
     if as_json:
         config = loss.config()
         config.pop("reduction", None)
@@ -498,24 +544,42 @@ def compute(
     elif value.ndim == 0:
         typer.echo(repr(float(value)))
     else:
-        out = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-        out.add_column("row", justify="right")
-        out.add_column("loss", justify="right")
-        for index, item in enumerate(value.reshape(-1).tolist()):
-            out.add_row(str(index), repr(item))
-        console = _stdout()
-        console.print(Text(f"{guide.call_text(loss.info.name, params)}, reduction='none': the loss of each row"))
-        console.print(out)
+        _print_rows(value.reshape(-1))
+
+
+def _class_ids(names: np.ndarray, classes: str | None, option: str) -> np.ndarray:
+    """A column of class names as ids: in the order --classes gives, or sorted."""
+    order = [c.strip() for c in classes.split(",")] if classes else sorted(set(names.tolist()))
+    ids = {label: k for k, label in enumerate(order)}
+    unknown = sorted(set(names.tolist()) - set(ids))
+    if unknown:
+        raise CLIError(f"{option} holds class names not in --classes: {', '.join(map(repr, unknown[:5]))}.")
+    return np.asarray([ids[label] for label in names.tolist()], dtype=np.int64)
+
+
+def _print_rows(losses: np.ndarray, chunk: int = 65536) -> None:
+    """The loss of each row as CSV lines ``row,loss`` on stdout, written in chunks (millions of rows in seconds)."""
+    import sys
+
+    out = sys.stdout
+    out.write("row,loss\n")
+    for start in range(0, losses.size, chunk):
+        part = losses[start : start + chunk]
+        out.write("".join(f"{start + i},{v!r}\n" for i, v in enumerate(part.tolist())))
+    out.flush()
 
 
 # --- tour and lab ------------------------------------------------------------------------------------
 
 
 @app.command(epilog="Example:\n  losskit tour --seed 1")
-def tour(seed: Annotated[int, typer.Option(help="Seed of the sample inputs.")] = 0) -> None:
+@user_errors
+def tour(seed: Annotated[int, typer.Option(help="Seed of the sample inputs, >= 0.")] = 0) -> None:
     """Compute every registered loss on a sample of its own inputs: a table of costs and gradient norms."""
     from ._tour import tour as table
 
+    if seed < 0:
+        raise CLIError(f"--seed must be a whole number >= 0; got {seed}.")
     typer.echo(f"every registered loss on 16 sample examples (reduction='mean', seed {seed})\n")
     typer.echo(table(seed))
 

@@ -10,10 +10,14 @@ keeps its traceback.
 from __future__ import annotations
 
 import functools
+import re
+import sys
 
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer.core import TyperGroup
+from typer.exceptions import Abort
 
 from .errors import InputError
 
@@ -30,10 +34,24 @@ def is_user_error(error: BaseException) -> bool:
     return isinstance(error, (InputError, OSError))
 
 
+#: Names of library functions that start their messages ("get: unknown loss ..."): a command line user
+#: never called them. A loss's name at the start of a message stays: it says which loss refused.
+API_PREFIXES = re.compile(r"^(get|list_losses|plot_losses|plot_outlier_influence|save|recommend|explain|check_pairing|curve): ")
+#: Hints written for Python users, and what the command line says instead.
+API_HINTS = (("lk.list_losses() (or: losskit list) names them all", "losskit list names them all"),)
+
+
+def cli_words(message: str) -> str:
+    """A library message as the command line says it: one line, without the API's prefixes and hints."""
+    line = API_PREFIXES.sub("", " ".join(str(message).split()))
+    for api, cli in API_HINTS:
+        line = line.replace(api, cli)
+    return line
+
+
 def fail(message: str) -> typer.Exit:
     """Print ``error: <message>`` as one line on stderr and return the exit to raise."""
-    line = " ".join(str(message).split())  # one line, whatever the message's layout
-    Console(stderr=True, soft_wrap=True, highlight=False).print(Text.assemble(("error: ", "bold red"), line))
+    Console(stderr=True, soft_wrap=True, highlight=False).print(Text.assemble(("error: ", "bold red"), cli_words(message)))
     return typer.Exit(USER_ERROR)
 
 
@@ -51,3 +69,49 @@ def user_errors(command):
             raise fail(str(error) or type(error).__name__) from None
 
     return wrapper
+
+
+def _plain_type(param):
+    """What a parameter's help shows after its name: nothing for a flag, else a word (NUMBER, TEXT, PATH, ...)."""
+    if getattr(param, "is_flag", False) or getattr(param, "count", False):
+        return None
+    if param.metavar:
+        return param.metavar
+    descriptor = param.type_descriptor
+    word = "PATH" if descriptor.is_path else {"int": "INTEGER", "float": "NUMBER"}.get(param._bare_type(
+        descriptor.annotation).removeprefix("list[").removesuffix("]"), "TEXT")  # fmt: skip
+    return word + ("..." if descriptor.is_list and param.param_type_name == "argument" else "")
+
+
+def _plain(param):
+    """``param`` with its help showing a word for its value (or nothing for a flag), never a Python type."""
+    if param is not None:
+        param.display_type_rich = lambda ctx: _plain_type(param)
+        param._get_number_range_help_str = lambda: ""
+    return param
+
+
+class CommandGroup(TyperGroup):
+    """The command group: usage errors in one line (as every other error), and help without Python types."""
+
+    def _plain_help(self) -> None:
+        for command in [self, *self.commands.values()]:
+            for param in command.params:
+                _plain(param)
+            make_help = command.get_help_option
+            command.get_help_option = lambda ctx, make_help=make_help: _plain(make_help(ctx))
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        self._plain_help()
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer._click.exceptions.UsageError as error:  # an unknown command or option, a malformed value
+            where = error.ctx.command_path if error.ctx is not None else "losskit"
+            fail(f"{error.format_message().rstrip('.')}. See {where} --help.")
+            sys.exit(USER_ERROR)
+        except Abort:
+            print("Aborted.", file=sys.stderr)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)

@@ -55,6 +55,7 @@ DEFAULT_RANGES = {
     "logit": (-4.0, 4.0),
     "probability": (0.001, 0.999),
     "prediction": (-3.0, 3.0),
+    "score": (-4.0, 4.0),
 }
 #: Points of a default x grid (601 from -3 to 3 puts a point on every multiple of 0.01).
 DEFAULT_POINTS = 601
@@ -65,8 +66,11 @@ DEFAULT_INFLUENCE_LOSSES = ("mse", "mae", "huber", "pseudo_huber", "log_cosh")
 #: Formats :func:`save` writes, by file suffix.
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
-_SYMBOLS = {"residual": "r", "margin": "m", "logit": "z", "probability": "p", "prediction": "y_pred"}
+_SYMBOLS = {"residual": "r", "margin": "m", "logit": "z", "probability": "p", "prediction": "y_pred", "score": "s"}
+#: Variables that are one score for a positive example: the logit z is the margin t * y_pred with t = +1.
+SCORES = ("margin", "logit")
 _LABELS = {
+    "score": "score s of a positive example\n(its logit, or its margin t * y_pred with t = +1)",
     "residual": "residual  r = y_pred - y_true",
     "margin": "margin  m = t * y_pred  (label t = +1)",
     "logit": "logit of the true class  z  (other logits 0)",
@@ -96,6 +100,17 @@ def _variable(loss: Loss) -> str:
 
 def _first(loss: Loss):
     return loss.info.predictions[0]
+
+
+def _depends_on_target(loss: Loss) -> bool:
+    """Whether a loss of a residual changes with the target at a fixed residual (MSLE does, MSE does not)."""
+    if _variable(loss) != "residual" or len(loss.info.inputs) != 2:
+        return False
+    r = np.linspace(-0.5, 0.5, 5)
+    target = typical_target(loss.info.targets[0])
+    with np.errstate(all="ignore"):
+        at, beside = (np.asarray(loss(np.full(5, t), t + r, reduction="none")) for t in (target, target + 1.0))
+    return not np.allclose(at, beside, equal_nan=True)
 
 
 def default_range(loss) -> tuple[float, float]:
@@ -128,7 +143,7 @@ def axis_label(loss) -> str:
     """
     loss = _as_loss(loss)
     note = _note(loss)
-    if note:  # a distribution: no true class, a target row
+    if note and loss.info.task == "distribution":  # no true class, a target row
         return f"predicted probability of class 0  p  ({note})"
     variable = _variable(loss)
     if variable == "prediction":
@@ -138,9 +153,12 @@ def axis_label(loss) -> str:
 
 
 def _note(loss: Loss) -> str:
-    """What sets a loss's example apart from the others of its variable ("" when nothing does)."""
+    """What sets a loss's example apart from the others of its variable ("" when nothing does): a
+    distribution's target row, or the target of a loss that is not a function of the residual alone."""
     if _first(loss).event == 1 and loss.info.variable == "probability" and loss.info.task == "distribution":
         return "target row [" + ", ".join(f"{v:g}" for v in DISTRIBUTION_TARGET) + "]"
+    if _depends_on_target(loss):
+        return ", ".join(f"{spec.name} = {typical_target(spec):g}" for spec in loss.info.targets)
     return ""
 
 
@@ -273,11 +291,16 @@ def curve(loss, x) -> tuple[np.ndarray, np.ndarray]:
 # --- the pictures ---------------------------------------------------------------------------------
 
 
+def default_size(panels: int) -> tuple[float, float]:
+    """A figure's size in inches when none is given: 5 inches per panel, 4.5 high."""
+    return (5.0 * panels + 0.5, 4.5)
+
+
 def _figure(panels: int, figsize, dpi):
     from matplotlib.figure import Figure
 
     if figsize is None:
-        figsize = (5.0 * panels + 0.5, 4.5)
+        figsize = default_size(panels)
     fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
     return fig, [fig.add_subplot(1, panels, i + 1) for i in range(panels)]
 
@@ -312,6 +335,12 @@ def _label(loss: Loss, named=()) -> str:
     return f"{loss.info.name} ({', '.join(shown)})" if shown else loss.info.name
 
 
+def _varying(entries, loss: Loss) -> tuple[str, ...]:
+    """The hyperparameters that differ between the drawn losses of ``loss``'s name: each curve names its value."""
+    same = [other for other, _ in entries if other.info.name == loss.info.name]
+    return tuple(p for p in loss.hyperparameters() if len({getattr(other, p) for other in same}) > 1)
+
+
 def _single(losses) -> bool:
     return isinstance(losses, (str, dict, Loss))
 
@@ -342,11 +371,16 @@ def _entries(losses, params, caller: str) -> list[tuple[Loss, tuple[str, ...]]]:
 
 
 def _common_variable(entries, caller: str) -> str:
+    """The one x axis of the losses: their variable, or "score" for margins and logits of a positive example."""
     def key(loss):
         variable = _variable(loss)
+        if variable in SCORES and loss.info.task == "binary":
+            return "score"
         return f"{variable} ({_first(loss).space})" if variable == "prediction" else variable
 
     variables = {key(loss) for loss, _ in entries}
+    if variables == {"score"} and len({_variable(loss) for loss, _ in entries}) > 1:
+        return "score"
     if len(variables) > 1:
         which = ", ".join(dict.fromkeys(f"{loss.info.name}: {key(loss)}" for loss, _ in entries))
         raise InputError(
@@ -473,8 +507,9 @@ def plot_losses(
     for i, (loss, named) in enumerate(entries):
         values, grads = curve(loss, x)
         label = _label(loss, named)
-        if axis_label(loss) != xlabel:  # a different example from the x label's: say which
-            label = f"{label}, {_note(loss)}"
+        note = _note(loss)
+        if note and note not in xlabel:  # a different example from the x label's: say which
+            label = f"{label}, {note}"
         style = _style(i, colors, sweep)
         axes[0].plot(x, values, label=label, **style)
         drawn_values.append(values)
@@ -496,7 +531,7 @@ def plot_losses(
     if title is None:
         names = ", ".join(dict.fromkeys(loss.info.name for loss, _ in entries))
         swept = ", ".join(params) if params else ""
-        title = f"{names} for several {swept}" if sweep and swept else names
+        title = f"{names} for several values of {swept}" if sweep and swept else names
         title = f"{title}, against the {variable}"
     fig.suptitle(title)
     return fig
@@ -568,8 +603,8 @@ def plot_outlier_influence(
     r = np.asarray(residuals, dtype=np.float64).reshape(-1)
     fig, axes = _figure(2, figsize, dpi)
     colors = _colors(len(entries), sweep=False)
-    for i, (loss, _) in enumerate(entries):
-        label = _label(loss)
+    for i, (loss, named) in enumerate(entries):
+        label = _label(loss, named + _varying(entries, loss))
         style = _style(i, colors, sweep=False)
         _, grads = curve(loss, r)
         axes[0].plot(r, grads, label=label, **style)
