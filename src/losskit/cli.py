@@ -143,11 +143,13 @@ def _version(value: bool) -> None:
 @app.callback(
     epilog=(
         "Examples:\n"
+        "  losskit lab --data train.csv --target price\n"
         "  losskit list --task binary\n"
         "  losskit explain huber\n"
         "  losskit recommend --data train.csv --target price\n"
         "  losskit plot mse mae huber -o regression.png\n"
-        "  losskit compute mse --data preds.csv --y-true y --y-pred y_hat\n\n"
+        "  losskit compute mse --data preds.csv --y-true y --y-pred y_hat\n"
+        "  losskit tour\n\n"
         "losskit COMMAND --help shows each command's options and examples."
     )
 )
@@ -156,7 +158,8 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    """Loss functions of deep learning: list, explain, recommend, plot and compute them."""
+    """Loss functions of deep learning: compare them on your data (lab), list, explain, recommend, plot and
+    compute them, or take a tour of them all."""
 
 
 # --- list --------------------------------------------------------------------------------------------

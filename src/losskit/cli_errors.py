@@ -109,7 +109,8 @@ class CommandGroup(TyperGroup):
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except typer._click.exceptions.UsageError as error:  # an unknown command or option, a malformed value
             where = error.ctx.command_path if error.ctx is not None else "losskit"
-            fail(f"{error.format_message().rstrip('.')}. See {where} --help.")
+            message = error.format_message()
+            fail(f"{message}{'' if message.endswith(('.', '?')) else '.'} See {where} --help.")
             sys.exit(USER_ERROR)
         except Abort:
             print("Aborted.", file=sys.stderr)

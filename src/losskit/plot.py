@@ -374,12 +374,10 @@ def _common_variable(entries, caller: str) -> str:
     """The one x axis of the losses: their variable, or "score" for margins and logits of a positive example."""
     def key(loss):
         variable = _variable(loss)
-        if variable in SCORES and loss.info.task == "binary":
-            return "score"
         return f"{variable} ({_first(loss).space})" if variable == "prediction" else variable
 
     variables = {key(loss) for loss, _ in entries}
-    if variables == {"score"} and len({_variable(loss) for loss, _ in entries}) > 1:
+    if variables == set(SCORES) and all(loss.info.task == "binary" for loss, _ in entries):
         return "score"
     if len(variables) > 1:
         which = ", ".join(dict.fromkeys(f"{loss.info.name}: {key(loss)}" for loss, _ in entries))
