@@ -232,3 +232,13 @@ def test_the_fuzz_reaches_every_outcome(tmp_path, monkeypatch):
     }
     training = invoke("lab", "--data", "good.csv", "--target", "y", "--epochs", "1")
     assert outcomes == {"ok": 0, "error": 2} and isinstance(training.exception, ReachedTraining)
+
+
+def test_names_in_a_script_the_font_lacks_draw_without_a_warning_per_glyph(tmp_path):
+    import warnings
+
+    fig = plot.plot_losses("huber", gradient=False, title="目標 ✓ 日本語")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plot.save(fig, tmp_path / "cjk.png")
+    assert not [w for w in caught if "missing from font" in str(w.message)]

@@ -31,8 +31,10 @@ log-variance of 0). The plot variable of each loss and the example it stands for
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -680,5 +682,14 @@ def save(fig, path) -> Path:
             f"save: cannot write {path.name!r}: the suffix must be one of {', '.join(FORMATS)}; "
             f"got {path.suffix or 'no suffix'!r}."
         )
-    fig.savefig(path, format=fmt, dpi=fig.dpi)
+    with missing_glyphs_quiet():
+        fig.savefig(path, format=fmt, dpi=fig.dpi)
     return path
+
+
+@contextlib.contextmanager
+def missing_glyphs_quiet():
+    """Draw without one warning per character the font lacks (CJK names in DejaVu Sans): they show as boxes."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"Glyph \d+ .* missing from font", UserWarning)
+        yield

@@ -19,6 +19,7 @@ import shlex
 from pathlib import Path
 
 from .. import __version__
+from ..plot import missing_glyphs_quiet
 from . import figures
 from .summary import fmt
 
@@ -67,7 +68,8 @@ _CHECK_SCRIPT = """
 def svg_data_uri(fig) -> str:
     """A matplotlib figure as an inline ``data:image/svg+xml`` URI (text as paths: no fonts needed)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    with missing_glyphs_quiet():
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
