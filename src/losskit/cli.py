@@ -10,7 +10,6 @@ print one line on stderr and exit with status 2; anything else is a bug and keep
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
 from pathlib import Path
@@ -24,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__, data, guide, registry
+from ._json import dumps
 from .cli_errors import CLIError, CommandGroup, user_errors
 from .lab import command as lab_command
 from ._info import TAGS, TASKS
@@ -57,27 +57,8 @@ def _stdout() -> Console:
     return console
 
 
-def _plain(value):
-    """JSON-ready data: NumPy values as Python's, and NaN or infinities as None (JSON has no such numbers)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
-def _to_json(value) -> str:
-    return json.dumps(_plain(value), indent=2, allow_nan=False)
-
-
 def _print_json(value) -> None:
-    typer.echo(_to_json(value))
+    typer.echo(dumps(value))
 
 
 _INT = re.compile(r"[+-]?\d+")

@@ -21,6 +21,7 @@ from pathlib import Path
 from .. import __version__
 from ..plot import missing_glyphs_quiet
 from . import figures
+from .files import write_file
 from .summary import fmt
 
 _CSS = """
@@ -244,6 +245,4 @@ def render(result) -> str:
 
 def write(result, path) -> Path:
     """Write the report of ``result`` to ``path`` (replacing, never following, a link there); returns the path."""
-    from .result import write_file
-
     return write_file(Path(path), render(result))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .._json import dumps
+from .files import write_file
 from . import summary
 from .metrics import METRICS, NEEDS_PROBABILITIES, Metric
 from .training import HISTORY_COLUMNS, RunRecord
@@ -189,7 +189,7 @@ class LabResult:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         files = {"results": out / "results.json", "history": out / "history.csv"}
-        write_file(files["results"], json.dumps(_plain(self.to_dict(predictions)), indent=1, allow_nan=False) + "\n")
+        write_file(files["results"], dumps(self.to_dict(predictions), indent=1) + "\n")
         write_file(files["history"], _csv_text(self.history_rows()))
         if report:
             files["report"] = write_file(out / "report.html", report_module.render(self))
@@ -199,39 +199,6 @@ class LabResult:
 
 def _metric(metrics, key: str) -> Metric:
     return next(m for m in metrics if m.key == key)
-
-
-def _plain(value):
-    """JSON-ready: NumPy scalars to Python, NaN and infinities to None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def write_file(path: Path, text: str) -> Path:
-    """Write ``text`` to a new file beside ``path``, then rename it to ``path``: whatever is at ``path``
-    (a symbolic link included) is replaced, and nothing outside the folder is ever written."""
-    import os
-    import tempfile
-
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _csv_text(rows: list[dict]) -> str:
