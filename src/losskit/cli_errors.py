@@ -17,7 +17,13 @@ import typer
 from rich.console import Console
 from rich.text import Text
 from typer.core import TyperGroup
+
 from typer.exceptions import Abort
+
+try:  # Typer carries its own copy of click from 0.2x on
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover
+    from click.exceptions import UsageError
 
 from .errors import InputError
 
@@ -83,7 +89,7 @@ def _plain_type(param):
     return word + ("..." if descriptor.is_list and param.param_type_name == "argument" else "")
 
 
-def _plain(param):
+def _without_types(param):
     """``param`` with its help showing a word for its value (or nothing for a flag), never a Python type."""
     if param is not None:
         param.display_type_rich = lambda ctx: _plain_type(param)
@@ -95,11 +101,14 @@ class CommandGroup(TyperGroup):
     """The command group: usage errors in one line (as every other error), and help without Python types."""
 
     def _plain_help(self) -> None:
+        if getattr(self, "_help_is_plain", False):
+            return
+        self._help_is_plain = True
         for command in [self, *self.commands.values()]:
             for param in command.params:
-                _plain(param)
+                _without_types(param)
             make_help = command.get_help_option
-            command.get_help_option = lambda ctx, make_help=make_help: _plain(make_help(ctx))
+            command.get_help_option = lambda ctx, make_help=make_help: _without_types(make_help(ctx))
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         self._plain_help()
@@ -107,7 +116,7 @@ class CommandGroup(TyperGroup):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except typer._click.exceptions.UsageError as error:  # an unknown command or option, a malformed value
+        except UsageError as error:  # an unknown command or option, a malformed value
             where = error.ctx.command_path if error.ctx is not None else "losskit"
             message = error.format_message()
             fail(f"{message}{'' if message.endswith(('.', '?')) else '.'} See {where} --help.")
