@@ -242,3 +242,10 @@ def test_names_in_a_script_the_font_lacks_draw_without_a_warning_per_glyph(tmp_p
         warnings.simplefilter("always")
         plot.save(fig, tmp_path / "cjk.png")
     assert not [w for w in caught if "missing from font" in str(w.message)]
+
+
+def test_the_tour_is_a_table_like_the_lists():
+    tour, listing = invoke("tour").stdout, invoke("list").stdout
+    rule = next(line.strip()[:3] for line in listing.splitlines() if line.strip().startswith("─"))
+    assert any(line.strip().startswith(rule) for line in tour.splitlines())
+    assert all(name in tour for name in lk.list_losses())

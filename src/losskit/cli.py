@@ -560,12 +560,23 @@ def _print_rows(losses: np.ndarray, chunk: int = 65536) -> None:
 @user_errors
 def tour(seed: Annotated[int, typer.Option(help="Seed of the sample inputs, >= 0.")] = 0) -> None:
     """Compute every registered loss on a sample of its own inputs: a table of costs and gradient norms."""
-    from ._tour import tour as table
+    from ._tour import HEADER
+    from ._tour import tour as rows
 
     if seed < 0:
         raise CLIError(f"--seed must be a whole number >= 0; got {seed}.")
-    typer.echo(f"every registered loss on 16 sample examples (reduction='mean', seed {seed})\n")
-    typer.echo(table(seed))
+    console = _stdout()
+    title = f"every registered loss on 16 sample examples (reduction='mean', seed {seed})"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    narrow = console.width < WIDE_LIST  # as losskit list: the words in one column that wraps
+    columns = ("loss", "cost", "|grad|", "; ".join(HEADER[1:4])) if narrow else HEADER
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("cost", "|grad|") else "left", overflow="fold",
+                         no_wrap=column in ("loss", "task", "cost", "|grad|"))  # fmt: skip
+    for name, task, space, activation, cost, norm in rows(seed):
+        table.add_row(*((name, cost, norm, f"{task}; {space}; {activation}") if narrow
+                        else (name, task, space, activation, cost, norm)))  # fmt: skip
+    console.print(table)
 
 
 lab_command.register(app)
