@@ -275,7 +275,8 @@ def test_spec_strings_read_back_into_the_loss_they_name():
 
     for name in lk.list_losses():
         loss = lk.testing.with_examples(lk.get(name))
-        assert lk.get(label(loss)) == lk.get(name, **{k: v for k, v in loss.config().items() if k not in ("name", "reduction", "axis")})
+        hyperparameters = {k: v for k, v in loss.config().items() if k not in ("name", "reduction", "axis")}
+        assert lk.get(label(loss)) == lk.get(name, **hyperparameters)
     with pytest.raises(lk.InputError, match="delta is given twice"):
         lk.get("huber(delta=2, delta=3)")
 

@@ -296,7 +296,8 @@ def recommend(
     if y is not None:
         data.require_finite(data_file, target, y)
     rec = guide.recommend(
-        None if task is None else task.strip().lower(), y, output_activation=output_activation, outliers=outliers, imbalance=imbalance, quantile=quantile,
+        None if task is None else task.strip().lower(), y, output_activation=output_activation, outliers=outliers,
+        imbalance=imbalance, quantile=quantile,
         uncertainty=uncertainty,
     )
     if as_json:

@@ -358,7 +358,9 @@ def prepare(loss, arrays, sample_weight=None, reduction=DEFAULT, normalizer=None
         given = [as_array_like(xp, a, ref) for a in arrays]
     except (ValueError, TypeError) as error:  # NumPy's words for ragged nested lists and the like
         arg = next((spec.name for spec, a in zip(specs, arrays) if not _convertible(a)), specs[first].name)
-        raise InputError(f"{name}: {arg} must be an array, or nested lists of numbers of one rectangular shape; {error}") from None
+        raise InputError(
+            f"{name}: {arg} must be an array, or nested lists of numbers of one rectangular shape; {error}"
+        ) from None
     for spec, x in zip(specs, given):
         _check_dtype(name, spec, x, xp, specs, given)
     predictions = [x for spec, x in zip(specs, given) if spec.is_prediction]

@@ -137,7 +137,8 @@ def register(app) -> None:
         if not stdout.is_terminal and "COLUMNS" not in os.environ:
             stdout.width = 110
         result = run(
-            experiment, data=data_file, target=target, task=None if task is None else task.strip().lower(), losses=losses, model=model, hidden=hidden,
+            experiment, data=data_file, target=target, task=None if task is None else task.strip().lower(),
+            losses=losses, model=model, hidden=hidden,
             optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, seeds=seeds, seed=seed, jobs=jobs,
             outliers=outliers, label_noise=label_noise, val_fraction=val_fraction, backend=backend, out=folder,
             predictions=predictions, progress=not quiet and errors.is_terminal, console=errors,

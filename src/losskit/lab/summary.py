@@ -227,10 +227,12 @@ def reading(result) -> list[str]:
     measured = f"metric{'s' if metric_count != 1 else ''} measured on {result.validation_set}"
     leader = max(labels, key=lambda label: wins[label])
     if wins[leader]:
-        headline = f"Over {seed_words}, {leader} is clearly best (by more than the seed-to-seed spread) on {wins[leader]} of {metric_count} {measured}."
+        headline = (f"Over {seed_words}, {leader} is clearly best (by more than the seed-to-seed spread) on "
+                    f"{wins[leader]} of {metric_count} {measured}.")  # fmt: skip
     elif seeds < 2:
         headline = f"One seed gives no spread to judge by, so no loss is called best on the {metric_count} {measured}."
     else:
-        headline = f"Over {seed_words}, no loss is clearly best on any of the {metric_count} {measured}: every gap is within the seed-to-seed spread."
+        headline = (f"Over {seed_words}, no loss is clearly best on any of the {metric_count} {measured}: every gap "
+                    "is within the seed-to-seed spread.")  # fmt: skip
     lines.insert(0, headline)
     return lines
