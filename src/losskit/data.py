@@ -145,15 +145,23 @@ def _all_numbers(handle, delimiter: str, width: int):
     return numbers if numbers.shape[0] and numbers.shape[1] == width else None
 
 
+def stray_text(values: np.ndarray) -> np.ndarray | None:
+    """The positions of the text cells of a column that is numbers but for a few of them ("n/a" among
+    200 values), or None when it is not such a column (all numbers, or labels such as "1", "2", "x")."""
+    if values.dtype.kind != "U" or values.ndim != 1:
+        return None
+    cells = np.char.strip(values)
+    is_text = np.array([not _is_number(cell) for cell in cells])
+    if not is_text.any() or is_text.mean() > NUMERIC_EXCEPT or np.unique(cells[~is_text]).size < MANY_NUMBERS:
+        return None
+    return np.flatnonzero(is_text)
+
+
 def _check_numeric_except(path: Path, name: str, values: np.ndarray, lines) -> None:
     """Refuse a text column that is numbers but for a few cells, naming those cells and their lines."""
-    if values.dtype.kind != "U":
+    where = stray_text(values)
+    if where is None:
         return
-    numbers = np.char.strip(values)
-    is_text = np.array([not _is_number(cell) for cell in numbers])
-    if not is_text.any() or is_text.mean() > NUMERIC_EXCEPT or np.unique(numbers[~is_text]).size < MANY_NUMBERS:
-        return
-    where = np.flatnonzero(is_text)
     shown = ", ".join(f"{str(values[i])!r} on line {lines[i]}" for i in where[:3]) + (", ..." if where.size > 3 else "")
     raise DataError(
         f"{path}: column {name!r} is numeric except {where.size} cell{'s' if where.size != 1 else ''} ({shown}): "

@@ -17,6 +17,7 @@ import numpy as np
 from . import registry
 from ._base import Loss
 from ._checks import Interval, Simplex
+from .data import stray_text
 from .errors import InputError
 from .links import ACTIVATIONS, IDENTITY, activation
 
@@ -41,8 +42,6 @@ MAX_CLASSES = 20
 CONSECUTIVE = 0.8
 #: With this many rows or more, every class id must have at least 2 (a value seen once is a count's tail).
 FEW_ROWS = 30
-#: A text column is numbers with a few bad cells when at most this share of it is not a number.
-NUMERIC_EXCEPT = 0.05
 #: Targets more skewed than this, and a quarter as skewed after a log, call for a relative error.
 SKEWED = 2.0
 #: Robust z-score beyond which a target is an outlier (Iglewicz and Hoaglin, 1993).
@@ -136,18 +135,9 @@ def _is_integral(y: np.ndarray) -> bool:
 
 def _check_numeric_text(y: np.ndarray) -> None:
     """Refuse text targets that are numbers but for a few cells ("n/a" among 200 values), naming them."""
-    def is_number(cell) -> bool:
-        try:
-            float(cell)
-            return True
-        except ValueError:
-            return False
-
-    text = np.array([not is_number(cell) for cell in y.reshape(-1)])
-    distinct_numbers = np.unique(y.reshape(-1)[~text]).size
-    if text.any() and text.mean() <= NUMERIC_EXCEPT and distinct_numbers > MAX_CLASSES:
-        rows = np.flatnonzero(text)
-        shown = ", ".join(f"{str(y.reshape(-1)[i])!r} at row {i}" for i in rows[:3]) + (", ..." if rows.size > 3 else "")
+    rows = stray_text(y)
+    if rows is not None:
+        shown = ", ".join(f"{str(y[i])!r} at row {i}" for i in rows[:3]) + (", ..." if rows.size > 3 else "")
         raise InputError(
             f"recommend: y is numeric except {rows.size} cell{'s' if rows.size != 1 else ''} ({shown}); "
             "fix or drop those rows: they would turn every value into a class of its own."
@@ -344,8 +334,9 @@ def _binary(y, imbalance, calibrated, output_activation):
         values, counts = np.unique(y, return_counts=True)
         if values.size != 2 or y.ndim != 1:
             raise InputError(
-                f"recommend: a binary target has exactly 2 distinct values in one column; y has {values.size}"
-                f"{' columns' if y.ndim != 1 else ''}. Use task='multiclass' or 'regression', or let y decide."
+                "recommend: a binary target has exactly 2 distinct values in one column; y has "
+                + (f"{values.size}" if y.ndim == 1 else f"{y.shape[1]} columns")
+                + ". Use task='multiclass' or 'regression', or let y decide."
             )
         positive = values[-1]
         share = float(counts[-1] / counts.sum())
