@@ -210,6 +210,7 @@ TORCH_NAMES = {  # PyTorch class -> (losskit call on (y_true, *predictions), tor
     "MSELoss": ("regression", torch.nn.MSELoss()),
     "L1Loss": ("regression", torch.nn.L1Loss()),
     "HuberLoss": ("regression", torch.nn.HuberLoss()),
+    "SmoothL1Loss": ("regression", torch.nn.SmoothL1Loss()),
     "BCEWithLogitsLoss": ("binary_logits", torch.nn.BCEWithLogitsLoss()),
     "BCELoss": ("binary_probabilities", torch.nn.BCELoss()),
     "CrossEntropyLoss": ("class_ids", torch.nn.CrossEntropyLoss()),
@@ -282,7 +283,7 @@ def test_spec_strings_read_back_into_the_loss_they_name():
 
 
 def test_names_of_losses_not_yet_here_say_so_and_nonsense_suggests_nothing():
-    for name in ("SmoothL1Loss", "focal_loss", "MarginRankingLoss", "CosineSimilarity"):
+    for name in ("focal_loss", "MarginRankingLoss", "CosineSimilarity", "Tversky"):
         with pytest.raises(lk.InputError, match=f"'{name}' is not in losskit yet; meanwhile: "):
             lk.get(name)
     with pytest.raises(lk.InputError, match=r"unknown loss 'qwerty'\. lk\.list_losses"):

@@ -191,6 +191,43 @@ def test_poisson_nll_against_torch(full, eps):
     check_peer(lk.PoissonNLL(full=full, eps=eps), [y, np.exp(z)], ref, what=f"poisson_nll full={full} eps={eps}")
 
 
+@covers("smooth_l1")
+@pytest.mark.parametrize("beta", [1.0, 0.5, 0.0])
+def test_smooth_l1_against_torch(beta):
+    y, p = residuals(f"smooth_l1 {beta}")
+    ref = torch_peer(lambda t, q: F.smooth_l1_loss(q, t, beta=beta, reduction="none"), [1])
+    check_peer(lk.SmoothL1(beta=beta), [y, p], ref, what=f"smooth_l1 beta={beta}")
+
+
+def test_smooth_l1_fixture():
+    # CATALOGUE.md 1.6: r = [-1.5, 3], beta = 2 -> [0.5625, 2.0], gradient [-0.75, 1.0]; Huber(delta=2) is twice that
+    value, grad = lk.SmoothL1(beta=2.0, reduction="sum").value_and_grad([0.0, 0.0], [-1.5, 3.0])
+    np.testing.assert_allclose(lk.smooth_l1([0.0, 0.0], [-1.5, 3.0], beta=2.0, reduction="none"), [0.5625, 2.0], rtol=1e-15)
+    np.testing.assert_allclose(grad, [-0.75, 1.0], rtol=1e-15)
+    np.testing.assert_allclose(lk.huber([0.0, 0.0], [-1.5, 3.0], delta=2.0, reduction="none"), [1.125, 4.0], rtol=1e-15)
+
+
+@covers("epsilon_insensitive", "squared_epsilon_insensitive")
+@pytest.mark.parametrize("epsilon", [0.1, 0.5, 0.0])
+def test_epsilon_insensitive_losses_against_sklearns_sgd_losses(epsilon):
+    from sklearn.linear_model import _sgd_fast
+
+    y, p = residuals(f"epsilon {epsilon}", shape=(N,))
+    p[0] = y[0] + epsilon  # on the edge of the tube
+    for loss, peer in ((lk.EpsilonInsensitive(epsilon=epsilon), _sgd_fast.EpsilonInsensitive(epsilon)),
+                       (lk.SquaredEpsilonInsensitive(epsilon=epsilon), _sgd_fast.SquaredEpsilonInsensitive(epsilon))):  # fmt: skip
+        values = [peer.py_loss(float(b), float(a)) for a, b in zip(y, p)]
+        slopes = [peer.py_dloss(float(b), float(a)) for a, b in zip(y, p)]
+        np.testing.assert_allclose(loss(y, p, reduction="none"), values, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(loss.grad(y, p, reduction="sum"), slopes, rtol=1e-13, atol=1e-15)
+        w = weights(f"epsilon {epsilon}")
+        np.testing.assert_allclose(loss(y, p, sample_weight=w), np.sum(w * values) / np.sum(w), rtol=1e-13)
+    # CATALOGUE.md 1.2: y = [2, 1], y_pred = [0.5, 4], epsilon = 0.5 -> [1.0, 2.5], gradient [-1, 1]; squared [1, 6.25], [-2, 5]
+    np.testing.assert_allclose(lk.epsilon_insensitive([2.0, 1.0], [0.5, 4.0], epsilon=0.5, reduction="none"), [1.0, 2.5])
+    np.testing.assert_allclose(lk.squared_epsilon_insensitive([2.0, 1.0], [0.5, 4.0], epsilon=0.5, reduction="none"),
+                               [1.0, 6.25])  # fmt: skip
+
+
 @covers("gaussian_nll")
 @pytest.mark.parametrize("full", [False, True])
 def test_gaussian_nll_against_torch(full):

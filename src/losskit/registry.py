@@ -19,10 +19,8 @@ def _key(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name.lower())
 
 
-_HUBER = "huber(delta=1) equals it at beta=1; for another beta, huber(delta=beta) / beta"
 #: Other libraries' names of losses the catalogue does not hold yet, and what to use meanwhile.
 NOT_YET = {
-    **dict.fromkeys(("SmoothL1Loss", "smooth_l1", "smooth_l1_loss"), _HUBER),
     **dict.fromkeys(
         ("focal", "focal_loss", "sigmoid_focal_loss", "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy"),
         "sigmoid_cross_entropy with pos_weight, or class_weight on softmax_cross_entropy, for imbalance",
@@ -62,7 +60,7 @@ def loss_class(name: str) -> type[Loss]:
     if not isinstance(name, str):
         raise InputTypeError(f"get: expected a loss name, a config dict or a Loss; got {type(name).__name__}.")
     key = _key(name)
-    if key in _NOT_YET:
+    if key in _NOT_YET and key not in _NAMES:  # a loss registered since wins over the note
         meanwhile = _NOT_YET[key]
         raise InputError(f"get: {name!r} is not in losskit yet; meanwhile: {meanwhile}.")
     if key not in _NAMES:

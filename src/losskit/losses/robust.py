@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from .._base import Loss
-from .._checks import open_unit_interval, positive
+from .._checks import non_negative, open_unit_interval, positive
 from .._info import LossInfo
 from .._optimal import weighted_quantile
 from ..numerics import propagate_nan, softplus
@@ -220,3 +220,145 @@ class Pinball(Loss):
 
 
 pinball = Pinball.as_function()
+
+
+@register
+class SmoothL1(Loss):
+    r"""Smooth L1 loss: PyTorch's ``SmoothL1Loss``, a Huber loss divided by its threshold ``beta``.
+
+    :math:`r^2 / (2\beta)` for :math:`|r| < \beta`, :math:`|r| - \beta/2` beyond: the linear part has
+    slope 1 whatever ``beta`` (Huber's has slope ``delta``). ``beta=0`` is the absolute error, as in
+    PyTorch. Its second derivative is ``1 / beta`` inside and 0 beyond.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.smooth_l1([0.0, 0.0], [-1.5, 3.0], beta=2.0, reduction="none").tolist()  # 1.5^2 / 4, 3 - 1
+    [0.5625, 2.0]
+    """
+
+    info = LossInfo(
+        name="smooth_l1",
+        aliases=("smooth_l1_loss",),
+        task="regression",
+        likelihood="Gaussian centre with Laplace tails (Huber's least favourable distribution)",
+        formula="r^2 / (2 beta) if |r| < beta else |r| - beta / 2, r = y_pred - y_true (|r| at beta = 0)",
+        gradient="clip(r / beta, -1, 1) (sign(r) at beta = 0)",
+        hessian="1 / beta if |r| < beta else 0",
+        tags=("convex", "robust", "differentiable"),
+        summary="PyTorch's SmoothL1Loss: Huber divided by beta, so the linear part has slope 1.",
+        use_when="regression with outliers where the tails should cost the absolute error itself (object box regression)",
+        avoid_when="you want the quadratic part to keep its scale as beta changes: use huber",
+        references=("Girshick, Fast R-CNN, ICCV 2015", "PyTorch, torch.nn.SmoothL1Loss"),
+    )
+    beta = Param(1.0, non_negative, "float >= 0", "Where the quadratic part ends; 0 gives the absolute error.",
+                 example=2.0)  # fmt: skip
+
+    def _math(self, xp, order, y_true, y_pred):
+        r = y_pred - y_true
+        abs_r = xp.abs(r)
+        beta = self.beta
+        inside = abs_r < beta
+        near = xp.where(inside, r, xp.zeros_like(r))  # kept small where unused, for autodiff
+        losses = xp.where(inside, 0.5 * near * near / (beta or 1.0), abs_r - 0.5 * beta)
+        slope = xp.where(inside, near / (beta or 1.0), xp.sign(r))
+        hessian = propagate_nan(xp, r, xp.astype(inside, r.dtype) / (beta or 1.0)) if order > 1 else None
+        return losses, propagate_nan(xp, r, slope), hessian
+
+    def kinks(self):
+        return (-self.beta, self.beta) if self.beta else (0.0,)
+
+
+smooth_l1 = SmoothL1.as_function()
+
+
+@register
+class EpsilonInsensitive(Loss):
+    """Epsilon-insensitive loss: residuals within ``epsilon`` cost nothing, beyond it the absolute excess.
+
+    Support vector regression's loss (scikit-learn's ``SVR``, ``LinearSVR`` and
+    ``SGDRegressor(loss="epsilon_insensitive")``). Its second derivative is 0 almost everywhere, so
+    ``grad_and_hessian`` gives 1, as for mae.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.epsilon_insensitive([2.0, 1.0], [0.5, 4.0], epsilon=0.5, reduction="none").tolist()  # 1.5 - 0.5, 3 - 0.5
+    [1.0, 2.5]
+    """
+
+    info = LossInfo(
+        name="epsilon_insensitive",
+        aliases=("svr_loss",),
+        task="regression",
+        likelihood="flat within epsilon, Laplace tails beyond",
+        formula="max(0, |r| - epsilon), r = y_pred - y_true",
+        gradient="sign(r) if |r| > epsilon else 0",
+        hessian="1 (the true second derivative is 0 almost everywhere)",
+        hessian_kind="approximate",
+        tags=("convex", "robust"),
+        summary="Support vector regression's loss: a tube of width epsilon costs nothing, the rest linearly.",
+        use_when="errors below a tolerance do not matter and large ones should cost linearly (SVR)",
+        avoid_when="you need a smooth loss or the conditional mean",
+        references=("Vapnik, The Nature of Statistical Learning Theory (1995)", "scikit-learn, sklearn.svm.SVR"),
+    )
+    epsilon = Param(0.1, non_negative, "float >= 0", "Half the width of the tube of free residuals.", example=0.5)
+
+    def _math(self, xp, order, y_true, y_pred):
+        r = y_pred - y_true
+        excess = xp.abs(r) - self.epsilon
+        outside = excess > 0
+        losses = xp.where(outside, excess, xp.zeros_like(excess))
+        slope = xp.where(outside, xp.sign(r), xp.zeros_like(r))
+        return propagate_nan(xp, r, losses), propagate_nan(xp, r, slope), 1.0
+
+    def kinks(self):
+        return (-self.epsilon, self.epsilon) if self.epsilon else (0.0,)
+
+
+epsilon_insensitive = EpsilonInsensitive.as_function()
+
+
+@register
+class SquaredEpsilonInsensitive(Loss):
+    """Squared epsilon-insensitive loss: residuals within ``epsilon`` cost nothing, beyond it the squared excess.
+
+    scikit-learn's ``SGDRegressor(loss="squared_epsilon_insensitive")`` and ``LinearSVR``'s L2 loss.
+    Its second derivative is 2 outside the tube and 0 inside.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.squared_epsilon_insensitive([2.0, 1.0], [0.5, 4.0], epsilon=0.5, reduction="none").tolist()
+    [1.0, 6.25]
+    """
+
+    info = LossInfo(
+        name="squared_epsilon_insensitive",
+        task="regression",
+        likelihood="flat within epsilon, Gaussian tails beyond",
+        formula="max(0, |r| - epsilon)^2, r = y_pred - y_true",
+        gradient="2 sign(r) max(0, |r| - epsilon)",
+        hessian="2 if |r| > epsilon else 0",
+        tags=("convex", "differentiable"),
+        summary="A tube of width epsilon costs nothing, the rest quadratically: smooth, but not robust.",
+        use_when="errors below a tolerance do not matter and a smooth loss is needed (L2 support vector regression)",
+        avoid_when="the data have outliers: beyond the tube it is a squared error",
+        references=("scikit-learn, sklearn.linear_model.SGDRegressor", "scikit-learn, sklearn.svm.LinearSVR"),
+    )
+    epsilon = Param(0.1, non_negative, "float >= 0", "Half the width of the tube of free residuals.", example=0.5)
+
+    def _math(self, xp, order, y_true, y_pred):
+        r = y_pred - y_true
+        excess = xp.abs(r) - self.epsilon
+        outside = excess > 0
+        kept = xp.where(outside, excess, xp.zeros_like(excess))
+        hessian = propagate_nan(xp, r, 2.0 * xp.astype(outside, r.dtype)) if order > 1 else None
+        return propagate_nan(xp, r, kept * kept), propagate_nan(xp, r, 2.0 * xp.sign(r) * kept), hessian
+
+    def kinks(self):
+        # Differentiable, but the second derivative jumps at the edges of the tube.
+        return (-self.epsilon, self.epsilon) if self.epsilon else (0.0,)
+
+
+squared_epsilon_insensitive = SquaredEpsilonInsensitive.as_function()
