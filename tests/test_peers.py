@@ -18,15 +18,21 @@ Every reference is another library's function, run on the very same float64 inpu
   ``jax.grad``.
 - NumPy's ``quantile(method="inverted_cdf")`` for the best constant of the pinball loss, and a brute
   force over the data for its minimality.
+- The robust catalogue: PyTorch's ``smooth_l1_loss``; scikit-learn's SGD losses ``EpsilonInsensitive`` and
+  ``SquaredEpsilonInsensitive`` (``py_loss``, ``py_dloss``); SciPy's ``least_squares`` Cauchy rho and its
+  derivatives; mpmath derivatives (40 digits) of the definitions of Geman-McClure, Welsch and Tukey's
+  biweight, and the values CATALOGUE.md checked against kornia and statsmodels.
 
 The last test says that every registered loss has a row here or in test_references.py.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import zlib
 
+import mpmath
 import numpy as np
 import pytest
 import torch
@@ -226,6 +232,67 @@ def test_epsilon_insensitive_losses_against_sklearns_sgd_losses(epsilon):
     np.testing.assert_allclose(lk.epsilon_insensitive([2.0, 1.0], [0.5, 4.0], epsilon=0.5, reduction="none"), [1.0, 2.5])
     np.testing.assert_allclose(lk.squared_epsilon_insensitive([2.0, 1.0], [0.5, 4.0], epsilon=0.5, reduction="none"),
                                [1.0, 6.25])  # fmt: skip
+
+
+def _per_example(loss, y, p):
+    """Value, gradient and Hessian diagonal of each example (reduction "sum")."""
+    grad, hessian = loss.grad_and_hessian(y, p, reduction="sum")
+    return np.asarray(loss(y, p, reduction="none")), grad, hessian
+
+
+@covers("cauchy")
+@pytest.mark.parametrize("scale", [1.0, 0.5, 3.0])
+def test_cauchy_against_scipys_least_squares_cauchy_rho(scale):
+    lsq = importlib.import_module("scipy.optimize._lsq.least_squares")  # the module, not the function
+    y, p = residuals(f"cauchy {scale}", shape=(N,))
+    p[-1] = y[-1] + 40.0 * scale  # far beyond the turn at sqrt(2) scale
+    x = (p - y) / scale
+    rho = np.empty((3, N))
+    lsq.cauchy(0.5 * x * x, rho, cost_only=False)  # rho(z) = log1p(z) and its derivatives in z = x^2 / 2
+    expected = (rho[0], rho[1] * x / scale, rho[2] * (x / scale) ** 2 + rho[1] / scale**2)
+    for got, want, what in zip(_per_example(lk.Cauchy(scale=scale), y, p), expected, ("value", "gradient", "Hessian")):
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15, err_msg=what)
+
+
+def _mp_derivatives(f, r):
+    """Value, first and second derivative of ``f`` at each residual, by mpmath at 40 digits."""
+    with mpmath.workdps(40):
+        return tuple(np.array([float(mpmath.diff(f, mpmath.mpf(float(v)), k)) for v in r]) for k in (0, 1, 2))
+
+
+# The definitions of CATALOGUE.md 1.4 and 1.5 (Barron's scaling; Tukey as statsmodels' TukeyBiweight), written
+# here in mpmath and differentiated numerically at 40 digits, independently of losskit's closed forms.
+MPMATH_DEFINITIONS = {
+    "geman_mcclure": lambda c: lambda r: 2 * (r / c) ** 2 / ((r / c) ** 2 + 4),
+    "welsch": lambda c: lambda r: 1 - mpmath.exp(-((r / c) ** 2) / 2),
+    "tukey_biweight": lambda c: lambda r: c**2 / 6 * (1 - (1 - (r / c) ** 2) ** 3) if abs(r) <= c else c**2 / 6 + 0 * r,
+}
+
+
+@covers(*MPMATH_DEFINITIONS)
+@pytest.mark.parametrize("name", sorted(MPMATH_DEFINITIONS))
+@pytest.mark.parametrize("c", [1.0, 2.5])
+def test_redescending_losses_against_mpmath(name, c):
+    y, p = residuals(f"{name} {c}", shape=(N,))
+    p[-1] = y[-1] + 3.7 * c  # beyond every turn
+    key = "c" if name == "tukey_biweight" else "scale"
+    loss = lk.get(name, **{key: c})
+    expected = _mp_derivatives(MPMATH_DEFINITIONS[name](mpmath.mpf(c)), p - y)
+    for got, want, what in zip(_per_example(loss, y, p), expected, ("value", "gradient", "Hessian")):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14, err_msg=f"{name}: {what}")
+
+
+def test_redescending_losses_at_their_catalogue_values():
+    # CATALOGUE.md 1.4 (checked there against kornia) and 1.5 (against statsmodels' TukeyBiweight)
+    r = [-1.5, 3.0]
+    np.testing.assert_allclose(lk.cauchy([0.0, 0.0], r, reduction="none"), [0.753772, 1.704748], atol=5e-7)
+    np.testing.assert_allclose(lk.geman_mcclure([0.0, 0.0], r, reduction="none"), [0.72, 1.384615], atol=5e-7)
+    np.testing.assert_allclose(lk.welsch([0.0, 0.0], r, reduction="none"), [0.675348, 0.988891], atol=5e-7)
+    grad, hessian = lk.TukeyBiweight(reduction="sum").grad_and_hessian([0.0] * 3, [-1.5, 3.0, 6.0])
+    np.testing.assert_allclose(lk.tukey_biweight([0.0] * 3, [-1.5, 3.0, 6.0], reduction="none"),
+                               [1.013618, 2.907028, 3.658204], atol=5e-7)  # fmt: skip
+    np.testing.assert_allclose(grad, [-1.208234, 1.044168, 0.0], atol=5e-7)
+    np.testing.assert_allclose(hessian, [0.437485, -0.619571, 0.0], atol=5e-7)
 
 
 @covers("gaussian_nll")

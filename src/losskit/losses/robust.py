@@ -362,3 +362,189 @@ class SquaredEpsilonInsensitive(Loss):
 
 
 squared_epsilon_insensitive = SquaredEpsilonInsensitive.as_function()
+
+
+class _Redescending(Loss):
+    """A robust loss of ``x = r / scale`` whose influence falls back towards 0 for large residuals."""
+
+    scale = Param(1.0, positive, "float > 0", "The residual where the loss starts to flatten.", example=2.0)
+
+    def _x(self, y_true, y_pred):
+        return (y_pred - y_true) / self.scale
+
+
+@register
+class Cauchy(_Redescending):
+    r"""Cauchy (Lorentzian) loss: :math:`\log(1 + \tfrac12 (r/c)^2)`, the negative log-likelihood of Cauchy noise.
+
+    Barron's general loss at alpha = 0. It grows like a log, so an outlier's pull fades as
+    :math:`2/r`; not convex beyond :math:`|r| = \sqrt2 c`, where its second derivative turns negative.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.cauchy([0.0, 0.0], [-1.5, 3.0], reduction="none").round(6).tolist()
+    [0.753772, 1.704748]
+    """
+
+    info = LossInfo(
+        name="cauchy",
+        aliases=("lorentzian", "cauchy_loss"),
+        task="regression",
+        likelihood="Cauchy (Student-t with one degree of freedom), scale sqrt(2) c",
+        formula="log(1 + (r / scale)^2 / 2), r = y_pred - y_true",
+        gradient="2 r / (2 scale^2 + r^2)",
+        hessian="2 (2 scale^2 - r^2) / (2 scale^2 + r^2)^2 (negative beyond sqrt(2) scale)",
+        tags=("robust", "differentiable"),
+        summary="The negative log-likelihood of Cauchy noise: an outlier's pull fades like 1/r.",
+        use_when="gross outliers that should barely pull the fit, and a start close enough to the answer",
+        avoid_when="you need a convex loss (huber): a redescending loss can settle on a bad fit from a bad start",
+        references=("Black and Anandan, The robust estimation of multiple motions, CVIU 63 (1996)",
+                    "Barron, A general and adaptive robust loss function, CVPR 2019"),  # fmt: skip
+    )
+
+    def _math(self, xp, order, y_true, y_pred):
+        x = self._x(y_true, y_pred)
+        half_square = 0.5 * x * x
+        huge = xp.isinf(half_square)  # |x| > 1e154: log(x^2 / 2) without the square
+        safe = xp.where(huge, xp.ones_like(x), x)
+        losses = xp.where(huge, 2.0 * xp.log(xp.abs(x)) - math.log(2.0), xp.log1p(0.5 * safe * safe))
+        s = 1.0 / (2.0 + x * x)  # 0 for huge x: no overflow below
+        c = self.scale
+        hessian = (2.0 / (c * c)) * (4.0 * s * s - s) if order > 1 else None
+        return losses, (2.0 / c) * x * s, hessian
+
+
+cauchy = Cauchy.as_function()
+
+
+@register
+class GemanMcClure(_Redescending):
+    r"""Geman-McClure loss: :math:`2 (r/c)^2 / ((r/c)^2 + 4)`, bounded by 2.
+
+    Barron's general loss at alpha = -2. An outlier's pull falls like :math:`1/r^3`; not convex
+    beyond :math:`|r| = 2c/\sqrt3`.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.geman_mcclure([0.0, 0.0], [-1.5, 3.0], reduction="none").round(6).tolist()
+    [0.72, 1.384615]
+    """
+
+    info = LossInfo(
+        name="geman_mcclure",
+        aliases=("geman_mcclure_loss",),
+        task="regression",
+        formula="2 (r / scale)^2 / ((r / scale)^2 + 4), r = y_pred - y_true",
+        gradient="16 scale^2 r / (r^2 + 4 scale^2)^2",
+        hessian="16 scale^2 (4 scale^2 - 3 r^2) / (r^2 + 4 scale^2)^3 (negative beyond 2 scale / sqrt(3))",
+        tags=("robust", "differentiable", "bounded"),
+        summary="A bounded robust loss (at most 2): far outliers cost a constant and pull almost not at all.",
+        use_when="gross outliers that should not pull the fit at all, from a good start",
+        avoid_when="you need a convex loss, or the start may be far from the answer",
+        references=("Geman and McClure, Statistical methods for tomographic image reconstruction (1987)",
+                    "Barron, A general and adaptive robust loss function, CVPR 2019"),  # fmt: skip
+    )
+
+    def _math(self, xp, order, y_true, y_pred):
+        x = self._x(y_true, y_pred)
+        t = 1.0 / (x * x + 4.0)  # 0 for huge x: no overflow below
+        c = self.scale
+        hessian = (16.0 / (c * c)) * (16.0 * t * t * t - 3.0 * t * t) if order > 1 else None
+        return 2.0 * (1.0 - 4.0 * t), (16.0 / c) * x * t * t, hessian
+
+
+geman_mcclure = GemanMcClure.as_function()
+
+
+@register
+class Welsch(_Redescending):
+    r"""Welsch (Leclerc) loss: :math:`1 - \exp(-\tfrac12 (r/c)^2)`, bounded by 1.
+
+    Barron's general loss as alpha tends to minus infinity. An outlier's pull falls off like a
+    Gaussian; not convex beyond :math:`|r| = c`.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.welsch([0.0, 0.0], [-1.5, 3.0], reduction="none").round(6).tolist()
+    [0.675348, 0.988891]
+    """
+
+    info = LossInfo(
+        name="welsch",
+        aliases=("welsch_loss", "leclerc"),
+        task="regression",
+        formula="1 - exp(-(r / scale)^2 / 2), r = y_pred - y_true",
+        gradient="(r / scale^2) exp(-(r / scale)^2 / 2)",
+        hessian="(1 - (r / scale)^2) exp(-(r / scale)^2 / 2) / scale^2 (negative beyond scale)",
+        tags=("robust", "differentiable", "bounded"),
+        summary="A bounded robust loss (at most 1) whose pull vanishes like a Gaussian beyond the scale.",
+        use_when="gross outliers that must not pull the fit, from a good start",
+        avoid_when="you need a convex loss, or the start may be far from the answer",
+        references=("Dennis and Welsch, Techniques for nonlinear least squares and robust regression (1978)",
+                    "Barron, A general and adaptive robust loss function, CVPR 2019"),  # fmt: skip
+    )
+
+    def _math(self, xp, order, y_true, y_pred):
+        x = self._x(y_true, y_pred)
+        e = xp.exp(-0.5 * x * x)
+        c = self.scale
+        gone = e == 0  # far out: slope and curvature are 0, not inf * 0
+        near = xp.where(gone, xp.zeros_like(x), x)
+        hessian = propagate_nan(xp, x, (1.0 - near * near) * e / (c * c)) if order > 1 else None
+        return 1.0 - e, propagate_nan(xp, x, near * e / c), hessian
+
+
+welsch = Welsch.as_function()
+
+
+@register
+class TukeyBiweight(Loss):
+    r"""Tukey's biweight (bisquare) loss: :math:`\tfrac{c^2}{6}(1 - (1 - (r/c)^2)^3)` inside ``c``, :math:`c^2/6` beyond.
+
+    Residuals beyond ``c`` cost a constant and do not pull at all. ``c = 4.685`` gives 95% efficiency
+    on Gaussian noise of unit scale (divide the residuals by a robust scale first). Not convex for
+    :math:`c/\sqrt5 < |r| < c`.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.tukey_biweight([0.0, 0.0, 0.0], [-1.5, 3.0, 6.0], reduction="none").round(6).tolist()
+    [1.013618, 2.907028, 3.658204]
+    """
+
+    info = LossInfo(
+        name="tukey_biweight",
+        aliases=("tukey", "bisquare", "biweight"),
+        task="regression",
+        formula="c^2 / 6 (1 - (1 - (r / c)^2)^3) if |r| <= c else c^2 / 6, r = y_pred - y_true",
+        gradient="r (1 - (r / c)^2)^2 if |r| <= c else 0",
+        hessian="(1 - u) (1 - 5 u), u = (r / c)^2, if |r| <= c else 0 (negative for c / sqrt(5) < |r| < c)",
+        tags=("robust", "differentiable", "bounded"),
+        summary="A bounded, redescending loss: residuals beyond c cost a constant and exert no pull.",
+        use_when="gross outliers on residuals in units of a robust scale, with a good start (robust refits)",
+        avoid_when="the start may be far from the answer: an example that starts beyond c never pulls",
+        references=("Beaton and Tukey, The fitting of power series, Technometrics 16 (1974)",),
+    )
+    c = Param(4.685, positive, "float > 0", "Where the loss becomes flat (95% Gaussian efficiency at 4.685).",
+              example=2.0)  # fmt: skip
+
+    def _math(self, xp, order, y_true, y_pred):
+        r = y_pred - y_true
+        c = self.c
+        u = (r / c) ** 2
+        inside = u <= 1.0
+        v = xp.where(inside, 1.0 - u, xp.zeros_like(u))  # 0 beyond c: value c^2 / 6, slope and curvature 0
+        near = xp.where(inside, r, xp.zeros_like(r))
+        losses = propagate_nan(xp, r, (c * c / 6.0) * (1.0 - v * v * v))
+        hessian = propagate_nan(xp, r, xp.where(inside, v * (1.0 - 5.0 * u), xp.zeros_like(u))) if order > 1 else None
+        return losses, propagate_nan(xp, r, near * v * v), hessian
+
+    def kinks(self):
+        # Twice differentiable; the third derivative jumps at +-c.
+        return (-self.c, self.c)
+
+
+tukey_biweight = TukeyBiweight.as_function()
