@@ -272,8 +272,24 @@ class SmoothL1(Loss):
 smooth_l1 = SmoothL1.as_function()
 
 
+class _Tube(Loss):
+    """A loss that is 0 for residuals within ``epsilon`` of 0 (support vector regression's tube)."""
+
+    epsilon = Param(0.1, non_negative, "float >= 0", "Half the width of the tube of free residuals.", example=0.5)
+
+    def _excess(self, xp, y_true, y_pred):
+        """``(r, max(0, |r| - epsilon), |r| > epsilon)``."""
+        r = y_pred - y_true
+        excess = xp.abs(r) - self.epsilon
+        outside = excess > 0
+        return r, xp.where(outside, excess, xp.zeros_like(excess)), outside
+
+    def kinks(self):
+        return (-self.epsilon, self.epsilon) if self.epsilon else (0.0,)
+
+
 @register
-class EpsilonInsensitive(Loss):
+class EpsilonInsensitive(_Tube):
     """Epsilon-insensitive loss: residuals within ``epsilon`` cost nothing, beyond it the absolute excess.
 
     Support vector regression's loss (scikit-learn's ``SVR``, ``LinearSVR`` and
@@ -302,25 +318,17 @@ class EpsilonInsensitive(Loss):
         avoid_when="you need a smooth loss or the conditional mean",
         references=("Vapnik, The Nature of Statistical Learning Theory (1995)", "scikit-learn, sklearn.svm.SVR"),
     )
-    epsilon = Param(0.1, non_negative, "float >= 0", "Half the width of the tube of free residuals.", example=0.5)
-
     def _math(self, xp, order, y_true, y_pred):
-        r = y_pred - y_true
-        excess = xp.abs(r) - self.epsilon
-        outside = excess > 0
-        losses = xp.where(outside, excess, xp.zeros_like(excess))
+        r, excess, outside = self._excess(xp, y_true, y_pred)
         slope = xp.where(outside, xp.sign(r), xp.zeros_like(r))
-        return propagate_nan(xp, r, losses), propagate_nan(xp, r, slope), 1.0
-
-    def kinks(self):
-        return (-self.epsilon, self.epsilon) if self.epsilon else (0.0,)
+        return propagate_nan(xp, r, excess), propagate_nan(xp, r, slope), 1.0
 
 
 epsilon_insensitive = EpsilonInsensitive.as_function()
 
 
 @register
-class SquaredEpsilonInsensitive(Loss):
+class SquaredEpsilonInsensitive(_Tube):
     """Squared epsilon-insensitive loss: residuals within ``epsilon`` cost nothing, beyond it the squared excess.
 
     scikit-learn's ``SGDRegressor(loss="squared_epsilon_insensitive")`` and ``LinearSVR``'s L2 loss.
@@ -346,19 +354,10 @@ class SquaredEpsilonInsensitive(Loss):
         avoid_when="the data have outliers: beyond the tube it is a squared error",
         references=("scikit-learn, sklearn.linear_model.SGDRegressor", "scikit-learn, sklearn.svm.LinearSVR"),
     )
-    epsilon = Param(0.1, non_negative, "float >= 0", "Half the width of the tube of free residuals.", example=0.5)
-
     def _math(self, xp, order, y_true, y_pred):
-        r = y_pred - y_true
-        excess = xp.abs(r) - self.epsilon
-        outside = excess > 0
-        kept = xp.where(outside, excess, xp.zeros_like(excess))
+        r, excess, outside = self._excess(xp, y_true, y_pred)
         hessian = propagate_nan(xp, r, 2.0 * xp.astype(outside, r.dtype)) if order > 1 else None
-        return propagate_nan(xp, r, kept * kept), propagate_nan(xp, r, 2.0 * xp.sign(r) * kept), hessian
-
-    def kinks(self):
-        # Differentiable, but the second derivative jumps at the edges of the tube.
-        return (-self.epsilon, self.epsilon) if self.epsilon else (0.0,)
+        return propagate_nan(xp, r, excess * excess), propagate_nan(xp, r, 2.0 * xp.sign(r) * excess), hessian
 
 
 squared_epsilon_insensitive = SquaredEpsilonInsensitive.as_function()
