@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +21,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, data, guide, registry
+from . import __version__, data, guide, registry, specs
 from ._json import dumps
 from .cli_errors import CLIError, CommandGroup, user_errors
 from .lab import command as lab_command
@@ -61,21 +60,9 @@ def _print_json(value) -> None:
     typer.echo(dumps(value))
 
 
-_INT = re.compile(r"[+-]?\d+")
-_WORDS = {"none": None, "null": None, "true": True, "false": False}
-
-
 def parse_value(text: str):
-    """A parameter value from the command line: None, a bool, an int, a float, or else the string."""
-    text = text.strip()
-    if text.lower() in _WORDS:
-        return _WORDS[text.lower()]
-    if _INT.fullmatch(text):
-        return int(text)
-    try:
-        return float(text)
-    except ValueError:
-        return text
+    """A parameter value from the command line, read as the loss specs read theirs (``losskit.specs.value``)."""
+    return specs.value("", text)
 
 
 def parse_params(items: list[str] | None) -> dict[str, list]:

@@ -36,17 +36,24 @@ def split(text: str) -> list[str]:
     return [item.strip() for item in items if item.strip()]
 
 
-def _value(key: str, text: str):
+def value(key: str, text: str):
+    """A value as its text means it: a bool, None, an int, a float, a tuple of them, or the text itself.
+
+    A ``reduction`` stays text: "none" is a reduction there, not Python's None.
+
+    >>> value("delta", "2"), value("ignore_index", "none"), value("reduction", "none"), value("w", "(1, 0.5)")
+    (2, None, 'none', (1, 0.5))
+    """
     text = text.strip()
     lowered = text.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
     if key == "reduction":
-        return text  # "none" is a reduction here, not Python's None
+        return text
     if lowered in ("none", "null"):
         return None
     if text[:1] + text[-1:] in ("()", "[]"):  # a sequence of numbers, such as class_weight=(0.5, 2, 1)
-        return tuple(_value(key, item) for item in text[1:-1].split(",") if item.strip())
+        return tuple(value(key, item) for item in text[1:-1].split(",") if item.strip())
     for kind in (int, float):
         try:
             return kind(text)
@@ -68,13 +75,13 @@ def parse(text: str) -> dict:
         if not rest.endswith(")"):
             raise InputError(f"cannot read the loss {text!r}: expected NAME or NAME(key=value, ...).")
         for item in split(rest[:-1].replace(";", ",")):
-            key, eq, value = item.partition("=")
+            key, eq, given = item.partition("=")
             key = key.strip()
             if not eq or not key:
                 raise InputError(f"cannot read {item!r} in {text!r}: expected key=value, for example huber(delta=2).")
             if key in config:
                 raise InputError(f"cannot read {text!r}: {key} is given twice.")
-            config[key] = _value(key, value)
+            config[key] = value(key, given)
     if not config["name"]:
         raise InputError(f"cannot read the loss {text!r}: expected NAME or NAME(key=value, ...).")
     return config

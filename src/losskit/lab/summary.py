@@ -118,8 +118,7 @@ def _gap_words(metric: Metric, first: dict, second: dict, seeds: int) -> str:
     text = f"by {fmt(gap, 3)}" + (f" ({relative:.1%})" if math.isfinite(relative) and relative >= 0.0005 else "")
     if seeds < 2:
         return text + "; one seed gives no spread to judge by (repeat with more seeds)"
-    spread = max(first["std"], second["std"])
-    if gap > spread:
+    if clear(first, second, seeds):
         return text + ", more than the seed-to-seed spread"
     return text + ", within the seed-to-seed spread: no clear winner between them"
 
