@@ -52,6 +52,15 @@ def test_pos_weight_per_label_passes_the_contract():
     check_loss(lk.SigmoidCrossEntropy(pos_weight=[3.0]), backends=("numpy", "torch"))
 
 
+@pytest.mark.parametrize("alpha", [2.0, 1.5, 0.5, 0.0, -2.0, -np.inf])
+def test_the_tags_of_general_robust_follow_alpha(alpha):
+    run_check(lk.GeneralRobust(alpha=alpha), "tags")
+
+
+def test_a_multi_quantile_pinball_passes_the_contract():
+    check_loss(lk.Pinball(quantile=(0.05, 0.5, 0.95)), backends=("numpy", "torch", "jax"))
+
+
 # --- a user's own loss ----------------------------------------------------------------------------
 
 

@@ -21,7 +21,13 @@ Every reference is another library's function, run on the very same float64 inpu
 - The robust catalogue: PyTorch's ``smooth_l1_loss``; scikit-learn's SGD losses ``EpsilonInsensitive`` and
   ``SquaredEpsilonInsensitive`` (``py_loss``, ``py_dloss``); SciPy's ``least_squares`` Cauchy rho and its
   derivatives; mpmath derivatives (40 digits) of the definitions of Geman-McClure, Welsch and Tukey's
-  biweight, and the values CATALOGUE.md checked against kornia and statsmodels.
+  biweight, and the values CATALOGUE.md checked against kornia and statsmodels; Barron's own form of
+  his general loss in mpmath at 100 digits (its limits at alpha = 0, 2, +-inf approached within 1e-38).
+- Counts and positive targets: scikit-learn's ``mean_poisson_deviance``, ``mean_gamma_deviance``,
+  ``mean_tweedie_deviance`` and ``mean_absolute_percentage_error``; ``HalfTweedieLossIdentity`` and the
+  log-link ``HalfPoissonLoss``, ``HalfGammaLoss``, ``HalfTweedieLoss`` (gradient, Hessian, best constant);
+  the textbook Tweedie deviance in mpmath near powers 1 and 2. ``torch.distributions.Laplace`` for the
+  Laplace NLL; ``mean_pinball_loss`` and ``PinballLoss`` per column for a multi-quantile pinball.
 
 The last test says that every registered loss has a row here or in test_references.py.
 """
@@ -254,9 +260,9 @@ def test_cauchy_against_scipys_least_squares_cauchy_rho(scale):
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15, err_msg=what)
 
 
-def _mp_derivatives(f, r):
+def _mp_derivatives(f, r, digits=40):
     """Value, first and second derivative of ``f`` at each residual, by mpmath at 40 digits."""
-    with mpmath.workdps(40):
+    with mpmath.workdps(digits):
         return tuple(np.array([float(mpmath.diff(f, mpmath.mpf(float(v)), k)) for v in r]) for k in (0, 1, 2))
 
 
@@ -293,6 +299,58 @@ def test_redescending_losses_at_their_catalogue_values():
                                [1.013618, 2.907028, 3.658204], atol=5e-7)  # fmt: skip
     np.testing.assert_allclose(grad, [-1.208234, 1.044168, 0.0], atol=5e-7)
     np.testing.assert_allclose(hessian, [0.437485, -0.619571, 0.0], atol=5e-7)
+
+
+def _barron(alpha, c):
+    """Barron's rho in his own (unstabilised) form, at 100 digits: its limits at 0, 2 and +-inf are taken
+    at alpha = 1e-40, 2 + 1e-40 and +-1e40 (written as text, exact in mpmath), within 1e-38 of them."""
+    a = mpmath.mpmathify(alpha)
+    b = abs(a - 2)
+    return lambda r: b / a * (((r / c) ** 2 / b + 1) ** (a / 2) - 1)
+
+
+@covers("general_robust")
+@pytest.mark.parametrize("alpha, at", [(2.0, "2.0000000000000000000000000000000000000001"), (1.0, "1"), (0.0, "1e-40"),
+                                       (-2.0, "-2"), (-np.inf, "-1e40"), (np.inf, "1e40"), (0.5, "0.5"), (4.0, "4"),
+                                       (1e-6, "1e-6"), (-1e-6, "-1e-6"), (2 - 2**-20, "1.99999904632568359375"),
+                                       (-7.5, "-7.5")])  # fmt: skip
+@pytest.mark.parametrize("c", [1.0, 2.5])
+def test_general_robust_against_barrons_form_in_mpmath(alpha, at, c):
+    y, p = residuals(f"barron {alpha} {c}", shape=(N,))
+    p[-1] = y[-1] + 3.7 * c  # beyond every turn
+    loss = lk.GeneralRobust(alpha=alpha, scale=c)
+    with mpmath.workdps(100):
+        expected = _mp_derivatives(_barron(at, mpmath.mpf(c)), p - y, digits=100)
+    for got, want, what in zip(_per_example(loss, y, p), expected, ("value", "gradient", "Hessian")):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14, err_msg=f"alpha={alpha}: {what}")
+
+
+def test_general_robust_at_its_catalogue_values():
+    # CATALOGUE.md 1.3, checked there against Barron's lossfun (robust_loss_pytorch.general)
+    r, zero = [-1.5, 3.0], [0.0, 0.0]
+    rows = {2.0: [1.125, 4.5], 1.0: [0.802776, 2.162278], 0.0: [0.753772, 1.704748], -2.0: [0.72, 1.384615],
+            -np.inf: [0.675348, 0.988891], 0.5: [0.7723, 1.87973], 4.0: [1.757812, 14.625], np.inf: [2.080217, 89.017131]}  # fmt: skip
+    for alpha, values in rows.items():
+        got = lk.general_robust(zero, r, alpha=alpha, reduction="none")
+        np.testing.assert_allclose(got, values, atol=5e-6 if alpha == 0.5 else 5e-7, err_msg=f"alpha={alpha}")
+    np.testing.assert_allclose(lk.general_robust(zero, r, alpha=0.0, scale=1.5, reduction="none"), [0.405465, 1.098612],
+                               atol=5e-7)  # fmt: skip
+    for alpha, slopes in ((-np.inf, [-0.486979, 0.033327]), (1.0, [-0.83205, 0.948683])):
+        np.testing.assert_allclose(lk.GeneralRobust(alpha=alpha, reduction="sum").grad(zero, r), slopes, atol=5e-7)
+
+
+@pytest.mark.parametrize("alpha", [-np.inf, -2.0, 0.0, 1.0, 2.0, np.inf])
+def test_general_robust_autodiff_is_finite_at_its_limits(alpha):
+    """Barron's code gives NaN gradients at alpha = +-inf (jonbarron/robust_loss_pytorch#21): the unused
+    branches meet inf * 0 in backward. Autodiff through losskit's formulas agrees with the closed form."""
+    y, p = residuals(f"barron autodiff {alpha}", shape=(N,))
+    p[0], p[1] = y[0], y[1] + 40.0  # a zero residual and a far one
+    loss = lk.GeneralRobust(alpha=alpha, reduction="sum")
+    t = torch.tensor(p, requires_grad=True)
+    (grad,) = torch.autograd.grad(loss(torch.tensor(y), t), t)
+    expected = loss.grad(y, p)
+    assert np.isfinite(expected).all() or alpha == np.inf
+    np.testing.assert_allclose(grad.numpy(), expected, rtol=1e-12, atol=1e-300)
 
 
 @covers("gaussian_nll")
@@ -568,6 +626,162 @@ def test_gradient_and_hessian_against_sklearn_loss(name, sk_name, hyper, factor,
     for weight in ((None, w) if name != "pinball" else (w,)):  # sklearn's unweighted quantile interpolates
         np.testing.assert_allclose(ours.optimal_constant(y, sample_weight=weight),
                                    theirs.fit_intercept_only(y, sample_weight=weight), rtol=1e-12)  # fmt: skip
+
+
+def _deviance_data(name, power, n=9):
+    """Targets in the power's domain (zeros for 1 <= power < 2, negatives below 1) and positive means."""
+    rng = rng_for(f"deviance {name} {power}")
+    y = rng.gamma(2.0, 1.5, size=n)
+    if 1 <= power < 2:
+        y[:3] = 0.0
+    elif power < 1:
+        y[:3] = -y[:3]
+    return y, rng.uniform(0.2, 4.0, size=n)
+
+
+DEVIANCES = [  # (losskit, power, scikit-learn's metric, its loss classes: identity link, log link)
+    ("poisson_deviance", 1.0, "mean_poisson_deviance", "HalfPoissonLoss"),
+    ("gamma_deviance", 2.0, "mean_gamma_deviance", "HalfGammaLoss"),
+    *(("tweedie_deviance", p, "mean_tweedie_deviance", "HalfTweedieLoss") for p in (-1.5, 0.0, 1.0, 1.2, 1.5, 2.0, 3.0)),
+]
+
+
+@covers("poisson_deviance", "gamma_deviance", "tweedie_deviance",
+        "log_poisson_deviance", "log_gamma_deviance", "log_tweedie_deviance")  # fmt: skip
+@pytest.mark.parametrize("name, power, metric, log_loss", DEVIANCES, ids=[f"{r[0]}-{r[1]}" for r in DEVIANCES])
+def test_deviances_against_sklearn(name, power, metric, log_loss):
+    """sklearn.metrics' mean deviances (per example and weighted), and twice the half losses of
+    sklearn._loss: HalfTweedieLossIdentity (the mean as given, constants kept) and the log-link
+    Half*Loss plus constant_to_optimal_zero, with their gradient_hessian."""
+    from sklearn import metrics
+    from sklearn._loss import loss as sk
+
+    y, mu = _deviance_data(name, power)
+    w = rng_for(f"deviance weights {power}").uniform(0.5, 2.0, size=y.size)
+    hyper = {"power": power} if name == "tweedie_deviance" else {}
+    score = getattr(metrics, metric)
+    ours, log_ours = lk.get(name, **hyper), lk.get(f"log_{name}", **hyper)
+    per_example = [score(y[i : i + 1], mu[i : i + 1], **hyper) for i in range(y.size)]
+    # scikit-learn's textbook form cancels where y_true ~ y_pred (1e-11 of a deviance of 2e-4 at power -1.5):
+    # an absolute tolerance of 1e-13 here, and mpmath holds losskit to 1e-12 relative below.
+    np.testing.assert_allclose(ours(y, mu, reduction="none"), per_example, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(ours(y, mu, sample_weight=w), score(y, mu, sample_weight=w, **hyper), rtol=1e-12)
+    np.testing.assert_allclose(log_ours(y, np.log(mu), reduction="none"), per_example, rtol=1e-12, atol=1e-14)
+    identity = sk.HalfTweedieLossIdentity(power=power)
+    g, h = identity.gradient_hessian(y, mu, sample_weight=w)
+    gradient, hessian = ours.grad_and_hessian(y, mu, sample_weight=w, reduction="sum")
+    np.testing.assert_allclose(gradient, 2 * g, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(hessian, 2 * h, rtol=1e-12, atol=1e-14)
+    log_link = getattr(sk, log_loss)(**hyper)
+    if power > 0:  # the log-link classes take powers > 0 only
+        raw = np.log(mu)
+        np.testing.assert_allclose(log_ours(y, raw, reduction="none"),
+                                   2 * (log_link.loss(y, raw) + log_link.constant_to_optimal_zero(y)), rtol=1e-12, atol=1e-14)  # fmt: skip
+        g, h = log_link.gradient_hessian(y, raw, sample_weight=w)
+        gradient, hessian = log_ours.grad_and_hessian(y, raw, sample_weight=w, reduction="sum")
+        np.testing.assert_allclose(gradient, 2 * g, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(hessian, 2 * h, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(log_ours.optimal_constant(y, sample_weight=w),
+                                   log_link.fit_intercept_only(y, sample_weight=w), rtol=1e-12)  # fmt: skip
+
+
+@pytest.mark.parametrize("p", [1.000000001, 0.999999999, 1.999999999, 2.000000001, -0.000000001, -1.5, 1.5, 3.0])
+def test_tweedie_deviance_against_mpmath(p):
+    """The textbook form (CATALOGUE.md 2.4) at 50 digits, also near powers 1 and 2 where in float64 it
+    loses about 1e-7 of the value."""
+    if 0 < p < 1:
+        with pytest.raises(lk.InputError, match=r"power must be a finite number <= 0 or >= 1.*\(0, 1\)"):
+            lk.TweedieDeviance(power=p)
+        return
+    y, mu = _deviance_data("mpmath", p)
+    y[:3] = np.abs(y[:3]) + 0.25 if p >= 2 else y[:3]
+    with mpmath.workdps(50):
+        q = mpmath.mpf(p)  # the float the loss gets
+
+        def deviance(t, m):
+            t, m = mpmath.mpf(float(t)), mpmath.mpf(float(m))
+            return 2 * (max(t, 0) ** (2 - q) / ((1 - q) * (2 - q)) - t * m ** (1 - q) / (1 - q) + m ** (2 - q) / (2 - q))
+
+        expected = [float(deviance(t, m)) for t, m in zip(y, mu)]
+    np.testing.assert_allclose(lk.tweedie_deviance(y, mu, power=p, reduction="none"), expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(lk.log_tweedie_deviance(y, np.log(mu), power=p, reduction="none"), expected,
+                               rtol=1e-12, atol=1e-14)  # fmt: skip
+
+
+def test_deviances_at_their_catalogue_values():
+    # CATALOGUE.md 2.1, 2.3 and 2.4 (checked there against scikit-learn and TorchMetrics)
+    np.testing.assert_allclose(lk.poisson_deviance([2.0, 0.0], [0.5, 1.5], reduction="none"), [2.545177, 3.0], atol=5e-7)
+    gradient, hessian = lk.GammaDeviance(reduction="sum").grad_and_hessian([2.0, 1.0], [0.5, 4.0])
+    np.testing.assert_allclose(lk.gamma_deviance([2.0, 1.0], [0.5, 4.0], reduction="none"), [3.227411, 1.272589], atol=5e-7)
+    np.testing.assert_allclose([gradient, hessian], [[-12.0, 0.375], [56.0, -0.0625]], atol=5e-7)
+    value = lk.tweedie_deviance([2.0, 0.0], [0.5, 1.5], power=1.5, reduction="none")
+    np.testing.assert_allclose(value, [2.828427, 4.898979], atol=5e-7)
+    gradient, hessian = lk.LogTweedieDeviance(power=1.5, reduction="sum").grad_and_hessian([2.0, 0.0], np.log([0.5, 1.5]))
+    np.testing.assert_allclose([gradient / 2, hessian / 2], [[-2.12132, 1.224745], [1.767767, 0.612372]], atol=5e-6)
+
+
+@covers("mape")
+def test_mape_against_sklearn():
+    from sklearn import metrics
+
+    y, p = residuals("mape", shape=(N,))
+    y[0], y[1], p[1] = 0.0, 1e-300, 1e-300  # the epsilon rule; an exact prediction of a tiny target
+    per_example = [metrics.mean_absolute_percentage_error(y[i : i + 1], p[i : i + 1]) for i in range(N)]
+    np.testing.assert_allclose(lk.mape(y, p, reduction="none"), per_example, rtol=1e-13)
+    w = weights("mape")
+    np.testing.assert_allclose(lk.mape(y, p, sample_weight=w),
+                               metrics.mean_absolute_percentage_error(y, p, sample_weight=w), rtol=1e-13)  # fmt: skip
+    # CATALOGUE.md 2.5: y = [2, -1], y_pred = [0.5, 4] -> [0.75, 5.0], gradient [-0.5, 1.0]; sklearn's mean 2.875
+    np.testing.assert_allclose(lk.MAPE(reduction="sum").grad([2.0, -1.0], [0.5, 4.0]), [-0.5, 1.0])
+    assert float(lk.mape([2.0, -1.0], [0.5, 4.0])) == 2.875
+
+
+def test_keras_mape_is_not_read_as_losskits():
+    with pytest.raises(lk.InputError, match="100 times losskit's mape"):
+        lk.get({"class_name": "MeanAbsolutePercentageError", "config": {}})
+
+
+@covers("laplace_nll")
+def test_laplace_nll_against_torch_distributions():
+    """-Laplace(location, exp(s)).log_prob(y) is full=True; the gradients by autograd, the log-scale's
+    Hessian by double backward (the location's is the approximate exp(-s))."""
+    y, location, _ = gaussian("laplace")
+    s = rng_for("laplace scale").normal(scale=0.5, size=y.shape)
+
+    def nll(t, m, log_b):
+        return -torch.distributions.Laplace(m, torch.exp(log_b)).log_prob(t)
+
+    reference = torch_peer(nll, (1, 2))
+    check_peer(lk.LaplaceNLL(full=True), (y, location, s), reference, what="laplace_nll", hessian=False)
+    _, _, (_, hessian) = reference([y, location, s], None, "sum")
+    np.testing.assert_allclose(lk.LaplaceNLL(reduction="sum").grad_and_hessian(y, location, s)[1][1], hessian,
+                               rtol=1e-12)  # fmt: skip
+
+
+@covers("pinball")
+def test_multi_quantile_pinball_against_sklearn():
+    """One call with quantile=(q1, q2, q3) is the sum over the columns of mean_pinball_loss at each q, and
+    each column's gradient is sklearn's PinballLoss gradient at its q."""
+    from sklearn import metrics
+    from sklearn._loss import loss as sk
+
+    quantiles = (0.05, 0.5, 0.95)
+    y, _ = residuals("multi-quantile", shape=(N,))
+    p = y[:, None] + rng_for("multi-quantile columns").normal(size=(N, 3))
+    w = weights("multi-quantile")
+    loss = lk.Pinball(quantile=quantiles)
+    for weight in (None, w):
+        expected = sum(metrics.mean_pinball_loss(y, p[:, k], alpha=q, sample_weight=weight) for k, q in enumerate(quantiles))
+        np.testing.assert_allclose(loss(y, p, sample_weight=weight), expected, rtol=1e-13)
+    gradient, hessian = loss.grad_and_hessian(y, p, sample_weight=w, reduction="sum")
+    for k, q in enumerate(quantiles):
+        g, h = sk.PinballLoss(quantile=q).gradient_hessian(y, np.ascontiguousarray(p[:, k]), sample_weight=w)
+        np.testing.assert_allclose(gradient[:, k], g, rtol=1e-13)
+        np.testing.assert_allclose(hessian[:, k], h, rtol=1e-13)
+    np.testing.assert_allclose(loss.optimal_constant(y, sample_weight=w),
+                               [np.quantile(y, q, method="inverted_cdf", weights=w) for q in quantiles], rtol=0)  # fmt: skip
+    with pytest.raises(lk.InputError, match="y_pred has 2 entries on its last axis but quantile holds 3"):
+        loss(y, p[:, :2])
 
 
 def test_multinomial_against_sklearn():

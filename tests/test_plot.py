@@ -19,7 +19,7 @@ from matplotlib.figure import Figure  # noqa: E402
 NAMES = [name for name in lk.list_losses() if lk.get(name).info.variable != "none"]
 VARIABLES = sorted({lk.get(name).info.variable for name in NAMES})
 #: Where the other predictions stand in a picture of the first one (plot.curve's docstring).
-ASIDE = {"variance": 1.0, "log_variance": 0.0}
+ASIDE = {"variance": 1.0, "log_variance": 0.0, "log_scale": 0.0}
 
 
 def drawn(ax):
@@ -63,6 +63,8 @@ def inside(name, n=41):
     """Points of the plot variable inside the loss's domain."""
     low, high = plot.default_range(name)
     low = {"msle": -0.9, "poisson_nll": 0.1}.get(name, low)
+    if getattr(lk.get(name).info.predictions[0].domain, "open_low", False):
+        low += 0.1  # an open end, such as a mean > 0
     return np.linspace(low, high, n)
 
 
@@ -215,7 +217,7 @@ def test_every_registered_loss_can_be_plotted_with_its_exact_numbers(name):
     assert isinstance(fig, Figure)
     value_ax, grad_ax = fig.axes
     (value_line,), (grad_line,) = drawn(value_ax), drawn(grad_ax)
-    note = "" if name != "msle" else ", y_true = 0"  # msle changes with the target at a fixed residual
+    note = ", y_true = 0" if name in ("msle", "mape") else ""  # they change with the target at a fixed residual
     assert value_line.get_label() == grad_line.get_label() == name + note
     x = value_line.get_xdata()
     low, high = plot.default_range(name)

@@ -92,9 +92,18 @@ class Loss:
                 f"{name}: unexpected keyword {unknown}; its hyperparameters are: {', '.join(self._params)}."
             )
         self._check_hyperparameters()
+        info = self._specialise(type(self).info)
+        if info is not type(self).info:
+            check_declaration(name, info.inputs)
+            object.__setattr__(self, "info", info)
 
     def _check_hyperparameters(self) -> None:
         """Checks that involve several hyperparameters (a subclass's)."""
+
+    def _specialise(self, info: LossInfo) -> LossInfo:
+        """This loss's metadata where its hyperparameters change it (a subclass's): inputs whose shapes
+        or domains depend on them, tags that hold only for some. The class's ``info`` otherwise."""
+        return info
 
     # --- the math: subclasses ---------------------------------------------------------------------
 

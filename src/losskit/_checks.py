@@ -284,6 +284,11 @@ def _real(loss_name: str, name: str, value) -> float:
     return value
 
 
+def extended_real(loss_name: str, name: str, value) -> float:
+    """A real number, -inf and inf included, as a float."""
+    return _real(loss_name, name, value)
+
+
 def positive(loss_name: str, name: str, value) -> float:
     """A finite number > 0, as a float."""
     value = _real(loss_name, name, value)
@@ -314,6 +319,17 @@ def open_unit_interval(loss_name: str, name: str, value) -> float:
     if not 0 < value < 1:
         raise InputError(f"{loss_name}: {name} must be in (0, 1); got {value!r}.")
     return value
+
+
+def quantiles(loss_name: str, name: str, value):
+    """A number in (0, 1) as a float, or a non-empty sequence of them as a tuple of floats."""
+    value = _nested(value)
+    if not isinstance(value, tuple):
+        return open_unit_interval(loss_name, name, value)
+    if not value or any(isinstance(v, tuple) for v in value):
+        raise InputError(f"{loss_name}: {name} must be a number in (0, 1) or a flat, non-empty sequence of them; "
+                         f"got {value!r}.")  # fmt: skip
+    return tuple(open_unit_interval(loss_name, f"each entry of {name}", v) for v in value)
 
 
 def at_least_one(loss_name: str, name: str, value) -> float:

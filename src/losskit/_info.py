@@ -43,8 +43,9 @@ class LossInfo:
         the one place these formulas are written (the class docstring shows them).
     hessian_kind
         ``"exact"`` (the true diagonal of the Hessian), ``"fisher"`` (its expectation),
-        ``"approximate"`` (a positive stand-in where the true second derivative is 0 almost
-        everywhere, as boosting needs h > 0) or None (no diagonal Hessian).
+        ``"approximate"`` (a positive stand-in for each prediction whose true second derivative is 0
+        almost everywhere, as boosting needs h > 0; the exact one for the others) or None (no
+        diagonal Hessian).
     variable
         What one example's loss is plotted against: ``"residual"`` (first prediction minus target),
         ``"margin"`` (t * y_pred, t in {-1, +1}), ``"logit"`` or ``"probability"`` (of the true
@@ -91,6 +92,10 @@ class LossInfo:
 
     def with_inputs(self, inputs) -> LossInfo:
         return replace(self, inputs=tuple(inputs))
+
+    def without(self, *tags: str) -> LossInfo:
+        """This metadata without ``tags`` (for a configuration where they fail)."""
+        return replace(self, tags=tuple(tag for tag in self.tags if tag not in tags))
 
     @property
     def properties(self) -> tuple[str, ...]:

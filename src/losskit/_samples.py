@@ -88,10 +88,11 @@ def _away_from_kinks(loss, arrays):
     if not kinks or len(arrays) != 2:
         return arrays
     y_true, y_pred = arrays
+    y = y_true[..., None] if y_pred.ndim > y_true.ndim else y_true  # one target for a row of predictions
     variable = loss.info.variable
     for kink in kinks:
         if variable == "residual":
-            near = np.abs(y_pred - y_true - kink) < CLEARANCE
+            near = np.abs(y_pred - y - kink) < CLEARANCE
             y_pred = np.where(near, y_pred + 2 * CLEARANCE, y_pred)
         elif variable == "margin":
             t = np.where(y_true == 0, -1.0, y_true)

@@ -16,6 +16,11 @@ KERAS_REDUCTIONS = {"sum_over_batch_size": "mean", "mean": "mean", "sum": "sum",
 KERAS_IGNORED = ("name", "dtype")
 #: Keras hyperparameters at values that change nothing: dropped where the losskit loss lacks them.
 KERAS_NEUTRAL = {"label_smoothing": 0.0, "axis": -1, "ignore_class": None}
+#: Keras losses whose losskit namesake computes another number, and what to do instead.
+KERAS_DIFFERENT = {
+    "MeanAbsolutePercentageError": "Keras's MAPE is 100 times losskit's mape (scikit-learn's fraction) and floors "
+    "|y_true| at 1e-7: use mape and multiply by 100",
+}
 
 
 def split(text: str) -> list[str]:
@@ -97,6 +102,8 @@ def from_keras(config: dict, twin_of, hyperparameters_of) -> dict:
     inner = config.get("config") or {}
     if not isinstance(config["class_name"], str) or not isinstance(inner, dict):
         raise InputError(f"get: a Keras config needs a class_name string and a config dict; got {config!r}.")
+    if config["class_name"] in KERAS_DIFFERENT:
+        raise InputError(f"get: {KERAS_DIFFERENT[config['class_name']]}.")
     out = {"name": config["class_name"]}
     for key, value in inner.items():
         if key in KERAS_IGNORED:

@@ -203,13 +203,11 @@ def check_hessian(loss) -> None:
 
             numeric, smooth = _derivatives(entry, arrays[index])
             what = f"Hessian of {name} ({kind}), reduction={reduction}, weighted={weighted}"
-            if kind == "exact":
+            flat = np.allclose(numeric[smooth], 0.0, atol=FD_ATOL)
+            if kind == "exact" or (kind == "approximate" and not flat):  # a stand-in only for a flat prediction
                 _assert_close_where_smooth(hessian, numeric, smooth, what)
                 continue
             assert np.all(hessian[_kept(kw, hessian)] > 0), f"{what}: a {kind} Hessian must be positive"
-            if kind == "approximate":
-                np.testing.assert_allclose(numeric[smooth], 0.0, atol=FD_ATOL, err_msg=f"{what}: the true second "
-                                           "derivative is not 0 almost everywhere: give the exact one")  # fmt: skip
 
 
 def _kept(kw, hessian):
@@ -416,10 +414,9 @@ def _one_variable(loss) -> bool:
 
 
 def check_tags(loss) -> None:
-    """The tags tell the truth about the loss at its default hyperparameters: convex, robust, bounded and
+    """The tags tell the truth about the loss at its hyperparameters: convex, robust, bounded and
     differentiable are checked both ways where the loss's shape allows; a proper scoring rule's best
     constant is the targets' own distribution."""
-    loss = type(loss)()
     tags = loss.info.tags
     violation = _convexity_violation(loss)
     if "convex" in tags:

@@ -223,6 +223,10 @@ class SigmoidCrossEntropy(Loss):
     )
     label_smoothing = Param(0.0, unit_interval, "float in [0, 1]", "Moves the targets towards 1/2.", example=0.1)
 
+    def _specialise(self, info):
+        # Weighted or smoothed targets move the best prediction away from the targets' own frequency.
+        return info.without("proper_scoring_rule") if self.pos_weight != 1.0 or self.label_smoothing else info
+
     def _math(self, xp, order, y_true, z):
         pos_weight = as_array(self, xp, "pos_weight", z)
         if hasattr(pos_weight, "shape"):

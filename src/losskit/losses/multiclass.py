@@ -62,6 +62,11 @@ class _Classes(_ClassAxis):
         example=(0.5, 2.0, 1.0),
     )
 
+    def _specialise(self, info):
+        # Class weights or smoothed targets move the best prediction away from the targets' class shares.
+        changed = self.class_weight is not None or getattr(self, "label_smoothing", 0.0)
+        return info.without("proper_scoring_rule") if changed else info
+
     def _counted_weight(self, xp, weight, y_true, y_pred):
         w = _class_weights(self, xp, y_pred)
         if w is None:

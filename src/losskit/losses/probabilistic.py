@@ -3,14 +3,17 @@ r"""Probabilistic regression: negative log-likelihoods of counts (Poisson) and o
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from .._base import Loss
-from .._checks import NONNEGATIVE, Interval, boolean, non_negative, positive
+from .. import _checks
+from .._checks import NONNEGATIVE, POSITIVE, REAL, Interval, boolean, non_negative, positive
 from .._info import LossInfo
-from .._optimal import clipped, example_weights, weighted_mean
+from .._optimal import clipped, example_weights, weighted_mean, weighted_quantile
 from ..inputs import prediction, target
+from ..errors import InputError
 from ..links import LOG
 from ..numerics import xlogy
 from ..params import Param
@@ -128,6 +131,335 @@ class PoissonNLL(Loss):
 
 
 poisson_nll = PoissonNLL.as_function()
+
+
+
+# --- deviances: Tweedie's family of unit deviances, Poisson (power 1) and Gamma (power 2) among them ---------
+
+POSITIVE_TARGETS = Interval("targets > 0", 0.0, open_low=True)
+DEVIANCE_REFERENCES = (
+    "Jorgensen, The Theory of Dispersion Models (1997), ch. 4",
+    "scikit-learn, sklearn.metrics.mean_tweedie_deviance",
+)
+
+
+def tweedie_power(loss_name: str, name: str, value) -> float:
+    """A Tweedie power: a finite number outside (0, 1), where no distribution has that variance."""
+    value = _checks.extended_real(loss_name, name, value)
+    if not math.isfinite(value) or 0 < value < 1:
+        raise InputError(f"{loss_name}: {name} must be a finite number <= 0 or >= 1 (no Tweedie distribution "
+                         f"has a power in (0, 1)); got {value!r}.")  # fmt: skip
+    return value
+
+
+def _expm1_over(xp, a: float, t):
+    """``expm1(a t) / a``, which is ``t`` at ``a = 0``."""
+    return t if a == 0 else xp.expm1(a * t) / a
+
+
+def half_deviance(xp, y, log_mean, power: float):
+    r"""Half the Tweedie unit deviance of ``y`` at the mean ``exp(log_mean)``, for ``power`` not in (0, 1).
+
+    For ``y > 0``, with :math:`a = 1 - p`, :math:`b = 2 - p` and :math:`t = \log y - \eta`, it is
+    :math:`y\mu^a \operatorname{expm1}(a t)/a + y^b \operatorname{expm1}(-b t)/b`: exact through
+    p = 1 (Poisson) and p = 2 (Gamma), where the textbook form is 0/0. For ``y <= 0`` (p < 2) the
+    targets' term vanishes: :math:`\mu^b/b - y\mu^a/a`.
+    """
+    a, b = 1.0 - power, 2.0 - power
+    above = y > 0
+    log_y = xp.log(xp.where(above, y, xp.ones_like(y)))
+    t = log_y - log_mean
+    positive = y * xp.exp(a * log_mean) * _expm1_over(xp, a, t) + xp.exp(b * log_y) * _expm1_over(xp, b, -t)
+    if power >= 2:
+        return positive  # every target is > 0
+    rest = xp.exp(b * log_mean) / b
+    if a != 0:
+        rest = rest - y * xp.exp(a * log_mean) / a
+    return xp.where(above, positive, rest)
+
+
+class _Deviance(Loss):
+    """A Tweedie unit deviance of a mean: ``power`` picks the member (a class attribute or a Param)."""
+
+    power: float
+
+    def _specialise(self, info):
+        p = self.power
+        if type(self).info.name != "tweedie_deviance":
+            return info
+        targets = POSITIVE_TARGETS if p >= 2 else (COUNTS if p >= 1 else REAL)
+        mean = REAL if p == 0 else POSITIVE
+        return replace(info.with_inputs((target("y_true", targets), prediction("y_pred", mean))),
+                       tags=("convex", *info.tags) if p in (0, 1) else info.tags)  # fmt: skip
+
+    def _math(self, xp, order, y, mu):
+        p = self.power
+        if p == 0:  # the squared error, for any mean
+            r = mu - y
+            return r * r, 2.0 * r, 2.0
+        log_mu = xp.log(mu)
+        losses = 2.0 * half_deviance(xp, y, log_mu, p)
+        hessian = 2.0 * xp.exp(-(p + 1.0) * log_mu) * ((1.0 - p) * mu + p * y) if order > 1 else None
+        return losses, 2.0 * xp.exp(-p * log_mu) * (mu - y), hessian
+
+    def _optimal_constant(self, targets, weight):
+        mean = weighted_mean(targets[0], weight)
+        return mean if self.power == 0 else clipped(mean, high=np.inf)
+
+
+class _LogDeviance(_Deviance):
+    """A Tweedie unit deviance of the log of the mean, what a linear output emits."""
+
+    inputs = (target("y_true", COUNTS), prediction("y_pred", link=LOG))
+
+    def _specialise(self, info):
+        p = self.power
+        if type(self).info.name != "log_tweedie_deviance":
+            return info
+        targets = POSITIVE_TARGETS if p >= 2 else (COUNTS if p >= 1 else REAL)
+        return replace(info.with_inputs((target("y_true", targets), info.inputs[1])),
+                       tags=("convex", *info.tags) if 1 <= p <= 2 else info.tags)  # fmt: skip
+
+    def _math(self, xp, order, y, eta):
+        p = self.power
+        a, b = 1.0 - p, 2.0 - p
+        if p == 0:
+            r = xp.exp(eta) - y
+            losses = r * r
+        else:
+            losses = 2.0 * half_deviance(xp, y, eta, p)
+        up, down = xp.exp(b * eta), y * xp.exp(a * eta)  # mu^(2 - p), y mu^(1 - p)
+        hessian = 2.0 * (b * up - a * down) if order > 1 else None
+        return losses, 2.0 * (up - down), hessian
+
+    def _optimal_constant(self, targets, weight):
+        return np.log(clipped(weighted_mean(targets[0], weight), high=np.inf))
+
+
+@register
+class PoissonDeviance(_Deviance):
+    """Poisson deviance of counts from a mean: scikit-learn's ``mean_poisson_deviance``, Tweedie at power 1.
+
+    Twice the Poisson negative log-likelihood minus its value at ``y_pred = y_true``, so a perfect
+    prediction costs 0; its gradient and minimiser are ``poisson_nll``'s, times 2. ``y_true`` may be
+    any number >= 0. Prefer ``log_poisson_deviance`` on a linear output.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.poisson_deviance([2.0, 0.0], [0.5, 1.5], reduction="none").round(6).tolist()  # 2 (2 log 4 - 1.5), 2 * 1.5
+    [2.545177, 3.0]
+    """
+
+    info = LossInfo(
+        name="poisson_deviance",
+        aliases=("mean_poisson_deviance",),
+        task="regression",
+        likelihood="Poisson",
+        variable="prediction",
+        formula="2 (y log(y / mu) - y + mu) (0 log 0 = 0), mu = y_pred",
+        gradient="2 (1 - y / mu)",
+        hessian="2 y / mu^2",
+        tags=("convex", "differentiable", "proper_scoring_rule"),
+        twin="log_poisson_deviance",
+        summary="The Poisson deviance of counts from a predicted mean: 0 for a perfect prediction.",
+        use_when="you score or train count predictions that are means (> 0): the metric scikit-learn reports",
+        avoid_when="the model emits log-rates from a linear layer: use log_poisson_deviance",
+        references=DEVIANCE_REFERENCES,
+    )
+    inputs = (target("y_true", COUNTS), prediction("y_pred", POSITIVE))
+    power = 1.0
+
+
+poisson_deviance = PoissonDeviance.as_function()
+
+
+@register
+class LogPoissonDeviance(_LogDeviance):
+    """Poisson deviance of counts from a log-mean: ``poisson_deviance`` at ``exp(y_pred)``.
+
+    The exp is inside the loss, so a linear output is right; the same gradient as ``log_poisson_nll``,
+    times 2 (scikit-learn's ``HalfPoissonLoss``, times 2, plus the constant that makes a perfect
+    prediction cost 0).
+
+    Examples
+    --------
+    >>> import math, losskit as lk
+    >>> round(float(lk.log_poisson_deviance([2.0], [math.log(0.5)])), 6)
+    2.545177
+    """
+
+    info = LossInfo(
+        name="log_poisson_deviance",
+        task="regression",
+        likelihood="Poisson",
+        variable="prediction",
+        formula="2 (y log y - y z - y + exp(z)) (0 log 0 = 0), z = log-mean",
+        gradient="2 (exp(z) - y)",
+        hessian="2 exp(z)",
+        tags=("convex", "differentiable", "proper_scoring_rule"),
+        twin="poisson_deviance",
+        summary="The Poisson deviance of counts from a linear output's log-mean: 0 for a perfect prediction.",
+        use_when="the targets are counts and the model emits log-means from a linear output",
+        avoid_when="the counts are overdispersed with many zeros (log_tweedie_deviance with 1 < power < 2)",
+        references=DEVIANCE_REFERENCES,
+    )
+    power = 1.0
+
+
+log_poisson_deviance = LogPoissonDeviance.as_function()
+
+
+@register
+class GammaDeviance(_Deviance):
+    """Gamma deviance of positive targets from a mean: scikit-learn's ``mean_gamma_deviance``, Tweedie at power 2.
+
+    A relative error: scaling ``y_true`` and ``y_pred`` together leaves it unchanged. Not convex in
+    the mean (its second derivative is negative where ``y_pred > 2 y_true``); convex in the log-mean
+    (``log_gamma_deviance``).
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.gamma_deviance([2.0, 1.0], [0.5, 4.0], reduction="none").round(6).tolist()  # 2 (log(mu / y) + y / mu - 1)
+    [3.227411, 1.272589]
+    """
+
+    info = LossInfo(
+        name="gamma_deviance",
+        aliases=("mean_gamma_deviance",),
+        task="regression",
+        likelihood="Gamma with a fixed shape",
+        variable="prediction",
+        formula="2 (log(mu / y) + y / mu - 1), mu = y_pred",
+        gradient="2 (mu - y) / mu^2",
+        hessian="2 (2 y - mu) / mu^3 (negative where mu > 2 y)",
+        tags=("differentiable", "proper_scoring_rule"),
+        twin="log_gamma_deviance",
+        summary="The Gamma deviance of positive targets from a predicted mean: a relative error, 0 when exact.",
+        use_when="positive, right-skewed targets whose spread grows with their mean (costs, durations, amounts)",
+        avoid_when="the targets can be 0 (tweedie_deviance with 1 < power < 2), or the model emits log-means",
+        references=DEVIANCE_REFERENCES,
+    )
+    inputs = (target("y_true", POSITIVE_TARGETS), prediction("y_pred", POSITIVE))
+    power = 2.0
+
+
+gamma_deviance = GammaDeviance.as_function()
+
+
+@register
+class LogGammaDeviance(_LogDeviance):
+    """Gamma deviance of positive targets from a log-mean: ``gamma_deviance`` at ``exp(y_pred)``, convex.
+
+    scikit-learn's ``HalfGammaLoss`` times 2, plus the constant that makes a perfect prediction cost 0.
+
+    Examples
+    --------
+    >>> import math, losskit as lk
+    >>> round(float(lk.log_gamma_deviance([2.0], [math.log(0.5)])), 6)
+    3.227411
+    """
+
+    info = LossInfo(
+        name="log_gamma_deviance",
+        task="regression",
+        likelihood="Gamma with a fixed shape",
+        variable="prediction",
+        formula="2 (z - log y + y exp(-z) - 1), z = log-mean",
+        gradient="2 (1 - y exp(-z))",
+        hessian="2 y exp(-z)",
+        tags=("convex", "differentiable", "proper_scoring_rule"),
+        twin="gamma_deviance",
+        summary="The Gamma deviance of positive targets from a linear output's log-mean.",
+        use_when="positive, right-skewed targets (costs, durations) and a model with a linear output",
+        avoid_when="the targets can be 0: use log_tweedie_deviance with 1 < power < 2",
+        references=DEVIANCE_REFERENCES,
+    )
+    inputs = (target("y_true", POSITIVE_TARGETS), prediction("y_pred", link=LOG))
+    power = 2.0
+
+
+log_gamma_deviance = LogGammaDeviance.as_function()
+
+TWEEDIE_POWER = Param(1.5, tweedie_power, "float <= 0 or >= 1",
+                      "The variance power: 0 normal, 1 Poisson, (1, 2) compound Poisson-Gamma, 2 Gamma, 3 inverse Gaussian.",
+                      example=3.0)  # fmt: skip
+
+
+@register
+class TweedieDeviance(_Deviance):
+    """Tweedie deviance from a mean: scikit-learn's ``mean_tweedie_deviance``, one ``power`` for a family.
+
+    Power 0 is the squared error, 1 ``poisson_deviance``, 2 ``gamma_deviance``; between 1 and 2 the
+    compound Poisson-Gamma distribution, positive with exact zeros (claims, rainfall). The targets'
+    domain follows the power: any number below 1, >= 0 up to 2, > 0 from 2. Computed in a form that
+    stays exact as the power nears 1 and 2. Convex in the mean only at powers 0 and 1.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.tweedie_deviance([2.0, 0.0], [0.5, 1.5], power=1.5, reduction="none").round(6).tolist()
+    [2.828427, 4.898979]
+    """
+
+    info = LossInfo(
+        name="tweedie_deviance",
+        aliases=("mean_tweedie_deviance",),
+        task="regression",
+        likelihood="Tweedie (exponential dispersion family with variance mean^power)",
+        variable="prediction",
+        formula="2 (max(y, 0)^(2-p) / ((1-p)(2-p)) - y mu^(1-p) / (1-p) + mu^(2-p) / (2-p)), mu = y_pred "
+                "((y - mu)^2 at p = 0, the Poisson and Gamma deviances at 1 and 2)",
+        gradient="2 mu^(-p) (mu - y)",
+        hessian="2 mu^(-p-1) ((1 - p) mu + p y)",
+        tags=("differentiable", "proper_scoring_rule"),
+        twin="log_tweedie_deviance",
+        summary="Tweedie's deviance from a predicted mean; 1 < power < 2 fits positive targets with exact zeros.",
+        use_when="non-negative targets with many exact zeros and a skewed positive part (insurance claims)",
+        avoid_when="the model emits log-means from a linear output: use log_tweedie_deviance",
+        references=DEVIANCE_REFERENCES,
+    )  # fmt: skip
+    inputs = (target("y_true", COUNTS), prediction("y_pred", POSITIVE))
+    power = TWEEDIE_POWER
+
+
+tweedie_deviance = TweedieDeviance.as_function()
+
+
+@register
+class LogTweedieDeviance(_LogDeviance):
+    """Tweedie deviance from a log-mean: ``tweedie_deviance`` at ``exp(y_pred)``, for a linear output.
+
+    scikit-learn's ``HalfTweedieLoss`` times 2, plus the constant that makes a perfect prediction cost
+    0. Convex for 1 <= power <= 2; its second derivative turns negative at large log-means beyond 2.
+
+    Examples
+    --------
+    >>> import math, losskit as lk
+    >>> lk.log_tweedie_deviance([2.0, 0.0], [math.log(0.5), math.log(1.5)], reduction="none").round(6).tolist()
+    [2.828427, 4.898979]
+    """
+
+    info = LossInfo(
+        name="log_tweedie_deviance",
+        task="regression",
+        likelihood="Tweedie (exponential dispersion family with variance mean^power)",
+        variable="prediction",
+        formula="tweedie_deviance at mu = exp(z), z = log-mean",
+        gradient="2 (exp((2 - p) z) - y exp((1 - p) z))",
+        hessian="2 ((2 - p) exp((2 - p) z) - (1 - p) y exp((1 - p) z))",
+        tags=("convex", "differentiable", "proper_scoring_rule"),
+        twin="tweedie_deviance",
+        summary="Tweedie's deviance from a linear output's log-mean: zero-inflated positive targets.",
+        use_when="non-negative targets with many exact zeros (claims, rainfall) and a linear output",
+        avoid_when="the targets are plain counts (log_poisson_nll) or strictly positive (log_gamma_deviance)",
+        references=DEVIANCE_REFERENCES,
+    )
+    power = TWEEDIE_POWER
+
+
+log_tweedie_deviance = LogTweedieDeviance.as_function()
 
 
 def _mean_and_variance(targets, weight):
@@ -255,3 +587,59 @@ class GaussianNLLLogVar(Loss):
 
 
 gaussian_nll_log_var = GaussianNLLLogVar.as_function()
+
+
+@register
+class LaplaceNLL(Loss):
+    r"""Laplace negative log-likelihood with a predicted log-scale: the robust twin of ``gaussian_nll_log_var``.
+
+    Two predictions from a linear output: the location (a median) and ``s = log(scale)``, which may
+    be shared as ``gaussian_nll``'s variance. :math:`|y - \mu| e^{-s} + s`: the absolute error in
+    units of a learned scale, so outliers pull the location with a bounded force. The location's
+    second derivative is 0 almost everywhere; ``grad_and_hessian`` gives :math:`e^{-s}`, the
+    absolute error's 1 in units of the scale.
+
+    Examples
+    --------
+    >>> import math, losskit as lk
+    >>> lk.laplace_nll([2.0, 1.0], [0.5, 4.0], [0.0, math.log(3.0)], reduction="none").round(6).tolist()  # 1.5, 1 + log 3
+    [1.5, 2.098612]
+    """
+
+    info = LossInfo(
+        name="laplace_nll",
+        aliases=("laplace_nll_log_scale", "heteroscedastic_laplace_nll"),
+        task="regression",
+        likelihood="Laplace with a predicted scale",
+        formula="|y - location| exp(-s) + s (+ log 2 with full), s = log-scale",
+        gradient="d/d location = sign(location - y) exp(-s); d/d s = 1 - |y - location| exp(-s)",
+        hessian="location: exp(-s) (the true second derivative is 0 almost everywhere); s: |y - location| exp(-s)",
+        hessian_kind="approximate",
+        tags=("robust",),
+        summary="Robust regression with uncertainty: a median and a log-scale per example, Laplace's likelihood.",
+        use_when="the noise level varies across inputs and has heavy tails or outliers: the robust gaussian_nll_log_var",
+        avoid_when="you only need the median (mae is simpler), or the noise is Gaussian (gaussian_nll_log_var is efficient)",
+        references=("Kendall and Gal, What uncertainties do we need in Bayesian deep learning for computer vision?, NeurIPS 2017",),
+    )  # fmt: skip
+    inputs = (target("y_true"), prediction("location"), prediction("log_scale", link=LOG, broadcast=True))
+    full = Param(False, boolean, "bool", "Add the constant log 2.", example=True)
+
+    def _math(self, xp, order, y, location, s):
+        r = location - y
+        sign = xp.sign(r)
+        precision = xp.exp(-s)
+        scaled = xp.where(r == 0, xp.zeros_like(r), r * sign * precision)  # |r| exp(-s), 0 at r = 0 even for s = -inf
+        losses = scaled + s
+        if self.full:
+            losses = losses + math.log(2.0)
+        hessians = (precision, scaled) if order > 1 else None
+        return losses, (sign * precision, 1.0 - scaled), hessians
+
+    def _optimal_constant(self, targets, weight):
+        y = targets[0]
+        median = weighted_quantile(y, weight, 0.5)
+        spread = weighted_mean(np.abs(y - median), weight)
+        return median, np.log(clipped(spread, high=np.inf))
+
+
+laplace_nll = LaplaceNLL.as_function()

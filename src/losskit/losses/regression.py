@@ -10,7 +10,7 @@ import numpy as np
 from .._base import Loss
 from .._checks import Interval
 from .._info import LossInfo
-from .._optimal import weighted_mean, weighted_quantile
+from .._optimal import example_weights, weighted_mean, weighted_quantile
 from ..inputs import prediction, target
 from ..numerics import propagate_nan
 from ..registry import register
@@ -101,6 +101,62 @@ class MAE(Loss):
 
 mae = MAE.as_function()
 
+
+
+#: scikit-learn's floor on |y_true| in ``mean_absolute_percentage_error``: float64's machine epsilon.
+MAPE_EPS = float(np.finfo(np.float64).eps)
+
+
+@register
+class MAPE(Loss):
+    r"""Mean absolute percentage error, as a fraction: :math:`|\hat y - y| / \max(|y|, \epsilon)`.
+
+    scikit-learn's ``mean_absolute_percentage_error``, its epsilon (float64's, 2.2e-16) included: a
+    target of 0 makes a huge but finite loss. Keras's ``MeanAbsolutePercentageError`` is 100 times
+    this, with epsilon 1e-7. The absolute error weighted by :math:`1/|y|`, so it fits a weighted
+    median that leans towards under-prediction; ``grad_and_hessian`` gives that weight as the
+    Hessian, as scikit-learn's boosting gives weights for the absolute error.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.mape([2.0, -1.0], [0.5, 4.0], reduction="none").tolist()  # 1.5 / 2, 5 / 1
+    [0.75, 5.0]
+    """
+
+    info = LossInfo(
+        name="mape",
+        aliases=("mean_absolute_percentage_error",),
+        task="regression",
+        likelihood="Laplace with a scale proportional to |y_true|",
+        formula="|y_pred - y_true| / max(|y_true|, eps), eps = 2.2e-16",
+        gradient="sign(y_pred - y_true) / max(|y_true|, eps)",
+        hessian="1 / max(|y_true|, eps) (the true second derivative is 0 almost everywhere)",
+        hessian_kind="approximate",
+        tags=("convex", "robust"),
+        summary="The absolute error relative to the target: a scale-free error, biased towards under-prediction.",
+        use_when="errors matter relative to the target's size and the targets stay well away from 0",
+        avoid_when="targets can be 0 or near it (the loss explodes); for positive skewed targets a Gamma deviance is better",
+        references=("scikit-learn, sklearn.metrics.mean_absolute_percentage_error",
+                    "de Myttenaere et al., Mean absolute percentage error for regression models, Neurocomputing 192 (2016)"),
+    )  # fmt: skip
+
+    def _math(self, xp, order, y_true, y_pred):
+        r = y_pred - y_true
+        scale = 1.0 / xp.maximum(xp.abs(y_true), xp.full_like(y_true, MAPE_EPS))
+        sign = xp.sign(r)
+        return r * sign * scale, sign * scale, propagate_nan(xp, r, scale)
+
+    def _optimal_constant(self, targets, weight):
+        y = targets[0]
+        relative = example_weights(weight, y.shape) / np.maximum(np.abs(y), MAPE_EPS)
+        return weighted_quantile(y, relative, 0.5)
+
+    def kinks(self):
+        return (0.0,)
+
+
+mape = MAPE.as_function()
 
 def _root(xp, x):
     """``(sqrt(x), d sqrt(x) / dx)`` with slope 0 at 0 (the lowest-norm subgradient of the norm).

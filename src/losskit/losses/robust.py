@@ -3,13 +3,18 @@ r"""Robust regression losses: bounded influence, quadratic or linear near zero, 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+
+import numpy as np
 
 from .._base import Loss
-from .._checks import non_negative, open_unit_interval, positive
+from .._checks import extended_real, non_negative, positive, quantiles
 from .._info import LossInfo
 from .._optimal import weighted_quantile
+from ..errors import InputError
 from ..numerics import propagate_nan, softplus
-from ..params import Param
+from ..inputs import prediction, target
+from ..params import Param, as_array
 from ..registry import register
 
 
@@ -175,14 +180,20 @@ class Pinball(Loss):
     Under-predictions cost ``quantile`` per unit, over-predictions ``1 - quantile``; at 0.5 it is half
     the absolute error (the median). scikit-learn's ``mean_pinball_loss`` (whose ``alpha`` is this
     ``quantile``). Its second derivative is 0 almost everywhere, so ``grad_and_hessian`` gives 1, as
-    scikit-learn's gradient boosting does. Fit one model per quantile; separately fitted quantiles
-    can cross.
+    scikit-learn's gradient boosting does.
+
+    A sequence ``quantile=(0.05, 0.5, 0.95)`` fits several quantiles in one call (a multi-quantile
+    head): ``y_pred``'s last axis then holds one prediction per quantile, ``y_true`` has its shape
+    without that axis, and an example's loss is the sum of its quantiles' losses, so each quantile's
+    gradient is the one its own loss gives. Quantiles fitted this way can still cross.
 
     Examples
     --------
     >>> import losskit as lk
     >>> lk.pinball([2.0, 1.0], [0.5, 4.0], quantile=0.9, reduction="none").round(12).tolist()  # 0.9 * 1.5, 0.1 * 3
     [1.35, 0.3]
+    >>> lk.pinball([2.0], [[1.0, 2.5]], quantile=(0.1, 0.9), reduction="none").round(12).tolist()  # 0.1 * 1 + 0.1 * 0.5
+    [0.15]
     """
 
     info = LossInfo(
@@ -203,16 +214,30 @@ class Pinball(Loss):
             "scikit-learn, sklearn.metrics.mean_pinball_loss",
         ),
     )
-    quantile = Param(0.5, open_unit_interval, "float in (0, 1)", "The quantile to fit.", example=0.9)
+    quantile = Param(0.5, quantiles, "float in (0, 1), or a sequence of them",
+                     "The quantile to fit; a sequence fits one per entry of y_pred's last axis.", example=0.9)  # fmt: skip
+
+    def _specialise(self, info):
+        if not isinstance(self.quantile, tuple):
+            return info
+        return info.with_inputs((target("y_true"), prediction("y_pred", event=1)))  # one column per quantile
 
     def _math(self, xp, order, y_true, y_pred):
-        q = self.quantile
-        r = y_pred - y_true
+        several = isinstance(self.quantile, tuple)
+        q = as_array(self, xp, "quantile", y_pred)
+        if several and y_pred.shape[-1] != len(self.quantile):
+            raise InputError(
+                f"pinball: y_pred has {y_pred.shape[-1]} entries on its last axis but quantile holds "
+                f"{len(self.quantile)} quantiles; give one prediction per quantile."
+            )
+        r = y_pred - (y_true[..., None] if several else y_true)
         losses = xp.where(r < 0, -q * r, (1.0 - q) * r)
         slope = xp.where(r < 0, -q * xp.ones_like(r), xp.where(r > 0, (1.0 - q) * xp.ones_like(r), xp.zeros_like(r)))
-        return losses, propagate_nan(xp, r, slope), 1.0
+        return (xp.sum(losses, axis=-1) if several else losses), propagate_nan(xp, r, slope), 1.0
 
     def _optimal_constant(self, targets, weight):
+        if isinstance(self.quantile, tuple):
+            return np.stack([weighted_quantile(targets[0], weight, q) for q in self.quantile])
         return weighted_quantile(targets[0], weight, self.quantile)
 
     def kinks(self):
@@ -363,8 +388,8 @@ class SquaredEpsilonInsensitive(_Tube):
 squared_epsilon_insensitive = SquaredEpsilonInsensitive.as_function()
 
 
-class _Redescending(Loss):
-    """A robust loss of ``x = r / scale`` whose influence falls back towards 0 for large residuals."""
+class _Scaled(Loss):
+    """A robust loss of the scaled residual ``x = r / scale``."""
 
     scale = Param(1.0, positive, "float > 0", "The residual where the loss starts to flatten.", example=2.0)
 
@@ -373,7 +398,7 @@ class _Redescending(Loss):
 
 
 @register
-class Cauchy(_Redescending):
+class Cauchy(_Scaled):
     r"""Cauchy (Lorentzian) loss: :math:`\log(1 + \tfrac12 (r/c)^2)`, the negative log-likelihood of Cauchy noise.
 
     Barron's general loss at alpha = 0. It grows like a log, so an outlier's pull fades as
@@ -406,8 +431,9 @@ class Cauchy(_Redescending):
         x = self._x(y_true, y_pred)
         half_square = 0.5 * x * x
         huge = xp.isinf(half_square)  # |x| > 1e154: log(x^2 / 2) without the square
-        safe = xp.where(huge, xp.ones_like(x), x)
-        losses = xp.where(huge, 2.0 * xp.log(xp.abs(x)) - math.log(2.0), xp.log1p(0.5 * safe * safe))
+        ones = xp.ones_like(x)
+        safe, big = xp.where(huge, ones, x), xp.where(huge, x, ones)  # no log(0) nor inf for autodiff to meet
+        losses = xp.where(huge, 2.0 * xp.log(xp.abs(big)) - math.log(2.0), xp.log1p(0.5 * safe * safe))
         s = 1.0 / (2.0 + x * x)  # 0 for huge x: no overflow below
         c = self.scale
         hessian = (2.0 / (c * c)) * (4.0 * s * s - s) if order > 1 else None
@@ -418,7 +444,7 @@ cauchy = Cauchy.as_function()
 
 
 @register
-class GemanMcClure(_Redescending):
+class GemanMcClure(_Scaled):
     r"""Geman-McClure loss: :math:`2 (r/c)^2 / ((r/c)^2 + 4)`, bounded by 2.
 
     Barron's general loss at alpha = -2. An outlier's pull falls like :math:`1/r^3`; not convex
@@ -458,7 +484,7 @@ geman_mcclure = GemanMcClure.as_function()
 
 
 @register
-class Welsch(_Redescending):
+class Welsch(_Scaled):
     r"""Welsch (Leclerc) loss: :math:`1 - \exp(-\tfrac12 (r/c)^2)`, bounded by 1.
 
     Barron's general loss as alpha tends to minus infinity. An outlier's pull falls off like a
@@ -497,6 +523,80 @@ class Welsch(_Redescending):
 
 
 welsch = Welsch.as_function()
+
+
+
+@register
+class GeneralRobust(_Scaled):
+    r"""Barron's general robust loss: one ``alpha`` runs from L2 through Charbonnier and Cauchy to Welsch.
+
+    With :math:`x = r/c` and :math:`b = |\alpha - 2|`,
+    :math:`\rho = \tfrac{b}{\alpha}\,\operatorname{expm1}\!\big(\tfrac{\alpha}{2}\operatorname{log1p}(x^2/b)\big)`,
+    the form that stays exact as alpha nears 0 or 2. Its limits are computed as themselves: alpha = 2
+    is :math:`x^2/2`, 1 is pseudo-Huber divided by :math:`c^2`, 0 is ``cauchy``, -2 is
+    ``geman_mcclure``, ``-inf`` is ``welsch`` and ``+inf`` is :math:`\exp(x^2/2) - 1`, each with
+    finite derivatives. Convex for alpha >= 1, bounded influence for alpha <= 1, bounded for
+    alpha < 0; below 1 its second derivative turns negative beyond
+    :math:`|x| = \sqrt{(2 - \alpha)/(1 - \alpha)}`. The tags of a configured loss say which hold.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.general_robust([0.0, 0.0], [-1.5, 3.0], alpha=1.0, reduction="none").round(6).tolist()  # sqrt(x^2 + 1) - 1
+    [0.802776, 2.162278]
+    >>> lk.get("barron", alpha=float("-inf"))([0.0], [3.0], reduction="none").round(6).tolist()  # welsch
+    [0.988891]
+    """
+
+    info = LossInfo(
+        name="general_robust",
+        aliases=("barron", "general_adaptive", "barron_loss"),
+        task="regression",
+        formula="|alpha - 2| / alpha ((x^2 / |alpha - 2| + 1)^(alpha / 2) - 1), x = (y_pred - y_true) / scale",
+        gradient="(x / scale) (x^2 / |alpha - 2| + 1)^(alpha / 2 - 1)",
+        hessian="u^(alpha / 2 - 2) (u + sign(alpha - 2) x^2) / scale^2, u = x^2 / |alpha - 2| + 1 (negative far out for alpha < 1)",
+        tags=("convex", "robust", "differentiable"),
+        summary="Barron's family in one loss: alpha sets the shape from L2 (2) through Cauchy (0) to Welsch (-inf).",
+        use_when="you want to choose, or tune, how strongly large residuals are discounted with one number",
+        avoid_when="you need a convex loss and alpha < 1, or a likelihood (its normaliser has no closed form)",
+        references=("Barron, A general and adaptive robust loss function, CVPR 2019",),
+    )
+    alpha = Param(1.0, extended_real, "float, -inf and inf included",
+                  "The shape: 2 is L2, 1 Charbonnier, 0 Cauchy, -2 Geman-McClure, -inf Welsch.", example=0.5)  # fmt: skip
+
+    def _specialise(self, info):
+        a = self.alpha
+        tags = tuple(tag for tag, holds in (("convex", a >= 1), ("robust", a <= 1), ("differentiable", True),
+                                            ("bounded", a < 0)) if holds)  # fmt: skip
+        return info if tags == info.tags else replace(info, tags=tags)
+
+    def _math(self, xp, order, y_true, y_pred):
+        a, c = self.alpha, self.scale
+        named = {0.0: Cauchy, -2.0: GemanMcClure, -math.inf: Welsch}.get(a)
+        if named is not None:
+            return named(scale=c)._math(xp, order, y_true, y_pred)
+        x = self._x(y_true, y_pred)
+        z = x * x
+        if a == 2.0:
+            return 0.5 * z, x / c, 1.0 / (c * c)
+        if a == math.inf:
+            e = xp.exp(0.5 * z)
+            return xp.expm1(0.5 * z), x * e / c, ((1.0 + z) * e / (c * c) if order > 1 else None)
+        b = abs(a - 2.0)
+        huge = xp.isinf(z)  # |x| > 1e154: log1p(x^2 / b) without the square
+        ones = xp.ones_like(x)
+        safe_x, safe_z = xp.where(huge, xp.abs(x), ones), xp.where(huge, ones, z)
+        log_u = xp.where(huge, 2.0 * xp.log(safe_x) - math.log(b), xp.log1p(safe_z / b))
+        losses = (b / a) * xp.expm1(0.5 * a * log_u)
+        power = xp.exp((0.5 * a - 1.0) * log_u)  # u^(alpha / 2 - 1)
+        hessian = None
+        if order > 1:
+            ratio = xp.where(huge, b * ones, safe_z / (1.0 + safe_z / b))  # x^2 / u
+            hessian = power * (1.0 + math.copysign(1.0, a - 2.0) * ratio) / (c * c)
+        return losses, x * power / c, hessian
+
+
+general_robust = GeneralRobust.as_function()
 
 
 @register
