@@ -350,6 +350,13 @@ def test_plot_param_draws_one_line_per_value(tmp_path, drawn):
         np.testing.assert_allclose(line.get_ydata(), values)
 
 
+def test_plot_hessian_across_alpha(tmp_path, drawn):
+    ok("plot", "general_robust", "--param", "alpha=-inf,-2,0,1,2", "--hessian", "-o", tmp_path / "barron.png")
+    (fig,) = drawn
+    assert len(fig.axes) == 3  # the loss, its gradient and its Hessian
+    assert [line.get_label() for line in curves(fig.axes[2])][0] == "general_robust (alpha=-inf)"
+
+
 def test_plot_no_gradient_and_formats(tmp_path, drawn):
     for suffix in ("svg", "pdf"):
         out = tmp_path / f"losses.{suffix}"
@@ -494,6 +501,7 @@ def test_recommend_quantile_uncertainty_and_counts():
     assert "pinball(quantile=0.9)" in ok("recommend", "--task", "regression", "--quantile", "0.9").stdout
     assert "gaussian_nll_log_var()" in ok("recommend", "--task", "regression", "--uncertainty").stdout
     assert "log_poisson_nll()" in ok("recommend", "--task", "count").stdout
+    assert "pinball(quantile=(0.05, 0.95))" in ok("recommend", "--task", "regression", "--quantiles", "0.05,0.95").stdout
 
 
 def test_user_errors_are_told_by_class_not_by_file():
@@ -597,6 +605,7 @@ def error_cases(f):
         ),
         "a malformed input": (("compute", "mse", "--data", f["good"], "--input", "y_true"), "NAME=COLUMN"),
         "a bad quantile": (("recommend", "--task", "regression", "--quantile", "2"), "quantile must be in (0, 1)"),
+        "bad quantiles": (("recommend", "--task", "regression", "--quantiles", "0.1,x"), "--quantiles '0.1,x': expected numbers"),
         "a curve of no variable": (("plot", "triplet_margin", "-o", f["dir"] / "x.png"), "no curve of one variable"),
         "negative size": (("plot", "mse", "--size", "-4x3", "-o", f["dir"] / "x.png"), "numbers of inches in (0, 100]"),
     }

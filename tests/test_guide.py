@@ -296,8 +296,9 @@ def test_zero_inflated_targets_still_show_their_outliers():
     y = np.r_[np.zeros(60), np.arange(1.0, 31.0) + 0.5, np.full(5, 1000.0)]  # not integers: not counts
     rec = lk.recommend(y=y)
     q75, q25 = np.percentile(y, [75, 25])
-    assert rec.loss == "huber"
+    assert rec.loss == "log_tweedie_deviance"  # exact zeros and positive amounts
     assert rec.facts["robust_scale"] == pytest.approx((q75 - q25) / 1.349)
+    assert lk.recommend(y=y, outliers=True).loss == "huber"
 
 
 def test_calibration_wins_over_reweighting():
@@ -331,8 +332,74 @@ def test_a_quantile_gets_the_pinball_loss():
     assert "pinball loss" in rec.metrics
     with pytest.raises(lk.InputError, match=r"quantile must be in \(0, 1\); got 1\.5"):
         lk.recommend("regression", quantile=1.5)
-    with pytest.raises(lk.InputError, match="quantile and uncertainty are for regression"):
+    with pytest.raises(lk.InputError, match=r"quantile\(s\) and uncertainty are for regression"):
         lk.recommend("binary", quantile=0.5)
+
+
+# --- the regression catalogue: counts, positive targets, intervals, spread, gross outliers ------------
+
+
+def test_counts_with_many_zeros_get_the_poisson_likelihood_of_a_log_rate():
+    visits = np.random.default_rng(11).negative_binomial(0.5, 0.1, size=2000)  # 30% zeros, a long tail
+    rec = lk.recommend(y=visits)
+    assert (rec.task, rec.loss, rec.output_activation) == (
+        "count", "log_poisson_nll", "identity (log-values; the exp is inside the loss)")
+    assert any("overdispersed" in reason for reason in rec.reasons)
+
+
+@pytest.mark.parametrize("shape", [1.0, 2.0])
+def test_positive_right_skewed_targets_get_the_gamma_deviance_of_a_log_mean(shape):
+    y = np.random.default_rng(12).gamma(shape, 3.0, size=500)  # skewness 2 / sqrt(shape)
+    rec = lk.recommend(y=y)
+    assert (rec.loss, rec.hyperparameters) == ("log_gamma_deviance", {})
+    assert rec.output_activation == "identity (log-values; the exp is inside the loss)"
+    assert "spread grows with their size" in rec.reasons[0]
+    assert lk.recommend(y=np.random.default_rng(12).normal(10.0, 1.0, 500)).loss == "mse"  # positive, symmetric
+
+
+def test_positive_targets_with_exact_zeros_get_the_tweedie_deviance():
+    rng = np.random.default_rng(13)
+    claims = np.where(rng.random(1000) < 0.6, 0.0, rng.gamma(2.0, 500.0, 1000))  # a Poisson number of Gamma amounts
+    rec = lk.recommend(y=claims)
+    assert (rec.loss, rec.hyperparameters) == ("log_tweedie_deviance", {"power": 1.5})
+    assert rec.facts["zero_share"] == pytest.approx(np.mean(claims == 0))
+    assert "1 < power < 2" in rec.reasons[0]
+    assert lk.check_pairing("identity", rec.loss_object()) == []
+
+
+def test_quantiles_get_one_multi_quantile_pinball_loss():
+    rec = lk.recommend("regression", rng.normal(size=100), quantiles=(0.05, 0.95))
+    assert (rec.loss, rec.hyperparameters) == ("pinball", {"quantile": (0.05, 0.95)})
+    assert "90% prediction interval" in rec.reasons[0]
+    assert "interval coverage: the share of targets inside" in rec.metrics
+    assert rec.loss_object()([0.0], [[-1.0, 1.0]]) == pytest.approx(0.05 * 1.0 + 0.05 * 1.0)
+    with pytest.raises(lk.InputError, match=r"recommend: quantiles must be a sequence of numbers in \(0, 1\); got \(0\.05, 1\.5\)"):
+        lk.recommend("regression", quantiles=(0.05, 1.5))
+    with pytest.raises(lk.InputError, match="quantile \\(one\\) or quantiles \\(several\\), not both"):
+        lk.recommend("regression", quantile=0.5, quantiles=(0.1, 0.9))
+
+
+def test_uncertainty_with_outliers_gets_the_laplace_likelihood():
+    y = np.r_[rng.normal(size=300), rng.normal(60.0, 5.0, 15)]
+    rec = lk.recommend(y=y, uncertainty=True)
+    assert rec.loss == "laplace_nll"
+    assert rec.output_activation == "location: identity, log_scale: identity (log-values; the exp is inside the loss)"
+    assert "gaussian_nll_log_var" in [a.loss for a in rec.alternatives]
+
+
+def test_gross_outliers_offer_redescending_losses_at_their_price():
+    y = np.r_[rng.normal(size=300), rng.normal(60.0, 5.0, 15)]
+    rec = lk.recommend(y=y)
+    scale = rec.facts["robust_scale"]
+    offered = {a.loss: a for a in rec.alternatives}
+    # 95% Gaussian efficiency: Cauchy k = 2.3849 sigma for log(1 + (r/k)^2) (Holland and Welsch 1977), over
+    # sqrt(2) for losskit's log(1 + (r/c)^2 / 2); Tukey c = 4.685 sigma (Beaton and Tukey 1974)
+    assert offered["cauchy"].hyperparameters["scale"] == pytest.approx(2.3849 / np.sqrt(2) * scale, rel=DELTA_ROUNDING)
+    assert offered["tukey_biweight"].hyperparameters["c"] == pytest.approx(4.685 * scale, rel=DELTA_ROUNDING)
+    assert "non-convex" in offered["cauchy"].reason
+    assert any("gross errors" in reason and "redescending" in reason for reason in rec.reasons)
+    mild = lk.recommend(y=np.r_[rng.normal(size=300), rng.normal(6.0, 0.5, 15)])  # outliers, 6 sd out
+    assert mild.loss == "huber" and not any("gross errors" in reason for reason in mild.reasons)
 
 
 def test_uncertainty_gets_the_gaussian_likelihood_of_a_log_variance():
@@ -407,8 +474,9 @@ def test_a_softmax_the_user_must_keep_is_honoured_for_two_classes():
 
 def test_log_normal_targets_call_for_a_relative_error_not_for_huber():
     rec = lk.recommend(y=np.random.default_rng(6).lognormal(0.0, 2.0, 1000))
-    assert rec.loss == "msle"
-    assert "nearly symmetric on a log scale" in rec.reasons[1]
+    assert rec.loss == "log_gamma_deviance"
+    assert [a.loss for a in rec.alternatives][:2] == ["msle", "mse"]
+    assert "nearly symmetric" in rec.reasons[1]
 
 
 @pytest.mark.parametrize("scale", [1e-300, 1e-150, 1e150, 1e300])

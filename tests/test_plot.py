@@ -150,6 +150,47 @@ def test_curve_gradient_is_the_slope_of_the_curve(name):
     np.testing.assert_allclose(grads, (up - down) / (2 * h), rtol=1e-5, atol=1e-7)
 
 
+#: Losses whose second derivative along their plot variable is their Hessian diagonal.
+WITH_HESSIAN = [n for n in NAMES if lk.get(n).info.hessian_kind == "exact" and lk.get(n).info.variable != "none"
+                and not (lk.get(n).info.predictions[0].event == 1 and lk.get(n).info.variable == "probability")]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", WITH_HESSIAN)
+def test_curve_hessian_is_the_slope_of_the_gradient(name):
+    loss = lk.get(name)
+    x, h = inside(name, 61)[1:-1], 1e-6
+    x = x[np.all(np.abs(x[:, None] - np.asarray(loss.kinks() or [np.inf])) > 10 * h, axis=1)]
+    values, grads, hessians = plot.curve(name, x, hessian=True)
+    np.testing.assert_array_equal([values, grads], plot.curve(name, x))
+    up, down = plot.curve(name, x + h)[1], plot.curve(name, x - h)[1]
+    np.testing.assert_allclose(hessians, (up - down) / (2 * h), rtol=1e-5, atol=1e-6)
+
+
+def test_hessian_panels_say_when_they_are_approximate_and_refuse_none():
+    fig = plot.plot_losses(["mae", "huber"], hessian=True)
+    assert [ax.get_title() for ax in fig.axes][2] == "its second derivative (the Hessian)"
+    assert [line.get_label() for line in drawn(fig.axes[2])] == ["mae (approximate)", "huber"]
+    np.testing.assert_array_equal(drawn(fig.axes[2])[0].get_ydata(), 1.0)  # mae's stand-in: 1
+    assert len(plot.plot_losses("mse", gradient=False, hessian=True).axes) == 2
+    with pytest.raises(lk.InputError, match="rmse has no Hessian diagonal"):
+        plot.plot_losses("rmse", hessian=True)
+    with pytest.raises(lk.InputError, match="off-diagonal Hessian"):
+        plot.curve("categorical_cross_entropy", [0.5], hessian=True)
+
+
+def test_barrons_family_across_alpha_with_its_hessian():
+    alphas = [-np.inf, -2.0, 0.0, 1.0, 2.0]
+    fig = plot.plot_losses("general_robust", params={"alpha": alphas}, hessian=True)
+    assert [line.get_label() for line in drawn(fig.axes[0])] == [f"general_robust (alpha={a})" for a in
+                                                                ("-inf", "-2", "0", "1", "2")]  # fmt: skip
+    x = drawn(fig.axes[2])[0].get_xdata()
+    for line, alpha in zip(drawn(fig.axes[2]), alphas):
+        assert np.isfinite(line.get_ydata()).all()
+        np.testing.assert_array_equal(line.get_ydata(), plot.curve(lk.get("general_robust", alpha=alpha), x, hessian=True)[2])
+    # negative where the loss is concave: beyond sqrt((2 - alpha) / (1 - alpha)) for alpha < 1 (CATALOGUE.md 1.3)
+    assert (drawn(fig.axes[2])[2].get_ydata()[np.abs(x) > np.sqrt(2) + 0.01] < 0).all()
+
+
 def test_curve_hyperparameters_and_configured_losses():
     r = np.linspace(-3, 3, 13)
     for loss in ("huber", {"name": "huber", "delta": 2.0}, lk.get("huber", delta=2.0), lk.Huber(delta=2.0)):

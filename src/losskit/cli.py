@@ -226,6 +226,7 @@ def _render_recommendation(rec: guide.Recommendation) -> Group:
         "  losskit recommend --task multiclass\n"
         "  losskit recommend --task count\n"
         "  losskit recommend --data train.csv --target price --quantile 0.9\n"
+        "  losskit recommend --data train.csv --target price --quantiles 0.05,0.95\n"
         "  losskit recommend --data train.csv --target price\n"
         "  losskit recommend --data train.csv --target clicked --output-activation sigmoid --json"
     )
@@ -264,8 +265,12 @@ def recommend(
         float | None,
         typer.Option("--quantile", "-q", help="Regression: fit this quantile of the target (0 < q < 1), not its mean."),
     ] = None,
+    quantiles: Annotated[
+        str | None,
+        typer.Option("--quantiles", help="Regression: fit these quantiles in one model, such as 0.05,0.95 for a 90% interval."),
+    ] = None,
     uncertainty: Annotated[
-        bool, typer.Option("--uncertainty", help="Regression: predict each example's noise variance too.")
+        bool, typer.Option("--uncertainty", help="Regression: predict each example's noise level too.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the recommendation as a JSON object.")] = False,
 ) -> None:
@@ -282,10 +287,14 @@ def recommend(
     y = None if data_file is None else data.read_column(data_file, target)
     if y is not None:
         data.require_finite(data_file, target, y)
+    if quantiles is not None:
+        try:
+            quantiles = tuple(float(q) for q in quantiles.split(","))
+        except ValueError:
+            raise CLIError(f"--quantiles {quantiles!r}: expected numbers in (0, 1) separated by commas, such as 0.05,0.95.") from None
     rec = guide.recommend(
         None if task is None else task.strip().lower(), y, output_activation=output_activation, outliers=outliers,
-        imbalance=imbalance, quantile=quantile,
-        uncertainty=uncertainty,
+        imbalance=imbalance, quantile=quantile, quantiles=quantiles, uncertainty=uncertainty,
     )
     if as_json:
         _print_json(rec.to_dict())
@@ -321,6 +330,7 @@ def _configured(names: list[str], params: dict[str, list]) -> list:
         "Examples:\n"
         "  losskit plot mse mae huber -o regression.png\n"
         "  losskit plot pseudo_huber --param delta=0.5,1,2 --no-gradient -o deltas.svg\n"
+        "  losskit plot general_robust --param alpha=-inf,-2,0,1,2 --hessian -o barron.png\n"
         "  losskit plot --influence -o influence.png\n"
         "  losskit plot huber pseudo_huber --influence --param delta=1,3 -o influence.pdf"
     )
@@ -339,6 +349,7 @@ def plot(
         typer.Option("--param", "-p", help="Hyperparameter values NAME=V1,V2,...: one curve per value; repeatable."),
     ] = None,
     gradient: Annotated[bool, typer.Option("--gradient/--no-gradient", help="Also draw the derivative.")] = True,
+    hessian: Annotated[bool, typer.Option("--hessian", help="Also draw the second derivative (the Hessian).")] = False,
     influence: Annotated[
         bool,
         typer.Option(
@@ -363,7 +374,7 @@ def plot(
         raise CLIError(f"--size {size!r}: the width and height must be numbers of inches in (0, {MAX_INCHES:g}].")
     if not 0 < dpi <= MAX_DPI:
         raise CLIError(f"--dpi must be a number in (0, {MAX_DPI:g}]; got {dpi:g}.")
-    width, height = figsize or plots.default_size(2 if gradient or influence else 1)
+    width, height = figsize or plots.default_size(2 if influence else 1 + gradient + hessian)
     if width * height * dpi * dpi > MAX_PIXELS:
         raise CLIError(f"--size {width:g}x{height:g} at --dpi {dpi:g} makes {width * height * dpi * dpi:.3g} pixels; "
                        f"at most {MAX_PIXELS:.0e} (lower --dpi or --size).")  # fmt: skip
@@ -383,7 +394,8 @@ def plot(
         if not names:
             raise CLIError("name at least one loss to plot (see losskit list), or pass --influence.")
         x = None if bounds is None else np.linspace(*bounds, plots.DEFAULT_POINTS)
-        figure = plots.plot_losses(names, params=params or None, x=x, gradient=gradient, figsize=figsize, dpi=dpi)
+        figure = plots.plot_losses(names, params=params or None, x=x, gradient=gradient, hessian=hessian,
+                                   figsize=figsize, dpi=dpi)  # fmt: skip
     typer.echo(str(plots.save(figure, output)))
 
 

@@ -56,6 +56,19 @@ MAD_TO_SIGMA = 1.0 / 0.6745
 IQR_TO_SIGMA = 1.0 / 1.349
 #: A minority class under this share counts as imbalanced.
 IMBALANCE_SHARE = 0.2
+#: Positive targets more skewed than this are right-skewed (Bulmer's "highly skewed"): a Gamma likelihood.
+RIGHT_SKEWED = 1.0
+#: Non-negative, non-integer targets with at least this share of exact zeros: a Tweedie likelihood.
+ZERO_SHARE = 0.05
+#: The Tweedie power recommended for positive targets with exact zeros (scikit-learn's default).
+TWEEDIE_POWER = 1.5
+#: Cauchy's scale for 95% efficiency on Gaussian noise: 2.3849 sigma for log(1 + (r/k)^2) (Holland and
+#: Welsch, 1977), divided by sqrt(2) for losskit's log(1 + (r/c)^2 / 2).
+CAUCHY_EFFICIENCY = 2.3849 / math.sqrt(2.0)
+#: Tukey's biweight constant for 95% efficiency on Gaussian noise (Beaton and Tukey, 1974).
+TUKEY_EFFICIENCY = 4.685
+#: Outliers this many robust standard deviations out are gross: a redescending loss is worth its price.
+GROSS_Z = 10.0
 
 
 
@@ -239,6 +252,8 @@ def _regression(y, outliers):
         share = float(np.mean(np.abs(y - median) > OUTLIER_Z * scale)) if scale > 0 else 0.0
         facts = {"n": int(y.size), "median": median, "robust_scale": scale, "outlier_share": share}
         if scale > 0:
+            facts["largest_z"] = float(np.max(np.abs(y - median)) / scale)
+        if scale > 0:
             delta = float(f"{HUBER_EFFICIENCY * scale:.3g}")
         detected = share >= OUTLIER_SHARE
         if outliers is None:
@@ -253,18 +268,9 @@ def _regression(y, outliers):
         if (y > 0).all() and y.max() / y.min() >= 100:
             facts["dynamic_range"] = float(y.max() / y.min())
     delta = delta or 1.0
-    if y is not None and asked is None and _log_normal_like(y):
-        facts["skewness"], facts["log_skewness"] = _skewness(y), _skewness(np.log(y))
-        reasons[1:] = [
-            f"The targets are positive and right-skewed (skewness {facts['skewness']:.2g}) but nearly symmetric on a "
-            f"log scale (skewness {facts['log_skewness']:.2g}): the errors are relative, not outliers. MSLE compares "
-            "log(1 + y); or take the log of the target and use mse."
-        ]
-        alternatives = [
-            Alternative("mse", {}, "on log(y): the same idea, with the transform outside the loss"),
-            Alternative("huber", {"delta": delta}, "on the raw targets, if the large values are outliers after all"),
-        ]
-        return "msle", {}, activation_text(registry.get("msle")), alternatives, reasons, facts
+    shape = _positive_shape(y) if y is not None and asked is None else None
+    if shape is not None:
+        return _positive_targets(y, shape, delta, facts)
     if outliers:
         reasons.append(
             f"Huber is quadratic within delta and linear beyond: delta = {HUBER_EFFICIENCY} x robust scale = {delta:g} "
@@ -277,6 +283,7 @@ def _regression(y, outliers):
             Alternative("log_cosh", {}, "smooth and parameter-free, switching from quadratic to linear near |r| = 1"
                         + (f"; divide the target by about {delta:g} first" if not 0.1 <= delta <= 10 else "")),
             Alternative("mae", {}, "the conditional median: the most robust, but its gradient never shrinks"),
+            *_redescending(facts, reasons),
             Alternative("mse", {}, "if the outliers are real signal you must fit"),
         ]
     else:
@@ -291,6 +298,72 @@ def _regression(y, outliers):
     if y is not None and counts and y.ndim == 1 and _is_integral(y) and (y >= 0).all():
         alternatives.append(Alternative(counts, {}, "if the non-negative integer targets are counts: the Poisson likelihood"))
     return primary, hyper, "identity", alternatives, reasons, facts
+
+
+def _redescending(facts: dict, reasons: list) -> list[Alternative]:
+    """Cauchy and Tukey's biweight, scaled for 95% Gaussian efficiency, with their price; a reason when the
+    outliers are gross (``GROSS_Z`` robust standard deviations out)."""
+    scale = facts.get("robust_scale") or 1.0
+    price = "non-convex, so start it from a huber or mse fit: from a bad start it can settle on a bad answer"
+    if facts.get("largest_z", 0.0) >= GROSS_Z:
+        reasons.append(
+            f"Some targets lie {facts['largest_z']:.0f} robust standard deviations out: gross errors. Huber still lets "
+            f"each pull with force delta; a redescending loss (cauchy, tukey_biweight) lets them stop pulling, at a "
+            f"price: it is {price}."
+        )
+    return [
+        Alternative("cauchy", {"scale": float(f"{CAUCHY_EFFICIENCY * scale:.3g}")},
+                    f"redescending: a gross outlier's pull fades like 1/r; {price}"),
+        Alternative("tukey_biweight", {"c": float(f"{TUKEY_EFFICIENCY * scale:.3g}")},
+                    "redescending: targets beyond c stop pulling at all; non-convex too"),
+    ]  # fmt: skip
+
+
+def _positive_shape(y: np.ndarray) -> str | None:
+    """``"zeros"`` for non-negative measurements (not integers) with exact zeros, ``"skewed"`` for positive,
+    right-skewed ones; None otherwise."""
+    if y.ndim != 1 or y.dtype.kind != "f" or _is_integral(y) or not (y >= 0).all():
+        return None
+    zeros = float(np.mean(y == 0))
+    if zeros >= ZERO_SHARE:
+        return "zeros"
+    return "skewed" if zeros == 0 and _skewness(y) > RIGHT_SKEWED else None
+
+
+def _positive_targets(y, shape, delta, facts):
+    """Positive right-skewed targets (Gamma) or non-negative ones with exact zeros (Tweedie), from log-means."""
+    facts["skewness"] = _skewness(y[y > 0])
+    if shape == "zeros":
+        facts["zero_share"] = float(np.mean(y == 0))
+        name, hyper = "log_tweedie_deviance", {"power": TWEEDIE_POWER}
+        reasons = [
+            f"{facts['zero_share']:.1%} of the targets are exactly 0 and the rest are positive and continuous "
+            f"(skewness {facts['skewness']:.2g}): the Tweedie distribution with 1 < power < 2, a Poisson number of "
+            "Gamma amounts, is the likelihood of such data. Its deviance from a log-mean takes a linear output; "
+            f"power {TWEEDIE_POWER:g} sits between Poisson (1) and Gamma (2): tune it on validation deviance."
+        ]
+        alternatives = [
+            Alternative("log_tweedie_deviance", {"power": 1.2}, "nearer Poisson: more weight on the zeros"),
+            Alternative("log_poisson_deviance", {}, "the Poisson deviance also takes non-integer targets >= 0"),
+            Alternative("huber", {"delta": delta}, "on the raw targets, for the mean without a noise model"),
+        ]
+    else:
+        name, hyper = "log_gamma_deviance", {}
+        reasons = [
+            f"The targets are positive and right-skewed (skewness {facts['skewness']:.2g}): their spread grows with "
+            "their size, as a Gamma distribution's does (standard deviation proportional to the mean). Its deviance "
+            "from a log-mean is a relative error and takes a linear output."
+        ]
+        alternatives = [
+            Alternative("msle", {}, "compares log(1 + y): a relative error without a noise model"),
+            Alternative("mse", {}, "on log(y): the log-normal view, with the transform outside the loss"),
+            Alternative("huber", {"delta": delta}, "on the raw targets, if the large values are outliers after all"),
+        ]
+        if _log_normal_like(y):
+            facts["log_skewness"] = _skewness(np.log(y))
+            reasons.append(f"On a log scale they are nearly symmetric (skewness {facts['log_skewness']:.2g}): "
+                           "the errors are relative, not outliers.")  # fmt: skip
+    return name, hyper, activation_text(registry.get(name, **hyper)), alternatives, reasons, facts
 
 
 def _skewness(y: np.ndarray) -> float:
@@ -419,7 +492,21 @@ def activation_text(loss: Loss) -> str:
 
 
 def _beyond_the_mean(primary, hyper, alternatives, quantile, uncertainty):
-    """Regression that asks for a quantile or for the noise variance, instead of the mean alone."""
+    """Regression that asks for quantiles or for the noise level, instead of the mean alone."""
+    if isinstance(quantile, tuple):
+        loss = registry.get("pinball", quantile=quantile)
+        low, high = min(loss.quantile), max(loss.quantile)
+        reasons = [
+            f"Quantiles {', '.join(f'{q:g}' for q in loss.quantile)} of the target: the pinball loss at each is "
+            "minimised by that conditional quantile (an asymmetric Laplace likelihood), so one network with one "
+            f"linear output per quantile gives a {high - low:.0%} prediction interval, from the {low:g} to the {high:g} "
+            "quantile, without a noise model. Check its coverage on held-out data: learned quantiles can cross.",
+        ]
+        alternatives = [
+            Alternative("gaussian_nll_log_var", {}, "a Gaussian interval from a predicted mean and variance"),
+            Alternative(primary, hyper, "for the conditional mean instead"),
+        ]
+        return "pinball", {"quantile": loss.quantile}, activation_text(loss), alternatives, reasons
     if quantile is not None:
         loss = registry.get("pinball", quantile=quantile)
         reasons = [
@@ -430,16 +517,25 @@ def _beyond_the_mean(primary, hyper, alternatives, quantile, uncertainty):
         if uncertainty:
             reasons.append("For a whole predictive distribution, fit gaussian_nll_log_var instead (or several quantiles).")
         return "pinball", {"quantile": loss.quantile}, activation_text(loss), alternatives, reasons
-    loss = registry.get("gaussian_nll_log_var")
     reasons = [
         "Predicting the noise level as well as the mean: the Gaussian negative log-likelihood with a predicted "
-        "variance. The network emits the mean and the log-variance from a linear layer; the exp is inside the loss.",
+        "variance, whose spread may grow with the mean or with any feature. The network emits the mean and the "
+        "log-variance from a linear layer; the exp is inside the loss.",
     ]
     alternatives = [
         Alternative("gaussian_nll", {}, "if the network already emits a positive variance (softplus or exp)"),
+        Alternative("laplace_nll", {}, "the robust twin: a median and a log-scale, for heavy-tailed noise"),
         Alternative(primary, hyper, "for the mean alone"),
     ]
-    return loss.info.name, {}, activation_text(loss), alternatives, reasons
+    name = "gaussian_nll_log_var"
+    if primary == "huber":  # outliers, detected or declared
+        name, alternatives[1] = "laplace_nll", Alternative("gaussian_nll_log_var", {}, "if the noise is Gaussian after all")
+        reasons = [
+            "Predicting the noise level of targets with outliers: the Laplace negative log-likelihood with a "
+            "predicted log-scale, the robust twin of the Gaussian one (a Gaussian variance would chase the "
+            "outliers). The network emits a location (a median) and a log-scale from a linear layer.",
+        ]
+    return name, {}, activation_text(registry.get(name)), alternatives, reasons
 
 
 def _count(y):
@@ -476,6 +572,7 @@ def recommend(
     imbalance: bool | None = None,
     calibrated_probabilities: bool | None = None,
     quantile: float | None = None,
+    quantiles=None,
     uncertainty: bool = False,
 ) -> Recommendation:
     """Recommend a loss, the output activation to pair it with, and the metrics to report beside it.
@@ -496,8 +593,12 @@ def recommend(
         What you know; None lets the data decide.
     quantile : float in (0, 1), optional
         Regression: fit this quantile of the target instead of its mean (the pinball loss).
+    quantiles : sequence of floats in (0, 1), optional
+        Regression: fit these quantiles in one model, one output each, such as ``(0.05, 0.95)`` for a
+        90% prediction interval (a multi-quantile pinball loss).
     uncertainty : bool, default False
-        Regression: predict the noise variance of each example too (a Gaussian likelihood).
+        Regression: predict the noise level of each example too (a Gaussian likelihood of a mean and a
+        log-variance; a Laplace one when the targets have outliers).
 
     Examples
     --------
@@ -514,8 +615,15 @@ def recommend(
     if task not in TASKS:
         raise InputError(f"recommend: task must be one of {TASKS}; got {task!r}.")
     activation = None if output_activation is None else _activation(output_activation).name
+    if quantiles is not None:
+        if quantile is not None:
+            raise InputError("recommend: give quantile (one) or quantiles (several), not both.")
+        try:
+            quantile = tuple(registry.get("pinball", quantile=quantiles).quantile)
+        except InputError:
+            raise InputError(f"recommend: quantiles must be a sequence of numbers in (0, 1); got {quantiles!r}.") from None
     if (quantile is not None or uncertainty) and task != "regression":
-        raise InputError(f"recommend: quantile and uncertainty are for regression targets; the task is {task}.")
+        raise InputError(f"recommend: quantile(s) and uncertainty are for regression targets; the task is {task}.")
     metrics = METRICS[task]
     notes = []
     if y_array is not None:
@@ -526,8 +634,12 @@ def recommend(
         primary, hyper, act, alternatives, reasons, facts = _regression(y_array, outliers)
         if quantile is not None or uncertainty:
             primary, hyper, act, alternatives, reasons = _beyond_the_mean(primary, hyper, alternatives, quantile, uncertainty)
-            metrics = (("pinball loss", "coverage: the share of targets below the prediction") if quantile is not None
-                       else ("Gaussian negative log-likelihood", "MAE", "coverage of the predicted intervals"))
+            if isinstance(quantile, tuple):
+                metrics = ("pinball loss", "interval coverage: the share of targets inside", "mean interval width")
+            elif quantile is not None:
+                metrics = ("pinball loss", "coverage: the share of targets below the prediction")
+            else:
+                metrics = ("negative log-likelihood", "MAE", "coverage of the predicted intervals")
         if y_array is not None and inferred in ("binary", "multiclass"):
             notes.append("A squared error on class labels treats them as numbers on a line; a cross-entropy is the likelihood of labels.")
     elif task == "count":

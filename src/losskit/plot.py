@@ -221,8 +221,8 @@ def _outside_domain(loss: Loss, y_pred: np.ndarray) -> np.ndarray:
     return bad
 
 
-def curve(loss, x) -> tuple[np.ndarray, np.ndarray]:
-    r"""The loss of one example and its derivative, as functions of the loss's plot variable.
+def curve(loss, x, *, hessian: bool = False) -> tuple[np.ndarray, ...]:
+    r"""The loss of one example and its derivative (and second derivative), as functions of the loss's plot variable.
 
     The example at each ``x`` depends on ``loss.info.variable`` (and on the loss having a class
     axis):
@@ -243,8 +243,13 @@ def curve(loss, x) -> tuple[np.ndarray, np.ndarray]:
     ``g[0] - (g[1] + g[2]) / 2`` with ``g = loss.grad(...)``. That equals ``g[0]`` when the other
     two partial derivatives are 0, as for cross-entropy with a one-hot target.
 
+    With ``hessian``, the second derivative along ``x`` too: the Hessian diagonal of
+    ``loss.grad_and_hessian`` (its ``info.hessian_kind``: "approximate" draws the stand-in that
+    boosting uses), for elementwise predictions and logit rows, where the diagonal is that
+    derivative.
+
     Where ``x`` falls outside the loss's domain (a probability outside [0, 1], an MSLE prediction
-    <= -1), both arrays hold NaN, which matplotlib leaves undrawn.
+    <= -1), the arrays hold NaN, which matplotlib leaves undrawn.
 
     Parameters
     ----------
@@ -252,10 +257,19 @@ def curve(loss, x) -> tuple[np.ndarray, np.ndarray]:
         A name or alias, a config dict, or a configured Loss (anything ``lk.get`` takes).
     x : array_like of float
         Values of the plot variable.
+    hessian : bool, default False
+        Also return the second derivative.
 
     Returns
     -------
     values, grads : numpy.ndarray of float64, shaped like ``x``
+        And ``hessians`` with ``hessian``.
+
+    Raises
+    ------
+    InputError
+        ``hessian`` for a loss without a Hessian diagonal (``hessian_kind`` None) or along a row of
+        probabilities (where the diagonal is not the second derivative along ``x``).
 
     Examples
     --------
@@ -268,10 +282,11 @@ def curve(loss, x) -> tuple[np.ndarray, np.ndarray]:
     ([0.125, 2.5], [0.5, 1.0])
     """
     loss = _as_loss(loss)
+    if hessian:
+        _check_hessian(loss)
     x = np.asarray(x, dtype=np.float64)
     shape, x = x.shape, x.reshape(-1)
-    values = np.full(x.shape, np.nan)
-    grads = np.full(x.shape, np.nan)
+    out = [np.full(x.shape, np.nan) for _ in range(3 if hessian else 2)]
     arrays, direction = _example(loss, x)
     first = loss.info.inputs.index(_first(loss))
     keep = ~_outside_domain(loss, arrays[first])
@@ -281,13 +296,22 @@ def curve(loss, x) -> tuple[np.ndarray, np.ndarray]:
             np.moveaxis(a[keep], -1, axis) if spec.event == 1 else a[keep]
             for spec, a in zip(loss.info.inputs, arrays)
         ]
-        value = np.asarray(loss(*arrays, reduction="none"), dtype=np.float64)
-        grad = loss.grad(*arrays, reduction="none")
-        grad = np.asarray(grad[0] if isinstance(grad, tuple) else grad, dtype=np.float64)
-        if direction is not None:
-            grad = np.moveaxis(grad, axis, -1) @ direction
-        values[keep], grads[keep] = value.reshape(-1), grad.reshape(-1)
-    return values.reshape(shape), grads.reshape(shape)
+        numbers = [loss(*arrays, reduction="none")]
+        numbers += loss.grad_and_hessian(*arrays, reduction="none") if hessian else [loss.grad(*arrays, reduction="none")]
+        for k, number in enumerate(numbers):
+            number = np.asarray(number[0] if isinstance(number, tuple) else number, dtype=np.float64)
+            if k and direction is not None:  # logit rows: the true class's entry; probability rows: along x
+                number = np.moveaxis(number, axis, -1) @ direction
+            out[k][keep] = number.reshape(-1)
+    return tuple(a.reshape(shape) for a in out)
+
+
+def _check_hessian(loss: Loss) -> None:
+    if loss.info.hessian_kind is None:
+        raise InputError(f"{loss.info.name} has no Hessian diagonal to draw (its hessian_kind is None).")
+    if _first(loss).event == 1 and _variable(loss) == "probability":
+        raise InputError(f"{loss.info.name}: its second derivative along a row of probabilities needs the "
+                         "off-diagonal Hessian, which losskit does not give; draw its value and gradient.")  # fmt: skip
 
 
 # --- the pictures ---------------------------------------------------------------------------------
@@ -314,8 +338,8 @@ def _axes(ax, panels: int, figsize, dpi, caller: str):
     axes = list(ax) if isinstance(ax, (list, tuple)) else [ax]
     if len(axes) != panels:
         raise InputError(
-            f"{caller}: needs {panels} Axes ({'value and gradient' if panels == 2 else 'value'}); got {len(axes)}. "
-            "Pass gradient=False to draw the values alone on one Axes."
+            f"{caller}: needs {panels} Axes (one per panel: the value, then the gradient and the Hessian if drawn); "
+            f"got {len(axes)}. Pass gradient=False to draw the values alone on one Axes."
         )
     return axes[0].figure, axes
 
@@ -440,12 +464,13 @@ def plot_losses(
     params=None,
     x=None,
     gradient: bool = True,
+    hessian: bool = False,
     ax=None,
     figsize=None,
     dpi: float = 100,
     title: str | None = None,
 ):
-    r"""Draw the loss of one example (and its gradient) for a set of losses, on one figure.
+    r"""Draw the loss of one example (and its gradient and Hessian) for a set of losses, on one figure.
 
     The curves are those of :func:`curve`: every loss must have the same plot variable
     (``info.variable``), which is the x axis. Each drawn line carries exactly the arrays that
@@ -464,8 +489,10 @@ def plot_losses(
         (residual -3..3, margin and logit -4..4, probability 0.001..0.999).
     gradient : bool, default True
         Also draw the derivatives, on a second panel.
-    ax : matplotlib Axes, or a pair of them, optional
-        Draw into these (the value panel, then the gradient panel) instead of a new figure.
+    hessian : bool, default False
+        Also draw the second derivatives (the Hessian diagonal, see :func:`curve`), on a last panel.
+    ax : matplotlib Axes, or a sequence of them, optional
+        Draw into these (the value panel, then the gradient and Hessian panels) instead of a new figure.
     figsize, dpi : optional
         Size in inches and resolution of a new figure.
     title : str, optional
@@ -497,33 +524,35 @@ def plot_losses(
     if x is None:
         x = np.linspace(*default_range(entries[0][0]), DEFAULT_POINTS)
     x = np.asarray(x, dtype=np.float64).reshape(-1)
-    fig, axes = _axes(ax, 2 if gradient else 1, figsize, dpi, caller)
+    panels = ["values"] + (["gradients"] if gradient else []) + (["hessians"] if hessian else [])
+    fig, axes = _axes(ax, len(panels), figsize, dpi, caller)
     labels = {axis_label(loss) for loss, _ in entries}
     xlabel = labels.pop() if len(labels) == 1 else _LABELS[variable]
     sweep = len({loss.info.name for loss, _ in entries}) == 1 and len(entries) > 1
     colors = _colors(len(entries), sweep)
     symbol = _SYMBOLS[variable]
-    drawn_values, drawn_grads = [], []
+    drawn = {panel: [] for panel in panels}
     for i, (loss, named) in enumerate(entries):
-        values, grads = curve(loss, x)
+        numbers = dict(zip(("values", "gradients", "hessians"), curve(loss, x, hessian=hessian)))
         label = _label(loss, named)
         note = _note(loss)
         if note and note not in xlabel:  # a different example from the x label's: say which
             label = f"{label}, {note}"
         style = _style(i, colors, sweep)
-        axes[0].plot(x, values, label=label, **style)
-        drawn_values.append(values)
-        if gradient:
-            axes[1].plot(x, grads, label=label, **style)
-            drawn_grads.append(grads)
-    axes[0].set_title("loss of one example")
-    axes[0].set_ylabel("loss")
-    _robust_ylim(axes[0], x, drawn_values)
-    if gradient:
-        axes[1].axhline(0.0, color="0.6", linewidth=0.8, zorder=0, label="_zero")
-        axes[1].set_title("its derivative (the gradient)")
-        axes[1].set_ylabel(f"d loss / d {symbol}")
-        _robust_ylim(axes[1], x, drawn_grads)
+        for panel, axis in zip(panels, axes):
+            kind = loss.info.hessian_kind
+            shown = f"{label} ({kind})" if panel == "hessians" and kind != "exact" else label
+            axis.plot(x, numbers[panel], label=shown, **style)
+            drawn[panel].append(numbers[panel])
+    titles = {"values": ("loss of one example", "loss"),
+              "gradients": ("its derivative (the gradient)", f"d loss / d {symbol}"),
+              "hessians": ("its second derivative (the Hessian)", f"d^2 loss / d {symbol}^2")}  # fmt: skip
+    for panel, axis in zip(panels, axes):
+        if panel != "values":
+            axis.axhline(0.0, color="0.6", linewidth=0.8, zorder=0, label="_zero")
+        axis.set_title(titles[panel][0])
+        axis.set_ylabel(titles[panel][1])
+        _robust_ylim(axis, x, drawn[panel])
     for panel in axes:
         panel.set_xlabel(xlabel)
         panel.grid(True, alpha=0.3)
