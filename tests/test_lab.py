@@ -1,4 +1,4 @@
-"""The lab: every experiment end to end on small settings, the files it writes, its errors, its report.
+"""The lab: every experiment end to end on small settings, the files it writes, its errors, its reports.
 
 The report's browser check needs Debian's chromium (installed by the test set-up); without it the
 test is skipped, except under CI, where it must run.
@@ -27,10 +27,9 @@ from typer.testing import CliRunner  # noqa: E402
 
 import losskit as lk  # noqa: E402
 from losskit.lab import LabError, datasets, models, register, run, train  # noqa: E402
-from losskit.lab.metrics import METRICS  # noqa: E402
 from losskit.lab.training import RunSpec  # noqa: E402
 
-ROBUST = ("mae", "huber", "pseudo_huber", "log_cosh")
+ROBUST = ("mae", "huber", "pseudo_huber", "log_cosh", "cauchy", "tukey_biweight", "general_robust(alpha=0.5)")
 
 
 # --- shared runs (small settings) --------------------------------------------------------------------
@@ -41,6 +40,23 @@ def outliers(tmp_path_factory):
     """The default experiment on a linear model, few epochs, 3 seeds, with its files written."""
     out = tmp_path_factory.mktemp("lab") / "outliers"
     return run("outliers", model="linear", lr=0.01, epochs=12, seeds=3, out=out)
+
+
+@pytest.fixture(scope="module")
+def counts(tmp_path_factory):
+    return run("counts", model="linear", lr=0.01, epochs=2, seeds=1, out=tmp_path_factory.mktemp("lab") / "counts")
+
+
+@pytest.fixture(scope="module")
+def quantiles(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lab") / "quantiles"
+    return run("quantiles", model="linear", lr=0.02, epochs=15, seeds=1, out=out)
+
+
+@pytest.fixture(scope="module")
+def heteroscedastic(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lab") / "heteroscedastic"
+    return run("heteroscedastic", model="linear", lr=0.03, epochs=10, seeds=1, out=out)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +74,7 @@ def _check_common(result, experiment: str, epochs: int, seeds: int):
     assert list(result.losses) == expected  # every loss present, in order
     assert len(result.runs) == len(expected) * seeds
     assert result.seeds == list(range(seeds))
-    keys = [m.key for m in METRICS[result.task]]
+    keys = [m.key for m in result.metrics]
     for run_ in result.runs:
         history = run_.history
         assert history["epoch"] == list(range(epochs + 1))
@@ -68,7 +84,7 @@ def _check_common(result, experiment: str, epochs: int, seeds: int):
         assert history["train_cost"][-1] < history["train_cost"][0], run_.label  # the cost went down
         assert all(g >= 0 for g in history["grad_norm"])
         assert history["wall_time"][0] == 0 and np.all(np.diff(history["wall_time"]) > 0)
-        for metric in METRICS[result.task]:
+        for metric in result.metrics:
             low, high = metric.bounds
             assert all(low <= v <= high for v in history[metric.key]), (run_.label, metric.key)
     for seed in result.seeds:  # the same initial weights for every loss of a seed
@@ -119,19 +135,71 @@ def test_multiclass_experiment_with_label_noise(multiclass):
         assert multiclass.summary[label]["accuracy"]["mean"] > 0.5
 
 
-def test_counts_experiment_keeps_raw_counts_and_scores_the_rate():
-    """Generated Poisson counts: log_poisson_nll (log-rates) against mse, mae and a Gaussian with a predicted
-    log-variance (two outputs). Targets stay counts; metrics score exp(log-rate) and the Gaussian's mean."""
-    result = run("counts", model="linear", lr=0.02, epochs=15, seeds=1)
-    _check_common(result, "counts", epochs=15, seeds=1)
+def test_counts_experiment_on_statsmodels_rand_health_insurance_data(counts):
+    """Doctor visits (statsmodels' randhie, read as it ships): mse against the Poisson and Tweedie likelihoods
+    of a log-mean. Targets stay counts; the metrics score exp(log-mean); the report adds a calibration plot."""
+    from sklearn.metrics import mean_poisson_deviance
+    from statsmodels.datasets import randhie
+
+    result = counts
+    _check_common(result, "counts", epochs=2, seeds=1)
+    assert [m.key for m in result.metrics] == ["poisson_deviance", "mae", "rmse"]
     first = result.data[0]
     assert first["target_center"] == 0.0 and first["target_scale"] == 1.0
     assert all(float(y).is_integer() and y >= 0 for y in first["y_val"])
     poisson = next(r for r in result.runs if r.label == "log_poisson_nll")
-    assert min(poisson.outputs["val"]) > 0  # exp of a log-rate: a positive rate
-    assert result.summary["log_poisson_nll"]["mae"]["mean"] < 1.1 * result.summary["mse"]["mae"]["mean"]
-    source = datasets.poisson_counts()
-    np.testing.assert_array_equal(source.y, datasets.poisson_counts().y)  # a fixed seed: the same data
+    assert min(poisson.outputs["val"]) > 0  # exp of a log-mean: a positive mean
+    source = datasets.load_builtin(datasets.experiment("counts"))
+    table = randhie.load().data
+    np.testing.assert_array_equal(source.y, table["mdvis"].to_numpy())
+    assert source.X.shape == (20190, 9)
+    y, p = np.array([0.0, 2.0, 5.0]), np.array([-1.0, 1.5, 4.0])  # mse may predict <= 0: floored at 1e-6
+    expected = mean_poisson_deviance(y, np.maximum(p, 1e-6))
+    assert lk.lab.metrics.evaluate("regression", y, p, metrics="counts")["poisson_deviance"] == expected
+    page = Path(result.files["report"]).read_text()
+    assert "<h2>Calibration</h2>" in page and page.count('<img class="figure"') == 5
+
+
+def test_quantiles_experiment_scores_each_interval(quantiles):
+    """Three quantiles in one linear model (three outputs) against mse with a Gaussian interval: the
+    coverage and width are those of the intervals the runs record, on every validation row."""
+    result = quantiles
+    _check_common(result, "quantiles", epochs=15, seeds=1)
+    truth = np.asarray(result.data[0]["y_val"])
+    assert len(truth) == result.data[0]["validation_rows"]  # every row is drawn
+    for run_ in result.runs:
+        low, high = np.asarray(run_.outputs["low"]), np.asarray(run_.outputs["high"])
+        assert run_.final["coverage"] == np.mean((low <= truth) & (truth <= high))
+        np.testing.assert_allclose(run_.final["width"], np.mean(high - low), rtol=1e-12)
+        assert 0.6 < run_.final["coverage"] <= 1.0
+    mse = next(r for r in result.runs if r.label == "mse")
+    np.testing.assert_allclose(np.ptp(np.subtract(mse.outputs["high"], mse.outputs["low"])), 0.0, atol=1e-9)
+    head = next(r for r in result.runs if r.label != "mse")
+    assert np.all(np.asarray(head.outputs["low"]) <= np.asarray(head.outputs["val"]))  # 0.05 below the median
+    assert result.best["coverage"] == min(result.losses, key=lambda l: abs(result.summary[l]["coverage"]["mean"] - 0.9))
+    page = Path(result.files["report"]).read_text()
+    assert "<h2>Prediction intervals</h2>" in page and "→0.9 closest to 0.9 is best" in page
+
+
+def test_heteroscedastic_experiment_learns_the_spread(heteroscedastic):
+    """Noise whose sd grows with x0 from 0.05 to 0.95: the Gaussian with a log-variance head follows the true
+    sd and beats mse's constant interval on NLL; the NLL is the Gaussian's, recomputed with SciPy."""
+    from scipy import stats
+
+    result = heteroscedastic
+    _check_common(result, "heteroscedastic", epochs=10, seeds=1)
+    truth = result.data[0]
+    gaussian = next(r for r in result.runs if r.label == "gaussian_nll_log_var")
+    sd, mean, y = (np.asarray(v) for v in (gaussian.outputs["sd"], gaussian.outputs["val"], truth["y_val"]))
+    assert np.corrcoef(sd, truth["noise_sd"])[0, 1] > 0.9
+    np.testing.assert_allclose(gaussian.final["nll"], -np.mean(stats.norm.logpdf(y, mean, sd)), rtol=1e-10)
+    assert gaussian.final["nll"] < result.summary["mse"]["nll"]["mean"]
+    laplace = next(r for r in result.runs if r.label == "laplace_nll")
+    b = np.asarray(laplace.outputs["sd"]) / np.sqrt(2)
+    np.testing.assert_allclose(laplace.final["nll"], -np.mean(stats.laplace.logpdf(y, laplace.outputs["val"], b)),
+                               rtol=1e-10)  # fmt: skip
+    np.testing.assert_allclose(lk.lab.predictive.GAUSSIAN_Z, stats.norm.ppf(0.95), rtol=1e-12)
+    np.testing.assert_allclose(lk.lab.predictive.LAPLACE_Z, stats.laplace.ppf(0.95), rtol=1e-12)
 
 
 def test_quantiles_and_a_predicted_variance_train_on_the_users_data(tmp_path):
@@ -216,12 +284,12 @@ def test_files_hold_every_number(outliers):
     assert set(files) == {"results", "history", "report"}
     results = json.loads(files["results"].read_text())
     assert list(results["losses"]) == list(outliers.losses)
-    assert len(results["runs"]) == 15
+    assert len(results["runs"]) == 24
     assert results["runs"][0]["history"]["mae"] == outliers.runs[0].history["mae"]
     assert results["summary"]["mse"]["mae"]["values"] == outliers.summary["mse"]["mae"]["values"]
     with files["history"].open() as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 5 * 3 * 13  # loss x seed x epoch (0 to 12)
+    assert len(rows) == 8 * 3 * 13  # loss x seed x epoch (0 to 12)
     columns = {"loss", "seed", "epoch", "train_cost", "val_cost", "mae", "rmse", "r2", "grad_norm", "wall_time"}
     assert set(rows[0]) >= columns
     assert {row["loss"] for row in rows} == set(outliers.losses)
@@ -417,14 +485,17 @@ def _console_messages(log: str) -> list[str]:
     return [line for line in log.splitlines() if ":CONSOLE" in line]
 
 
-def test_report_renders_in_headless_chromium(outliers, tmp_path):
-    page = Path(outliers.files["report"])
+@pytest.mark.parametrize("experiment", ["outliers", "counts", "quantiles", "heteroscedastic"])
+def test_report_renders_in_headless_chromium(experiment, request, tmp_path):
+    page = Path(request.getfixturevalue(experiment).files["report"])
     figures = page.read_text().count('<img class="figure"')
     shown = _open(page, tmp_path, "--dump-dom")
     assert shown.returncode == 0, shown.stderr[-2000:]
     state = _page_state(shown.stdout)
     assert state == {"figures": str(figures), "rendered": str(figures), "errors": "0"}, state
     assert _console_messages(shown.stderr) == []
+    if experiment != "outliers":
+        return  # one screenshot is enough to show that the page paints
     screenshot = tmp_path / "report.png"
     shot = _open(page, tmp_path, f"--screenshot={screenshot}", "--window-size=1280,4000", "--hide-scrollbars")
     assert shot.returncode == 0, shot.stderr[-2000:]

@@ -34,6 +34,7 @@ EPILOG = (
     "  losskit lab\n"
     "  losskit lab binary --model linear --seeds 5 --jobs 2\n"
     "  losskit lab multiclass --label-noise 0.2\n"
+    "  losskit lab quantiles --seeds 5\n"
     "  losskit lab --data train.csv --target price --losses 'mse,huber(delta=2)'"
 )
 
@@ -56,7 +57,8 @@ def register(app) -> None:
     def lab(
         experiment: Annotated[
             Optional[str],
-            typer.Argument(help="A built-in experiment: outliers (the default), binary or multiclass."),
+            typer.Argument(help="A built-in experiment: outliers (the default), binary, multiclass, counts, "
+                                "quantiles or heteroscedastic."),
         ] = None,
         data_file: Annotated[
             Optional[Path],

@@ -12,8 +12,9 @@ deviation (MAD / 0.6745), which the outliers barely move. Loss hyperparameters s
 target's own units. Targets stay as they are (``scale_targets=False``) when a compared loss takes
 targets of a bounded domain: counts for a Poisson likelihood must stay counts.
 
-Besides scikit-learn's bundled data sets, an experiment may use generated data (``GENERATORS``),
-made from a fixed seed: nothing is downloaded.
+Besides scikit-learn's bundled data sets, an experiment may use data another package ships
+(statsmodels' RAND health insurance data) or generated data made from a fixed seed (``LOADERS``):
+nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class Source:
     description : str
         Where the data come from, in one sentence.
     target_name : str
+    noise_sd : numpy.ndarray or None
+        Generated data: the true standard deviation of each target's noise.
     """
 
     name: str
@@ -72,6 +75,7 @@ class Source:
     feature_names: tuple[str, ...]
     description: str
     target_name: str = "target"
+    noise_sd: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,8 @@ class Split:
         Regression: ``raw = center + scale * training units``.
     classes : tuple
         Classification: the raw label of each class id.
+    noise_sd_val : numpy.ndarray or None
+        Generated data: the true noise standard deviation of each validation target, in its units.
     """
 
     task: str
@@ -106,6 +112,7 @@ class Split:
     center: float = 0.0
     scale: float = 1.0
     classes: tuple = field(default=())
+    noise_sd_val: np.ndarray | None = None
 
     def to_raw(self, values):
         """Regression values in training units -> the target's own units."""
@@ -146,7 +153,9 @@ class Experiment:
         Default share of training labels flipped to another class (classification).
     loader : str
         The ``sklearn.datasets`` function that loads the data (bundled, no download), or a name of
-        ``GENERATORS``.
+        ``LOADERS`` (data another package ships, or generated).
+    metrics : str, optional
+        The set of ``metrics.METRIC_SETS`` it reports; the task's by default.
     """
 
     name: str
@@ -157,6 +166,7 @@ class Experiment:
     loader: str
     outliers: float = 0.0
     label_noise: float = 0.0
+    metrics: str | None = None
 
 
 EXPERIMENTS = {
@@ -164,7 +174,8 @@ EXPERIMENTS = {
         name="outliers",
         task="regression",
         title="Regression with gross outliers in the training targets",
-        losses=("mse", "mae", "huber", "pseudo_huber", "log_cosh"),
+        losses=("mse", "mae", "huber", "pseudo_huber", "log_cosh", "cauchy", "tukey_biweight",
+                {"name": "general_robust", "alpha": 0.5}),
         epochs=40,
         loader="load_diabetes",
         outliers=0.1,
@@ -191,10 +202,29 @@ EXPERIMENTS = {
     "counts": Experiment(
         name="counts",
         task="regression",
-        title="Counts: the Poisson likelihood of a log-rate against squared and absolute error",
-        losses=("mse", "mae", "log_poisson_nll", "gaussian_nll_log_var"),
-        epochs=30,
-        loader="poisson_counts",
+        title="Counts of doctor visits: the Poisson and Tweedie likelihoods of a log-mean against squared error",
+        losses=("mse", "log_poisson_nll", {"name": "log_tweedie_deviance", "power": 1.5}),
+        epochs=10,
+        loader="rand_health_insurance",
+        metrics="counts",
+    ),
+    "quantiles": Experiment(
+        name="quantiles",
+        task="regression",
+        title="Prediction intervals: three quantiles in one model against mse with a Gaussian interval",
+        losses=({"name": "pinball", "quantile": (0.05, 0.5, 0.95)}, "mse"),
+        epochs=40,
+        loader="load_diabetes",
+        metrics="intervals",
+    ),
+    "heteroscedastic": Experiment(
+        name="heteroscedastic",
+        task="regression",
+        title="Noise that grows with a feature: a Gaussian with a predicted variance against mse",
+        losses=("gaussian_nll_log_var", "mse", "laplace_nll"),
+        epochs=40,
+        loader="growing_noise",
+        metrics="uncertainty",
     ),
 }
 #: Other names accepted for the built-in experiments.
@@ -215,31 +245,51 @@ def experiment(name: str) -> Experiment:
     return EXPERIMENTS[key]
 
 
-def poisson_counts(n: int = 800, features: int = 6, seed: int = 20261128) -> Source:
-    """Counts drawn from a Poisson distribution whose log-rate is linear in standard normal features.
+def rand_health_insurance() -> Source:
+    """Doctor visits in the RAND Health Insurance Experiment: statsmodels' bundled ``randhie`` data.
 
-    ``log rate = log 3 + X beta`` with ``beta ~ N(0, 0.35^2)``, from a fixed seed: the same data every time.
+    20,190 person-years; the target ``mdvis`` counts outpatient visits to a doctor (31% zeros, mean 2.9,
+    variance 20: overdispersed), from the insurance plan (log coinsurance, deductible, participation
+    incentive) and health (chronic diseases, physical limitation, self-rated health). Public domain.
     """
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, features))
-    beta = rng.normal(0.0, 0.35, size=features)
-    y = rng.poisson(np.exp(np.log(3.0) + X @ beta)).astype(np.float64)
+    randhie = need("statsmodels.datasets.randhie", "the RAND health insurance data (pip install statsmodels)")
+    table = randhie.load().data
+    features = [name for name in table.columns if name != "mdvis"]
     return Source(
-        name="poisson_counts", task="regression", X=X, y=y, feature_names=tuple(f"x{i}" for i in range(features)),
-        description=(f"generated counts ({n} rows, {features} features): Poisson with log-rate log 3 + X beta, "
-                     "beta ~ N(0, 0.35^2), a fixed seed"),
-        target_name="count",
+        name="randhie", task="regression", X=table[features].to_numpy(dtype=np.float64),
+        y=table["mdvis"].to_numpy(dtype=np.float64), feature_names=tuple(features),
+        description=(f"the RAND Health Insurance Experiment ({len(table):,} rows, {len(features)} features: plan and "
+                     "health), bundled with statsmodels; the target counts visits to a doctor in a year"),
+        target_name="doctor visits",
     )  # fmt: skip
 
 
-#: Generated data sets, by name, for experiments whose data no package ships.
-GENERATORS = {"poisson_counts": poisson_counts}
+def growing_noise(n: int = 1000, seed: int = 20261129) -> Source:
+    """Generated data whose noise grows with a feature: ``y = sin(2 x0) + x1 / 2 + sd(x0) e``.
+
+    ``x0, x1, x2 ~ U(-1, 1)`` (x2 is noise), ``e ~ N(0, 1)`` and ``sd(x0) = 0.05 + 0.45 (x0 + 1)``: from
+    0.05 to 0.95 across x0. A fixed seed: the same data every time; the true sd goes with it.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.0, 1.0, size=(n, 3))
+    sd = 0.05 + 0.45 * (X[:, 0] + 1.0)
+    y = np.sin(2.0 * X[:, 0]) + 0.5 * X[:, 1] + sd * rng.normal(size=n)
+    return Source(
+        name="growing_noise", task="regression", X=X, y=y, feature_names=("x0", "x1", "x2"),
+        description=(f"generated ({n} rows, 3 features): y = sin(2 x0) + x1 / 2 + Gaussian noise whose standard "
+                     "deviation grows from 0.05 to 0.95 with x0; a fixed seed"),
+        noise_sd=sd,
+    )  # fmt: skip
+
+
+#: Data sets that scikit-learn does not bundle, by name: shipped by another package, or generated.
+LOADERS = {"rand_health_insurance": rand_health_insurance, "growing_noise": growing_noise}
 
 
 def load_builtin(exp: Experiment) -> Source:
     """Load a built-in experiment's data set: scikit-learn's bundled files or a generator (no download)."""
-    if exp.loader in GENERATORS:
-        return GENERATORS[exp.loader]()
+    if exp.loader in LOADERS:
+        return LOADERS[exp.loader]()
     datasets = need("sklearn.datasets", "its built-in data sets")
     bunch = getattr(datasets, exp.loader)()
     name = exp.loader.removeprefix("load_")
@@ -496,4 +546,5 @@ def make_split(
     return Split(
         task="regression", X_train=X_train, y_train=(y_train - center) / scale, X_val=X_val,
         y_val=(y_val - center) / scale, corrupted=corrupted, n_outputs=1, center=center, scale=scale,
+        noise_sd_val=None if source.noise_sd is None else source.noise_sd[val],
     )  # fmt: skip

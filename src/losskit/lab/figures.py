@@ -5,7 +5,10 @@
 - :func:`loss_curves`: the loss of one example and its gradient, drawn by ``losskit.plot``;
 - :func:`outlier_influence`: regression: how hard one point pulls on the fit (``losskit.plot``);
 - :func:`predictions`: regression: predictions against the truth, the outliers visible; binary:
-  validation scores by class; multi-class: confusion matrices.
+  validation scores by class; multi-class: confusion matrices;
+- :func:`calibration`: counts: the mean predicted against the mean observed, by bins of the prediction;
+- :func:`intervals`: the 90% prediction intervals against the truth, and their spread against the first
+  feature beside the true spread where the data are generated.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import warnings
 import numpy as np
 
 from .. import plot, registry
-from .metrics import NEEDS_PROBABILITIES
+from .metrics import COVERAGE, NEEDS_PROBABILITIES
 
 COLORS = [f"C{i}" for i in range(10)]
 #: Panel width and height, in inches.
@@ -47,8 +50,7 @@ def learning_curves(result):
     panels = [
         ("train_cost", "training cost (its own loss)", True),
         ("val_cost", "validation cost (its own loss)", True),
-        *((m.key, f"validation {m.label} ({'higher' if m.higher_is_better else 'lower'} is better)", False)
-          for m in result.metrics),
+        *((m.key, f"validation {m.label} ({m.direction})", False) for m in result.metrics),
         ("grad_norm", "gradient norm (training set)", True),
     ]  # fmt: skip
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
@@ -88,11 +90,23 @@ def learning_curves(result):
     return fig
 
 
-def _groups(result) -> dict:
-    """The compared losses by the x axis of their curves (``losskit.plot.axis_label``)."""
-    groups: dict = {}
+def _drawn(result) -> list[tuple[str, dict]]:
+    """``(label, config)`` of each curve to draw: a multi-quantile head as one pinball per quantile."""
+    drawn = []
     for label, config in result.losses.items():
-        groups.setdefault(plot.axis_label(config), []).append(label)
+        quantiles = config.get("quantile") if config.get("name") == "pinball" else None
+        if isinstance(quantiles, (tuple, list)):
+            drawn += [(label, {**config, "quantile": q}) for q in quantiles]
+        else:
+            drawn.append((label, config))
+    return drawn
+
+
+def _groups(result) -> dict:
+    """The curves to draw (``_drawn``) by their x axis (``losskit.plot.axis_label``)."""
+    groups: dict = {}
+    for label, config in _drawn(result):
+        groups.setdefault(plot.axis_label(config), []).append((label, config))
     return groups
 
 
@@ -108,11 +122,11 @@ def loss_curves(result):
         return _score_curves(result)
     fig, axes = _figure(2 * len(groups), 2, size=(5.5, 4.2))
     axes = np.asarray(axes, dtype=object).reshape(len(groups), 2)
-    for row, labels in zip(axes, groups.values()):
-        plot.plot_losses([result.losses[label] for label in labels], ax=list(row))
+    for row, entries in zip(axes, groups.values()):
+        plot.plot_losses([config for _, config in entries], ax=list(row))
         for ax in row:  # the colours of the learning curves, one per loss
             curves = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
-            for label, line in zip(labels, curves):
+            for (label, _), line in zip(entries, curves):
                 line.set_color(_color(result, label))
         row[0].legend(fontsize="small")
     fig.suptitle("The compared losses: one example's loss and gradient")
@@ -248,4 +262,67 @@ def _confusion(result, truth, runs, seed):
         ax.set_xlabel("predicted class")
         ax.set_ylabel("true class")
     fig.suptitle(f"Confusion matrices on {result.validation_set} (seed {seed})")
+    return fig
+
+
+def calibration(result, bins: int = 10):
+    """Counts: the mean observed target against the mean prediction in bins of equal size of each loss's
+    predictions (validation rows of the first seed): a calibrated model lies on the diagonal."""
+    seed = result.seeds[0]
+    truth = np.asarray(next(d for d in result.data if d["seed"] == seed)["y_val"], dtype=np.float64)
+    fig, (ax,) = _figure(1, 1, size=(5.6, 4.6))
+    top = 0.0
+    for label in result.losses:
+        predicted = np.asarray(next(r for r in result.runs_of(label) if r.seed == seed).outputs["val"], dtype=np.float64)
+        if not np.isfinite(predicted).all():
+            continue
+        groups = np.array_split(np.argsort(predicted, kind="stable"), bins)
+        means = np.asarray([(predicted[g].mean(), truth[g].mean()) for g in groups if g.size])
+        ax.plot(means[:, 0], means[:, 1], marker="o", color=_color(result, label), label=label)
+        top = max(top, float(means.max()))
+    ax.plot([0.0, top], [0.0, top], color="0.5", linestyle="--", linewidth=1, zorder=0, label="_calibrated")
+    ax.set_xlabel(f"mean predicted {result.source['target']} (bins of the prediction)")
+    ax.set_ylabel(f"mean observed {result.source['target']}")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.suptitle(f"Calibration on {result.validation_set} (seed {seed}), {bins} bins of equal size")
+    return fig
+
+
+def intervals(result):
+    """The 90% interval of each loss against the truth (validation rows of the first seed, sorted by the
+    point prediction) and, for generated data, the predicted spread against the first feature."""
+    seed = result.seeds[0]
+    data = next(d for d in result.data if d["seed"] == seed)
+    truth = np.asarray(data["y_val"], dtype=np.float64)
+    runs = {label: next(r for r in result.runs_of(label) if r.seed == seed) for label in result.losses}
+    spread = "noise_sd" in data and any("sd" in run.outputs for run in runs.values())
+    fig, axes = _figure(len(runs) + spread, 3, size=(4.4, 3.6))
+    for ax, (label, run) in zip(axes, runs.items()):
+        point, low, high = (np.asarray(run.outputs[key], dtype=np.float64) for key in ("val", "low", "high"))
+        order = np.argsort(point, kind="stable")
+        rank = np.arange(point.size)
+        inside = (low <= truth) & (truth <= high)
+        ax.fill_between(rank, low[order], high[order], color=_color(result, label), alpha=0.25, linewidth=0)
+        ax.plot(rank, point[order], color=_color(result, label), linewidth=1)
+        ax.scatter(rank, truth[order], s=5, c=np.where(inside[order], "0.25", "crimson"), rasterized=True)
+        ax.set_title(f"{_wrap(label)}\n{inside.mean():.0%} of the truth inside", fontsize="medium")
+        ax.set_xlabel("validation rows, by prediction")
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel(result.source["target"])
+    if spread:
+        ax = axes[-1]
+        x = np.asarray(data["x_val"], dtype=np.float64)
+        order = np.argsort(x, kind="stable")
+        for label, run in runs.items():
+            if "sd" in run.outputs:
+                sd = np.asarray(run.outputs["sd"], dtype=np.float64)
+                ax.scatter(x, sd, s=5, color=_color(result, label), alpha=0.6, label=label, rasterized=True)
+        ax.plot(x[order], np.asarray(data["noise_sd"])[order], color="black", linewidth=1.5, label="true sd")
+        ax.set_title("predicted spread (standard deviation)", fontsize="medium")
+        ax.set_xlabel(f"{result.source['features'][0]} (standardised)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small", markerscale=3)
+    fig.suptitle(f"{COVERAGE:.0%} prediction intervals on {result.validation_set} (seed {seed}){shown_words(data)}: "
+                 "crimson dots fall outside")  # fmt: skip
     return fig

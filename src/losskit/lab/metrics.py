@@ -1,5 +1,9 @@
 """Task metrics on the clean validation set, computed by scikit-learn, never by the losses themselves.
 
+Regression experiments may score more than the point prediction (``METRIC_SETS``): the Poisson
+deviance of predicted counts, and the 90% prediction interval and the negative log-likelihood of the
+predictive distribution each model gives (:mod:`losskit.lab.predictive`).
+
 Binary models emit a score ``s`` (a logit for cross-entropy, a margin score for hinge losses): the
 predicted class is ``s > 0``; ROC AUC ranks by ``s``; log-loss reads ``sigmoid(s)`` as the
 probability of class 1. Hinge losses do not calibrate ``sigmoid(s)``, so their log-loss is a
@@ -24,14 +28,36 @@ class Metric:
     label: str
     higher_is_better: bool
     bounds: tuple[float, float]
+    #: The ideal value, when the best is the closest to it (a coverage of 0.9) rather than the highest or lowest.
+    target: float | None = None
+
+    def badness(self, values) -> np.ndarray:
+        """How far from the best each value is, lower being better (NaN stays NaN)."""
+        values = np.asarray(values, dtype=np.float64)
+        if self.target is not None:
+            return np.abs(values - self.target)
+        return -values if self.higher_is_better else values
 
     def best(self, values):
         """Index of the best of ``values`` (NaN never wins); None when all are NaN."""
-        values = np.asarray(values, dtype=np.float64)
-        if not np.isfinite(values).any():
+        badness = self.badness(values)
+        if not np.isfinite(badness).any():
             return None
-        filled = np.where(np.isfinite(values), values, -np.inf if self.higher_is_better else np.inf)
-        return int(np.argmax(filled) if self.higher_is_better else np.argmin(filled))
+        return int(np.argmin(np.where(np.isfinite(badness), badness, np.inf)))
+
+    @property
+    def arrow(self) -> str:
+        """``↑`` higher is better, ``↓`` lower is better, ``→0.9`` closest to 0.9 is best."""
+        if self.target is not None:
+            return f"→{self.target:g}"
+        return "↑" if self.higher_is_better else "↓"
+
+    @property
+    def direction(self) -> str:
+        """The arrow in words."""
+        if self.target is not None:
+            return f"closest to {self.target:g} is best"
+        return f"{'higher' if self.higher_is_better else 'lower'} is better"
 
 
 _INF = float("inf")
@@ -53,6 +79,23 @@ METRICS = {
     ),
 }
 
+#: The nominal coverage of the prediction intervals the lab scores.
+COVERAGE = 0.9
+#: Predictions are floored here for the Poisson deviance, which needs a positive mean (mse may predict <= 0).
+DEVIANCE_FLOOR = 1e-6
+_MAE, _RMSE = METRICS["regression"][:2]
+_INTERVAL = (
+    Metric("coverage", f"{COVERAGE:.0%} coverage", True, (0.0, 1.0), target=COVERAGE),
+    Metric("width", f"{COVERAGE:.0%} width", False, (-_INF, _INF)),  # negative where learned quantiles cross
+)
+#: The metrics of a regression experiment, by the name its ``Experiment.metrics`` gives; the task's otherwise.
+METRIC_SETS = {
+    **METRICS,
+    "counts": (Metric("poisson_deviance", "Poisson deviance", False, (0.0, _INF)), _MAE, _RMSE),
+    "intervals": (*_INTERVAL, _MAE, _RMSE),
+    "uncertainty": (Metric("nll", "NLL", False, (-_INF, _INF)), *_INTERVAL, _MAE),
+}
+
 #: Metrics that need calibrated probabilities: only losses that are proper scoring rules compete.
 NEEDS_PROBABILITIES = ("log_loss",)
 
@@ -71,8 +114,9 @@ def _sigmoid(s: np.ndarray) -> np.ndarray:
     return 0.5 * np.tanh(0.5 * s) + 0.5
 
 
-def evaluate(task: str, y_true: np.ndarray, output: np.ndarray) -> dict[str, float]:
-    """The task's metrics of a model's validation output.
+def evaluate(task: str, y_true: np.ndarray, output: np.ndarray, *, metrics: str | None = None,
+             predictive=None) -> dict[str, float]:  # fmt: skip
+    """The metrics of a model's validation output.
 
     Parameters
     ----------
@@ -82,11 +126,16 @@ def evaluate(task: str, y_true: np.ndarray, output: np.ndarray) -> dict[str, flo
     output : numpy.ndarray
         Regression: predictions in the target's units, shape (n,); binary: scores, shape (n,);
         multi-class: logits, shape (n, C).
+    metrics : str, optional
+        The name of a set of ``METRIC_SETS``; the task's by default.
+    predictive : losskit.lab.predictive.Predictive, optional
+        Regression: the model's interval and likelihood in the target's units, for the interval
+        metrics and the NLL (NaN without it).
 
     Returns
     -------
     dict
-        ``{metric.key: value}`` for ``METRICS[task]``; NaN everywhere if ``output`` is not finite.
+        ``{metric.key: value}`` for the set; NaN everywhere if ``output`` is not finite.
 
     Examples
     --------
@@ -94,12 +143,34 @@ def evaluate(task: str, y_true: np.ndarray, output: np.ndarray) -> dict[str, flo
     0.3333333333333333
     """
     sklearn = need("sklearn", "the task metrics")
+    chosen = METRIC_SETS[metrics or task]
     output = np.asarray(output, dtype=np.float64)
     if not np.isfinite(output).all():
-        return {m.key: float("nan") for m in METRICS[task]}
+        return {m.key: float("nan") for m in chosen}
     # The inputs are ours and checked above: skip scikit-learn's per-call checks (they cost more than the metric).
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-        return _evaluate(task, np.asarray(y_true), output)
+        scores = _evaluate(task, np.asarray(y_true), output)
+        if task == "regression":
+            scores.update(_beyond_the_point(np.asarray(y_true, dtype=np.float64), output, predictive))
+    return {m.key: scores[m.key] for m in chosen}
+
+
+def _beyond_the_point(y_true: np.ndarray, output: np.ndarray, predictive) -> dict[str, float]:
+    """The Poisson deviance of the predictions, and the interval's coverage and width and the NLL."""
+    from sklearn import metrics
+
+    nan = float("nan")
+    scores = {"coverage": nan, "width": nan, "nll": nan, "poisson_deviance": nan}
+    if (y_true >= 0).all():
+        scores["poisson_deviance"] = float(metrics.mean_poisson_deviance(y_true, np.maximum(output, DEVIANCE_FLOOR)))
+    if predictive is not None:
+        low, high = predictive.low, predictive.high
+        if np.isfinite(low).all() and np.isfinite(high).all():
+            scores["coverage"] = float(np.mean((low <= y_true) & (y_true <= high)))
+            scores["width"] = float(np.mean(high - low))
+        if predictive.nll is not None:
+            scores["nll"] = float(np.mean(predictive.nll(y_true)))
+    return scores
 
 
 def _evaluate(task: str, y_true: np.ndarray, output: np.ndarray) -> dict[str, float]:

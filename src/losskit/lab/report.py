@@ -21,6 +21,7 @@ from pathlib import Path
 from .. import __version__
 from ..plot import missing_glyphs_quiet
 from . import figures
+from .metrics import COVERAGE
 from .files import write_file
 from .summary import fmt
 
@@ -88,7 +89,7 @@ def _figure(fig, alt: str, caption: str) -> str:
 
 def _metrics_table(result) -> str:
     head = "".join(
-        f"<th>{_e(m.label)} {'↑' if m.higher_is_better else '↓'}</th>" for m in result.metrics
+        f"<th>{_e(m.label)} {_e(m.arrow)}</th>" for m in result.metrics
     )
     body = []
     for row in result.rows():
@@ -186,8 +187,9 @@ def render(result) -> str:
         "<h2>Reading</h2><ul class=\"reading\">" + "".join(f"<li>{_e(line)}</li>" for line in result.reading) + "</ul>",
         f"<h2>Final metrics</h2><p class=\"note\">Measured on {result.validation_set} after the last epoch: "
         + (f"mean ± standard deviation over {seeds} seeds" if seeds > 1 else "one seed, so no spread")
-        + "; ★ marks the best value of each metric "
-        "(↑ higher is better, ↓ lower is better).</p>" + _metrics_table(result),
+        + "; ★ marks the best value of each metric ("
+        + ", ".join(dict.fromkeys(f"{m.arrow} {m.direction}" for m in result.metrics)) + ").</p>"
+        + _metrics_table(result),
     ]
     if any(cell["mark"] for row in result.rows() for cell in row["cells"]):
         sections.append(
@@ -227,6 +229,26 @@ def render(result) -> str:
         caption = caption.rstrip(".") + figures.shown_words(result.data[0]) + "."
     sections.append(f"<h2>{heading}</h2>")
     sections.append(_figure(figures.predictions(result), heading.lower(), caption))
+    keys = {m.key for m in result.metrics}
+    if "poisson_deviance" in keys:
+        sections.append("<h2>Calibration</h2>")
+        sections.append(_figure(
+            figures.calibration(result), "calibration",
+            "The validation rows of the first seed in ten bins of equal size by each loss's prediction: the mean "
+            "observed count against the mean predicted one. On the dashed diagonal, a model's counts are right on "
+            "average wherever it predicts them.",
+        ))  # fmt: skip
+    if "coverage" in keys:
+        sections.append("<h2>Prediction intervals</h2>")
+        sections.append(_figure(
+            figures.intervals(result), "prediction intervals",
+            f"Each loss's {COVERAGE:.0%} interval (the band) and point prediction (the line) on the validation rows "
+            "of the first seed, sorted by the point prediction, with the truth (dots; crimson outside). A loss with "
+            "one output gets a Gaussian interval of its training residuals' standard deviation; a quantile head "
+            "its outer quantiles; a Gaussian or Laplace likelihood its own spread."
+            + (" Last panel: the predicted standard deviation against the feature that drives the noise, and the "
+               "true one." if "nll" in keys else ""),
+        ))  # fmt: skip
     sections.append(
         "<h2>Every run</h2><details><summary>Final numbers of each loss and seed, with a hash of the initial weights "
         "(equal within a seed)</summary>" + _runs_table(result) + "</details>"

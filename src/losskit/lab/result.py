@@ -10,7 +10,7 @@ import numpy as np
 from .._json import dumps
 from .files import write_file
 from . import summary
-from .metrics import METRICS, NEEDS_PROBABILITIES, Metric
+from .metrics import METRIC_SETS, NEEDS_PROBABILITIES, Metric
 from .training import HISTORY_COLUMNS, RunRecord
 
 
@@ -74,8 +74,8 @@ class LabResult:
 
     @property
     def metrics(self) -> tuple[Metric, ...]:
-        """The task's metrics, in table order."""
-        return METRICS[self.task]
+        """The metrics, in table order: the experiment's set (``settings["metrics"]``) or the task's."""
+        return METRIC_SETS[self.settings.get("metrics") or self.task]
 
     @property
     def seeds(self) -> list[int]:
@@ -124,8 +124,7 @@ class LabResult:
         table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
         table.add_column("loss", overflow="fold", style="bold", min_width=6)
         for metric in self.metrics:
-            arrow = "↑" if metric.higher_is_better else "↓"
-            table.add_column(f"{metric.label} {arrow}", justify="right", overflow="fold")
+            table.add_column(f"{metric.label} {metric.arrow}", justify="right", overflow="fold")
         table.add_column("train s", justify="right", overflow="fold")
         for row in self.rows():
             cells = []
@@ -152,7 +151,7 @@ class LabResult:
         """Every number, as plain data (what results.json holds); without ``predictions``, no per-row numbers."""
         data, runs = self.data, [run.to_dict() for run in self.runs]
         if not predictions:
-            rowwise = ("y_val", "y_train", "corrupted")
+            rowwise = ("y_val", "y_train", "corrupted", "noise_sd", "x_val")
             data = [{k: v for k, v in seed.items() if k not in rowwise} for seed in data]
             runs = [{**run, "outputs": {k: v for k, v in run["outputs"].items() if k == "confusion"}} for run in runs]
         return {
@@ -162,7 +161,8 @@ class LabResult:
             "settings": self.settings,
             "losses": self.losses,
             "metrics": [
-                {"key": m.key, "label": m.label, "higher_is_better": m.higher_is_better} for m in self.metrics
+                {"key": m.key, "label": m.label, "higher_is_better": m.higher_is_better, "target": m.target}
+                for m in self.metrics
             ],
             "seeds": self.seeds,
             "summary": self.summary,

@@ -90,12 +90,17 @@ def run(
 
     Parameters
     ----------
-    experiment : {"outliers", "binary", "multiclass"} or array-like, optional
-        A built-in experiment (default ``"outliers"``): scikit-learn's bundled diabetes data with
-        gross outliers in the training targets (mse, mae, huber, pseudo_huber, log_cosh); breast
+    experiment : {"outliers", "binary", "multiclass", "counts", "quantiles", "heteroscedastic"} or array-like, optional
+        A built-in experiment (default ``"outliers"``, see ``datasets.EXPERIMENTS``): scikit-learn's
+        bundled diabetes data with gross outliers in the training targets (mse, mae, huber,
+        pseudo_huber, log_cosh and the redescending cauchy, tukey_biweight, general_robust); breast
         cancer (sigmoid_cross_entropy, hinge, squared_hinge); digits (sparse softmax cross-entropy
-        with and without label smoothing 0.1). Or your features ``X`` (an array or a DataFrame),
-        with the targets as ``y``: ``run(X, y)``, as scikit-learn's ``fit(X, y)``.
+        with and without label smoothing 0.1); statsmodels' RAND doctor visits (mse against Poisson
+        and Tweedie log-means, with the Poisson deviance and a calibration plot); diabetes prediction
+        intervals (three quantiles in one model against mse's Gaussian interval: coverage and
+        width); generated noise that grows with a feature (Gaussian and Laplace likelihoods with a
+        predicted spread against mse: NLL, coverage, width). Or your features ``X`` (an array or a
+        DataFrame), with the targets as ``y``: ``run(X, y)``, as scikit-learn's ``fit(X, y)``.
     y : array-like, optional
         The targets of ``X``.
     data : str or os.PathLike, optional
@@ -212,13 +217,14 @@ def run(
         "experiment": name, "model": model, "hidden": hidden if model == "mlp" else None, "optimizer": optimizer,
         "lr": lr, "batch_size": batch_size, "epochs": epochs, "seeds": seed_list, "jobs": jobs,
         "outliers": outliers, "label_noise": label_noise, "val_fraction": val_fraction, "backend": backend,
-        "data": None if data is None else str(data), "target": target,
+        "data": None if data is None else str(data), "target": target, "metrics": exp.metrics if exp else None,
     }  # fmt: skip
     grid = [(label, config, s, split) for label, config in labels.items() for s, split in zip(seed_list, splits)]
     specs = [
         RunSpec(
             index=i, loss=config, label=label, seed=s, data=split, model=model, optimizer=optimizer,
             backend=backend, hidden=hidden, batch_size=batch_size, epochs=epochs, lr=float(lr), threads=1,
+            metrics=settings["metrics"],
         )  # fmt: skip
         for i, (label, config, s, split) in enumerate(grid)
     ]
@@ -250,6 +256,9 @@ def _truth(seed: int, split: datasets.Split) -> dict:
         out["y_val"] = split.to_raw(split.y_val[val_rows]).tolist()
         out["y_train"] = split.to_raw(split.y_train[train_rows]).tolist()
         out["corrupted"] = split.corrupted[train_rows].tolist()
+        if split.noise_sd_val is not None:  # generated data: the true spread, against the first feature
+            out["noise_sd"] = split.noise_sd_val[val_rows].tolist()
+            out["x_val"] = split.X_val[val_rows, 0].astype(float).tolist()
     else:
         out["y_val"] = split.y_val[val_rows].tolist()
     return out

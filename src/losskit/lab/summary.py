@@ -83,10 +83,11 @@ def ties(losses: dict, table: dict, metric: Metric) -> list[str]:
     winner = best(losses, table, (metric,))[metric.key]
     if winner is None:
         return []
-    top = table[winner][metric.key]["mean"]
+    top = metric.badness(table[winner][metric.key]["mean"])
     return [winner] + [
         label for label in eligible(losses, metric)
-        if label != winner and math.isclose(table[label][metric.key]["mean"], top, rel_tol=1e-12, abs_tol=1e-15)
+        if label != winner
+        and math.isclose(metric.badness(table[label][metric.key]["mean"]), top, rel_tol=1e-12, abs_tol=1e-15)
     ]  # fmt: skip
 
 
@@ -144,21 +145,18 @@ def reading(result) -> list[str]:
         ranked = eligible(result.losses, metric)
         means = [table[label][metric.key]["mean"] for label in ranked]
         winner = result.best.get(metric.key)
-        direction = "higher" if metric.higher_is_better else "lower"
         if winner is None:
             lines.append(f"{metric.label}: no loss produced a number.")
             continue
-        order = sorted(
-            (i for i, v in enumerate(means) if math.isfinite(v)),
-            key=lambda i: -means[i] if metric.higher_is_better else means[i],
-        )
+        badness = metric.badness(means)
+        order = sorted((i for i, v in enumerate(means) if math.isfinite(v)), key=lambda i: badness[i])
         top = table[winner][metric.key]
         tied = ties(result.losses, table, metric)
         if len(tied) > 1:
-            text = f"{metric.label} ({direction} is better): {words(tied)} tie for best at {fmt(top['mean'])}"
+            text = f"{metric.label} ({metric.direction}): {words(tied)} tie for best at {fmt(top['mean'])}"
         else:
             text = (
-                f"{metric.label} ({direction} is better): {winner} is best with {fmt(top['mean'])} "
+                f"{metric.label} ({metric.direction}): {winner} is best with {fmt(top['mean'])} "
                 f"± {fmt(top['std'], 2)}"
             )
         if len(ranked) == 1 and len(labels) > 1:
@@ -174,6 +172,9 @@ def reading(result) -> list[str]:
                 last = table[worst][metric.key]
                 text += f"; the worst is {worst} ({fmt(last['mean'])})"
         lines.append(text + ".")
+    if any(metric.key == "width" for metric in result.metrics):
+        lines.append("A narrower interval is better only at its nominal coverage: read each width beside its coverage "
+                     "(an interval that covers less is narrower for that reason alone).")  # fmt: skip
     if "bias" in next(iter(table.values())):
         biases = sorted(((table[label]["bias"]["mean"], label) for label in labels), key=lambda t: -abs(t[0]))
         parts = ", ".join(f"{label} {value:+.3g}" for value, label in biases if math.isfinite(value))

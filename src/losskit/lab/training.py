@@ -24,7 +24,7 @@ import numpy as np
 from .. import registry
 from .._checks import validation
 from . import metrics as lab_metrics
-from . import models
+from . import models, predictive
 from .datasets import Split, shown_rows
 from ..errors import InputError
 from .errors import LabError
@@ -52,6 +52,8 @@ class RunSpec:
     lr : float
     threads : int or None
         Threads PyTorch may use inside the run (None leaves its setting alone).
+    metrics : str or None
+        The set of ``metrics.METRIC_SETS`` to record; the task's by default.
     """
 
     index: int
@@ -67,6 +69,7 @@ class RunSpec:
     epochs: int = 20
     lr: float = 0.01
     threads: int | None = 1
+    metrics: str | None = None
 
 
 @dataclass
@@ -118,11 +121,14 @@ class Objective:
         self.loss = loss
         self.count = len(loss.info.predictions)
         self.first = loss.info.predictions[0]
+        quantile = getattr(loss, "quantile", None)
+        #: A multi-quantile head's quantiles, one output each (empty otherwise).
+        self.quantiles = quantile if isinstance(quantile, tuple) else ()
 
     @property
     def extra(self) -> int:
-        """The model's outputs beyond the task's: one per extra prediction."""
-        return self.count - 1
+        """The model's outputs beyond the task's: one per extra prediction, one per extra quantile."""
+        return self.count - 1 + max(len(self.quantiles) - 1, 0)
 
     def _split(self, out):
         return (out,) if self.count == 1 else tuple(out[:, k] for k in range(self.count))
@@ -135,7 +141,10 @@ class Objective:
         return value, (grads if self.count == 1 else np.stack(grads, axis=1))
 
     def point(self, out: np.ndarray) -> np.ndarray:
-        """The point prediction of NumPy outputs (regression)."""
+        """The point prediction of NumPy outputs (regression): the first prediction through its link, or
+        a multi-quantile head's quantile nearest 0.5."""
+        if self.quantiles:
+            return np.asarray(out[:, int(np.argmin(np.abs(np.asarray(self.quantiles) - 0.5)))], dtype=np.float64)
         first = out if self.count == 1 else out[:, 0]
         return np.asarray(self.first.link.backward(np, np.asarray(first, dtype=np.float64)))
 
@@ -192,21 +201,31 @@ def _train(spec: RunSpec, on_epoch) -> RunRecord:
     y_train = model.asarray(_targets(spec, loss, data.y_train))
     y_val = model.asarray(_targets(spec, loss, data.y_val))
     y_val_raw = data.to_raw(data.y_val) if task == "regression" else data.y_val
-    keys = [m.key for m in lab_metrics.METRICS[task]]
+    keys = [m.key for m in lab_metrics.METRIC_SETS[spec.metrics or task]]
+    spread = task == "regression" and any(key in ("coverage", "width", "nll") for key in keys)
     history = {key: [] for key in (*HISTORY_COLUMNS, *keys)}
     initial = model.fingerprint()
     rng = np.random.default_rng([spec.seed, 2])  # the batch order: the same for every loss of a seed
     n, size = data.X_train.shape[0], max(1, int(spec.batch_size))
     elapsed, diverged_at = 0.0, None
 
+    def distribution(output) -> predictive.Predictive:
+        residual_sd = 1.0
+        if spread and objective.count == 1 and not objective.quantiles:  # a Gaussian around a point prediction
+            residuals = objective.point(np.asarray(model.predict(X_train))) - data.y_train
+            residual_sd = float(np.sqrt(np.mean(residuals**2)))
+        return predictive.of(objective, output, data, residual_sd)
+
     def record(epoch: int) -> bool:
         train_cost, grad_norm = model.evaluate(objective, X_train, y_train)
         output = model.predict(X_val)
         with validation(False):
             val_cost = float(objective(y_val, model.asarray(output)))
+        predicted = None
         if task == "regression":
-            output = data.to_raw(objective.point(output))
-        scores = lab_metrics.evaluate(task, y_val_raw, output)
+            predicted = distribution(output)
+            output = predicted.point
+        scores = lab_metrics.evaluate(task, y_val_raw, output, metrics=spec.metrics, predictive=predicted)
         for key, value in (("epoch", epoch), ("train_cost", train_cost), ("val_cost", val_cost),
                            ("grad_norm", grad_norm), ("wall_time", elapsed), *scores.items()):  # fmt: skip
             history[key].append(float(value) if key != "epoch" else epoch)
@@ -245,6 +264,11 @@ def _train(spec: RunSpec, on_epoch) -> RunRecord:
         train_rows = shown_rows(len(data.y_train), spec.seed)
         train_predictions = data.to_raw(objective.point(model.predict(model.take(X_train, train_rows))))
         outputs = {"val": predictions[val_rows].tolist(), "train": train_predictions.tolist()}
+        if spread:  # the interval, and the spread where the model predicts one, of the rows drawn
+            predicted = distribution(output)
+            outputs.update(low=predicted.low[val_rows].tolist(), high=predicted.high[val_rows].tolist())
+            if predicted.sd is not None:
+                outputs["sd"] = np.broadcast_to(predicted.sd, predictions.shape)[val_rows].tolist()
     elif task == "binary":
         outputs = {"val": np.asarray(output)[val_rows].tolist()}
     else:

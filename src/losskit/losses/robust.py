@@ -220,7 +220,8 @@ class Pinball(Loss):
     def _specialise(self, info):
         if not isinstance(self.quantile, tuple):
             return info
-        return info.with_inputs((target("y_true"), prediction("y_pred", event=1)))  # one column per quantile
+        # One column per quantile; an example is a row of predictions, with no curve of one variable.
+        return replace(info.with_inputs((target("y_true"), prediction("y_pred", event=1))), variable="none")
 
     def _math(self, xp, order, y_true, y_pred):
         several = isinstance(self.quantile, tuple)
