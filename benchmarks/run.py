@@ -327,6 +327,71 @@ def bench_elementwise(n, repeats, use_compile, results):
     results["elementwise"] = rows
 
 
+# --------------------------------------------------------------------------------------------------
+# Value, gradient and Hessian diagonal: the one-pass kernels against the tiled reference (what boosting calls)
+# --------------------------------------------------------------------------------------------------
+
+#: The losses of the Hessian kernels, a setting each, and scikit-learn's loss class of the same numbers (half).
+HESSIAN_CASES = {
+    "smooth_l1": ({}, None), "epsilon_insensitive": ({}, None), "squared_epsilon_insensitive": ({}, None),
+    "cauchy": ({}, None), "geman_mcclure": ({}, None), "welsch": ({}, None), "tukey_biweight": ({}, None),
+    "general_robust": ({"alpha": 0.5}, None), "log_poisson_nll": ({}, ("HalfPoissonLoss", {})),
+    "poisson_deviance": ({}, ("HalfTweedieLossIdentity", {"power": 1.0})),
+    "gamma_deviance": ({}, ("HalfTweedieLossIdentity", {"power": 2.0})),
+    "tweedie_deviance": ({"power": 1.5}, ("HalfTweedieLossIdentity", {"power": 1.5})),
+    "log_poisson_deviance": ({}, ("HalfPoissonLoss", {})), "log_gamma_deviance": ({}, ("HalfGammaLoss", {})),
+    "log_tweedie_deviance": ({"power": 1.5}, ("HalfTweedieLoss", {"power": 1.5})),
+}  # fmt: skip
+
+
+def _hessian_data(loss, n, rng):
+    """float64 targets and predictions inside the loss's domains (counts or positive amounts where asked)."""
+    spec_true, spec_pred = loss.info.inputs
+    if spec_true.domain.bounds[0] < 0:
+        t = rng.standard_normal(n)
+    elif getattr(spec_true.domain, "open_low", False):
+        t = rng.gamma(2.0, 1.5, n)
+    else:
+        t = rng.poisson(2.0, n).astype(np.float64)
+    p = rng.gamma(2.0, 1.5, n) if spec_pred.domain.bounds[0] >= 0 else 2.0 * rng.standard_normal(n)
+    return t, p
+
+
+def bench_hessian(n, repeats, results):
+    from sklearn._loss import loss as sk_losses
+
+    from losskit.fast import _impl
+    from losskit.inputs import prepare
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, (hyper, peer) in HESSIAN_CASES.items():
+        loss = lk.get(name, **hyper)
+        t, p = _hessian_data(loss, n, rng)
+        batch = prepare(loss, (t, p))
+        cands = {
+            "losskit": lambda: loss.grad_and_hessian(t, p),
+            "tiled_reference": lambda: _impl._tiled_hessian(loss, batch, 2, None),
+        }
+
+        def reference():
+            with fast.fast_path("never"):
+                return loss.grad_and_hessian(t, p)
+
+        cands["reference"] = reference
+        if peer is not None:
+            sk = getattr(sk_losses, peer[0])(**peer[1])
+            cands["sklearn"] = lambda sk=sk: sk.gradient_hessian(t, p, n_threads=THREADS)  # p: its raw prediction too
+        with lk.validation(False):
+            times = interleaved(cands, repeats)
+        row = {"loss": name, "hyperparameters": hyper, "n": n, "times_s": times,
+               "speedup": {k: times[k] / times["losskit"] for k in times if k != "losskit"}}  # fmt: skip
+        rows.append(row)
+        peers = "  ".join(f"{k}={v:.1f}x" for k, v in row["speedup"].items())
+        print(f"{name:>28s}  {1e3 * times['losskit']:7.1f} ms  | {peers}", flush=True)
+    results["hessian"] = rows
+
+
 def print_row(row):
     t = row["times_s"]
     peers = "  ".join(f"{k}={row['speedup'][k]:.1f}x" for k in row["speedup"])
@@ -661,7 +726,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small sizes, no torch.compile: about a minute")
     parser.add_argument("--json", default=os.path.join(HERE, "results.json"))
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds per case (default 9; 5 with --quick)")
-    parser.add_argument("--only", nargs="*", default=["elementwise", "torch", "softmax", "linear", "small"])
+    parser.add_argument("--only", nargs="*", default=["elementwise", "hessian", "torch", "softmax", "linear", "small"])
     parser.add_argument("--memory-case", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_case:
@@ -694,6 +759,10 @@ def main():
     if "elementwise" in args.only:
         print(f"\nElementwise value+grad, n = {n} float32 (times are medians; ratios are peer time / losskit time)")
         bench_elementwise(n, repeats, not args.quick, results)
+    if "hessian" in args.only:
+        print(f"\nValue, gradient and Hessian, n = {n} float64 (ratios are the other's time / losskit's; sklearn's "
+              "gradient_hessian computes no value)")
+        bench_hessian(n, repeats, results)
     if "torch" in args.only:
         print("\nPyTorch tensors, forward + backward, losskit / torch.nn.functional (eager, float32)")
         bench_torch(n, 1024, 32000 if not args.quick else 8000, max(5, repeats // 2), results)

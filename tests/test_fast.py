@@ -331,6 +331,87 @@ def test_split_kernels_in_place_with_a_tile_left_to_the_reference(name):
     np.testing.assert_allclose(grad, expected, rtol=1e-11, atol=1e-300)
 
 
+# --- value, gradient and Hessian in one pass: tests generated from the kernel table -------------------
+
+#: The losses with a Hessian kernel, read off the engine's table.
+HESSIAN_LOSSES = sorted(name for name, impl in _impl.IMPLS.items() if getattr(impl, "hessian", False))
+#: Settings that reach the other kernels of a loss (its hyperparameters choose among them), or the reference.
+HESSIAN_SETTINGS = {
+    "smooth_l1": [{"beta": 0.0}],
+    "general_robust": [{"alpha": 0.0}, {"alpha": -2.0}, {"alpha": -np.inf}, {"alpha": 2.0}, {"alpha": -7.5}],
+    "tweedie_deviance": [{"power": 1.02}, {"power": 3.0}, {"power": -1.0}, {"power": 0.0}],
+    "log_tweedie_deviance": [{"power": 1.98}, {"power": 1.2}],
+    "log_poisson_nll": [{"full": True}],
+}
+HESSIAN_CASES = [(name, hyper) for name in HESSIAN_LOSSES for hyper in [{}, *HESSIAN_SETTINGS.get(name, [])]]
+
+
+def _hessian_inputs(loss, dtype, rng, n):
+    """Targets and predictions inside the loss's domains, with exact kinks and, on real predictions, far ones."""
+    spec_true, spec_pred = loss.info.inputs
+    low, _ = spec_true.domain.bounds
+    if low < 0:
+        y_true = rng.normal(size=n) * 2
+    elif getattr(spec_true.domain, "open_low", False):
+        y_true = rng.gamma(2.0, 1.5, size=n)
+    else:
+        y_true = rng.poisson(2.0, size=n).astype(float)
+    if spec_pred.domain.bounds[0] >= 0:
+        y_pred = rng.gamma(2.0, 1.5, size=n)
+    else:
+        y_pred = rng.normal(size=n) * 3 + (0 if spec_pred.link.name == "identity" else 0.5)
+        y_pred[::101] = y_true[::101]  # zero residuals
+        if spec_pred.link.name == "identity":
+            y_pred[7::211] = 1e200  # far out: past the square's range, the reference takes the tile
+    return y_true.astype(dtype), y_pred.astype(dtype)
+
+
+def _both_hessian(loss, y_true, y_pred, **call):
+    with fast_path("never"):
+        reference = loss.grad_and_hessian(y_true, y_pred, **call), loss(y_true, y_pred, **call)
+    with fast_path("always"):
+        fast_result = loss.grad_and_hessian(y_true, y_pred, **call), loss(y_true, y_pred, **call)
+    return reference, fast_result
+
+
+def test_every_hessian_kernel_is_reached_by_a_case():
+    from losskit.fast._numba import HESSIAN_ELEMENTS, HESSIAN_STAGES
+
+    assert set(HESSIAN_ELEMENTS) == set(HESSIAN_STAGES)
+    reached = {_impl.IMPLS[name].params(lk.get(name, **hyper)) for name, hyper in HESSIAN_CASES}
+    assert {chosen[0] for chosen in reached if chosen is not None} == set(HESSIAN_ELEMENTS)
+    from losskit.inputs import prepare
+
+    for name, hyper in HESSIAN_CASES:  # the engine serves each: by its kernel, or by the tiled reference
+        loss = lk.get(name, **hyper)
+        batch = prepare(loss, _hessian_inputs(loss, "float64", np.random.default_rng(0), 64))
+        served = fast.serve(loss, batch, 2, force=True)
+        assert served is not None and served.hessians[0].shape == (64,), (name, hyper)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, hyper", HESSIAN_CASES, ids=[f"{n}-{h}" for n, h in HESSIAN_CASES])
+def test_hessian_kernels_match_reference(name, hyper, dtype):
+    """Value, gradient and Hessian diagonal of the kernel against the loss's own formula, over several tiles,
+    with every reduction and weights; a NaN sends its tile (only) to the reference."""
+    rng = np.random.default_rng(13)
+    n = 2 * _impl.HESSIAN_TILE + 321
+    loss = lk.get(name, **hyper)
+    y_true, y_pred = _hessian_inputs(loss, dtype, rng, n)
+    w = rng.uniform(size=n).astype(dtype)
+    w[::5] = 0
+    for call in ({}, {"reduction": "sum"}, {"reduction": "none"}, {"sample_weight": w, "reduction": "none"},
+                 {"sample_weight": w, "normalizer": 3.0}):  # fmt: skip
+        ((g0, h0), c0), ((g1, h1), c1) = _both_hessian(loss, y_true, y_pred, **call)
+        _compare(((c0, g0), h0), ((c1, g1), h1), dtype, f"{name} {hyper} {call}")
+    y_bad = y_pred.copy()
+    y_bad[_impl.HESSIAN_TILE + 5] = np.nan
+    with lk.validation(False):
+        ((g0, h0), c0), ((g1, h1), c1) = _both_hessian(loss, y_true, y_bad, reduction="none")
+    _compare(((c0, g0), h0), ((c1, g1), h1), dtype, f"{name} {hyper} bad tile")
+    np.testing.assert_array_equal(np.isnan(h1), np.isnan(h0))
+
+
 def test_concurrent_calls_from_python_threads():
     from concurrent.futures import ThreadPoolExecutor
 

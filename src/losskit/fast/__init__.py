@@ -15,7 +15,14 @@ fewer passes over memory, for the losses in ``_impl.IMPLS`` (keyed by registry n
   weights): the loss's own reference formula on cache-sized tiles, on every core, with the reduction
   and the gradient scale applied per tile, so no full-size temporary exists;
 - softmax cross-entropy, dense and sparse: a row-tiled pass that needs no buffer but the gradient
-  (or none, with ``out=`` the logits themselves); rows with a non-finite maximum go to the reference.
+  (or none, with ``out=`` the logits themselves); rows with a non-finite maximum go to the reference;
+- the robust losses of the catalogue (smooth_l1, the epsilon-insensitive pair, cauchy, geman_mcclure,
+  welsch, tukey_biweight, general_robust), the Poisson, Gamma and Tweedie deviances and their log-mean
+  twins, and log_poisson_nll: value, gradient and Hessian diagonal in one pass (``grad_and_hessian``,
+  what boosting calls every round): per tile, NumPy's ufuncs take the exp and log
+  (``_numba.HESSIAN_STAGES``) and one kernel (``_numba.HESSIAN_ELEMENTS``) the rest; a tile whose sum
+  is not finite goes to the reference. Settings a kernel does not cover (Barron's alpha = 2 or +inf,
+  Tweedie's power 0, ``full=True``) take the reference formula on tiles, on every core.
 
 Gradients (and the losses of ``reduction="none"``) of a megabyte or more come from a small pool of
 blocks that are handed out again once their array is gone (``_buffers.py``; ``release_buffers()``
@@ -56,8 +63,6 @@ def supported(loss) -> bool:
 
 def serve(loss, batch, order: int, *, out=None, force: bool = False) -> Result | None:
     """The engine's result for a prepared call (``engines.serve`` calls it), or None for the reference."""
-    if order > 1:
-        return None
     arrays, red = batch.arrays, batch.reduction
     y_pred = arrays[batch.predictions[0]]
     if not force and not engines.wanted(y_pred.size):
@@ -68,11 +73,15 @@ def serve(loss, batch, order: int, *, out=None, force: bool = False) -> Result |
         return None
     if y_pred.dtype not in (np.float32, np.float64) or (red.weight is not None and type(red.weight) is not np.ndarray):
         return None
-    result = _impls()[loss.info.name](loss, batch, order == 1, out)
+    impl = _impls()[loss.info.name]
+    hessian = getattr(impl, "hessian", False)
+    if order > 1 and not hessian:
+        return None
+    result = impl(loss, batch, order if hessian else order == 1, out)
     if result is None:
         return None
-    value, grad = result
-    return Result(value, None if grad is None else (grad,))
+    value, grad, hess = (*result, None)[:3]
+    return Result(value, None if grad is None else (grad,), None if hess is None else (hess,))
 
 
 def value_and_grad(loss, *arrays, sample_weight=None, reduction=DEFAULT, normalizer=None, out=None):

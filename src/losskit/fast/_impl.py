@@ -282,6 +282,138 @@ def _split_elementwise(name, params):
     return impl
 
 
+# --------------------------------------------------------------------------------------------------
+# Value, gradient and Hessian in one pass: NumPy's ufuncs for a tile's exp and log, one kernel for the rest
+# --------------------------------------------------------------------------------------------------
+
+#: Elements per tile of the Hessian kernels: their five tile buffers stay in the core's cache.
+HESSIAN_TILE = TILE // 4
+
+
+def _reference_hessian_tile(loss, order, weighted, f: _Flat, out_h, a, b):
+    """Elements ``[a, b)`` by the loss's own formula, with the Hessian diagonal into ``out_h``; the tile's sum."""
+    wt = None if not weighted else (f.w[a:b] if f.full else f.w[np.arange(a, b) // f.repeat])
+    with np.errstate(all="ignore"):
+        l, d, h = (tuple(loss._math(np, order, f.yt[a:b], f.yp[a:b])) + (None,))[:3]
+        lw = _apply_tile(l, d, wt, f.den, f.dtype, None if f.out_g is None else f.out_g[a:b], False)
+        if out_h is not None:
+            h = np.broadcast_to(np.asarray(h, dtype=f.dtype), (b - a,))
+            _apply_tile(h, h, wt, f.den, f.dtype, out_h[a:b], False)
+    if f.out_l is not None:
+        f.out_l[a:b] = lw
+    return float(np.sum(lw))
+
+
+def _tiled_hessian(loss, batch, order, out):
+    """Without a kernel: the reference formula on cache-sized tiles, on every core, the Hessian included."""
+    y_true, y_pred = batch.arrays
+    if out is not None or order < 2:
+        return _tiled_elementwise(loss, batch, order == 1, out)
+    if not _contiguous(y_true, y_pred):
+        return None
+    f = _flat(y_true, y_pred, batch.reduction, True, None)
+    hessian = empty(y_pred.shape, f.dtype)
+    weighted = batch.reduction.weight is not None
+
+    def part(lo, hi):
+        return sum(_reference_hessian_tile(loss, 2, weighted, f, hessian.reshape(-1), a, min(hi, a + TILE))
+                   for a in range(lo, hi, TILE))  # fmt: skip
+
+    total = run(part, split(f.n, MIN_PER_THREAD, TILE))
+    return _finish(total, f.den, batch.reduction.kind, f.losses, f.dtype), f.grad, hessian
+
+
+def _hessian_elementwise(params):
+    """A loss of ``_numba.HESSIAN_ELEMENTS``: ``params(loss)`` gives ``(kernel name, P0, P1, P2, P3)``, or
+    None where the kernel does not apply (a setting its formula leaves to the reference). Serves value,
+    gradient and Hessian (``order`` 0, 1 or 2); returns ``(value, grad, hessian)``."""
+
+    def impl(loss, batch, order, out):
+        y_true, y_pred = batch.arrays
+        chosen = params(loss)
+        if chosen is None or not numba_available() or out is not None:
+            # out= may be y_pred itself, which the reference tiles read before they write each tile
+            return _tiled_hessian(loss, batch, order, out)
+        if not _contiguous(y_true, y_pred):
+            return None
+        from ._numba import HESSIAN_STAGES, hessian_kernel
+
+        name, *hyper = chosen
+        f = _flat(y_true, y_pred, batch.reduction, order >= 1, None)
+        c = np.array([0.0, 1.0, 2.0, 0.5, *hyper], dtype=f.dtype)
+        if not all(_representable(v, x) for v, x in zip((0.0, 1.0, 2.0, 0.5, *hyper), c)):
+            return _tiled_hessian(loss, batch, order, out)
+        hessian = empty(y_pred.shape, f.dtype) if order > 1 else None
+        out_h = None if hessian is None else hessian.reshape(-1)
+        weighted = batch.reduction.weight is not None
+        dummy = np.empty(1, dtype=f.dtype)
+        stage, k = HESSIAN_STAGES[name], hessian_kernel(name)
+        den = f.dtype.type(f.den)
+
+        def part(lo, hi):
+            xs = np.empty((5, min(HESSIAN_TILE, hi - lo)), dtype=f.dtype)
+            total = 0.0
+            for a in range(lo, hi, HESSIAN_TILE):
+                b = min(hi, a + HESSIAN_TILE)
+                with np.errstate(all="ignore"):
+                    stage(f.yt, f.yp, a, b, xs, c)
+                tile_sum = k(f.yt, f.yp, xs, f.w, f.full, f.repeat, a, b, den, c,
+                             dummy if f.out_l is None else f.out_l, dummy if f.out_g is None else f.out_g,
+                             dummy if out_h is None else out_h, f.out_l is not None, f.out_g is not None,
+                             out_h is not None)  # fmt: skip
+                if not math.isfinite(tile_sum):  # NaN, inf or an element out of the kernel's range
+                    tile_sum = _reference_hessian_tile(loss, max(order, 1), weighted, f, out_h, a, b)
+                total += tile_sum
+            return total
+
+        total = run(part, split(f.n, MIN_PER_THREAD, HESSIAN_TILE))
+        return _finish(total, f.den, batch.reduction.kind, f.losses, f.dtype), f.grad, hessian
+
+    impl.hessian, impl.params = True, params
+    return impl
+
+
+def _named(name, *names):
+    """Params of a loss whose hyperparameters are the kernel's P0, P1, ... in order."""
+    return lambda loss: (name, *(float(getattr(loss, n)) for n in names))
+
+
+def _smooth_l1(loss):
+    return ("smooth_l1", loss.beta, 1.0 / loss.beta if loss.beta else 0.0)
+
+
+def _barron(loss):
+    """Barron's loss: its named cases take their own kernels; alpha = 2 and +inf take the reference."""
+    alpha, scale = loss.alpha, loss.scale
+    named = {0.0: "cauchy", -2.0: "geman_mcclure", -math.inf: "welsch"}.get(alpha)
+    if named is not None:
+        return (named, scale)
+    if alpha in (2.0, math.inf):
+        return None
+    return ("general_robust", alpha, scale, abs(alpha - 2.0), math.copysign(1.0, alpha - 2.0))
+
+
+def _log_poisson(loss):
+    return None if loss.full else ("log_poisson_nll",)
+
+
+def _deviance(name):
+    """Tweedie's family; power 0 (the squared error, for any target) takes the reference. Powers away from 1
+    and 2 take the direct form (``_numba.NEAR_SPECIAL_POWER``)."""
+    from ._numba import NEAR_SPECIAL_POWER
+
+    def params(loss):
+        power = float(loss.power)
+        if power == 0:
+            return None
+        a, b = 1.0 - power, 2.0 - power
+        if name.endswith("tweedie_deviance") and min(abs(a), abs(b)) > NEAR_SPECIAL_POWER:
+            return (name.replace("_deviance", "_direct"), power, 1.0 / a, 1.0 / b)
+        return (name, power)
+
+    return params
+
+
 def _pos_weight_smoothing(loss):
     return (loss.pos_weight, loss.label_smoothing)
 
@@ -443,4 +575,16 @@ IMPLS = {
     "categorical_cross_entropy": _tiled_rows(),
     "sparse_categorical_cross_entropy": _tiled_rows(),
     "kl_divergence": _tiled_rows(),
+    "smooth_l1": _hessian_elementwise(_smooth_l1),
+    "epsilon_insensitive": _hessian_elementwise(_named("epsilon_insensitive", "epsilon")),
+    "squared_epsilon_insensitive": _hessian_elementwise(_named("squared_epsilon_insensitive", "epsilon")),
+    "cauchy": _hessian_elementwise(_named("cauchy", "scale")),
+    "geman_mcclure": _hessian_elementwise(_named("geman_mcclure", "scale")),
+    "welsch": _hessian_elementwise(_named("welsch", "scale")),
+    "tukey_biweight": _hessian_elementwise(_named("tukey_biweight", "c")),
+    "general_robust": _hessian_elementwise(_barron),
+    "log_poisson_nll": _hessian_elementwise(_log_poisson),
+    **{name: _hessian_elementwise(_deviance(name)) for name in
+       ("poisson_deviance", "gamma_deviance", "tweedie_deviance", "log_poisson_deviance", "log_gamma_deviance",
+        "log_tweedie_deviance")},
 }

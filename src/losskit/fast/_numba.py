@@ -308,3 +308,326 @@ def split_kernel(name: str):
         return _KERNELS[key]
     source = _SPLIT_TEMPLATE.format(body=_indent(SPLIT_ELEMENTS[name], 12)).replace("def kernel(", f"def {key}(")
     return _jit(key, source, {"np": np}, fastmath={"reassoc"}, error_model="numpy")
+
+
+# --------------------------------------------------------------------------------------------------
+# Value, gradient and Hessian diagonal in one pass (the robust losses, the deviances, log-link Poisson)
+# --------------------------------------------------------------------------------------------------
+# As for the transcendental losses, a tile's exp, log, log1p and expm1 are taken by NumPy (``HESSIAN_STAGES``:
+# ``stage(t, p, lo, hi, xs, c)`` fills the rows of the tile buffer ``xs``, which the kernel reads as x0 .. x4)
+# and one kernel does the arithmetic, writing the weighted losses, the gradient and the Hessian diagonal,
+# each scaled by w / den. A tile whose sum is not finite (or an element not ``ok``) is recomputed by the
+# reference formula, which overwrites what the kernel wrote. Constants: ZERO, ONE, TWO, HALF, P0 .. P3.
+
+
+def _scaled_square(t, p, lo, hi, out, k):
+    """``out = k (p - t)^2`` over the tile."""
+    np.subtract(p[lo:hi], t[lo:hi], out=out)
+    np.multiply(out, out, out=out)
+    np.multiply(out, out.dtype.type(k), out=out)
+    return out
+
+
+def _no_stage(t, p, lo, hi, xs, c):
+    pass
+
+
+def _cauchy_stage(t, p, lo, hi, xs, c):  # P0 = scale: x0 = log1p(x^2 / 2), x = r / scale
+    np.log1p(_scaled_square(t, p, lo, hi, xs[0, : hi - lo], 0.5 / (c[4] * c[4])), out=xs[0, : hi - lo])
+
+
+def _welsch_stage(t, p, lo, hi, xs, c):  # P0 = scale: x0 = exp(-x^2 / 2)
+    np.exp(_scaled_square(t, p, lo, hi, xs[0, : hi - lo], -0.5 / (c[4] * c[4])), out=xs[0, : hi - lo])
+
+
+def _barron_stage(t, p, lo, hi, xs, c):  # P0 = alpha, P1 = scale, P2 = b = |alpha - 2|
+    m = hi - lo  # x0 = expm1(alpha / 2 log u), x1 = exp((alpha / 2 - 1) log u), log u = log1p(x^2 / b)
+    log_u = _scaled_square(t, p, lo, hi, xs[3, :m], 1.0 / (c[5] * c[5] * c[6]))
+    np.log1p(log_u, out=log_u)
+    np.multiply(log_u, c[3] * c[4], out=xs[0, :m])
+    np.expm1(xs[0, :m], out=xs[0, :m])
+    np.multiply(log_u, c[3] * c[4] - c[1], out=xs[1, :m])
+    np.exp(xs[1, :m], out=xs[1, :m])
+
+
+def _exp_stage(t, p, lo, hi, xs, c):  # x0 = exp(p)
+    np.exp(p[lo:hi], out=xs[0, : hi - lo])
+
+
+def _expm1_over(x, a, out):
+    """``out = expm1(a x) / a`` (``x`` itself at ``a = 0``); ``out`` may be ``x``."""
+    if a == 0:
+        np.copyto(out, x)
+        return
+    np.multiply(x, a, out=out)
+    np.expm1(out, out=out)
+    np.multiply(out, 1.0 / a, out=out)
+
+
+#: Powers within this of 1 or 2 take the expm1 form of the Tweedie deviance; the others the direct form.
+NEAR_SPECIAL_POWER = 0.05
+
+
+def _tweedie_direct_stage(log_link):
+    """Powers away from 1 and 2: x2 = mu^a, x3 = y^a (a = 1 - power) and, with ``log_link``, x4 = mu, from
+    which the kernel takes y (y^a - mu^a) / a + (mu^b - y^b) / b, b = 2 - power (mu^b = mu mu^a): two
+    exponentials where the expm1 form takes four. Its rounding error grows like eps / min(|a|, |b|)."""
+
+    def stage(t, p, lo, hi, xs, c):
+        m = hi - lo
+        a = float(c[1] - c[4])
+        if log_link:
+            log_mu = p[lo:hi]
+            np.exp(log_mu, out=xs[4, :m])
+        else:
+            log_mu = np.log(p[lo:hi], out=xs[0, :m])
+        np.multiply(log_mu, a, out=xs[2, :m])
+        np.exp(xs[2, :m], out=xs[2, :m])
+        log_y = np.maximum(t[lo:hi], np.finfo(xs.dtype).tiny, out=xs[3, :m])
+        np.log(log_y, out=log_y)
+        np.multiply(log_y, a, out=log_y)
+        np.exp(log_y, out=log_y)
+
+    return stage
+
+
+def _tweedie_stage(log_link):
+    """P0 = power: x0 = expm1(-b s) / b and x1 = expm1(a s) / a with s = log y - log mu, x2 = mu^a, x3 = y^b,
+    and with ``log_link`` (the prediction is log mu) x4 = mu; a = 1 - power, b = 2 - power: the pieces of
+    ``probabilistic.half_deviance``. Where y <= 0 the kernel reads none of them."""
+
+    def stage(t, p, lo, hi, xs, c):
+        m = hi - lo
+        a, b = float(c[1] - c[4]), float(c[2] - c[4])
+        if log_link:
+            log_mu = p[lo:hi]
+            np.exp(log_mu, out=xs[4, :m])
+        else:
+            log_mu = np.log(p[lo:hi], out=xs[0, :m])
+        s = np.maximum(t[lo:hi], np.finfo(xs.dtype).tiny, out=xs[1, :m])  # no log of 0: slow, and unused there
+        np.log(s, out=s)
+        np.multiply(log_mu, a, out=xs[2, :m])
+        np.exp(xs[2, :m], out=xs[2, :m])
+        np.multiply(s, b, out=xs[3, :m])
+        np.exp(xs[3, :m], out=xs[3, :m])
+        np.subtract(s, log_mu, out=s)
+        _expm1_over(s, -b, xs[0, :m])
+        np.negative(xs[0, :m], out=xs[0, :m])  # expm1(-b s) / b
+        _expm1_over(s, a, s)
+
+    return stage
+
+
+def _log_pieces_stage(log_link, negative):
+    """Poisson and Gamma: x0 = log mu, x1 = log y (0 where y <= 0), x2 = exp(+-log mu) (mu, or 1 / mu with
+    ``negative``) for the log-mean twins, whose prediction is log mu."""
+
+    def stage(t, p, lo, hi, xs, c):
+        m = hi - lo
+        if log_link:
+            np.multiply(p[lo:hi], -1.0 if negative else 1.0, out=xs[2, :m])
+            np.exp(xs[2, :m], out=xs[2, :m])
+        else:
+            np.log(p[lo:hi], out=xs[0, :m])
+        np.maximum(t[lo:hi], np.finfo(xs.dtype).tiny, out=xs[1, :m])  # no log of 0: slow, and unused there
+        np.log(xs[1, :m], out=xs[1, :m])
+
+    return stage
+
+
+HESSIAN_STAGES = {
+    "smooth_l1": _no_stage,
+    "epsilon_insensitive": _no_stage,
+    "squared_epsilon_insensitive": _no_stage,
+    "cauchy": _cauchy_stage,
+    "geman_mcclure": _no_stage,
+    "welsch": _welsch_stage,
+    "tukey_biweight": _no_stage,
+    "general_robust": _barron_stage,
+    "log_poisson_nll": _exp_stage,
+    "poisson_deviance": _log_pieces_stage(False, False),
+    "gamma_deviance": _log_pieces_stage(False, True),
+    "tweedie_deviance": _tweedie_stage(False),
+    "tweedie_direct": _tweedie_direct_stage(False),
+    "log_tweedie_direct": _tweedie_direct_stage(True),
+    "log_poisson_deviance": _log_pieces_stage(True, False),
+    "log_gamma_deviance": _log_pieces_stage(True, True),
+    "log_tweedie_deviance": _tweedie_stage(True),
+}
+
+# NaN in, NaN out: ``r != r`` is true only for NaN; ``SIGN`` is sign(r), 0 at 0 and NaN at NaN.
+_SIGN = "sg = ONE if r > ZERO else (-ONE if r < ZERO else r * ZERO)"
+# P0 = power; half the unit deviance (probabilistic.half_deviance): y mu^a x1 + y^b x0 for y > 0, else
+# mu^b / b - y mu^a / a, with mu^a = x2 and mu^b = x2 MU.
+_DEVIANCE = """
+half = t * x2 * x1 + x3 * x0 if t > ZERO else x2 * MU / (TWO - P0) - (ZERO if t == ZERO else t * x2 / (ONE - P0))"""
+HESSIAN_ELEMENTS = {
+    # P0 = beta, P1 = 1 / beta (0 at beta = 0)
+    "smooth_l1": f"""
+r = p - t
+a = abs(r)
+{_SIGN}
+inside = a < P0
+l = HALF * r * r * P1 if inside else a - HALF * P0
+d = r * P1 if inside else sg
+h = r if r != r else (P1 if inside else ZERO)
+ok = True""",
+    # P0 = epsilon; the Hessian is the approximate 1
+    "epsilon_insensitive": f"""
+r = p - t
+e = abs(r) - P0
+{_SIGN}
+out = e > ZERO
+l = r if r != r else (e if out else ZERO)
+d = r if r != r else (sg if out else ZERO)
+h = ONE
+ok = True""",
+    "squared_epsilon_insensitive": f"""
+r = p - t
+e = abs(r) - P0
+{_SIGN}
+out = e > ZERO
+e = e if out else ZERO
+l = r if r != r else e * e
+d = r if r != r else TWO * sg * e
+h = r if r != r else (TWO if out else ZERO)
+ok = True""",
+    # P0 = scale; x0 = log1p(x^2 / 2), not finite past |x| ~ 1e154: the reference takes that tile
+    "cauchy": """
+x = (p - t) / P0
+l = x0
+s = ONE / (TWO + x * x)
+d = (TWO / P0) * x * s
+h = (TWO / (P0 * P0)) * (4.0 * s * s - s)
+ok = x0 < np.inf""",
+    "geman_mcclure": """
+x = (p - t) / P0
+q = ONE / (x * x + 4.0)
+l = TWO * (ONE - 4.0 * q)
+d = (16.0 / P0) * x * q * q
+h = (16.0 / (P0 * P0)) * (16.0 * q * q * q - 3.0 * q * q)
+ok = True""",
+    "welsch": """
+x = (p - t) / P0
+near = ZERO if x0 == ZERO else x
+l = ONE - x0
+d = x if x != x else near * x0 / P0
+h = x if x != x else (ONE - near * near) * x0 / (P0 * P0)
+ok = True""",
+    # P0 = c
+    "tukey_biweight": """
+r = p - t
+u = (r / P0) * (r / P0)
+inside = u <= ONE
+v = ONE - u if inside else ZERO
+near = r if inside else ZERO
+l = r if r != r else (P0 * P0 / 6.0) * (ONE - v * v * v)
+d = r if r != r else near * v * v
+h = r if r != r else (v * (ONE - 5.0 * u) if inside else ZERO)
+ok = True""",
+    # P0 = alpha, P1 = scale, P2 = b = |alpha - 2|, P3 = sign(alpha - 2); x0 = expm1(alpha / 2 log u),
+    # x1 = u^(alpha / 2 - 1), u = x^2 / b + 1: not finite past |x| ~ 1e154, where the reference takes the tile
+    "general_robust": """
+x = (p - t) / P1
+z = x * x
+l = (P2 / P0) * x0
+d = x * x1 / P1
+h = x1 * (ONE + P3 * (z / (ONE + z / P2))) / (P1 * P1)
+ok = z < np.inf""",
+    # x0 = exp(z); y log(y) dropped at y = 0
+    "log_poisson_nll": """
+l = x0 - (ZERO if t == ZERO else t * p)
+d = x0 - t
+h = x0
+ok = True""",
+    # mu = p: 2 mu^-p (mu - y), 2 mu^(-p-1) ((1 - p) mu + p y)
+    "tweedie_deviance": "\nMU = p" + _DEVIANCE + """
+l = TWO * half
+d = TWO * (x2 / p) * (p - t)
+h = TWO * (x2 / (p * p)) * ((ONE - P0) * p + P0 * t)
+ok = True""",
+    # p = log mu: 2 (mu^b - y mu^a), 2 (b mu^b - a y mu^a)
+    "log_tweedie_deviance": "\nMU = x4" + _DEVIANCE + """
+l = TWO * half
+d = TWO * x2 * (MU - t)
+h = TWO * x2 * ((TWO - P0) * MU - (ONE - P0) * t)
+ok = True""",
+}
+# The direct form (P0 = power, P1 = 1 / a, P2 = 1 / b): half = y (y^a - mu^a) / a + (mu^b - y^b) / b for y > 0,
+# y^b = y y^a; the same as _DEVIANCE elsewhere.
+_DIRECT = """
+half = t * (x3 - x2) * P1 + (x2 * MU - t * x3) * P2 if t > ZERO else x2 * MU * P2 - (ZERO if t == ZERO else t * x2 * P1)"""
+HESSIAN_ELEMENTS["tweedie_direct"] = "\nMU = p" + _DIRECT + HESSIAN_ELEMENTS["tweedie_deviance"].split(_DEVIANCE)[1]
+HESSIAN_ELEMENTS["log_tweedie_direct"] = "\nMU = x4" + _DIRECT + HESSIAN_ELEMENTS["log_tweedie_deviance"].split(_DEVIANCE)[1]
+
+# Poisson (power 1): 2 (y log(y / mu) - y + mu); Gamma (power 2): 2 (y / mu - 1 - log(y / mu)). From the mean
+# p: x0 = log mu; from the log-mean p: x2 = mu (Poisson) or 1 / mu (Gamma); x1 = log y.
+HESSIAN_ELEMENTS.update({
+    "poisson_deviance": """
+l = TWO * ((ZERO if t == ZERO else t * (x1 - x0)) - t + p)
+d = TWO * (ONE - t / p)
+h = TWO * t / (p * p)
+ok = True""",
+    "log_poisson_deviance": """
+l = TWO * ((ZERO if t == ZERO else t * (x1 - p)) - t + x2)
+d = TWO * (x2 - t)
+h = TWO * x2
+ok = True""",
+    "gamma_deviance": """
+q = t / p
+l = TWO * (q - ONE - (x1 - x0))
+d = TWO * (p - t) / (p * p)
+h = TWO * (TWO * t - p) / (p * p * p)
+ok = True""",
+    "log_gamma_deviance": """
+q = t * x2
+l = TWO * (q - ONE - (x1 - p))
+d = TWO * (ONE - q)
+h = TWO * q
+ok = True""",
+})
+
+_HESSIAN_TEMPLATE = '''
+def kernel(yt, yp, xs, w, full, R, lo, hi, den, c, out_l, out_g, out_h, write_l, write_g, write_h):
+    """Elements [lo, hi) of the flattened arrays, tile buffers indexed from 0; the weight is w[i] (full) or
+    w[i // R]. Returns the weighted sum (NaN if an element is not ok)."""
+    ZERO = c[0]; ONE = c[1]; TWO = c[2]; HALF = c[3]; P0 = c[4]; P1 = c[5]; P2 = c[6]; P3 = c[7]
+    NAN = ZERO / ZERO
+    total = 0.0
+    i = lo
+    while i < hi:  # runs of one weight entry (the whole range if the weight is full)
+        stop = hi if full else min(hi, (i // R + 1) * R)
+        m = stop - i
+        ta = yt[i:stop]; pa = yp[i:stop]
+        x0a = xs[0, i - lo:stop - lo]; x1a = xs[1, i - lo:stop - lo]
+        x2a = xs[2, i - lo:stop - lo]; x3a = xs[3, i - lo:stop - lo]; x4a = xs[4, i - lo:stop - lo]
+        la = out_l[i:stop] if write_l else out_l
+        ga = out_g[i:stop] if write_g else out_g
+        ha = out_h[i:stop] if write_h else out_h
+        wa = w[i:stop] if full else w[i // R:i // R + 1]
+        acc = 0.0
+        for j in range(m):
+            t = ta[j]; p = pa[j]; x0 = x0a[j]; x1 = x1a[j]; x2 = x2a[j]; x3 = x3a[j]; x4 = x4a[j]
+{body}
+            wi = wa[j] if full else wa[0]
+            acc += ZERO if wi == ZERO else (wi * l if ok else NAN)
+            sc = wi / den
+            if write_l:
+                la[j] = ZERO if wi == ZERO else wi * l
+            if write_g:
+                ga[j] = ZERO if sc == ZERO else sc * d
+            if write_h:
+                ha[j] = ZERO if sc == ZERO else sc * h
+        total += acc
+        i = stop
+    return total
+'''
+
+
+def hessian_kernel(name: str):
+    """The compiled kernel of loss ``name`` for value, gradient and Hessian, run after ``HESSIAN_STAGES[name]``."""
+    key = f"hessian_kernel_{name}"
+    if key in _KERNELS:
+        return _KERNELS[key]
+    source = _HESSIAN_TEMPLATE.format(body=_indent(HESSIAN_ELEMENTS[name], 12)).replace("def kernel(", f"def {key}(")
+    return _jit(key, source, {"np": np}, fastmath={"reassoc"}, error_model="numpy")
