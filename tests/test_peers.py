@@ -22,7 +22,8 @@ Every reference is another library's function, run on the very same float64 inpu
   ``SquaredEpsilonInsensitive`` (``py_loss``, ``py_dloss``); SciPy's ``least_squares`` Cauchy rho and its
   derivatives; mpmath derivatives (40 digits) of the definitions of Geman-McClure, Welsch and Tukey's
   biweight, and the values CATALOGUE.md checked against kornia and statsmodels; Barron's own form of
-  his general loss in mpmath at 100 digits (its limits at alpha = 0, 2, +-inf approached within 1e-38).
+  his general loss in mpmath at 100 digits (its limits at alpha = 0, 2, +-inf approached within 1e-38);
+  kornia's ``cauchy_loss``, ``geman_mcclure_loss``, ``welsch_loss`` and ``charbonnier_loss``.
 - Counts and positive targets: scikit-learn's ``mean_poisson_deviance``, ``mean_gamma_deviance``,
   ``mean_tweedie_deviance`` and ``mean_absolute_percentage_error``; ``HalfTweedieLossIdentity`` and the
   log-link ``HalfPoissonLoss``, ``HalfGammaLoss``, ``HalfTweedieLoss`` (gradient, Hessian, best constant);
@@ -286,6 +287,24 @@ def test_redescending_losses_against_mpmath(name, c):
     expected = _mp_derivatives(MPMATH_DEFINITIONS[name](mpmath.mpf(c)), p - y)
     for got, want, what in zip(_per_example(loss, y, p), expected, ("value", "gradient", "Hessian")):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14, err_msg=f"{name}: {what}")
+
+
+#: kornia's robust losses (kornia.losses, scale fixed at 1), and losskit's loss of the same numbers.
+KORNIA = {"cauchy_loss": ("cauchy", {}), "geman_mcclure_loss": ("geman_mcclure", {}), "welsch_loss": ("welsch", {}),
+          "charbonnier_loss": ("general_robust", {"alpha": 1.0})}  # fmt: skip
+
+
+@covers("cauchy", "geman_mcclure", "welsch", "general_robust")
+@pytest.mark.parametrize("peer", sorted(KORNIA))
+def test_robust_losses_against_kornia(peer):
+    """kornia.losses on the same residuals, small ones included (where 1 - exp(-s) and 2 - 8 / (x^2 + 4)
+    would cancel): the values, and the gradients and Hessian diagonals by torch's double backward."""
+    losses = importlib.import_module("kornia.losses")
+    name, hyper = KORNIA[peer]
+    y, p = residuals(f"kornia {peer}", shape=(N, D))
+    p[0] = y[0] + np.array([1e-5, -3e-4, 2e-7])  # small residuals
+    reference = torch_peer(lambda t, q: getattr(losses, peer)(q, t, reduction="none"), (1,))
+    check_peer(lk.get(name, **hyper), (y, p), reference, what=f"{name} against kornia.losses.{peer}")
 
 
 def test_redescending_losses_at_their_catalogue_values():

@@ -301,13 +301,18 @@ def kernel(yt, yp, x0s, x1s, ds, w, full, R, lo, hi, den, c, out_l, out_g, write
 '''
 
 
-def split_kernel(name: str):
-    """The compiled arithmetic kernel of transcendental loss ``name``, run after ``SPLIT_STAGES[name]``."""
-    key = f"split_kernel_{name}"
+def _tile_kernel(kind: str, template: str, elements: dict, name: str):
+    """The kernel ``template`` with the element math of loss ``name``, compiled once."""
+    key = f"{kind}_kernel_{name}"
     if key in _KERNELS:
         return _KERNELS[key]
-    source = _SPLIT_TEMPLATE.format(body=_indent(SPLIT_ELEMENTS[name], 12)).replace("def kernel(", f"def {key}(")
+    source = template.format(body=_indent(elements[name], 12)).replace("def kernel(", f"def {key}(")
     return _jit(key, source, {"np": np}, fastmath={"reassoc"}, error_model="numpy")
+
+
+def split_kernel(name: str):
+    """The compiled arithmetic kernel of transcendental loss ``name``, run after ``SPLIT_STAGES[name]``."""
+    return _tile_kernel("split", _SPLIT_TEMPLATE, SPLIT_ELEMENTS, name)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -336,8 +341,8 @@ def _cauchy_stage(t, p, lo, hi, xs, c):  # P0 = scale: x0 = log1p(x^2 / 2), x = 
     np.log1p(_scaled_square(t, p, lo, hi, xs[0, : hi - lo], 0.5 / (c[4] * c[4])), out=xs[0, : hi - lo])
 
 
-def _welsch_stage(t, p, lo, hi, xs, c):  # P0 = scale: x0 = exp(-x^2 / 2)
-    np.exp(_scaled_square(t, p, lo, hi, xs[0, : hi - lo], -0.5 / (c[4] * c[4])), out=xs[0, : hi - lo])
+def _welsch_stage(t, p, lo, hi, xs, c):  # P0 = scale: x0 = expm1(-x^2 / 2)
+    np.expm1(_scaled_square(t, p, lo, hi, xs[0, : hi - lo], -0.5 / (c[4] * c[4])), out=xs[0, : hi - lo])
 
 
 def _barron_stage(t, p, lo, hi, xs, c):  # P0 = alpha, P1 = scale, P2 = b = |alpha - 2|
@@ -503,16 +508,17 @@ ok = x0 < np.inf""",
     "geman_mcclure": """
 x = (p - t) / P0
 q = ONE / (x * x + 4.0)
-l = TWO * (ONE - 4.0 * q)
+l = x if x != x else (TWO if q == ZERO else TWO * x * x * q)
 d = (16.0 / P0) * x * q * q
 h = (16.0 / (P0 * P0)) * (16.0 * q * q * q - 3.0 * q * q)
 ok = True""",
     "welsch": """
 x = (p - t) / P0
-near = ZERO if x0 == ZERO else x
-l = ONE - x0
-d = x if x != x else near * x0 / P0
-h = x if x != x else (ONE - near * near) * x0 / (P0 * P0)
+e = ONE + x0
+near = ZERO if e == ZERO else x
+l = -x0
+d = x if x != x else near * e / P0
+h = x if x != x else (ONE - near * near) * e / (P0 * P0)
 ok = True""",
     # P0 = c
     "tukey_biweight": """
@@ -521,7 +527,8 @@ u = (r / P0) * (r / P0)
 inside = u <= ONE
 v = ONE - u if inside else ZERO
 near = r if inside else ZERO
-l = r if r != r else (P0 * P0 / 6.0) * (ONE - v * v * v)
+k = u if inside else ONE
+l = r if r != r else (P0 * P0 / 6.0) * (k * (3.0 - k * (3.0 - k)))
 d = r if r != r else near * v * v
 h = r if r != r else (v * (ONE - 5.0 * u) if inside else ZERO)
 ok = True""",
@@ -626,8 +633,4 @@ def kernel(yt, yp, xs, w, full, R, lo, hi, den, c, out_l, out_g, out_h, write_l,
 
 def hessian_kernel(name: str):
     """The compiled kernel of loss ``name`` for value, gradient and Hessian, run after ``HESSIAN_STAGES[name]``."""
-    key = f"hessian_kernel_{name}"
-    if key in _KERNELS:
-        return _KERNELS[key]
-    source = _HESSIAN_TEMPLATE.format(body=_indent(HESSIAN_ELEMENTS[name], 12)).replace("def kernel(", f"def {key}(")
-    return _jit(key, source, {"np": np}, fastmath={"reassoc"}, error_model="numpy")
+    return _tile_kernel("hessian", _HESSIAN_TEMPLATE, HESSIAN_ELEMENTS, name)

@@ -183,14 +183,19 @@ class _Deviance(Loss):
 
     power: float
 
+    def _prediction(self, power):
+        return prediction("y_pred", REAL if power == 0 else POSITIVE)
+
+    def _convex(self, power) -> bool:
+        return power in (0, 1)
+
     def _specialise(self, info):
-        p = self.power
-        if type(self).info.name != "tweedie_deviance":
+        if "power" not in self._params:  # Poisson and Gamma: their class declares it all
             return info
+        p = self.power  # the targets: any number below 1, >= 0 up to 2, > 0 from 2
         targets = POSITIVE_TARGETS if p >= 2 else (COUNTS if p >= 1 else REAL)
-        mean = REAL if p == 0 else POSITIVE
-        return replace(info.with_inputs((target("y_true", targets), prediction("y_pred", mean))),
-                       tags=("convex", *info.tags) if p in (0, 1) else info.tags)  # fmt: skip
+        info = info.with_inputs((target("y_true", targets), self._prediction(p)))
+        return replace(info, tags=("convex", *info.tags)) if self._convex(p) else info
 
     def _math(self, xp, order, y, mu):
         p = self.power
@@ -212,13 +217,11 @@ class _LogDeviance(_Deviance):
 
     inputs = (target("y_true", COUNTS), prediction("y_pred", link=LOG))
 
-    def _specialise(self, info):
-        p = self.power
-        if type(self).info.name != "log_tweedie_deviance":
-            return info
-        targets = POSITIVE_TARGETS if p >= 2 else (COUNTS if p >= 1 else REAL)
-        return replace(info.with_inputs((target("y_true", targets), info.inputs[1])),
-                       tags=("convex", *info.tags) if 1 <= p <= 2 else info.tags)  # fmt: skip
+    def _prediction(self, power):
+        return prediction("y_pred", link=LOG)
+
+    def _convex(self, power) -> bool:
+        return 1 <= power <= 2
 
     def _math(self, xp, order, y, eta):
         p = self.power

@@ -478,7 +478,9 @@ class GemanMcClure(_Scaled):
         t = 1.0 / (x * x + 4.0)  # 0 for huge x: no overflow below
         c = self.scale
         hessian = (16.0 / (c * c)) * (16.0 * t * t * t - 3.0 * t * t) if order > 1 else None
-        return 2.0 * (1.0 - 4.0 * t), (16.0 / c) * x * t * t, hessian
+        near = xp.where(t == 0, xp.zeros_like(x), x)  # 2 x^2 t: exact for small x, where 2 (1 - 4 t) cancels
+        losses = xp.where(t == 0, 2.0 * xp.ones_like(x), 2.0 * near * near * t)
+        return propagate_nan(xp, x, losses), (16.0 / c) * x * t * t, hessian
 
 
 geman_mcclure = GemanMcClure.as_function()
@@ -515,12 +517,13 @@ class Welsch(_Scaled):
 
     def _math(self, xp, order, y_true, y_pred):
         x = self._x(y_true, y_pred)
-        e = xp.exp(-0.5 * x * x)
+        rise = xp.expm1(-0.5 * x * x)  # -(the loss): exact for small x, where 1 - exp cancels
+        e = 1.0 + rise
         c = self.scale
         gone = e == 0  # far out: slope and curvature are 0, not inf * 0
         near = xp.where(gone, xp.zeros_like(x), x)
         hessian = propagate_nan(xp, x, (1.0 - near * near) * e / (c * c)) if order > 1 else None
-        return 1.0 - e, propagate_nan(xp, x, near * e / c), hessian
+        return -rise, propagate_nan(xp, x, near * e / c), hessian
 
 
 welsch = Welsch.as_function()
@@ -638,7 +641,8 @@ class TukeyBiweight(Loss):
         inside = u <= 1.0
         v = xp.where(inside, 1.0 - u, xp.zeros_like(u))  # 0 beyond c: value c^2 / 6, slope and curvature 0
         near = xp.where(inside, r, xp.zeros_like(r))
-        losses = propagate_nan(xp, r, (c * c / 6.0) * (1.0 - v * v * v))
+        w = xp.where(inside, u, xp.ones_like(u))  # 1 - v^3 = u (3 - 3u + u^2): exact for small u
+        losses = propagate_nan(xp, r, (c * c / 6.0) * (w * (3.0 - w * (3.0 - w))))
         hessian = propagate_nan(xp, r, xp.where(inside, v * (1.0 - 5.0 * u), xp.zeros_like(u))) if order > 1 else None
         return losses, propagate_nan(xp, r, near * v * v), hessian
 
