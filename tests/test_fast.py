@@ -84,11 +84,12 @@ def _inputs(name, dtype, rng, shape):
     return y_true.astype(dtype), y_pred.astype(dtype)
 
 
-def _both(loss, y_true, y_pred, **call):
+def _both(loss, y_true, y_pred, method="value_and_grad", **call):
+    """``(loss.method(...), loss(...))`` by the reference formulas, then by the fast path."""
     with fast_path("never"):
-        reference = loss.value_and_grad(y_true, y_pred, **call), loss(y_true, y_pred, **call)
+        reference = getattr(loss, method)(y_true, y_pred, **call), loss(y_true, y_pred, **call)
     with fast_path("always"):
-        fast_result = loss.value_and_grad(y_true, y_pred, **call), loss(y_true, y_pred, **call)
+        fast_result = getattr(loss, method)(y_true, y_pred, **call), loss(y_true, y_pred, **call)
     return reference, fast_result
 
 
@@ -366,14 +367,6 @@ def _hessian_inputs(loss, dtype, rng, n):
     return y_true.astype(dtype), y_pred.astype(dtype)
 
 
-def _both_hessian(loss, y_true, y_pred, **call):
-    with fast_path("never"):
-        reference = loss.grad_and_hessian(y_true, y_pred, **call), loss(y_true, y_pred, **call)
-    with fast_path("always"):
-        fast_result = loss.grad_and_hessian(y_true, y_pred, **call), loss(y_true, y_pred, **call)
-    return reference, fast_result
-
-
 def test_every_hessian_kernel_is_reached_by_a_case():
     from losskit.fast._numba import HESSIAN_ELEMENTS, HESSIAN_STAGES
 
@@ -402,12 +395,12 @@ def test_hessian_kernels_match_reference(name, hyper, dtype):
     w[::5] = 0
     for call in ({}, {"reduction": "sum"}, {"reduction": "none"}, {"sample_weight": w, "reduction": "none"},
                  {"sample_weight": w, "normalizer": 3.0}):  # fmt: skip
-        ((g0, h0), c0), ((g1, h1), c1) = _both_hessian(loss, y_true, y_pred, **call)
+        ((g0, h0), c0), ((g1, h1), c1) = _both(loss, y_true, y_pred, "grad_and_hessian", **call)
         _compare(((c0, g0), h0), ((c1, g1), h1), dtype, f"{name} {hyper} {call}")
     y_bad = y_pred.copy()
     y_bad[_impl.HESSIAN_TILE + 5] = np.nan
     with lk.validation(False):
-        ((g0, h0), c0), ((g1, h1), c1) = _both_hessian(loss, y_true, y_bad, reduction="none")
+        ((g0, h0), c0), ((g1, h1), c1) = _both(loss, y_true, y_bad, "grad_and_hessian", reduction="none")
     _compare(((c0, g0), h0), ((c1, g1), h1), dtype, f"{name} {hyper} bad tile")
     np.testing.assert_array_equal(np.isnan(h1), np.isnan(h0))
 

@@ -462,6 +462,12 @@ HESSIAN_STAGES = {
 
 # NaN in, NaN out: ``r != r`` is true only for NaN; ``SIGN`` is sign(r), 0 at 0 and NaN at NaN.
 _SIGN = "sg = ONE if r > ZERO else (-ONE if r < ZERO else r * ZERO)"
+#: The excess over the epsilon tube (P0) and whether the residual is outside it.
+_TUBE = f"""
+r = p - t
+e = abs(r) - P0
+{_SIGN}
+out = e > ZERO"""
 # P0 = power; half the unit deviance (probabilistic.half_deviance): y mu^a x1 + y^b x0 for y > 0, else
 # mu^b / b - y mu^a / a, with mu^a = x2 and mu^b = x2 MU.
 _DEVIANCE = """
@@ -478,20 +484,12 @@ d = r * P1 if inside else sg
 h = r if r != r else (P1 if inside else ZERO)
 ok = True""",
     # P0 = epsilon; the Hessian is the approximate 1
-    "epsilon_insensitive": f"""
-r = p - t
-e = abs(r) - P0
-{_SIGN}
-out = e > ZERO
+    "epsilon_insensitive": _TUBE + """
 l = r if r != r else (e if out else ZERO)
 d = r if r != r else (sg if out else ZERO)
 h = ONE
 ok = True""",
-    "squared_epsilon_insensitive": f"""
-r = p - t
-e = abs(r) - P0
-{_SIGN}
-out = e > ZERO
+    "squared_epsilon_insensitive": _TUBE + """
 e = e if out else ZERO
 l = r if r != r else e * e
 d = r if r != r else TWO * sg * e
