@@ -442,6 +442,14 @@ def test_the_command_writes_the_report_and_says_where(cli, tmp_path):
     assert {p.name for p in out.iterdir()} == {"results.json", "history.csv", "report.html"}
 
 
+@pytest.mark.parametrize("experiment, column", [("quantiles", "90% coverage"), ("heteroscedastic", "NLL")])
+def test_the_new_experiments_run_from_the_command_line(cli, tmp_path, experiment, column):
+    out = tmp_path / experiment
+    result = cli(experiment, "--model", "linear", "--epochs", "2", "--seeds", "1", "--out", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert column in result.stdout and (out / "report.html").is_file()
+
+
 def test_help_has_an_example(cli):
     result = cli("--help")
     assert result.exit_code == 0
