@@ -30,6 +30,12 @@ Every reference is another library's function, run on the very same float64 inpu
   the textbook Tweedie deviance in mpmath near powers 1 and 2. ``torch.distributions.Laplace`` for the
   Laplace NLL; ``mean_pinball_loss`` and ``PinballLoss`` per column for a multi-quantile pinball.
 
+- The binary catalogue: scikit-learn's ``ExponentialLoss`` (with its gradient, Hessian and best constant),
+  SGD losses ``Hinge(0)`` (the perceptron) and ``ModifiedHuber``, and ``brier_score_loss``; PyTorch's
+  ``soft_margin_loss``; Optax's ``perceptron_loss``, binary ``sparsemax_loss`` (the smooth hinge at gamma
+  2) and ``sigmoid_focal_loss`` (soft labels); kornia's ``binary_focal_loss_with_logits`` with torch's
+  double backward for the focal Hessian.
+
 The last test says that every registered loss has a row here or in test_references.py.
 """
 
@@ -848,6 +854,157 @@ def test_best_constants_of_the_closed_forms():
         lk.TripletMargin().optimal_constant()
     with pytest.raises(lk.InputError, match=r"y_true must be finite.*1 NaN"):
         lk.MSE().optimal_constant([1.0, np.nan])
+
+
+# --- the binary catalogue -------------------------------------------------------------------------------
+
+
+def margins(name, n=N, gap=0.05):
+    """Labels in {-1, +1} and scores whose margins stay ``gap`` away from 0, 1 and -1 (the kinks)."""
+    rng = rng_for(name)
+    t = rng.choice([-1.0, 1.0], size=n)
+    m = rng.uniform(-3.0, 3.0, size=n)
+    for kink in (-1.0, 0.0, 1.0):
+        m = np.where(np.abs(m - kink) < gap, m + 2 * gap, m)
+    return t, t * m
+
+
+@covers("exponential")
+def test_exponential_against_sklearns_exponential_loss():
+    """sklearn._loss.ExponentialLoss takes labels 0/1 and the raw score: its loss, gradient, Hessian and best
+    constant (half the logit of the positive share)."""
+    from sklearn._loss import loss as sk
+
+    t, f = margins("exponential")
+    y01 = (t + 1.0) / 2.0
+    w = weights("exponential")
+    theirs = sk.ExponentialLoss()
+    ours = lk.Exponential(reduction="sum")
+    np.testing.assert_allclose(ours(t, f, reduction="none"), theirs.loss(y01, f), rtol=1e-13)
+    g, h = theirs.gradient_hessian(y01, f, sample_weight=w)
+    gradient, hessian = ours.grad_and_hessian(t, f, sample_weight=w)
+    np.testing.assert_allclose(gradient, g, rtol=1e-13)
+    np.testing.assert_allclose(hessian, h, rtol=1e-13)
+    np.testing.assert_allclose(ours.optimal_constant(t, sample_weight=w), theirs.fit_intercept_only(y01, sample_weight=w),
+                               rtol=1e-12)  # fmt: skip
+
+
+@covers("soft_margin")
+def test_soft_margin_against_torch():
+    t, f = margins("soft margin")
+    reference = torch_peer(lambda y, x: F.soft_margin_loss(x, y, reduction="none"), (1,))
+    check_peer(lk.SoftMargin(), (t, f), reference, what="soft_margin")
+
+
+@covers("perceptron", "modified_huber")
+def test_perceptron_and_modified_huber_against_sklearns_sgd_losses():
+    """_sgd_fast.Hinge(threshold=0) is the perceptron loss, _sgd_fast.ModifiedHuber the modified Huber loss:
+    py_loss(p, y) and py_dloss(p, y) on labels +-1, away from the kinks."""
+    from sklearn.linear_model import _sgd_fast
+
+    t, f = margins("sgd margins")
+    for loss, peer in ((lk.Perceptron(), _sgd_fast.Hinge(0.0)), (lk.ModifiedHuber(), _sgd_fast.ModifiedHuber())):
+        values = [peer.py_loss(float(p), float(y)) for p, y in zip(f, t)]
+        slopes = [peer.py_dloss(float(p), float(y)) for p, y in zip(f, t)]
+        np.testing.assert_allclose(loss(t, f, reduction="none"), values, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(loss.grad(t, f, reduction="sum"), slopes, rtol=1e-13, atol=1e-15)
+
+
+@covers("perceptron", "smooth_hinge")
+def test_perceptron_and_smooth_hinge_against_optax():
+    """Optax's perceptron_loss (labels +-1) and its binary sparsemax_loss (labels 0/1), which is the smooth
+    hinge at gamma = 2; gradients by jax.grad."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import optax
+
+    t, f = margins("optax margins")
+    for loss, peer, labels in ((lk.Perceptron(), optax.losses.perceptron_loss, t),
+                               (lk.SmoothHinge(gamma=2.0), optax.losses.sparsemax_loss, (t + 1.0) / 2.0)):  # fmt: skip
+        value = np.asarray(peer(f, labels))
+        slope = np.asarray(jax.grad(lambda x: peer(x, labels).sum())(f))
+        np.testing.assert_allclose(loss(t, f, reduction="none"), value, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(loss.grad(t, f, reduction="sum"), slope, rtol=1e-13, atol=1e-15)
+    # CATALOGUE.md 3.5 and 3.6: gamma = 1 -> [1.5, 1.0, 0.245], gradient [-1, 1, -0.7]; modified Huber = 4 x gamma 2
+    t, f = np.array([1.0, -1.0, 1.0]), np.array([-1.0, 0.5, 0.3])
+    np.testing.assert_allclose(lk.smooth_hinge(t, f, reduction="none"), [1.5, 1.0, 0.245], rtol=1e-14)
+    np.testing.assert_allclose(lk.SmoothHinge(reduction="sum").grad(t, f), [-1.0, 1.0, -0.7], rtol=1e-14)
+    t, f = margins("modified huber identity")
+    np.testing.assert_allclose(lk.modified_huber(t, f, reduction="none"),
+                               4 * lk.smooth_hinge(t, f, gamma=2.0, reduction="none"), rtol=1e-13)  # fmt: skip
+
+
+def _focal_data(name):
+    rng = rng_for(name)
+    return (rng.random((N, D)) < 0.4).astype(np.float64), rng.normal(size=(N, D)) * 2
+
+
+@covers("sigmoid_focal")
+@pytest.mark.parametrize("gamma, alpha", [(2.0, 0.25), (0.5, 0.25), (2.0, None), (0.0, 0.75), (5.0, None)])
+def test_sigmoid_focal_against_kornia_with_torch_double_backward(gamma, alpha):
+    """kornia.losses.binary_focal_loss_with_logits on hard labels (its alpha=None is no weight): values,
+    gradients by autograd and Hessian diagonals by double backward."""
+    losses = importlib.import_module("kornia.losses")
+    y, z = _focal_data(f"focal {gamma} {alpha}")
+
+    def per_example(t, x):
+        return losses.binary_focal_loss_with_logits(x, t, alpha=alpha, gamma=gamma, reduction="none")
+
+    check_peer(lk.SigmoidFocal(gamma=gamma, alpha=alpha), (y, z), torch_peer(per_example, (1,)),
+               what=f"sigmoid_focal gamma={gamma} alpha={alpha}")  # fmt: skip
+
+
+@covers("sigmoid_focal")
+def test_sigmoid_focal_against_optax_on_soft_labels():
+    """Optax's sigmoid_focal_loss takes soft labels with p_t = p y + (1 - p)(1 - y), as losskit does."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import optax
+
+    rng = rng_for("focal soft")
+    y, z = rng.uniform(size=(N, D)), rng.normal(size=(N, D)) * 2
+    for gamma, alpha in ((2.0, 0.25), (0.5, None), (1.0, 0.6)):
+        loss = lk.SigmoidFocal(gamma=gamma, alpha=alpha)
+        value = np.asarray(optax.sigmoid_focal_loss(z, y, alpha=alpha, gamma=gamma))
+        slope = np.asarray(jax.grad(lambda x: optax.sigmoid_focal_loss(x, y, alpha=alpha, gamma=gamma).sum())(z))
+        np.testing.assert_allclose(loss(y, z, reduction="none"), value, rtol=1e-12)
+        np.testing.assert_allclose(loss.grad(y, z, reduction="sum"), slope, rtol=1e-11)
+    # CATALOGUE.md 3.1: z = [-1, 0.5], y = [1, 0], gamma 2, alpha 0.25 -> [0.175467, 0.283059]; h [0.113116, 0.369796]
+    hessian = lk.SigmoidFocal(alpha=0.25, reduction="sum").grad_and_hessian([1.0, 0.0], [-1.0, 0.5])[1]
+    np.testing.assert_allclose(hessian, [0.113116, 0.369796], atol=5e-7)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0, 2.0, 5.0])
+def test_sigmoid_focal_is_finite_at_saturated_and_infinite_logits(gamma):
+    """The direct power (1 - p_t)^gamma gives NaN gradients at gamma < 1 and saturated logits (kornia#918):
+    here every gradient and Hessian entry is finite, and each value is finite or its true limit, inf."""
+    z = np.array([1e4, -1e4, np.inf, -np.inf] * 2)
+    y = np.repeat([1.0, 0.0], 4)
+    loss = lk.SigmoidFocal(gamma=gamma, alpha=0.25, reduction="sum")
+    values = loss(y, z, reduction="none")
+    gradient, hessian = loss.grad_and_hessian(y, z)
+    assert np.isfinite(gradient).all() and np.isfinite(hessian).all(), (gradient, hessian)
+    wrong = np.array([False, True, False, True, True, False, True, False])  # confident and wrong
+    np.testing.assert_array_equal(values[~wrong], 0.0)
+    assert np.all(values[wrong][[0, 2]] > 1e3) and np.all(np.isinf(values[wrong][[1, 3]]))
+    t = torch.tensor(z, requires_grad=True)
+    (grad,) = torch.autograd.grad(loss(torch.tensor(y), t), t)  # autodiff through the formulas: the same
+    np.testing.assert_array_equal(grad.numpy(), gradient)
+
+
+@covers("brier")
+def test_brier_against_sklearn_brier_score_loss():
+    from sklearn.metrics import brier_score_loss
+
+    rng = rng_for("brier")
+    y, p = (rng.random(N) < 0.4).astype(np.float64), rng.uniform(size=N)
+    per_example = [brier_score_loss(y[i : i + 1], p[i : i + 1], labels=[0, 1]) for i in range(N)]
+    np.testing.assert_allclose(lk.brier(y, p, reduction="none"), per_example, rtol=1e-13)
+    w = weights("brier")
+    np.testing.assert_allclose(lk.brier(y, p, sample_weight=w), brier_score_loss(y, p, sample_weight=w), rtol=1e-13)
+    np.testing.assert_allclose(lk.Brier(reduction="sum").grad([1.0, 0.0], [0.2, 0.7]), [-1.6, 1.4], rtol=1e-14)
 
 
 # --- Keras ---------------------------------------------------------------------------------------------

@@ -133,8 +133,9 @@ def class_frequencies(loss, targets, weight, classes=None) -> np.ndarray:
     return weighted_mean(y, weight, rows=True)
 
 
-def numeric_constant(loss, targets, weight):
-    """A one-dimensional search for the constant of a loss with one elementwise (or whole-sample) prediction."""
+def numeric_constant(loss, targets, weight, bracket=None):
+    """A one-dimensional search for the constant of a loss with one elementwise (or whole-sample) prediction;
+    ``bracket`` ``(low, high)`` bounds it where the targets' range does not (logits of 0/1 labels)."""
     name = loss.info.name
     specs = loss.info.predictions
     if len(specs) != 1 or specs[0].event == 1:
@@ -151,7 +152,7 @@ def numeric_constant(loss, targets, weight):
         with validation(False):
             return float(np.sum(loss.grad(*targets, c * ones, sample_weight=weight)))
 
-    low, high = spec.domain.bounds
+    low, high = spec.domain.bounds if bracket is None else bracket
     if math.isfinite(low) and math.isfinite(high):
         return np.asarray(_golden(cost, low, high))
     y = targets[0]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._base import Loss
-from .._checks import PROBABILITIES, UNIT_TARGETS, OneOf, unit_interval, weights
+from .._checks import PROBABILITIES, UNIT_TARGETS, OneOf, non_negative, positive, unit_interval, weights
 from .._info import LossInfo
-from .._optimal import clipped, weighted_mean
+from .._optimal import clipped, numeric_constant, weighted_mean
 from ..errors import InputError
 from ..inputs import prediction, target
 from ..links import LOGIT
@@ -252,3 +252,362 @@ class SigmoidCrossEntropy(Loss):
 
 
 sigmoid_cross_entropy = SigmoidCrossEntropy.as_function()
+
+
+class _Margin(Loss):
+    """A loss of the margin ``m = t y_pred`` (``t`` the label in {-1, +1}): ``_of_margin`` gives the loss and its
+    first two derivatives in ``m``; the gradient is ``t l'(m)`` and the Hessian ``l''(m)`` (``t^2 = 1``)."""
+
+    inputs = MARGIN_INPUTS
+
+    def _of_margin(self, xp, m):
+        raise NotImplementedError
+
+    def _math(self, xp, order, y_true, y_pred):
+        t = _signed(xp, y_true)
+        losses, slope, curvature = self._of_margin(xp, t * y_pred)
+        return losses, t * slope, curvature
+
+
+@register
+class Exponential(_Margin):
+    r"""Exponential loss: :math:`e^{-m}`, AdaBoost's loss, with ``m = t y_pred``.
+
+    Its minimiser is half the logit of the positive class's probability. It grows exponentially
+    with a wrong margin, so one mislabelled point can dominate; in float32 it overflows to inf
+    below a margin of -88.7 (the true value), never clipped.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.exponential([1, -1, 1], [-1.0, 0.5, 0.3], reduction="none").round(6).tolist()
+    [2.718282, 1.648721, 0.740818]
+    """
+
+    info = LossInfo(
+        name="exponential",
+        aliases=("exponential_loss", "adaboost"),
+        task="binary",
+        variable="margin",
+        formula="exp(-t y_pred), t in {-1, +1}",
+        gradient="-t exp(-t y_pred)",
+        hessian="exp(-t y_pred)",
+        tags=("convex", "differentiable"),
+        summary="AdaBoost's loss: exponential in the margin, so wrong confident points dominate.",
+        use_when="boosting in the AdaBoost tradition, with clean labels",
+        avoid_when="labels are noisy: one mislabelled point with a large margin outweighs the rest",
+        references=("Freund and Schapire, A decision-theoretic generalization of on-line learning, JCSS 55 (1997)",
+                    "Friedman, Hastie and Tibshirani, Additive logistic regression, Ann. Stat. 28 (2000)"),
+    )  # fmt: skip
+
+    def _of_margin(self, xp, m):
+        e = xp.exp(-m)
+        return e, -e, e
+
+    def _optimal_constant(self, targets, weight):
+        p = clipped(weighted_mean((_signed(np, targets[0]) + 1.0) / 2.0, weight))
+        return 0.5 * (np.log(p) - np.log1p(-p))
+
+
+exponential = Exponential.as_function()
+
+
+@register
+class SoftMargin(_Margin):
+    r"""Soft margin loss: :math:`\log(1 + e^{-m})`, the logistic loss on labels in {-1, +1}.
+
+    PyTorch's ``SoftMarginLoss``: ``sigmoid_cross_entropy`` with the labels mapped to {0, 1}, computed
+    as ``softplus(-m)``, exact for any margin (PyTorch's literal formula gives inf in float32 at -100).
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.soft_margin([1, -1, 1], [-1.0, 0.5, 0.3], reduction="none").round(6).tolist()
+    [1.313262, 0.974077, 0.554355]
+    """
+
+    info = LossInfo(
+        name="soft_margin",
+        aliases=("soft_margin_loss", "logistic"),
+        task="binary",
+        likelihood="Bernoulli",
+        variable="margin",
+        formula="log(1 + exp(-t y_pred)), t in {-1, +1}",
+        gradient="-t sigmoid(-t y_pred)",
+        hessian="sigmoid(t y_pred) sigmoid(-t y_pred)",
+        tags=("convex", "differentiable"),
+        summary="The logistic loss on labels in {-1, +1}: sigmoid cross-entropy of the margin.",
+        use_when="labels come as -1 and +1 and you want the logistic loss (PyTorch's SoftMarginLoss)",
+        avoid_when="labels are 0 and 1: sigmoid_cross_entropy says so in its name",
+        references=("PyTorch, torch.nn.SoftMarginLoss",),
+    )
+
+    def _of_margin(self, xp, m):
+        up, down = sigmoid(xp, m), sigmoid(xp, -m)
+        return softplus(xp, -m), -down, up * down
+
+    def _optimal_constant(self, targets, weight):
+        p = clipped(weighted_mean((_signed(np, targets[0]) + 1.0) / 2.0, weight))
+        return np.log(p) - np.log1p(-p)
+
+
+soft_margin = SoftMargin.as_function()
+
+
+@register
+class Perceptron(_Margin):
+    r"""Perceptron loss: :math:`\max(0, -m)`, zero for every correctly classified point.
+
+    Its slope at ``m = 0`` is 0 (the lowest-norm subgradient), so a model whose scores all start at
+    0 does not move: start from random weights, or use hinge. Its second derivative is 0 almost
+    everywhere, so ``grad_and_hessian`` gives 1.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.perceptron([1, -1, 1], [-1.0, 0.5, 0.3], reduction="none").tolist()
+    [1.0, 0.5, 0.0]
+    """
+
+    info = LossInfo(
+        name="perceptron",
+        aliases=("perceptron_loss",),
+        task="binary",
+        variable="margin",
+        formula="max(0, -t y_pred), t in {-1, +1}",
+        gradient="-t if t y_pred < 0 else 0",
+        hessian="1 (the true second derivative is 0 almost everywhere)",
+        hessian_kind="approximate",
+        tags=("convex",),
+        summary="Rosenblatt's perceptron: only misclassified points cost, linearly.",
+        use_when="you want the perceptron's updates (mistake-driven, no margin)",
+        avoid_when="you need a margin or probabilities: hinge or sigmoid_cross_entropy",
+        references=("Rosenblatt, The perceptron, Psychological Review 65 (1958)",),
+    )
+
+    def _of_margin(self, xp, m):
+        wrong = m < 0
+        return (propagate_nan(xp, m, xp.where(wrong, -m, xp.zeros_like(m))),
+                propagate_nan(xp, m, xp.where(wrong, -xp.ones_like(m), xp.zeros_like(m))), 1.0)  # fmt: skip
+
+    def kinks(self):
+        return (0.0,)
+
+
+perceptron = Perceptron.as_function()
+
+
+@register
+class SmoothHinge(_Margin):
+    r"""Quadratically smoothed hinge: 0 beyond margin 1, linear below ``1 - gamma``, a parabola between.
+
+    ``gamma = 1`` is Rennie and Srebro's smooth hinge; ``gamma -> 0`` the hinge. At ``gamma = 2`` it is
+    Optax's binary sparsemax loss and a quarter of scikit-learn's modified Huber loss.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.smooth_hinge([1, -1, 1], [-1.0, 0.5, 0.3], reduction="none").round(12).tolist()
+    [1.5, 1.0, 0.245]
+    """
+
+    info = LossInfo(
+        name="smooth_hinge",
+        aliases=("smoothed_hinge", "quadratically_smoothed_hinge"),
+        task="binary",
+        variable="margin",
+        formula="0 if m >= 1, 1 - m - gamma / 2 if m <= 1 - gamma, else (1 - m)^2 / (2 gamma); m = t y_pred",
+        gradient="t times 0, -1 or -(1 - m) / gamma on those pieces",
+        hessian="1 / gamma for 1 - gamma < m < 1, else 0",
+        tags=("convex", "differentiable"),
+        summary="A hinge with its corner rounded by a parabola of width gamma: max-margin and differentiable.",
+        use_when="you want a max-margin classifier trained with smooth gradients",
+        avoid_when="you need calibrated probabilities",
+        references=("Rennie and Srebro, Loss functions for preference levels, IJCAI 2005 workshop",
+                    "Shalev-Shwartz and Zhang, Stochastic dual coordinate ascent methods, JMLR 14 (2013)"),
+    )  # fmt: skip
+    gamma = Param(1.0, positive, "float > 0", "The width of the parabola (gamma -> 0 is the hinge).", example=2.0)
+
+    def _of_margin(self, xp, m):
+        g = self.gamma
+        slack = 1.0 - m
+        linear, flat = slack >= g, slack <= 0
+        zero = xp.zeros_like(m)
+        mid = xp.where(linear | flat, zero, slack)  # kept small where unused, for autodiff
+        losses = xp.where(linear, slack - 0.5 * g, xp.where(flat, zero, mid * mid / (2.0 * g)))
+        slope = xp.where(linear, -xp.ones_like(m), -mid / g)
+        curvature = propagate_nan(xp, m, xp.astype(~(linear | flat), m.dtype) / g)
+        return propagate_nan(xp, m, losses), propagate_nan(xp, m, slope), curvature
+
+    def kinks(self):
+        return (1.0 - self.gamma, 1.0)
+
+
+smooth_hinge = SmoothHinge.as_function()
+
+
+@register
+class ModifiedHuber(_Margin):
+    r"""Modified Huber loss: :math:`\max(0, 1 - m)^2` for ``m >= -1``, :math:`-4m` below: scikit-learn's SGD loss.
+
+    A squared hinge with a linear tail (robust to wrong confident points), four times the smooth
+    hinge at ``gamma = 2``; ``(clip(y_pred, -1, 1) + 1) / 2`` estimates the positive class's
+    probability (Zhang, 2004).
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.modified_huber([1, -1, 1], [-1.0, 0.5, 0.3], reduction="none").round(12).tolist()
+    [4.0, 2.25, 0.49]
+    """
+
+    info = LossInfo(
+        name="modified_huber",
+        aliases=("modified_huber_loss",),
+        task="binary",
+        variable="margin",
+        formula="max(0, 1 - m)^2 if m >= -1 else -4 m, m = t y_pred",
+        gradient="t times 0 (m >= 1), -2 (1 - m) (-1 <= m < 1) or -4 (m < -1)",
+        hessian="2 for -1 < m < 1, else 0",
+        tags=("convex", "differentiable"),
+        summary="scikit-learn's modified Huber: a squared hinge with a linear tail, and rough probabilities.",
+        use_when="a max-margin classifier that tolerates some wrong confident labels (SGDClassifier's choice)",
+        avoid_when="you need calibrated probabilities",
+        references=("Zhang, Solving large scale linear prediction problems using SGD algorithms, ICML 2004",
+                    "scikit-learn, sklearn.linear_model.SGDClassifier"),
+    )  # fmt: skip
+
+    def _of_margin(self, xp, m):
+        slack = 1.0 - m
+        tail, flat = m < -1.0, slack <= 0
+        zero = xp.zeros_like(m)
+        mid = xp.where(tail | flat, zero, slack)
+        losses = xp.where(tail, -4.0 * m, mid * mid)
+        slope = xp.where(tail, -4.0 * xp.ones_like(m), -2.0 * mid)
+        curvature = propagate_nan(xp, m, 2.0 * xp.astype(~(tail | flat), m.dtype))
+        return propagate_nan(xp, m, losses), propagate_nan(xp, m, slope), curvature
+
+    def kinks(self):
+        return (-1.0, 1.0)
+
+
+modified_huber = ModifiedHuber.as_function()
+
+
+@register
+class SigmoidFocal(Loss):
+    r"""Focal loss from logits: cross-entropy scaled by :math:`\alpha_t (1 - p_t)^\gamma`, so easy examples weigh less.
+
+    torchvision's ``sigmoid_focal_loss`` and Optax's: :math:`p = \sigma(z)`,
+    :math:`p_t = p y + (1 - p)(1 - y)`, :math:`\alpha_t = \alpha y + (1 - \alpha)(1 - y)` (1 without
+    ``alpha``). Written in logit space, :math:`(1 - p_t)^\gamma = \exp(\gamma \log(1 - p_t))` with the log
+    from log-sigmoids, so value, gradient and Hessian stay finite for every gamma >= 0 and every logit,
+    infinite ones included (the direct power gives NaN gradients at gamma < 1 and saturated logits).
+    Not convex, and its probabilities are not calibrated: the down-weighting biases them.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.sigmoid_focal([1.0, 0.0], [-1.0, 0.5], alpha=0.25, reduction="none").round(6).tolist()
+    [0.175467, 0.283059]
+    """
+
+    info = LossInfo(
+        name="sigmoid_focal",
+        aliases=("sigmoid_focal_loss", "focal", "focal_loss", "binary_focal_with_logits"),
+        task="binary",
+        variable="logit",
+        formula="alpha_t (1 - p_t)^gamma BCE(z, y), p_t = p y + (1 - p)(1 - y), p = sigmoid(z)",
+        gradient="alpha_t (1 - p_t)^gamma (p - y - gamma s r BCE), s = 2y - 1, r = p (1 - p) / (1 - p_t)",
+        hessian="alpha_t (1 - p_t)^gamma (-gamma s r A + A'), A = p - y - gamma s r BCE (see the source)",
+        tags=("differentiable",),
+        summary="Cross-entropy that down-weights easy examples by (1 - p_t)^gamma: dense detection, imbalance.",
+        use_when="many easy negatives swamp the few hard examples (dense object detection, extreme imbalance)",
+        avoid_when="you need calibrated probabilities (focal biases them), or the classes are merely imbalanced: "
+                   "pos_weight on sigmoid_cross_entropy keeps them calibrated",
+        references=("Lin et al., Focal loss for dense object detection, ICCV 2017",
+                    "torchvision, torchvision.ops.sigmoid_focal_loss"),
+    )  # fmt: skip
+    inputs = (target("y_true", UNIT_TARGETS), prediction("y_pred", link=LOGIT))
+    gamma = Param(2.0, non_negative, "float >= 0", "The focusing exponent: 0 is cross-entropy.", example=0.5)
+    alpha = Param(None, lambda loss, name, value: None if value is None else unit_interval(loss, name, value),
+                  "float in [0, 1] or None", "The positive class's weight (torchvision uses 0.25); None: no weight.",
+                  example=0.25)  # fmt: skip
+
+    def _math(self, xp, order, y, z):
+        gamma = self.gamma
+        zero = xp.zeros_like(z)
+        neg, pos = softplus(xp, z), softplus(xp, -z)  # -log(1 - p), -log p
+        ce = xp.where(y == 0, zero, y * pos) + xp.where(y == 1, zero, (1.0 - y) * neg)
+        p, q = sigmoid(xp, z), sigmoid(xp, -z)
+        s = 2.0 * y - 1.0
+        # log(1 - p_t) = log(y (1 - p) + (1 - y) p), from log-sigmoids: one of them for a hard label
+        soft = (y > 0) & (y < 1)
+        half = xp.where(soft, y, 0.5 * xp.ones_like(y))  # any label strictly inside, where unused
+        mixed = xp.logaddexp(xp.log(half) - neg, xp.log1p(-half) - pos)
+        log_u = xp.where(soft, mixed, xp.where(y == 1, -neg, -pos))
+        u = xp.exp(log_u)
+        focus = xp.ones_like(z) if gamma == 0 else xp.exp(gamma * log_u)
+        ratio = xp.where(u > 0, p * q / xp.where(u > 0, u, xp.ones_like(u)), 1.0 - u)  # p(1-p) / (1 - p_t)
+        rc = xp.where(ratio == 0, zero, ratio * ce)
+        weight = 1.0 if self.alpha is None else self.alpha * y + (1.0 - self.alpha) * (1.0 - y)
+        a = (p - y) - gamma * s * rc
+        hessian = None
+        if order > 1:
+            a_slope = -gamma * s * rc * ((1.0 - 2.0 * p) + s * ratio) - gamma * s * ratio * (p - y) + p * q
+            hessian = weight * focus * (-gamma * s * ratio * a + a_slope)
+        # A confident wrong infinite logit: the value is ce itself (focus 1), kept out of the product so that
+        # autodiff never meets focus' * inf = 0 * inf.
+        infinite = xp.isinf(ce)
+        finite_ce = xp.where(infinite, zero, ce)
+        losses = xp.where(infinite, ce, xp.where(focus == 0, zero, focus * finite_ce))
+        return weight * losses, weight * focus * a, hessian
+
+    def _optimal_constant(self, targets, weight):
+        return numeric_constant(self, targets, weight, bracket=(-40.0, 40.0))  # not convex: a search over logits
+
+
+sigmoid_focal = SigmoidFocal.as_function()
+
+
+@register
+class Brier(Loss):
+    r"""Brier score: :math:`(p - y)^2`, the squared error of a predicted probability.
+
+    A strictly proper scoring rule, bounded by 1, and scikit-learn's ``brier_score_loss`` for two
+    classes. Through a sigmoid its gradient vanishes for confident mistakes: train with cross-entropy
+    and report Brier.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.brier([1.0, 0.0], [0.2, 0.7], reduction="none").round(12).tolist()
+    [0.64, 0.49]
+    """
+
+    info = LossInfo(
+        name="brier",
+        aliases=("brier_score", "brier_score_loss"),
+        task="binary",
+        variable="probability",
+        formula="(p - y)^2",
+        gradient="2 (p - y)",
+        hessian="2",
+        tags=("convex", "differentiable", "bounded", "proper_scoring_rule"),
+        summary="The squared error of a probability: a proper, bounded score of calibration and sharpness.",
+        use_when="you score (or fine-tune) calibrated probabilities and want a bounded loss",
+        avoid_when="training from scratch through a sigmoid: confident mistakes get almost no gradient",
+        references=("Brier, Verification of forecasts expressed in terms of probability, Monthly Weather Review 78 (1950)",
+                    "scikit-learn, sklearn.metrics.brier_score_loss"),
+    )  # fmt: skip
+    inputs = (target("y_true", UNIT_TARGETS), prediction("y_pred", PROBABILITIES))
+
+    def _math(self, xp, order, y, p):
+        r = p - y
+        return r * r, 2.0 * r, 2.0
+
+    def _optimal_constant(self, targets, weight):
+        return weighted_mean(targets[0], weight)
+
+
+brier = Brier.as_function()
