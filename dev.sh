@@ -39,7 +39,7 @@ case "${1:-}" in
         setup
         browser
         shift
-        exec .venv/bin/python -m pytest -n 2 --dist loadgroup "$@"  # a module's shared runs stay on one worker
+        exec .venv/bin/python -m pytest -n 2 "$@"
         ;;
     *)
         echo "usage: ./dev.sh run | test [pytest arguments]" >&2

@@ -29,9 +29,6 @@ import losskit as lk  # noqa: E402
 from losskit.lab import LabError, datasets, models, register, run, train  # noqa: E402
 from losskit.lab.training import RunSpec  # noqa: E402
 
-#: The experiments below are shared by many tests: run them once, on one worker (``--dist loadgroup``).
-pytestmark = pytest.mark.xdist_group("lab")
-
 ROBUST = ("mae", "huber", "pseudo_huber", "log_cosh", "cauchy", "tukey_biweight", "general_robust(alpha=0.5)")
 
 
