@@ -34,7 +34,7 @@ Every reference is another library's function, run on the very same float64 inpu
   SGD losses ``Hinge(0)`` (the perceptron) and ``ModifiedHuber``, and ``brier_score_loss``; PyTorch's
   ``soft_margin_loss``; Optax's ``perceptron_loss``, binary ``sparsemax_loss`` (the smooth hinge at gamma
   2) and ``sigmoid_focal_loss`` (soft labels); kornia's ``binary_focal_loss_with_logits`` with torch's
-  double backward for the focal Hessian.
+  double backward for the focal Hessian; Keras's ``BinaryFocalCrossentropy`` (its config too).
 
 The last test says that every registered loss has a row here or in test_references.py.
 """
@@ -992,6 +992,45 @@ def test_sigmoid_focal_is_finite_at_saturated_and_infinite_logits(gamma):
     t = torch.tensor(z, requires_grad=True)
     (grad,) = torch.autograd.grad(loss(torch.tensor(y), t), t)  # autodiff through the formulas: the same
     np.testing.assert_array_equal(grad.numpy(), gradient)
+
+
+@covers("binary_focal")
+@pytest.mark.parametrize("gamma, balanced", [(2.0, True), (0.5, False), (5.0, True)])
+def test_binary_focal_against_keras(gamma, balanced):
+    """Keras's BinaryFocalCrossentropy (JAX backend) on probabilities away from its 1e-7 clip: values, and
+    gradients by jax.grad; a Keras config resolves to the same loss (alpha only with class balancing)."""
+    import jax
+    import keras
+
+    jax.config.update("jax_enable_x64", True)
+    rng = rng_for(f"binary focal {gamma}")
+    y, p = (rng.random(N) < 0.4).astype(np.float64), rng.uniform(0.02, 0.98, size=N)
+    peer = keras.losses.BinaryFocalCrossentropy(apply_class_balancing=balanced, alpha=0.25, gamma=gamma, reduction="none",
+                                                dtype="float64")
+    ours = lk.get(keras.losses.serialize(peer))
+    assert ours == lk.BinaryFocal(gamma=gamma, alpha=0.25 if balanced else None, reduction="none")
+    floatx = keras.backend.floatx()
+    keras.backend.set_floatx("float64")  # Keras computes in its float type, float32 by default
+    try:
+        value = np.asarray(peer(y[:, None], p[:, None]))
+        slope = np.asarray(jax.grad(lambda q: peer(y[:, None], q[:, None]).sum())(p))
+    finally:
+        keras.backend.set_floatx(floatx)
+    # Keras adds its epsilon (1e-7) inside the logs: a relative difference of about 1e-7 by its definition.
+    np.testing.assert_allclose(ours(y, p), value, rtol=1e-6)
+    np.testing.assert_allclose(ours.grad(y, p, reduction="sum"), slope, rtol=1e-6)
+    # The exact check: on sigmoid(z) it is sigmoid_focal on z, whose references are kornia's and Optax's.
+    z = np.log(p) - np.log1p(-p)
+    twin = lk.SigmoidFocal(gamma=ours.gamma, alpha=ours.alpha, reduction="none")
+    np.testing.assert_allclose(ours(y, p), twin(y, z), rtol=1e-12)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0, 2.0, 5.0])
+def test_binary_focal_is_finite_at_exact_predictions(gamma):
+    y, p = np.array([1.0, 0.0, 1.0, 0.0]), np.array([1.0, 0.0, 1.0 - 1e-12, 1e-12])
+    gradient, hessian = lk.BinaryFocal(gamma=gamma, reduction="sum").grad_and_hessian(y, p)
+    assert np.isfinite(gradient).all() and not np.isnan(hessian).any()
+    np.testing.assert_array_equal(lk.binary_focal(y, p, gamma=gamma, reduction="none")[:2], 0.0)
 
 
 @covers("brier")

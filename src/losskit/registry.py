@@ -22,7 +22,7 @@ def _key(name: str) -> str:
 #: Other libraries' names of losses the catalogue does not hold yet, and what to use meanwhile.
 NOT_YET = {
     **dict.fromkeys(
-        ("BinaryFocalCrossentropy", "CategoricalFocalCrossentropy"),
+        ("CategoricalFocalCrossentropy", "categorical_focal"),
         "sigmoid_focal on logits, or class_weight on softmax_cross_entropy, for imbalance",
     ),
     **dict.fromkeys(("CosineSimilarity", "cosine_similarity", "CosineEmbeddingLoss"), "triplet_margin"),

@@ -105,6 +105,9 @@ def from_keras(config: dict, twin_of, hyperparameters_of) -> dict:
     if config["class_name"] in KERAS_DIFFERENT:
         raise InputError(f"get: {KERAS_DIFFERENT[config['class_name']]}.")
     out = {"name": config["class_name"]}
+    if not inner.get("apply_class_balancing", True):  # Keras's focal losses ignore alpha without class balancing
+        inner = {k: v for k, v in inner.items() if k != "alpha"}
+    inner = {k: v for k, v in inner.items() if k != "apply_class_balancing"}
     for key, value in inner.items():
         if key in KERAS_IGNORED:
             continue

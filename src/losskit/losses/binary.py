@@ -2,6 +2,8 @@ r"""Binary classification losses: margin losses on scores, cross-entropy on prob
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._base import Loss
@@ -521,6 +523,7 @@ class SigmoidFocal(Loss):
         gradient="alpha_t (1 - p_t)^gamma (p - y - gamma s r BCE), s = 2y - 1, r = p (1 - p) / (1 - p_t)",
         hessian="alpha_t (1 - p_t)^gamma (-gamma s r A + A'), A = p - y - gamma s r BCE (see the source)",
         tags=("differentiable",),
+        twin="binary_focal",
         summary="Cross-entropy that down-weights easy examples by (1 - p_t)^gamma: dense detection, imbalance.",
         use_when="many easy negatives swamp the few hard examples (dense object detection, extreme imbalance)",
         avoid_when="you need calibrated probabilities (focal biases them), or the classes are merely imbalanced: "
@@ -568,6 +571,70 @@ class SigmoidFocal(Loss):
 
 
 sigmoid_focal = SigmoidFocal.as_function()
+
+
+@register
+class BinaryFocal(Loss):
+    r"""Focal loss from probabilities: Keras's ``BinaryFocalCrossentropy``, :math:`\alpha_t (1 - p_t)^\gamma` BCE.
+
+    ``sigmoid_focal`` on the other side of the sigmoid (its twin): :math:`p_t = p y + (1 - p)(1 - y)`, the
+    logs clamped at -100 as in ``binary_cross_entropy``. Its derivatives go through the ratio
+    BCE / (1 - p_t), which tends to 1 where a hard label is predicted exactly, so the gradient stays
+    finite at gamma < 1 (there the true curvature is infinite, and so is the Hessian). Convex in ``p``
+    for hard labels, unlike its twin in the logit. Prefer ``sigmoid_focal`` on logits.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.binary_focal([1.0, 0.0], [0.268941, 0.622459], alpha=0.25, reduction="none").round(5).tolist()
+    [0.17547, 0.28306]
+    """
+
+    info = LossInfo(
+        name="binary_focal",
+        aliases=("binary_focal_crossentropy", "BinaryFocalCrossentropy"),
+        task="binary",
+        variable="probability",
+        formula="alpha_t (1 - p_t)^gamma BCE(p, y), p_t = p y + (1 - p)(1 - y)",
+        gradient="alpha_t (1 - p_t)^gamma (BCE' - gamma s BCE / (1 - p_t)), s = 2y - 1, BCE' = -y / p + (1 - y) / (1 - p)",
+        hessian="alpha_t (1 - p_t)^gamma (gamma (gamma - 1) BCE / (1 - p_t)^2 - 2 gamma s BCE' / (1 - p_t) + BCE'')",
+        tags=("convex", "differentiable"),
+        twin="sigmoid_focal",
+        summary="Focal loss on probabilities (Keras's BinaryFocalCrossentropy); sigmoid_focal on logits is exact.",
+        use_when="the model already outputs probabilities and easy examples should weigh less",
+        avoid_when="you have logits (sigmoid_focal), or need calibrated probabilities",
+        references=("Lin et al., Focal loss for dense object detection, ICCV 2017",
+                    "Keras, keras.losses.BinaryFocalCrossentropy"),
+    )  # fmt: skip
+    inputs = (target("y_true", UNIT_TARGETS), prediction("y_pred", PROBABILITIES))
+    gamma = SigmoidFocal.gamma
+    alpha = SigmoidFocal.alpha
+
+    def _math(self, xp, order, y, p):
+        gamma = self.gamma
+        ce, d_ce, h_ce = BinaryCrossEntropy()._math(xp, 2, y, p)
+        u = y * (1.0 - p) + (1.0 - y) * p  # 1 - p_t
+        s = 2.0 * y - 1.0
+        one, zero = xp.ones_like(p), xp.zeros_like(p)
+        exact = u == 0  # a hard label predicted exactly: BCE / (1 - p_t) -> 1, its derivatives from the series
+        safe_u = xp.where(exact, one, u)
+        ratio = xp.where(exact, one, ce / safe_u)
+        focus = one if gamma == 0 else xp.where(exact, zero, safe_u**gamma)
+        weight = 1.0 if self.alpha is None else self.alpha * y + (1.0 - self.alpha) * (1.0 - y)
+        gradient = weight * focus * (d_ce - gamma * s * ratio)
+        hessian = None
+        if order > 1:
+            inner = gamma * (gamma - 1.0) * ratio / safe_u - 2.0 * gamma * s * d_ce / safe_u + h_ce
+            # at 1 - p_t = 0 the loss is u^(gamma + 1) (1 + u / 2 + ...): curvature inf, 2 or 0 for gamma <, = or > 1
+            limit = math.inf if gamma < 1 else (2.0 if gamma == 1 else 0.0)
+            hessian = weight * xp.where(exact, limit * one, focus * inner) if gamma > 0 else weight * inner
+        return weight * focus * ce, gradient, hessian
+
+    def _optimal_constant(self, targets, weight):
+        return numeric_constant(self, targets, weight)
+
+
+binary_focal = BinaryFocal.as_function()
 
 
 @register
