@@ -521,7 +521,8 @@ class SigmoidFocal(Loss):
         variable="logit",
         formula="alpha_t (1 - p_t)^gamma BCE(z, y), p_t = p y + (1 - p)(1 - y), p = sigmoid(z)",
         gradient="alpha_t (1 - p_t)^gamma (p - y - gamma s r BCE), s = 2y - 1, r = p (1 - p) / (1 - p_t)",
-        hessian="alpha_t (1 - p_t)^gamma (-gamma s r A + A'), A = p - y - gamma s r BCE (see the source)",
+        hessian="alpha_t (1 - p_t)^gamma (-gamma s r A + A'), A = p - y - gamma s r BCE, "
+                "A' = p (1 - p) - gamma s r (BCE (1 - 2p + s r) + p - y)",
         tags=("differentiable",),
         twin="binary_focal",
         summary="Cross-entropy that down-weights easy examples by (1 - p_t)^gamma: dense detection, imbalance.",
