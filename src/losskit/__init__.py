@@ -13,6 +13,7 @@ from .errors import InputError, InputTypeError
 from .losses import *  # noqa: F403  (the catalogue: classes and function forms)
 from .losses import __all__ as _catalogue
 from .guide import check_pairing, explain, infer_task, recommend
+from .links import sparsemax
 from .registry import get, list_losses, register
 
 __version__ = "0.1.0"
@@ -20,7 +21,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Loss", "LossInfo", "InputError", "InputTypeError", "get", "list_losses", "register", "set_validation",
     "validation", "fast_path", "get_fast_path", "set_fast_path", "recommend", "explain", "check_pairing",
-    "infer_task", *_catalogue,
+    "infer_task", "sparsemax", *_catalogue,
 ]  # fmt: skip
 
 #: Submodules with heavier dependencies, imported on first use: ``lk.plot`` (matplotlib),

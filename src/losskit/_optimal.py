@@ -96,6 +96,41 @@ def weighted_mean(y, weight, *, rows: bool = False) -> np.ndarray:
     return np.asarray(np.sum(w * y, axis=axes) / total)
 
 
+def simplex_minimum(slope, shares) -> np.ndarray:
+    r"""The probability row :math:`p` minimising :math:`\sum_c s_c \varphi(p_c)` over the simplex, for a convex
+    :math:`\varphi` decreasing on (0, 1): ``slope(p)`` is :math:`\varphi'` (vectorised), ``shares`` the
+    :math:`s_c \ge 0`.
+
+    At the minimum :math:`s_c \varphi'(p_c) = \lambda` for every class with a share (Lagrange), so an outer
+    bisection on :math:`\log(-\lambda)` meets :math:`\sum_c p_c = 1`, and an inner one, over :math:`\log p_c`,
+    inverts :math:`\varphi'` for all classes at once. A class without a share gets 0.
+    """
+    shares = np.asarray(shares, dtype=np.float64)
+    held = shares > 0
+    if not held.any():
+        return np.full(shares.shape, 1.0 / shares.size)
+    safe = np.where(held, shares, 1.0)
+
+    def row(log_lambda):
+        target = -np.exp(log_lambda) / safe  # phi'(p_c) = lambda / s_c
+        low, high = np.full(shares.shape, -745.0), np.zeros(shares.shape)
+        for _ in range(60):
+            middle = 0.5 * (low + high)
+            below = slope(np.exp(middle)) <= target  # phi' increases: p_c lies above middle
+            low, high = np.where(below, middle, low), np.where(below, high, middle)
+        return np.where(held, np.exp(0.5 * (low + high)), 0.0)
+
+    low, high = -745.0, 745.0  # log(-lambda): a larger one gives a smaller row
+    for _ in range(80):
+        middle = 0.5 * (low + high)
+        if row(middle).sum() > 1.0:
+            low = middle
+        else:
+            high = middle
+    p = row(0.5 * (low + high))
+    return p / p.sum()
+
+
 def weighted_quantile(y, weight, q: float) -> np.ndarray:
     """The smallest ``y`` whose cumulative weight reaches ``q`` of the total (the inverted CDF): a
     minimiser of the pinball loss at ``q`` (the lower median at ``q = 0.5``)."""

@@ -19,7 +19,7 @@ from typing import Callable
 
 from ._checks import LOG_SIMPLEX, NONNEGATIVE, POSITIVE, REAL, SIMPLEX, Domain, Interval
 from .errors import InputError
-from .numerics import log_softmax, sigmoid, softplus
+from .numerics import log_softmax, sigmoid, softplus, sparsemax_parts
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,33 @@ LOGIT = Link("logit", "sigmoid", "logits", "probabilities", _logit, sigmoid)
 SOFTMAX = Link("softmax", "softmax", "logits", "probabilities", _centred_log, lambda xp, z: xp.exp(log_softmax(xp, z)),
                absorbs=("log_softmax",))  # fmt: skip
 LOG = Link("log", "exp", "log-values", "positive values", _log, lambda xp, x: xp.exp(x))
-LINKS = (IDENTITY, LOGIT, SOFTMAX, LOG)
+#: A probability row is its own sparsemax, so the forward map is the identity.
+SPARSEMAX = Link("sparsemax", "sparsemax", "scores", "probabilities", lambda xp, p: p,
+                 lambda xp, z: sparsemax_parts(xp, z)[0])  # fmt: skip
+LINKS = (IDENTITY, LOGIT, SOFTMAX, LOG, SPARSEMAX)
+
+
+def sparsemax(scores, axis: int = -1):
+    r"""Sparsemax: the Euclidean projection of each row of ``scores`` onto the probability simplex.
+
+    :math:`\mathrm{sparsemax}(z) = \max(z - \tau(z), 0)` with the threshold :math:`\tau` that makes the
+    row sum to 1 (Martins and Astudillo, 2016): a softmax whose small entries are exactly 0. The output
+    to pair with ``sparsemax_loss`` at prediction time (the loss takes the raw scores). Works on
+    NumPy, PyTorch and JAX arrays.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.sparsemax([[1.0, 1.5, 0.2], [0.2, -1.0, 3.0]]).tolist()
+    [[0.25, 0.75, 0.0], [0.0, 0.0, 1.0]]
+    """
+    from ._xp import is_floating, namespace_of
+
+    xp, z = namespace_of(scores)
+    z = z if is_floating(xp, z.dtype) else xp.astype(z, xp.float64)
+    z = xp.moveaxis(z, axis, -1) if axis not in (-1, z.ndim - 1) else z
+    p = SPARSEMAX.backward(xp, z)
+    return xp.moveaxis(p, -1, axis) if axis not in (-1, z.ndim - 1) else p
 
 
 def other_side(spec) -> str:
@@ -109,6 +135,7 @@ ACTIVATIONS = {
         Activation("sigmoid", Interval("probabilities in (0, 1)", 0.0, 1.0, open_low=True, open_high=True),
                    "probabilities in (0, 1)", sigmoid),
         Activation("softmax", SIMPLEX, "probability rows", SOFTMAX.backward, needs_axis=True),
+        Activation("sparsemax", SIMPLEX, "probability rows with exact zeros", SPARSEMAX.backward, needs_axis=True),
         Activation("log_softmax", LOG_SIMPLEX, "log-probabilities (negative numbers)", log_softmax, needs_axis=True),
         Activation("exp", POSITIVE, "positive", lambda xp, x: xp.exp(x)),
         Activation("softplus", POSITIVE, "positive", softplus),

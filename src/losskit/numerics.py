@@ -46,6 +46,63 @@ def log_softmax(xp, logits):
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
 
 
+def log1m_exp(xp, x):
+    r"""``log(1 - exp(x))`` for ``x <= 0``, accurate at both ends (``-inf`` at ``x = 0``); NaN stays NaN."""
+    zero = x == 0
+    safe = xp.where(zero, -xp.ones_like(x), x)
+    near = safe > -0.6931471805599453  # -log 2: expm1 keeps the digits there, log1p below
+    one = xp.ones_like(x)
+    value = xp.where(near, xp.log(-xp.expm1(xp.where(near, safe, -one))), xp.log1p(-xp.exp(xp.where(near, -one, safe))))
+    return xp.where(zero, xp.full_like(x, -xp.inf), value)
+
+
+def softmax_parts(xp, logits):
+    r"""``(log p, log(1 - p), top)`` of ``p = softmax(logits)`` over the last axis, each exact.
+
+    ``top`` marks the first largest logit of each row, the only class whose ``p`` may exceed 1/2. Its
+    ``1 - p`` is the sum of the others' shares, :math:`r / (1 + r)` with :math:`r = \sum_{c \ne top}
+    e^{z_c - z_{top}}`, so a confident row keeps every digit of its tiny ``1 - p`` (and of ``log p``,
+    :math:`-\log(1 + r)`), where ``1 - softmax`` would round to 0. Other classes have ``p <= 1/2``.
+    """
+    log_p = log_softmax(xp, logits)
+    row_max = xp.max(logits, axis=-1, keepdims=True)
+    top = class_mask(xp, xp.argmax(logits, axis=-1), logits.shape[-1])
+    finite = xp.isfinite(row_max)
+    exact = top & finite  # infinite rows: log_softmax's limits are exact already
+    shifted = logits - xp.where(finite, row_max, xp.zeros_like(row_max))
+    others = ~top & finite
+    rest = xp.sum(xp.exp(xp.where(others, shifted, xp.full_like(logits, -xp.inf))), axis=-1, keepdims=True)
+    positive = rest > 0
+    log_rest = xp.where(positive, xp.log(xp.where(positive, rest, xp.ones_like(rest))), xp.full_like(rest, -xp.inf))
+    log_p = xp.where(exact, -xp.log1p(rest), log_p)
+    log_u = xp.where(exact, log_rest - xp.log1p(rest), log1m_exp(xp, log_p))
+    return log_p, log_u, top
+
+
+def sparsemax_parts(xp, scores):
+    r"""``(p, tau, z)``: the sparsemax of ``scores`` over the last axis, :math:`p = \max(z - \tau, 0)`, the
+    Euclidean projection of the row onto the simplex, with the threshold :math:`\tau` (keepdims) of the
+    row ``z`` it is computed from: ``scores`` shifted by the row maximum (the projection does not change).
+
+    So ``tau`` is at most 0 and a confident row is exact. The limits: rows with ``+inf`` entries become
+    0 there and ``-inf`` elsewhere (they share the mass), rows all ``-inf`` become 0 (uniform).
+    """
+    row_max = xp.max(scores, axis=-1, keepdims=True)
+    finite = xp.isfinite(row_max)
+    z = scores - xp.where(finite, row_max, xp.zeros_like(row_max))
+    z = xp.where(row_max == xp.inf, xp.where(scores == xp.inf, xp.zeros_like(z), xp.full_like(z, -xp.inf)), z)
+    z = xp.where(row_max == -xp.inf, xp.zeros_like(z), z)
+    ranked = -xp.sort(-z, axis=-1)  # descending
+    k = xp.arange(1, z.shape[-1] + 1, dtype=z.dtype, device=device(z))
+    sums = xp.cumulative_sum(ranked, axis=-1)
+    support = xp.sum(xp.astype(1.0 + k * ranked > sums, xp.int64), axis=-1)  # >= 1: the top entry is 0
+    size = xp.astype(support, z.dtype)[..., None]
+    tau = (take_class(xp, sums, support - 1)[..., None] - 1.0) / size
+    zero = xp.zeros_like(z)
+    p = xp.where(z > tau, z - tau, zero)
+    return propagate_nan(xp, row_max, p), propagate_nan(xp, row_max, tau), z
+
+
 def xlogy(xp, x, y):
     r"""``x * log(y)`` with ``0 * log(y) = 0`` for any ``y >= 0``; NaN in either gives NaN."""
     zero = (x == 0) & ~xp.isnan(y)

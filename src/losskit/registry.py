@@ -21,16 +21,17 @@ def _key(name: str) -> str:
 
 #: Other libraries' names of losses the catalogue does not hold yet, and what to use meanwhile.
 NOT_YET = {
-    **dict.fromkeys(
-        ("CategoricalFocalCrossentropy", "categorical_focal"),
-        "sigmoid_focal on logits, or class_weight on softmax_cross_entropy, for imbalance",
-    ),
     **dict.fromkeys(("CosineSimilarity", "cosine_similarity", "CosineEmbeddingLoss"), "triplet_margin"),
     **dict.fromkeys(
-        ("MarginRankingLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
-         "MultiLabelSoftMarginLoss", "CategoricalHinge", "TripletMarginWithDistanceLoss"),
+        ("MarginRankingLoss", "HingeEmbeddingLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss",
+         "TripletMarginWithDistanceLoss"),
         "hinge, squared_hinge or sigmoid_cross_entropy",
     ),  # fmt: skip
+    **dict.fromkeys(
+        ("CategoricalHinge", "categorical_hinge"),
+        "crammer_singer_hinge on class ids (Keras's categorical_hinge counts the true class's 0 as a rival when "
+        "every score is negative)",
+    ),
     **dict.fromkeys(("Tversky", "tversky", "tversky_loss"), "dice"),
     **dict.fromkeys(("CTC", "CTCLoss", "ctc", "ctc_loss"), "no substitute yet"),
 }
