@@ -372,3 +372,187 @@ def test_sparsemax_at_infinite_and_confident_scores():
     values = lk.sparsemax_loss([0, 0, 1, 0], z, reduction="none")
     # two tied infinite scores: the limit of a row (M, M, 0), 1/2 - 1/(2 k) at k = 2; a true class at -inf: inf
     np.testing.assert_array_equal(values, [0.0, 0.0, 0.25, np.inf])
+
+
+# --- multi-label -------------------------------------------------------------------------------------------
+
+
+@covers("multilabel_soft_margin")
+@pytest.mark.parametrize("label_weight", [None, (0.5, 2.0, 1.0)])
+def test_multilabel_soft_margin_against_torch(label_weight):
+    """PyTorch's multilabel_soft_margin_loss (weight=): values, autograd and double backward; with a
+    pos_weight, the mean over the labels of PyTorch's binary_cross_entropy_with_logits(pos_weight=)."""
+    import torch
+    import torch.nn.functional as F
+    from test_peers import torch_peer
+
+    rng = rng_for(f"multilabel {label_weight}")
+    y, z = (rng.random((N, C)) < 0.4).astype(np.float64), rng.normal(scale=2.0, size=(N, C))
+    w = None if label_weight is None else torch.tensor(label_weight, dtype=torch.float64)
+    reference = torch_peer(lambda t, s: F.multilabel_soft_margin_loss(s, t, weight=w, reduction="none"), (1,))
+    check_peer(lk.MultilabelSoftMargin(label_weight=label_weight), (y, z), reference, what="multilabel_soft_margin")
+    pos_weight = torch.tensor([3.0, 1.0, 0.5], dtype=torch.float64)
+    reference = torch_peer(
+        lambda t, s: F.binary_cross_entropy_with_logits(s, t, pos_weight=pos_weight, reduction="none").mean(-1), (1,)
+    )
+    check_peer(lk.MultilabelSoftMargin(pos_weight=[3.0, 1.0, 0.5]), (y, z), reference, what="multilabel pos_weight",
+               dtypes=("float64",))  # fmt: skip
+
+
+def _mp_asymmetric(y, gamma_pos, gamma_neg, clip):
+    """Ridnik et al. (ICCV 2021), eq. 5 with the shifted probability of eq. 4 and the full derivative."""
+    gp, gn, m = (mpmath.mpf(v) for v in (gamma_pos, gamma_neg, clip))
+
+    def loss(z):
+        p = 1 / (1 + mpmath.exp(-z))
+        q = max(p - m, mpmath.mpf(0))
+        negative = q**gn * -mpmath.log(1 - q) if q > 0 else mpmath.mpf(0)
+        return -y * (1 - p) ** gp * mpmath.log(p) + (1 - y) * negative
+
+    return loss
+
+
+@covers("asymmetric")
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0, 2.0, 5.0])
+@pytest.mark.parametrize("clip", [0.0, 0.05])
+def test_asymmetric_against_mpmath(gamma, clip):
+    """The definition at 40 digits, derivatives by mpmath.diff (away from the shift, where the curvature
+    jumps), at gamma_neg = gamma and gamma_pos = gamma / 2, on moderate and saturated logits."""
+    z = np.array([1.0, -2.0, 0.5, -4.0, 3.0, -0.3, 25.0, -25.0, 12.0])
+    y = np.array([1.0, 0, 0, 0, 0, 1, 1, 0, 0])
+    loss = lk.Asymmetric(gamma_pos=gamma / 2, gamma_neg=gamma, clip=clip, reduction="sum")
+    value = loss(y, z, reduction="none")
+    gradient, hessian = loss.grad_and_hessian(y, z)
+    with mpmath.workdps(40):
+        for i in range(z.size):
+            f, at = _mp_asymmetric(int(y[i]), gamma / 2, gamma, clip), mpmath.mpf(float(z[i]))
+            expected = [float(mpmath.diff(f, at, k)) for k in range(3)]
+            np.testing.assert_allclose([value[i], gradient[i], hessian[i]], expected, rtol=1e-11, atol=1e-300,
+                                       err_msg=f"z={z[i]}, y={y[i]}")  # fmt: skip
+
+
+def test_asymmetric_at_its_catalogue_values_and_limits():
+    # CATALOGUE.md 5.2, checked there against the reference code's AsymmetricLoss and AsymmetricLossOptimized
+    loss = lk.Asymmetric(reduction="sum")
+    z, y = np.array([1.0, -2.0, 0.5, -4.0]), np.array([1.0, 0, 0, 0])
+    np.testing.assert_allclose(loss(y, z, reduction="none"), [0.084249, 1.644756e-6, 0.091253, 0.0], rtol=5e-6)
+    np.testing.assert_allclose(loss.grad(y, z), [-0.133921, 1.256865e-5, 0.208874, 0.0], rtol=5e-6)
+    # without the shift and with one exponent, it is sigmoid_focal
+    rng = rng_for("asymmetric focal")
+    y, z = (rng.random(N) < 0.5).astype(np.float64), rng.normal(scale=3.0, size=N)
+    same = lk.Asymmetric(gamma_pos=2.0, gamma_neg=2.0, clip=0.0, reduction="none")
+    np.testing.assert_allclose(same(y, z), lk.sigmoid_focal(y, z, gamma=2.0, reduction="none"), rtol=1e-15)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0, 2.0, 5.0])
+def test_asymmetric_is_finite_at_saturated_and_infinite_logits(gamma):
+    z = np.array([1e4, -1e4, np.inf, -np.inf] * 2)
+    y = np.repeat([1.0, 0.0], 4)
+    for clip in (0.0, 0.05):
+        loss = lk.Asymmetric(gamma_pos=gamma, gamma_neg=gamma, clip=clip, reduction="sum")
+        values = loss(y, z, reduction="none")
+        gradient, hessian = loss.grad_and_hessian(y, z)
+        assert np.isfinite(gradient).all() and np.isfinite(hessian).all(), (clip, gradient, hessian)
+        np.testing.assert_array_equal(values[[0, 2, 5, 7]], 0.0)  # right and confident
+        assert values[1] > 1e3 and np.isinf(values[3])  # a positive at -inf: -log p is inf
+        if clip:  # a negative's loss is at most -log(clip) times (1 - clip)^gamma
+            np.testing.assert_allclose(values[[4, 6]], (1 - clip) ** gamma * -np.log(clip), rtol=1e-14)
+
+
+# --- divergences and distillation ------------------------------------------------------------------------------
+
+#: CATALOGUE.md section 6's reference input: a target row and logits of the predicted one.
+P_REF, S_REF = np.array([[0.1, 0.6, 0.3]]), np.array([[0.5, 1.0, -0.5]])
+
+
+def distributions(name):
+    rng = rng_for(name)
+    return rng.dirichlet(np.ones(C), size=N), rng.dirichlet(np.ones(C), size=N)
+
+
+@covers("reverse_kl_divergence")
+def test_reverse_kl_divergence_against_torch_and_optax():
+    """PyTorch's kl_div(log p, log q, log_target=True) is KL(q || p): values, autograd and double backward
+    through log q; Optax's kl_divergence_with_log_targets the same; CATALOGUE.md 6.2 at its reference input."""
+    import optax
+    import torch
+    import torch.nn.functional as F
+    from test_peers import torch_peer
+
+    p, q = distributions("reverse kl")
+    reference = torch_peer(
+        lambda t, s: F.kl_div(torch.log(t), torch.log(s), log_target=True, reduction="none").sum(-1), (1,)
+    )
+    check_peer(lk.ReverseKLDivergence(), (p, q), reference, what="reverse_kl_divergence")
+    np.testing.assert_allclose(lk.reverse_kl_divergence(p, q, reduction="none"),
+                               optax.losses.kl_divergence_with_log_targets(np.log(p), np.log(q)), rtol=1e-13)  # fmt: skip
+    q_ref = np.exp(S_REF) / np.exp(S_REF).sum()
+    np.testing.assert_allclose(float(lk.reverse_kl_divergence(P_REF, q_ref)), 0.236515, rtol=5e-6)
+
+
+@covers("jensen_shannon")
+def test_jensen_shannon_against_kornia():
+    """kornia's js_div_loss_2d on rows laid out as 1 x C heatmaps: values, autograd and double backward;
+    CATALOGUE.md 6.3 (checked there against TorchMetrics too), and the bound log 2 at disjoint supports."""
+    from kornia.losses import js_div_loss_2d
+    from test_peers import torch_peer
+
+    p, q = distributions("jensen shannon")
+    reference = torch_peer(lambda t, s: js_div_loss_2d(s[:, None, None, :], t[:, None, None, :], reduction="none")
+                           [:, 0], (1,))  # fmt: skip
+    check_peer(lk.JensenShannon(), (p, q), reference, what="jensen_shannon")
+    q_ref = np.exp(S_REF) / np.exp(S_REF).sum()
+    loss = lk.JensenShannon(reduction="sum")
+    np.testing.assert_allclose(float(loss(P_REF, q_ref)), 0.052750, rtol=1e-5)
+    np.testing.assert_allclose(loss.grad(P_REF, q_ref)[0], [0.214753, -0.02387, -0.274059], atol=5e-7)
+    np.testing.assert_allclose(float(loss([[1.0, 0.0, 0.0]], [[0.0, 0.0, 1.0]])), np.log(2.0), rtol=1e-15)
+
+
+@covers("generalized_kl_divergence")
+def test_generalized_kl_divergence_against_optax():
+    """Optax's generalized_kl_divergence(log_predictions, targets): values, jax.grad and jax.hessian; half of
+    scikit-learn's Poisson deviance summed over each row; CATALOGUE.md 6.4 at its reference input."""
+    import optax
+    from sklearn.metrics import mean_poisson_deviance
+
+    rng = rng_for("generalized kl")
+    p, z = rng.gamma(2.0, size=(N, C)), rng.normal(size=(N, C))
+    p[0, 1] = 0.0  # an empty entry
+    p[1] = np.exp(z[1]) * (1 + 1e-9)  # a close prediction, where the textbook form cancels
+    reference = jax_peer(lambda t, s: optax.losses.generalized_kl_divergence(s, t), (1,))
+    check_peer(lk.GeneralizedKLDivergence(), (p, z), reference, what="generalized_kl_divergence")
+    rows = [0.5 * C * mean_poisson_deviance(p[i], np.exp(z[i])) for i in range(N)]
+    np.testing.assert_allclose(lk.generalized_kl_divergence(p, z, reduction="none")[2:], rows[2:], rtol=1e-12)
+    with mpmath.workdps(50):  # the definition, at a close prediction
+        row = [mpmath.mpf(float(a)) * mpmath.log(mpmath.mpf(float(a)) / mpmath.exp(mpmath.mpf(float(b))))
+               - mpmath.mpf(float(a)) + mpmath.exp(mpmath.mpf(float(b))) for a, b in zip(p[1], z[1])]  # fmt: skip
+    # The value's condition number in p is about 2 / |log q - log p| = 2e9: a rounding of log p moves it by 1e-7.
+    np.testing.assert_allclose(lk.generalized_kl_divergence(p[1:2], z[1:2]), float(sum(row)), rtol=1e-6)
+    textbook = np.sum(p[1] * np.log(p[1] / np.exp(z[1])) - p[1] + np.exp(z[1]))
+    assert abs(textbook - float(sum(row))) > 0.5 * float(sum(row))  # the cancellation the written form avoids
+    np.testing.assert_allclose(float(lk.generalized_kl_divergence([[0.2, 1.2, 0.3]], np.log([[0.5, 1.0, 0.4]]))),
+                               0.149223, rtol=5e-6)  # fmt: skip
+
+
+@covers("distillation")
+@pytest.mark.parametrize("temperature, teacher", [(1.0, "logits"), (4.0, "logits"), (2.0, "probabilities")])
+def test_distillation_against_torch(temperature, teacher):
+    """Hinton's loss as PyTorch users write it, T^2 kl_div(log_softmax(s / T), softmax(t / T)), through
+    autograd and double backward; teacher probabilities softened as p^(1/T) renormalised."""
+    import torch
+    import torch.nn.functional as F
+    from test_peers import torch_peer
+
+    rng = rng_for(f"distillation {temperature} {teacher}")
+    t, s = rng.normal(scale=2.0, size=(N, C)), rng.normal(scale=2.0, size=(N, C))
+    if teacher == "probabilities":
+        t = np.exp(t) / np.exp(t).sum(-1, keepdims=True)
+
+    def per_row(teacher_rows, student):
+        log_t = torch.log(teacher_rows) if teacher == "probabilities" else teacher_rows
+        soft = F.softmax(log_t / temperature, dim=-1)
+        return temperature**2 * F.kl_div(F.log_softmax(student / temperature, dim=-1), soft, reduction="none").sum(-1)
+
+    reference = torch_peer(per_row, (1,))
+    check_peer(lk.Distillation(temperature=temperature, teacher=teacher), (t, s), reference,
+               what=f"distillation T={temperature} {teacher}")  # fmt: skip

@@ -100,7 +100,7 @@ def test_function_form_is_the_object_form(name):
     names = [spec.name for spec in cls.info.inputs]
     assert list(parameters)[: len(names)] == names
     assert set(hyper) | {"sample_weight", "reduction", "normalizer"} <= set(parameters)
-    arrays = sample_inputs(cls(), np.random.default_rng(0), classes=C)
+    arrays = sample_inputs(cls(**hyper), np.random.default_rng(0), classes=C)  # its inputs at those hyperparameters
     w = np.linspace(0.5, 1.5, len(arrays[0]))
     for reduction in ("mean", "none"):
         np.testing.assert_array_equal(

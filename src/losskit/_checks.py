@@ -354,6 +354,17 @@ def integer(loss_name: str, name: str, value) -> int:
     return int(value)
 
 
+def choice(*options: str):
+    """A validator: one of ``options`` (strings)."""
+
+    def check(loss_name: str, name: str, value) -> str:
+        if not isinstance(value, str) or value not in options:
+            raise InputError(f"{loss_name}: {name} must be one of {', '.join(map(repr, options))}; got {value!r}.")
+        return value
+
+    return check
+
+
 def optional_integer(loss_name: str, name: str, value):
     """An int or None."""
     if value is None:

@@ -506,8 +506,10 @@ def _highest_value(loss) -> float:
     with validation(False):
         for _ in range(20):
             arrays = _inputs(loss, seed=int(rng.integers(1 << 30)))
-            for i in _positions(loss):
-                arrays[i] = _extreme(loss.info.inputs[i], arrays[i].shape, rng)
+            for i, spec in enumerate(loss.info.inputs):
+                # every prediction, and distributions as targets too (a divergence unbounded in its target)
+                if spec.is_prediction or (isinstance(spec.domain, Simplex) and rng.random() < 0.5):
+                    arrays[i] = _extreme(spec, arrays[i].shape, rng)
             values = _value(loss, arrays, reduction="none")
             highest = max(highest, float(np.max(np.where(np.isnan(values), -np.inf, values))))
     return highest

@@ -555,10 +555,11 @@ class SigmoidFocal(Loss):
         ratio = xp.where(u > 0, p * q / xp.where(u > 0, u, xp.ones_like(u)), 1.0 - u)  # p(1-p) / (1 - p_t)
         rc = xp.where(ratio == 0, zero, ratio * ce)
         weight = 1.0 if self.alpha is None else self.alpha * y + (1.0 - self.alpha) * (1.0 - y)
-        a = (p - y) - gamma * s * rc
+        residual = (1.0 - y) * p - y * q  # p - y, with every digit of 1 - p for a confident positive
+        a = residual - gamma * s * rc
         hessian = None
         if order > 1:
-            a_slope = -gamma * s * rc * ((1.0 - 2.0 * p) + s * ratio) - gamma * s * ratio * (p - y) + p * q
+            a_slope = -gamma * s * rc * ((1.0 - 2.0 * p) + s * ratio) - gamma * s * ratio * residual + p * q
             hessian = weight * focus * (-gamma * s * ratio * a + a_slope)
         # A confident wrong infinite logit: the value is ce itself (focus 1), kept out of the product so that
         # autodiff never meets focus' * inf = 0 * inf.
