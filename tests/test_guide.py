@@ -158,7 +158,7 @@ def test_sigmoid_outputs_get_probability_cross_entropy():
 
 
 def test_calibration_decides_the_margin_alternatives():
-    assert lk.recommend("binary", calibrated_probabilities=True).alternatives == ()
+    assert [a.loss for a in lk.recommend("binary", calibrated_probabilities=True).alternatives] == ["brier"]
     names = [a.loss for a in lk.recommend("binary", calibrated_probabilities=False).alternatives]
     assert names == ["hinge", "squared_hinge"]
 
@@ -486,3 +486,87 @@ def test_recommend_on_targets_of_any_scale_warns_about_nothing(scale):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert lk.recommend(y=y).task == "regression"  # huge floats are all integers, but no counts
+
+
+# --- imbalance, label noise, rare labels, distillation ----------------------------------------------------
+
+
+def test_imbalance_offers_focal_with_its_calibration_cost():
+    binary = lk.recommend(y=[0] * 18 + [1] * 2)
+    assert (binary.loss, binary.hyperparameters) == ("sigmoid_cross_entropy", {"pos_weight": 9.0})
+    assert (binary.alternatives[0].loss, binary.alternatives[0].hyperparameters) == ("sigmoid_focal", {"gamma": 2.0})
+    assert "not calibrated" in binary.alternatives[0].reason
+    multiclass = lk.recommend(y=[0] * 40 + [1] * 40 + [2] * 3)
+    assert multiclass.alternatives[0].loss == "sparse_softmax_focal"
+    assert lk.recommend(y=np.eye(3)[[0] * 40 + [1] * 40 + [2] * 3]).alternatives[0].loss == "softmax_focal"
+    assert lk.recommend(y=[0] * 18 + [1] * 2, output_activation="sigmoid").alternatives[0].loss == "binary_focal"
+    # wanting calibrated probabilities rules focal out
+    assert "sigmoid_focal" not in [a.loss for a in lk.recommend(y=[0] * 18 + [1] * 2, calibrated_probabilities=True)
+                                   .alternatives]  # fmt: skip
+
+
+def test_label_noise_gets_a_bounded_loss_or_label_smoothing():
+    rec = lk.recommend("multiclass", label_noise=True)
+    assert (rec.loss, rec.hyperparameters) == ("generalized_cross_entropy", {"q": 0.7})
+    assert rec.alternatives[0].hyperparameters == {"label_smoothing": 0.1}
+    assert any("wrong" in reason for reason in rec.reasons)
+    binary = lk.recommend("binary", label_noise=True)
+    assert (binary.loss, binary.hyperparameters) == ("sigmoid_cross_entropy", {"label_smoothing": 0.1})
+    assert binary.alternatives[0].loss == "generalized_cross_entropy"
+    assert lk.recommend("multiclass", label_noise=False).loss == "sparse_softmax_cross_entropy"
+    for rec in (rec, binary):
+        rec.loss_object()  # a valid configuration
+
+
+def test_label_noise_is_measured_from_out_of_fold_predictions():
+    """Confident learning on iris: clean labels flag none; with 30% of them flipped it flags about that share
+    and the guide suspects noise."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+
+    x, y = load_iris(return_X_y=True)
+    noisy = y.copy()
+    flip = np.random.default_rng(0).random(y.size) < 0.3
+    noisy[flip] = (noisy[flip] + 1) % 3
+    for labels, expected in ((y, "sparse_softmax_cross_entropy"), (noisy, "generalized_cross_entropy")):
+        p = cross_val_predict(LogisticRegression(max_iter=1000), x, labels, cv=5, method="predict_proba")
+        rec = lk.recommend(y=labels, predictions=p)
+        assert rec.loss == expected, rec.facts
+    assert 0.2 < rec.facts["suspect_label_share"] < 0.4
+    # a binary task takes the positive class's probability
+    assert lk.guide.suspect_label_share([0, 0, 1, 1], [0.1, 0.8, 0.7, 0.9]) == 0.25
+    with pytest.raises(lk.InputError, match="one column per class"):
+        lk.recommend(y=y, predictions=p[:, :2])
+    with pytest.raises(lk.InputError, match="binary or multiclass"):
+        lk.recommend("regression", y=[1.0, 2.0], predictions=[0.1, 0.2])
+
+
+def test_rare_labels_get_the_asymmetric_loss():
+    rng = np.random.default_rng(3)
+    rare = (rng.random((400, 6)) < [0.01, 0.02, 0.2, 0.3, 0.3, 0.5]).astype(float)
+    rec = lk.recommend(y=rare)
+    assert (rec.loss, rec.hyperparameters) == ("asymmetric", {"gamma_pos": 0.0, "gamma_neg": 4.0, "clip": 0.05})
+    assert rec.alternatives[0].loss == "sigmoid_cross_entropy" and len(rec.alternatives[0].hyperparameters["pos_weight"]) == 6
+    assert rec.facts["labels"] == 6
+    lk.get(rec.alternatives[0].loss, **rec.alternatives[0].hyperparameters)  # a valid configuration
+    common = (rng.random((400, 6)) < 0.3).astype(float)
+    assert lk.recommend(y=common).loss == "sigmoid_cross_entropy"
+    assert lk.recommend("multilabel", imbalance=True).loss == "asymmetric"
+
+
+def test_distillation_gets_the_temperature_scaled_kl():
+    rec = lk.recommend("distillation")
+    assert (rec.loss, rec.hyperparameters) == ("distillation", {"temperature": 4.0})
+    assert "T^2" in rec.reasons[0]
+    assert rec.loss_object() == lk.Distillation(temperature=4.0)
+
+
+@pytest.mark.parametrize(
+    "activation, loss, severity",
+    [("log_softmax", "nll", None), ("softmax", "nll", "error"), ("sparsemax", "nll", "error"),
+     ("identity", "sparsemax_loss", None), ("sparsemax", "sparsemax_loss", "error"), ("softmax", "sparsemax_loss", "error"),
+     ("sparsemax", "kl_divergence", None)],
+)  # fmt: skip
+def test_pairing_knows_sparsemax_and_log_softmax_outputs(activation, loss, severity):
+    findings = lk.check_pairing(activation, loss)
+    assert [f.severity for f in findings] == ([] if severity is None else [severity])

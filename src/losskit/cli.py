@@ -272,6 +272,10 @@ def recommend(
     uncertainty: Annotated[
         bool, typer.Option("--uncertainty", help="Regression: predict each example's noise level too.")
     ] = False,
+    label_noise: Annotated[
+        bool | None,
+        typer.Option("--label-noise/--no-label-noise", help="Classification: some training labels are wrong."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the recommendation as a JSON object.")] = False,
 ) -> None:
     """Recommend a loss, its output activation and the metrics to report, for a task or for your targets.
@@ -294,7 +298,7 @@ def recommend(
             raise CLIError(f"--quantiles {quantiles!r}: expected numbers in (0, 1) separated by commas, such as 0.05,0.95.") from None
     rec = guide.recommend(
         None if task is None else task.strip().lower(), y, output_activation=output_activation, outliers=outliers,
-        imbalance=imbalance, quantile=quantile, quantiles=quantiles, uncertainty=uncertainty,
+        imbalance=imbalance, quantile=quantile, quantiles=quantiles, uncertainty=uncertainty, label_noise=label_noise,
     )
     if as_json:
         _print_json(rec.to_dict())

@@ -21,8 +21,9 @@ from .data import stray_text
 from .errors import InputError
 from .links import ACTIVATIONS, IDENTITY, activation
 
-#: Tasks the guide can recommend for (the registry's tasks, plus counts and multi-label).
-TASKS = ("regression", "count", "binary", "multiclass", "multilabel", "distribution", "embedding", "segmentation")
+#: Tasks the guide can recommend for (the registry's tasks, plus counts and distillation).
+TASKS = ("regression", "count", "binary", "multiclass", "multilabel", "distribution", "distillation", "embedding",
+         "segmentation")  # fmt: skip
 
 #: Metrics to report beside the loss (kept apart from it), per task.
 METRICS = {
@@ -32,6 +33,7 @@ METRICS = {
     "multiclass": ("accuracy", "macro F1"),
     "multilabel": ("micro F1", "macro F1", "Hamming loss"),
     "distribution": ("KL divergence", "total variation distance"),
+    "distillation": ("accuracy", "agreement with the teacher", "KL to the teacher"),
     "embedding": ("recall@k", "mean average precision"),
     "segmentation": ("Dice coefficient", "IoU (Jaccard index)"),
 }
@@ -56,6 +58,12 @@ MAD_TO_SIGMA = 1.0 / 0.6745
 IQR_TO_SIGMA = 1.0 / 1.349
 #: A minority class under this share counts as imbalanced.
 IMBALANCE_SHARE = 0.2
+#: A multi-label column with fewer positives than this share is a rare label.
+RARE_LABEL_SHARE = 0.05
+#: Labels that confident learning flags above this share suggest label noise.
+NOISY_LABEL_SHARE = 0.1
+#: GCE's q for noisy labels (Zhang and Sabuncu's choice on CIFAR with 20-40% flipped labels).
+NOISY_Q = 0.7
 #: Positive targets more skewed than this are right-skewed (Bulmer's "highly skewed"): a Gamma likelihood.
 RIGHT_SKEWED = 1.0
 #: Non-negative, non-integer targets with at least this share of exact zeros: a Tweedie likelihood.
@@ -386,9 +394,19 @@ def _count_loss() -> str | None:
     return None
 
 
-def _binary(y, imbalance, calibrated, output_activation):
+FOCAL_REASON = ("hard-example mining: down-weights the many easy examples by (1 - p_t)^gamma; its probabilities are "
+                "not calibrated (they lean towards 1/2), so recalibrate them or choose the threshold on held-out data")
+BRIER_REASON = ("the squared error of the probability, also a strictly proper scoring rule and bounded: scores "
+                "(or fine-tunes) calibration, but gives confident mistakes little gradient from scratch")
+NOISE_REASON = "Some labels look wrong: cross-entropy's unbounded loss lets each of them pull hard on the model."
+GCE_REASON = ("generalized cross-entropy is bounded by 1/q, so a wrong label costs at most that; between "
+              "cross-entropy (q -> 0) and MAE on probabilities (q = 1), robust to noisy labels")
+
+
+def _binary(y, imbalance, calibrated, output_activation, label_noise=None):
     if output_activation == "softmax":  # a fixed softmax: two outputs, one per class
-        primary, hyper, act, alternatives, reasons, facts, metrics = _multiclass(y, imbalance, output_activation)
+        primary, hyper, act, alternatives, reasons, facts, metrics = _multiclass(y, imbalance, output_activation,
+                                                                               label_noise)  # fmt: skip
         reasons = ["Two classes through a softmax you must keep: a two-unit softmax output with cross-entropy on its "
                    "probabilities is the same Bernoulli likelihood as sigmoid cross-entropy on one logit.", *reasons]
         return primary, hyper, act, alternatives, reasons, facts, METRICS["binary"]
@@ -436,16 +454,25 @@ def _binary(y, imbalance, calibrated, output_activation):
         Alternative("hinge", {}, "a max-margin classifier when you need decisions, not probabilities"),
         Alternative("squared_hinge", {}, "a differentiable max-margin loss"),
     ]
+    if imbalance and not calibrated:
+        alternatives.insert(0, Alternative("binary_focal" if probabilities else "sigmoid_focal", {"gamma": 2.0},
+                                           FOCAL_REASON))  # fmt: skip
+    if label_noise and not probabilities:
+        hyper = {**hyper, "label_smoothing": 0.1}
+        reasons.append(NOISE_REASON + " Label smoothing (0.1) caps how far a wrong label can pull a logit.")
+        alternatives.insert(0, Alternative("generalized_cross_entropy", {"q": NOISY_Q}, GCE_REASON + " (two logits)"))
+    elif label_noise:
+        reasons.append(NOISE_REASON + " Smooth the targets, y (1 - 0.1) + 0.05, to cap the pull of a wrong label.")
     if calibrated:
         reasons.append("Cross-entropy is a strictly proper scoring rule: it is minimised by calibrated probabilities; hinge losses are not.")
-        alternatives = []
+        alternatives = [Alternative("brier", {}, BRIER_REASON)]
     elif calibrated is False:
         reasons.append("You do not need calibrated probabilities, so a margin loss is a fair alternative.")
     metrics = METRICS["binary"] + (("balanced accuracy", "PR AUC") if imbalance else ())
     return primary, hyper, "sigmoid" if probabilities else "identity (logits; the sigmoid is inside the loss)", alternatives, reasons, facts, metrics
 
 
-def _multiclass(y, imbalance, output_activation):
+def _multiclass(y, imbalance, output_activation, label_noise=None):
     one_hot = y is not None and y.ndim == 2
     probabilities = output_activation == "softmax"
     if probabilities:
@@ -470,13 +497,94 @@ def _multiclass(y, imbalance, output_activation):
             reasons.append(
                 f"The classes are imbalanced (smallest {shares.min():.1%}): pass sample_weight = n / (C x count of the example's class)."
             )
-    alternatives = []
+    alternatives, hyper = [], {}
     if not probabilities:
         name = primary
         alternatives.append(Alternative(name, {"label_smoothing": 0.1}, "label smoothing regularises over-confident logits"))
+    if imbalance:
+        focal = "categorical_focal" if probabilities else ("softmax_focal" if one_hot else "sparse_softmax_focal")
+        alternatives.insert(0, Alternative(focal, {"gamma": 2.0}, FOCAL_REASON))
+    if label_noise and not probabilities:
+        reasons.append(NOISE_REASON + " Generalized cross-entropy bounds what one label can cost"
+                       + (" (it takes class ids: the argmax of each one-hot row)." if one_hot else "."))  # fmt: skip
+        alternatives = [Alternative(primary, {"label_smoothing": 0.1}, "label smoothing: the cheaper remedy, which "
+                                    "caps how far a wrong label can pull the logits"), *alternatives[1:]]  # fmt: skip
+        primary, hyper = "generalized_cross_entropy", {"q": NOISY_Q}
+    elif label_noise:
+        reasons.append(NOISE_REASON + " Smooth the target rows, y (1 - 0.1) + 0.1 / C, to cap the pull of a wrong label.")
     metrics = METRICS["multiclass"] + (("balanced accuracy",) if imbalance else ())
     activation = "softmax" if probabilities else "identity (logits; the softmax is inside the loss)"
-    return primary, {}, activation, alternatives, reasons, facts, metrics
+    return primary, hyper, activation, alternatives, reasons, facts, metrics
+
+
+def _multilabel(y, imbalance, output_activation):
+    """Multi-label: a Bernoulli per label; ASL when some labels are rare."""
+    probabilities = output_activation == "sigmoid"
+    primary, hyper, facts = ("binary_cross_entropy" if probabilities else "sigmoid_cross_entropy"), {}, {}
+    act = "sigmoid" if probabilities else "identity (logits; one sigmoid per label inside the loss)"
+    reasons = ["Each label is its own Bernoulli outcome: sigmoid cross-entropy on each label's logit, averaged over labels."]
+    alternatives = []
+    if y is not None:
+        if y.ndim != 2 or not np.all((y == 0) | (y == 1)):
+            raise InputError("recommend: multi-label targets are a 2-D table of 0s and 1s, one column per label.")
+        shares = y.mean(axis=0)
+        facts = {"n": int(y.shape[0]), "labels": int(y.shape[1]), "rarest_label_share": float(shares.min())}
+        if imbalance is None:
+            imbalance = bool(shares.min() < RARE_LABEL_SHARE)
+        positives = np.maximum(y.sum(axis=0), 1.0)
+        pos_weight = tuple(float(f"{w:.3g}") for w in (y.shape[0] - positives) / positives)
+    else:
+        pos_weight = None
+    if imbalance and not probabilities:
+        primary, hyper = "asymmetric", {"gamma_pos": 0.0, "gamma_neg": 4.0, "clip": 0.05}
+        rare = f" (the rarest {facts['rarest_label_share']:.1%} positive)" if facts else ""
+        reasons = [
+            f"Each label is its own yes/no outcome, and some are rare{rare}: most of each example's labels are easy "
+            "negatives, whose summed gradient drowns the few positives. The asymmetric loss (ASL) focuses the "
+            "negatives with (p - clip)^4 and drops those below the shift, leaving positives as cross-entropy, one "
+            "sigmoid per label inside the loss; its probabilities are not calibrated."
+        ]
+        alternatives = [
+            Alternative("sigmoid_cross_entropy", {"pos_weight": pos_weight} if pos_weight else {},
+                        "per-label pos_weight = n_negative / n_positive: keeps a likelihood, up-weighting each label's positives"),
+        ]  # fmt: skip
+    elif imbalance:
+        reasons.append("Some labels are rare: pass sample_weight, or drop the sigmoid and use asymmetric on logits.")
+    return primary, hyper, act, alternatives, reasons, facts
+
+
+def suspect_label_share(y, predictions) -> float:
+    """The share of labels that confident learning flags: a label ``i`` is suspect when some other class
+    ``j``'s predicted probability reaches ``t_j``, the mean probability of ``j`` over the examples labelled
+    ``j``, and is the largest such (Northcutt, Jiang and Chuang, Confident learning, JAIR 70, 2021).
+
+    ``predictions`` are out-of-fold probabilities: one column per class, or one column, the probability of
+    the larger label of a binary ``y``.
+
+    >>> import numpy as np, losskit.guide as guide
+    >>> guide.suspect_label_share([0, 0, 1, 1], [[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.1, 0.9]])
+    0.25
+    """
+    y = np.asarray(y)
+    if y.ndim == 2:
+        y = y.argmax(axis=1)
+    values, ids = np.unique(y, return_inverse=True)
+    p = np.asarray(predictions, dtype=np.float64)
+    if p.ndim == 1 or (p.ndim == 2 and p.shape[1] == 1):
+        p = p.reshape(-1)
+        p = np.stack([1.0 - p, p], axis=1)
+    if p.ndim != 2 or p.shape[0] != y.shape[0] or p.shape[1] != values.size or not np.all(np.isfinite(p)):
+        raise InputError(
+            f"recommend: predictions must be finite probabilities, one row per label of y ({y.shape[0]}) and one column "
+            f"per class ({values.size}); got shape {p.shape}."
+        )
+    if np.any(p < 0) or np.any(p > 1):
+        raise InputError("recommend: predictions must be probabilities in [0, 1] (apply the softmax or sigmoid first).")
+    thresholds = np.array([p[ids == j, j].mean() for j in range(values.size)])
+    confident = p >= thresholds
+    best = np.where(confident, p, -1.0).argmax(axis=1)
+    suspect = confident.any(axis=1) & (best != ids)
+    return float(suspect.mean())
 
 
 def activation_text_of(spec) -> str:
@@ -574,6 +682,8 @@ def recommend(
     quantile: float | None = None,
     quantiles=None,
     uncertainty: bool = False,
+    label_noise: bool | None = None,
+    predictions=None,
 ) -> Recommendation:
     """Recommend a loss, the output activation to pair it with, and the metrics to report beside it.
 
@@ -599,6 +709,14 @@ def recommend(
     uncertainty : bool, default False
         Regression: predict the noise level of each example too (a Gaussian likelihood of a mean and a
         log-variance; a Laplace one when the targets have outliers).
+    label_noise : bool, optional
+        Classification: some training labels are wrong (then a loss bounded per example, or label
+        smoothing). None lets ``predictions`` decide.
+    predictions : array-like, optional
+        Classification: a model's out-of-fold probabilities for ``y`` (one column per class, or the
+        positive class's for a binary task). Labels that disagree with a confident prediction are
+        counted by confident learning (Northcutt et al., 2021: a label is suspect when another class's
+        probability reaches that class's own mean confidence); over 10% of them suggests label noise.
 
     Examples
     --------
@@ -626,6 +744,16 @@ def recommend(
         raise InputError(f"recommend: quantile(s) and uncertainty are for regression targets; the task is {task}.")
     metrics = METRICS[task]
     notes = []
+    noise_facts = {}
+    if predictions is not None:
+        if task not in ("binary", "multiclass") or y_array is None:
+            raise InputError("recommend: predictions are read against the labels y of a binary or multiclass task.")
+        noise_facts = {"suspect_label_share": suspect_label_share(y_array, predictions)}
+        if label_noise is None:
+            label_noise = noise_facts["suspect_label_share"] > NOISY_LABEL_SHARE
+            if label_noise:
+                notes.append(f"{noise_facts['suspect_label_share']:.1%} of the labels disagree with a confident "
+                             "out-of-fold prediction (confident learning): suspect label noise.")  # fmt: skip
     if y_array is not None:
         inferred = infer_task(y_array)
         if inferred != task:
@@ -645,15 +773,27 @@ def recommend(
     elif task == "count":
         primary, hyper, act, alternatives, reasons, facts = _count(y_array)
     elif task == "binary":
-        primary, hyper, act, alternatives, reasons, facts, metrics = _binary(y_array, imbalance, calibrated_probabilities, activation)
+        primary, hyper, act, alternatives, reasons, facts, metrics = _binary(y_array, imbalance, calibrated_probabilities,
+                                                                             activation, label_noise)  # fmt: skip
     elif task == "multiclass":
-        primary, hyper, act, alternatives, reasons, facts, metrics = _multiclass(y_array, imbalance, activation)
+        primary, hyper, act, alternatives, reasons, facts, metrics = _multiclass(y_array, imbalance, activation,
+                                                                                 label_noise)  # fmt: skip
     elif task == "multilabel":
-        primary, hyper, alternatives, facts = "sigmoid_cross_entropy", {}, [], {}
-        act = "identity (logits; one sigmoid per label inside the loss)"
-        reasons = ["Each label is its own Bernoulli outcome: sigmoid cross-entropy on each label's logit, averaged over labels."]
-        if activation == "sigmoid":
-            primary, act = "binary_cross_entropy", "sigmoid"
+        primary, hyper, act, alternatives, reasons, facts = _multilabel(y_array, imbalance, activation)
+    elif task == "distillation":
+        primary, hyper, facts = "distillation", {"temperature": 4.0}, {}
+        act = activation_text(registry.get(primary))
+        reasons = [
+            "A student learns the teacher's whole distribution, not only its top class: the KL divergence between "
+            "their softmaxes at a temperature T > 1 (which brings out the teacher's small probabilities), times T^2 "
+            "so that its gradient keeps its size when T changes; add it to the cross-entropy on the true labels."
+        ]
+        alternatives = [
+            Alternative("distillation", {"temperature": 4.0, "teacher": "probabilities"},
+                        "when the teacher gives probabilities, not logits"),
+            Alternative("softmax_cross_entropy", {}, "with the teacher's probabilities as soft targets: the same "
+                        "gradient at T = 1"),
+        ]  # fmt: skip
     elif task == "distribution":
         primary, hyper, act, facts = "softmax_cross_entropy", {}, "identity (logits; the softmax is inside the loss)", {}
         reasons = [
@@ -683,6 +823,8 @@ def recommend(
     if activation is not None:
         for finding in check_pairing(activation, registry.get(primary, **hyper)):
             notes.append(f"{finding.message} {finding.fix}")
+    if label_noise and task not in ("binary", "multiclass"):
+        notes.append("label_noise is read for classification tasks; it changes nothing here.")
     return Recommendation(
         task=task,
         loss=primary,
@@ -691,7 +833,7 @@ def recommend(
         metrics=tuple(metrics),
         alternatives=tuple(alternatives),
         reasons=tuple(reasons + notes),
-        facts=facts,
+        facts={**facts, **noise_facts},
     )
 
 
