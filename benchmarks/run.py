@@ -341,13 +341,17 @@ HESSIAN_CASES = {
     "tweedie_deviance": ({"power": 1.5}, ("HalfTweedieLossIdentity", {"power": 1.5})),
     "log_poisson_deviance": ({}, ("HalfPoissonLoss", {})), "log_gamma_deviance": ({}, ("HalfGammaLoss", {})),
     "log_tweedie_deviance": ({"power": 1.5}, ("HalfTweedieLoss", {"power": 1.5})),
+    "exponential": ({}, ("ExponentialLoss", {})), "soft_margin": ({}, ("HalfBinomialLoss", {})),
+    "sigmoid_focal": ({}, None), "asymmetric": ({}, None),
 }  # fmt: skip
 
 
 def _hessian_data(loss, n, rng):
     """float64 targets and predictions inside the loss's domains (counts or positive amounts where asked)."""
     spec_true, spec_pred = loss.info.inputs
-    if spec_true.domain.bounds[0] < 0:
+    if spec_true.domain.bounds in ((-1.0, 1.0), (0.0, 1.0)):  # labels: 0/1, which margin losses read as -1/+1
+        t = (rng.random(n) < 0.3).astype(np.float64)
+    elif spec_true.domain.bounds[0] < 0:
         t = rng.standard_normal(n)
     elif getattr(spec_true.domain, "open_low", False):
         t = rng.gamma(2.0, 1.5, n)
@@ -390,6 +394,96 @@ def bench_hessian(n, repeats, results):
         peers = "  ".join(f"{k}={v:.1f}x" for k, v in row["speedup"].items())
         print(f"{name:>28s}  {1e3 * times['losskit']:7.1f} ms  | {peers}", flush=True)
     results["hessian"] = rows
+
+
+def _torch_rows(name, loss):
+    """The straightforward PyTorch formula of a row loss (its mean over rows), or PyTorch's own function."""
+    import torch
+    import torch.nn.functional as F
+
+    def focal(y, z):
+        log_p = F.log_softmax(z, -1)
+        return -(y * (1 - log_p.exp()) ** loss.gamma * log_p).sum(-1).mean()
+
+    def sparsemax_loss(t, z):
+        ranked, _ = torch.sort(z, -1, descending=True)
+        k = torch.arange(1, z.shape[-1] + 1, dtype=z.dtype)
+        sums = ranked.cumsum(-1)
+        support = (1 + k * ranked > sums).sum(-1, keepdim=True)
+        tau = (sums.gather(-1, support - 1) - 1) / support
+        p = torch.clamp(z - tau, min=0)
+        return (tau[:, 0] - z.gather(-1, t[:, None])[:, 0] + 0.5 * (1 + (p * p).sum(-1))).mean()
+
+    def crammer_singer(t, z):
+        true = z.gather(-1, t[:, None])[:, 0]
+        others = z.scatter(-1, t[:, None], float("-inf")).max(-1).values
+        return torch.clamp(loss.margin + others - true, min=0).mean()
+
+    def jensen_shannon(p, q):
+        m = 0.5 * (p + q)
+        return 0.5 * (torch.xlogy(p, p) - torch.xlogy(p, m) + torch.xlogy(q, q) - torch.xlogy(q, m)).sum(-1).mean()
+
+    t2 = getattr(loss, "temperature", 1.0) ** 2
+    formulas = {
+        "softmax_focal": focal,
+        "sparse_softmax_focal": lambda t, z: focal(F.one_hot(t, z.shape[-1]).to(z.dtype), z),
+        "categorical_focal": lambda y, p: -(y * (1 - p) ** loss.gamma * torch.log(p)).sum(-1).mean(),
+        "poly1_softmax_cross_entropy": lambda y, z: (-(y * F.log_softmax(z, -1)).sum(-1)
+                                                     + loss.epsilon * (1 - (y * F.softmax(z, -1)).sum(-1))).mean(),
+        "generalized_cross_entropy": lambda t, z: ((1 - F.softmax(z, -1).gather(-1, t[:, None]) ** loss.q) / loss.q).mean(),
+        "crammer_singer_hinge": crammer_singer,
+        "weston_watkins_hinge": lambda t, z: F.multi_margin_loss(z, t, p=loss.p, margin=loss.margin),
+        "sparsemax_loss": sparsemax_loss,
+        "multilabel_soft_margin": lambda y, z: F.multilabel_soft_margin_loss(z, y),
+        "reverse_kl_divergence": lambda p, q: F.kl_div(torch.log(p), torch.log(q), log_target=True,
+                                                       reduction="batchmean"),
+        "jensen_shannon": jensen_shannon,
+        "generalized_kl_divergence": lambda p, z: (torch.xlogy(p, p) - p * z - p + z.exp()).sum(-1).mean(),
+        "distillation": lambda t, s: t2 * F.kl_div(F.log_softmax(s / loss.temperature, -1),
+                                                   F.softmax(t / loss.temperature, -1), reduction="batchmean"),
+    }  # fmt: skip
+    return formulas[name]
+
+
+def bench_rows(rows, classes, repeats, results):
+    """The row losses on the generic tiled path: losskit's NumPy engine against the same formula on whole
+    arrays (the reference, with the fast path off) and the straightforward PyTorch eager formula (forward
+    and backward), all float64."""
+    import torch
+
+    from losskit._samples import sample_inputs
+    from losskit.fast import _impl
+
+    out = []
+    names = sorted(name for name, impl in _impl.IMPLS.items() if impl.__qualname__.startswith("_tiled_rows")
+                   and lk.get(name).info.name not in ("softmax_cross_entropy", "sparse_softmax_cross_entropy"))  # fmt: skip
+    for name in names:
+        loss = lk.get(name)
+        try:
+            formula = _torch_rows(name, loss)
+        except KeyError:
+            continue
+        t, p = sample_inputs(loss, np.random.default_rng(0), n=rows, classes=classes)
+        t_torch = torch.from_numpy(t)
+
+        def torch_eager(formula=formula, t_torch=t_torch, p=p):
+            x = torch.from_numpy(p).requires_grad_()
+            formula(t_torch, x).backward()
+            return x.grad
+
+        def reference(loss=loss, t=t, p=p):
+            with fast.fast_path("never"):
+                return loss.value_and_grad(t, p)
+
+        with lk.validation(False):
+            times = interleaved({"losskit": lambda loss=loss, t=t, p=p: loss.value_and_grad(t, p),
+                                 "numpy_reference": reference, "torch_eager": torch_eager}, repeats)  # fmt: skip
+        row = {"loss": name, "rows": rows, "classes": classes, "times_s": times,
+               "speedup": {k: times[k] / times["losskit"] for k in times if k != "losskit"}}  # fmt: skip
+        out.append(row)
+        peers = "  ".join(f"{k}={v:.1f}x" for k, v in row["speedup"].items())
+        print(f"{name:>28s}  {1e3 * times['losskit']:7.1f} ms  | {peers}", flush=True)
+    results["rows"] = out
 
 
 def print_row(row):
@@ -726,7 +820,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small sizes, no torch.compile: about a minute")
     parser.add_argument("--json", default=os.path.join(HERE, "results.json"))
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds per case (default 9; 5 with --quick)")
-    parser.add_argument("--only", nargs="*", default=["elementwise", "hessian", "torch", "softmax", "linear", "small"])
+    parser.add_argument("--only", nargs="*",
+                        default=["elementwise", "hessian", "rows", "torch", "softmax", "linear", "small"])  # fmt: skip
     parser.add_argument("--memory-case", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_case:
@@ -763,6 +858,11 @@ def main():
         print(f"\nValue, gradient and Hessian, n = {n} float64 (ratios are the other's time / losskit's; sklearn's "
               "gradient_hessian computes no value)")
         bench_hessian(n, repeats, results)
+    if "rows" in args.only:
+        shape = (4096, 128) if args.quick else (32768, 128)
+        print(f"\nRow losses on the generic tiled path, {shape[0]} rows x {shape[1]} classes float64, value+grad "
+              "(ratios are the other's time / losskit's)")
+        bench_rows(*shape, repeats, results)
     if "torch" in args.only:
         print("\nPyTorch tensors, forward + backward, losskit / torch.nn.functional (eager, float32)")
         bench_torch(n, 1024, 32000 if not args.quick else 8000, max(5, repeats // 2), results)

@@ -332,6 +332,32 @@ def test_split_kernels_in_place_with_a_tile_left_to_the_reference(name):
     np.testing.assert_allclose(grad, expected, rtol=1e-11, atol=1e-300)
 
 
+#: Row losses the engine serves with their own formula on tiles of rows (no kernel of their own).
+TILED_ROWS = sorted(name for name, impl in _impl.IMPLS.items() if impl.__qualname__.startswith("_tiled_rows")
+                    and name not in ROWWISE)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", TILED_ROWS)
+def test_tiled_row_losses_match_reference(name, monkeypatch):
+    """Several tiles of rows on both threads, every reduction and weight layout, and a NaN row."""
+    from losskit._samples import sample_inputs
+
+    monkeypatch.setattr(_impl, "ROW_TILE", 5 * 10)
+    monkeypatch.setattr(_impl, "MIN_PER_THREAD", 5 * 20)
+    loss = lk.get(name)
+    rng = np.random.default_rng(5)
+    y_true, y_pred = sample_inputs(loss, rng, n=97, classes=5)
+    assert fast.supported(loss)
+    for call in _calls("softmax_cross_entropy", y_pred.shape, "float64", rng):
+        reference, fast_result = _both(loss, y_true, y_pred, **call)
+        _compare(reference, fast_result, "float64", f"{name} {call}")
+    bad = y_pred.copy()
+    bad[60, 1] = np.nan
+    with lk.validation(False):
+        reference, fast_result = _both(loss, y_true, bad, reduction="none")
+    np.testing.assert_array_equal(np.isnan(fast_result[0][0]), np.isnan(reference[0][0]))
+
+
 # --- value, gradient and Hessian in one pass: tests generated from the kernel table -------------------
 
 #: The losses with a Hessian kernel, read off the engine's table.
@@ -343,6 +369,8 @@ HESSIAN_SETTINGS = {
     "tweedie_deviance": [{"power": 1.02}, {"power": 3.0}, {"power": -1.0}, {"power": 0.0}],
     "log_tweedie_deviance": [{"power": 1.98}, {"power": 1.2}],
     "log_poisson_nll": [{"full": True}],
+    "sigmoid_focal": [{"gamma": 0.5, "alpha": 0.25}, {"gamma": 0.0}],
+    "asymmetric": [{"clip": 0.0, "gamma_neg": 0.5}],
 }
 HESSIAN_CASES = [(name, hyper) for name in HESSIAN_LOSSES for hyper in [{}, *HESSIAN_SETTINGS.get(name, [])]]
 
@@ -350,8 +378,13 @@ HESSIAN_CASES = [(name, hyper) for name in HESSIAN_LOSSES for hyper in [{}, *HES
 def _hessian_inputs(loss, dtype, rng, n):
     """Targets and predictions inside the loss's domains, with exact kinks and, on real predictions, far ones."""
     spec_true, spec_pred = loss.info.inputs
-    low, _ = spec_true.domain.bounds
-    if low < 0:
+    low, high = spec_true.domain.bounds
+    if hasattr(spec_true.domain, "values"):  # labels
+        y_true = rng.choice(spec_true.domain.values, size=n)
+    elif (low, high) == (0.0, 1.0):  # 0/1 labels, soft ones in the first tile only (which leaves the kernel)
+        y_true = (rng.random(n) < 0.3).astype(float)
+        y_true[:40] = rng.random(40)
+    elif low < 0:
         y_true = rng.normal(size=n) * 2
     elif getattr(spec_true.domain, "open_low", False):
         y_true = rng.gamma(2.0, 1.5, size=n)
@@ -384,7 +417,8 @@ def test_every_hessian_kernel_is_reached_by_a_case():
 
 #: float32 runs once per kind of stage (each kernel compiles once per dtype, a second each on a fresh machine).
 FLOAT32_CASES = {("smooth_l1", ()), ("cauchy", ()), ("welsch", ()), ("general_robust", ()), ("log_poisson_nll", ()),
-                 ("poisson_deviance", ()), ("tweedie_deviance", ()), ("log_tweedie_deviance", ())}  # fmt: skip
+                 ("poisson_deviance", ()), ("tweedie_deviance", ()), ("log_tweedie_deviance", ()), ("exponential", ()),
+                 ("sigmoid_focal", ())}  # fmt: skip
 DTYPE_CASES = [(name, hyper, dtype) for name, hyper in HESSIAN_CASES for dtype in ("float64", "float32")
                if dtype == "float64" or (name, tuple(hyper.items())) in FLOAT32_CASES]  # fmt: skip
 

@@ -524,3 +524,78 @@ def test_the_browser_check_catches_a_broken_page(tmp_path):
     state = _page_state(shown.stdout)
     assert state["figures"] == "1" and state["rendered"] == "0" and state["errors"] != "0"
     assert any("undefinedFunction" in line for line in _console_messages(shown.stderr))
+
+
+# --- imbalance, noisy labels, margins: from the command line to the browser ---------------------------------
+
+
+def _command_line_run(cli, tmp_path, experiment, *extra):
+    out = tmp_path / experiment
+    result = cli(experiment, "--epochs", "2", "--seeds", "1", "--out", str(out), "--quiet", *extra)
+    assert result.exit_code == 0, result.output
+    return result.stdout, json.loads((out / "results.json").read_text()), out / "report.html"
+
+
+def _renders(page: Path, tmp_path: Path) -> str:
+    """The report opens in headless Chromium with every figure drawn and no console message; its text."""
+    html = page.read_text()
+    figures = html.count('<img class="figure"')
+    shown = _open(page, tmp_path, "--dump-dom")
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert _page_state(shown.stdout) == {"figures": str(figures), "rendered": str(figures), "errors": "0"}
+    assert _console_messages(shown.stderr) == []
+    return html
+
+
+def test_imbalanced_experiment_from_the_command_line_to_the_browser(cli, tmp_path):
+    """Breast cancer cut to 5% malignant: PR AUC, balanced accuracy, Brier and ECE, calibration metrics ranked
+    only among proper scoring rules, and a reliability diagram in the report."""
+    stdout, results, page = _command_line_run(cli, tmp_path, "imbalanced")
+    for column in ("PR AUC", "balanced accuracy", "Brier", "ECE", "sigmoid_focal", "asymmetric"):
+        assert column in stdout
+    data = results["data"][0]
+    assert data["classes"] == ["benign", "malignant"]
+    assert np.mean(datasets.rare_malignant().y == "malignant") == pytest.approx(0.05, abs=1e-3)
+    assert results["best"]["brier"] == results["best"]["ece"] == "sigmoid_cross_entropy"
+    html = _renders(page, tmp_path)
+    assert "Calibration</h2>" in html and "reliability diagram" in html and "not ranked" in html
+    assert "decision boundaries" not in html  # 30 features: no picture of the boundary
+
+
+def test_noisy_labels_experiment_records_the_memorised_noise(cli, tmp_path):
+    stdout, results, page = _command_line_run(cli, tmp_path, "noisy-labels", "--label-noise", "0.4")
+    assert "flipped labels fitted" in stdout and "generalized_cross_entropy(q=0.7)" in stdout
+    assert results["settings"]["label_noise"] == 0.4
+    assert results["data"][0]["corrupted_train_rows"] == round(0.4 * results["data"][0]["train_rows"])
+    for run_record in results["runs"]:
+        fitted = run_record["history"]["memorised"]
+        assert len(fitted) == 3 and all(0.0 <= value <= 1.0 for value in fitted)
+    html = _renders(page, tmp_path)
+    assert "measured on the training set" in html
+
+
+def test_margins_experiment_draws_each_decision_boundary(cli, tmp_path):
+    stdout, results, page = _command_line_run(cli, tmp_path, "margins", "--epochs", "10")
+    assert results["settings"]["model"] == "linear"  # the experiment's model, not the lab's default
+    assert list(results["losses"]) == ["hinge", "squared_hinge", "soft_margin", "exponential", "modified_huber",
+                                       "perceptron"]  # fmt: skip
+    html = _renders(page, tmp_path)
+    assert "Decision boundaries</h2>" in html
+    # the grid the figure contours: the linear model's scores are a plane over it
+    result = run("margins", losses="hinge", epochs=10, seeds=1)
+    grid = result.runs[0].outputs["grid"]
+    scores = np.asarray(grid["scores"])
+    assert scores.shape == (len(grid["y"]), len(grid["x"])) and scores.min() < 0 < scores.max()
+    xs, ys = np.meshgrid(grid["x"], grid["y"])
+    design = np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)], axis=1)
+    plane, *_ = np.linalg.lstsq(design, scores.ravel(), rcond=None)
+    np.testing.assert_allclose(design @ plane, scores.ravel(), atol=1e-4)
+
+
+def test_the_expected_calibration_error_by_hand():
+    from losskit.lab.metrics import expected_calibration_error
+
+    # bins [0.1, 0.2): y 0, p 0.1; [0.7, 0.8): y 1, p 0.7; [0.9, 1]: y 1, 1 and p 0.9, 0.95 -> (0.1 + 0.3 + 0.15) / 4
+    y, p = np.array([0, 1, 1, 1]), np.array([0.1, 0.7, 0.9, 0.95])
+    assert expected_calibration_error(y, p) == pytest.approx((0.1 + 0.3 + 0.15) / 4, abs=1e-15)
+    assert expected_calibration_error(np.array([0, 1]), np.array([0.0, 1.0])) == 0.0

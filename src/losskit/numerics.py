@@ -57,26 +57,32 @@ def log1m_exp(xp, x):
 
 
 def softmax_parts(xp, logits):
-    r"""``(log p, log(1 - p), top)`` of ``p = softmax(logits)`` over the last axis, each exact.
+    r"""``(log p, top, log(1 - p_top))`` of ``p = softmax(logits)`` over the last axis, each exact.
 
-    ``top`` marks the first largest logit of each row, the only class whose ``p`` may exceed 1/2. Its
-    ``1 - p`` is the sum of the others' shares, :math:`r / (1 + r)` with :math:`r = \sum_{c \ne top}
-    e^{z_c - z_{top}}`, so a confident row keeps every digit of its tiny ``1 - p`` (and of ``log p``,
-    :math:`-\log(1 + r)`), where ``1 - softmax`` would round to 0. Other classes have ``p <= 1/2``.
+    ``top`` holds the id of the first largest logit of each row, the only class whose ``p`` may exceed
+    1/2; ``log(1 - p_top)`` (keepdims) comes from the sum of the others' shares, :math:`r / (1 + r)` with
+    :math:`r = \sum_{c \ne top} e^{z_c - z_{top}}`, so a confident row keeps every digit of its tiny
+    ``1 - p`` (and of ``log p``, :math:`-\log(1 + r)`), where ``1 - softmax`` would round to 0. Every
+    other class has ``p <= 1/2``, whose ``log(1 - p)`` is ``log1m_exp(log p)`` (:func:`log1m_softmax`).
     """
-    log_p = log_softmax(xp, logits)
     row_max = xp.max(logits, axis=-1, keepdims=True)
-    top = class_mask(xp, xp.argmax(logits, axis=-1), logits.shape[-1])
-    finite = xp.isfinite(row_max)
-    exact = top & finite  # infinite rows: log_softmax's limits are exact already
-    shifted = logits - xp.where(finite, row_max, xp.zeros_like(row_max))
-    others = ~top & finite
-    rest = xp.sum(xp.exp(xp.where(others, shifted, xp.full_like(logits, -xp.inf))), axis=-1, keepdims=True)
+    # the limits of infinite rows: +inf entries share the mass (0, the rest -inf); a row all -inf is uniform
+    zero = xp.zeros_like(logits)
+    z = xp.where(row_max == xp.inf, xp.where(logits == xp.inf, zero, xp.full_like(logits, -xp.inf)), logits)
+    z = xp.where(row_max == -xp.inf, zero, z)
+    shifted = z - xp.where(xp.isinf(row_max), xp.zeros_like(row_max), row_max)  # a NaN row stays NaN
+    top = xp.argmax(z, axis=-1)
+    at_top = class_mask(xp, top, logits.shape[-1])
+    rest = xp.sum(xp.where(at_top, zero, xp.exp(shifted)), axis=-1, keepdims=True)
+    log_p = shifted - xp.log1p(rest)  # the top entry is 0 - log(1 + rest)
     positive = rest > 0
     log_rest = xp.where(positive, xp.log(xp.where(positive, rest, xp.ones_like(rest))), xp.full_like(rest, -xp.inf))
-    log_p = xp.where(exact, -xp.log1p(rest), log_p)
-    log_u = xp.where(exact, log_rest - xp.log1p(rest), log1m_exp(xp, log_p))
-    return log_p, log_u, top
+    return log_p, top, log_rest - xp.log1p(rest)
+
+
+def log1m_softmax(xp, log_p, top, log_u_top):
+    """``log(1 - p)`` of every class, exact, from :func:`softmax_parts`."""
+    return xp.where(class_mask(xp, top, log_p.shape[-1]), log_u_top, log1m_exp(xp, log_p))
 
 
 def sparsemax_parts(xp, scores):

@@ -414,6 +414,11 @@ def _deviance(name):
     return params
 
 
+def _focal(loss):
+    alpha = loss.alpha
+    return ("sigmoid_focal", loss.gamma, 1.0 if alpha is None else alpha, 1.0 if alpha is None else 1.0 - alpha)
+
+
 def _pos_weight_smoothing(loss):
     return (loss.pos_weight, loss.label_smoothing)
 
@@ -575,6 +580,12 @@ IMPLS = {
     "categorical_cross_entropy": _tiled_rows(),
     "sparse_categorical_cross_entropy": _tiled_rows(),
     "kl_divergence": _tiled_rows(),
+    # the row losses of the catalogue: their own formula on cache-sized tiles of rows, on every core
+    **{name: _tiled_rows() for name in
+       ("softmax_focal", "sparse_softmax_focal", "categorical_focal", "poly1_softmax_cross_entropy",
+        "generalized_cross_entropy", "crammer_singer_hinge", "weston_watkins_hinge", "sparsemax_loss",
+        "multilabel_soft_margin", "reverse_kl_divergence", "jensen_shannon", "generalized_kl_divergence",
+        "distillation")},
     "smooth_l1": _hessian_elementwise(_smooth_l1),
     "epsilon_insensitive": _hessian_elementwise(_named("epsilon_insensitive", "epsilon")),
     "squared_epsilon_insensitive": _hessian_elementwise(_named("squared_epsilon_insensitive", "epsilon")),
@@ -584,6 +595,10 @@ IMPLS = {
     "tukey_biweight": _hessian_elementwise(_named("tukey_biweight", "c")),
     "general_robust": _hessian_elementwise(_barron),
     "log_poisson_nll": _hessian_elementwise(_log_poisson),
+    "exponential": _hessian_elementwise(_named("exponential")),
+    "soft_margin": _hessian_elementwise(_named("soft_margin")),
+    "sigmoid_focal": _hessian_elementwise(_focal),
+    "asymmetric": _hessian_elementwise(_named("asymmetric", "gamma_pos", "gamma_neg", "clip")),
     **{name: _hessian_elementwise(_deviance(name)) for name in
        ("poisson_deviance", "gamma_deviance", "tweedie_deviance", "log_poisson_deviance", "log_gamma_deviance",
         "log_tweedie_deviance")},

@@ -440,7 +440,40 @@ def _log_pieces_stage(log_link, negative):
     return stage
 
 
+def _margin_stage(with_softplus):
+    """Labels t in {-1, 0, +1} (0 read as -1): x1 = sign(t - 1/2), the label; x2 = m = x1 p, the margin; and
+    x0 = exp(-m) (the exponential loss), or with ``with_softplus`` x0 = exp(-|m|) and x3 = log1p(x0)."""
+
+    def stage(t, p, lo, hi, xs, c):
+        m = hi - lo
+        np.subtract(t[lo:hi], c[3], out=xs[1, :m])
+        np.sign(xs[1, :m], out=xs[1, :m])
+        np.multiply(xs[1, :m], p[lo:hi], out=xs[2, :m])
+        if with_softplus:
+            np.abs(xs[2, :m], out=xs[0, :m])
+            np.negative(xs[0, :m], out=xs[0, :m])
+            np.exp(xs[0, :m], out=xs[0, :m])
+            np.log1p(xs[0, :m], out=xs[3, :m])
+        else:
+            np.negative(xs[2, :m], out=xs[0, :m])
+            np.exp(xs[0, :m], out=xs[0, :m])
+
+    return stage
+
+
+def _logistic_stage(t, p, lo, hi, xs, c):  # x0 = e = exp(-|z|), x1 = log1p(e)
+    m = hi - lo
+    np.abs(p[lo:hi], out=xs[0, :m])
+    np.negative(xs[0, :m], out=xs[0, :m])
+    np.exp(xs[0, :m], out=xs[0, :m])
+    np.log1p(xs[0, :m], out=xs[1, :m])
+
+
 HESSIAN_STAGES = {
+    "exponential": _margin_stage(False),
+    "soft_margin": _margin_stage(True),
+    "sigmoid_focal": _logistic_stage,
+    "asymmetric": _logistic_stage,
     "smooth_l1": _no_stage,
     "epsilon_insensitive": _no_stage,
     "squared_epsilon_insensitive": _no_stage,
@@ -472,7 +505,68 @@ out = e > ZERO"""
 # mu^b / b - y mu^a / a, with mu^a = x2 and mu^b = x2 MU.
 _DEVIANCE = """
 half = t * x2 * x1 + x3 * x0 if t > ZERO else x2 * MU / (TWO - P0) - (ZERO if t == ZERO else t * x2 / (ONE - P0))"""
+# Focal terms of a hard label from logit p (sigmoid_focal, and asymmetric's positives and unshifted negatives):
+# x0 = e = exp(-|z|), x1 = log1p(e); softplus(+-z) = max(+-z, 0) + x1 exactly; sigma(z) = 1 / (1 + e) for z >= 0.
+# With s = 2y - 1, 1 - p_t = u = sigma(-s z), log u = -softplus(s z), and p (1 - p) / (1 - p_t) = p_t = 1 - u:
+# a = -s u - G s p_t CE is the gradient over the focus, and the Hessian is focus (-G s p_t a + a'), as in
+# losses/binary.py. G = the exponent; FW = the weight of the label's class. Soft labels leave the tile.
+_FOCAL = """
+big = ONE / (ONE + x0)
+small = x0 / (ONE + x0)
+up = big if p >= ZERO else small
+down = small if p >= ZERO else big
+s = TWO * t - ONE
+ce = ((-p if p < ZERO else ZERO) + x1) if t == ONE else ((p if p > ZERO else ZERO) + x1)
+u = down if t == ONE else up
+pt = up if t == ONE else down
+focus = ONE if G == ZERO else np.exp(-G * (((p if p > ZERO else ZERO) + x1) if t == ONE else ((-p if p < ZERO else ZERO) + x1)))
+rc = ZERO if pt == ZERO else pt * ce
+res = -s * u
+a = res - G * s * rc
+slope = -G * s * rc * ((ONE - TWO * up) + s * pt) - G * s * pt * res + up * down
+lf = FW * (ZERO if focus == ZERO else focus * ce)
+df = FW * focus * a
+hf = FW * focus * (-G * s * pt * a + slope)
+hard = (t == ZERO or t == ONE) and abs(p) < np.inf"""
 HESSIAN_ELEMENTS = {
+    # x0 = exp(-m), x1 = the label in {-1, +1}
+    "exponential": """
+l = x0
+d = -x1 * x0
+h = x0
+ok = True""",
+    # x0 = exp(-|m|), x1 = the label, x2 = m, x3 = log1p(x0): softplus(-m), -t sigmoid(-m), sigmoid(m) sigmoid(-m)
+    "soft_margin": """
+m = x2
+big = ONE / (ONE + x0)
+small = x0 / (ONE + x0)
+l = (-m if m < ZERO else ZERO) + x3
+d = -x1 * (small if m >= ZERO else big)
+h = small * big
+ok = True""",
+    # P0 = gamma, P1, P2 = the weights of positives and negatives (alpha, 1 - alpha; 1 and 1 without alpha)
+    "sigmoid_focal": "\nG = P0\nFW = P1 if t == ONE else P2" + _FOCAL + """
+l = lf
+d = df
+h = hf
+ok = hard""",
+    # P0 = gamma_pos, P1 = gamma_neg, P2 = clip: a positive is focal at gamma_pos; a negative is focal at gamma_neg
+    # without the shift, else f(q) = q^g (-log(1 - q)) of q = max(sigmoid(z) - clip, 0), L / q -> 1 at q = 0.
+    "asymmetric": "\nG = P0 if t == ONE else (P1 if P2 == ZERO else ZERO)\nFW = ONE" + _FOCAL + """
+sig = up
+q = sig - P2 if sig > P2 else ZERO
+live = q > ZERO
+L = -np.log1p(-q)
+ratio = L / q if live else ONE
+qg = ONE if P1 == ZERO else (q ** P1 if live else ZERO)
+outer = qg * (P1 * ratio + ONE / (ONE - q))
+sl = up * down
+inner = P1 * (P1 - ONE) * ratio / q + TWO * P1 / (q * (ONE - q)) + ONE / ((ONE - q) * (ONE - q)) if live else ZERO
+shifted = t == ZERO and P2 > ZERO
+l = (qg * L if live else ZERO) if shifted else lf
+d = (outer * sl if live else ZERO) if shifted else df
+h = ((qg * inner * sl * sl + outer * sl * (ONE - TWO * sig)) if live else ZERO) if shifted else hf
+ok = hard""",
     # P0 = beta, P1 = 1 / beta (0 at beta = 0)
     "smooth_l1": f"""
 r = p - t

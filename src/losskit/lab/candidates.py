@@ -77,7 +77,7 @@ def check(losses: list[Loss], task: str) -> list[Loss]:
     seen = {}
     for loss in losses:
         info = loss.info
-        if info.task != task:
+        if info.task != task and not _one_label_of_many(loss, task):
             fitting = ", ".join(name for name in registry.list_losses(task=task) if _fits(registry.get(name)))
             raise LabError(
                 f"{info.name} is a {info.task} loss, but this is a {task} task; {task} losses the lab can train "
@@ -109,6 +109,11 @@ def needs_raw_targets(losses) -> bool:
 def _linear(loss: Loss) -> dict:
     """A linear output for every prediction of a loss (what the lab's models emit)."""
     return {spec.name: "identity" for spec in loss.info.predictions}
+
+
+def _one_label_of_many(loss: Loss, task: str) -> bool:
+    """An elementwise multi-label loss (asymmetric) trains a binary task too: one label per example."""
+    return task == "binary" and loss.info.task == "multilabel" and all(spec.event == 0 for spec in loss.info.inputs)
 
 
 def _fits(loss: Loss) -> bool:

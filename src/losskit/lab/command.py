@@ -34,6 +34,7 @@ EPILOG = (
     "  losskit lab\n"
     "  losskit lab binary --model linear --seeds 5 --jobs 2\n"
     "  losskit lab multiclass --label-noise 0.2\n"
+    "  losskit lab noisy-labels --label-noise 0.4\n"
     "  losskit lab quantiles --seeds 5\n"
     "  losskit lab --data train.csv --target price --losses 'mse,huber(delta=2)'"
 )
@@ -58,7 +59,7 @@ def register(app) -> None:
         experiment: Annotated[
             Optional[str],
             typer.Argument(help="A built-in experiment: outliers (the default), binary, multiclass, counts, "
-                                "quantiles or heteroscedastic."),
+                                "quantiles, heteroscedastic, imbalanced, imbalanced-digits, noisy-labels or margins."),
         ] = None,
         data_file: Annotated[
             Optional[Path],

@@ -156,6 +156,8 @@ class Experiment:
         ``LOADERS`` (data another package ships, or generated).
     metrics : str, optional
         The set of ``metrics.METRIC_SETS`` it reports; the task's by default.
+    model : str, optional
+        The model it trains by default ("linear" where the picture needs one); the lab's default otherwise.
     """
 
     name: str
@@ -167,6 +169,7 @@ class Experiment:
     outliers: float = 0.0
     label_noise: float = 0.0
     metrics: str | None = None
+    model: str | None = None
 
 
 EXPERIMENTS = {
@@ -226,9 +229,52 @@ EXPERIMENTS = {
         loader="growing_noise",
         metrics="uncertainty",
     ),
+    "imbalanced": Experiment(
+        name="imbalanced",
+        task="binary",
+        title="Imbalanced classes (5% malignant): cross-entropy, weighted, focal and asymmetric",
+        losses=("sigmoid_cross_entropy", {"name": "sigmoid_cross_entropy", "pos_weight": 19.0},
+                {"name": "sigmoid_focal", "gamma": 2.0},
+                {"name": "asymmetric", "gamma_pos": 0.0, "gamma_neg": 4.0, "clip": 0.05}),
+        epochs=30,
+        loader="rare_malignant",
+        metrics="imbalanced",
+    ),
+    "imbalanced-digits": Experiment(
+        name="imbalanced-digits",
+        task="binary",
+        title="Imbalanced classes (digit 0 against the rest, 10%): cross-entropy, weighted, focal and asymmetric",
+        losses=("sigmoid_cross_entropy", {"name": "sigmoid_cross_entropy", "pos_weight": 9.0},
+                {"name": "sigmoid_focal", "gamma": 2.0},
+                {"name": "asymmetric", "gamma_pos": 0.0, "gamma_neg": 4.0, "clip": 0.05}),
+        epochs=20,
+        loader="zero_against_the_rest",
+        metrics="imbalanced",
+    ),
+    "noisy-labels": Experiment(
+        name="noisy-labels",
+        task="multiclass",
+        title="Noisy labels (20% of the training labels flipped): cross-entropy against noise-robust losses",
+        losses=("sparse_softmax_cross_entropy", {"name": "sparse_softmax_cross_entropy", "label_smoothing": 0.1},
+                {"name": "generalized_cross_entropy", "q": 0.7}, "poly1_softmax_cross_entropy"),
+        epochs=40,
+        loader="load_digits",
+        label_noise=0.2,
+        metrics="noisy",
+    ),
+    "margins": Experiment(
+        name="margins",
+        task="binary",
+        title="Margin losses on a linear model: how each loss places the decision boundary",
+        losses=("hinge", "squared_hinge", "soft_margin", "exponential", "modified_huber", "perceptron"),
+        epochs=30,
+        loader="two_clouds",
+        model="linear",
+    ),
 }
 #: Other names accepted for the built-in experiments.
-ALIASES = {"regression": "outliers", "default": "outliers", "multi-class": "multiclass", "classification": "binary"}
+ALIASES = {"regression": "outliers", "default": "outliers", "multi-class": "multiclass", "classification": "binary",
+           "imbalance": "imbalanced", "noisy": "noisy-labels", "label-noise": "noisy-labels", "margin": "margins"}  # fmt: skip
 #: The experiment ``losskit lab`` runs when given nothing.
 DEFAULT_EXPERIMENT = "outliers"
 
@@ -282,8 +328,61 @@ def growing_noise(n: int = 1000, seed: int = 20261129) -> Source:
     )  # fmt: skip
 
 
-#: Data sets that scikit-learn does not bundle, by name: shipped by another package, or generated.
-LOADERS = {"rand_health_insurance": rand_health_insurance, "growing_noise": growing_noise}
+def rare_malignant(share: float = 0.05, seed: int = 20261129) -> Source:
+    """scikit-learn's breast cancer data with the malignant class cut to ``share`` of the rows.
+
+    All 357 benign tumours and 19 of the 212 malignant ones (a fixed draw): 5% positive. Labels
+    "benign" and "malignant", so malignant is class 1, the positive class.
+    """
+    datasets = need("sklearn.datasets", "its built-in data sets")
+    bunch = datasets.load_breast_cancer()
+    malignant = np.flatnonzero(bunch.target == 0)
+    benign = np.flatnonzero(bunch.target == 1)
+    kept = int(round(share * benign.size / (1.0 - share)))
+    rows = np.sort(np.concatenate([benign, np.random.default_rng(seed).choice(malignant, kept, replace=False)]))
+    return Source(
+        name="rare_malignant", task="binary", X=np.asarray(bunch.data[rows], dtype=np.float64),
+        y=np.asarray(bunch.target_names)[bunch.target[rows]], feature_names=tuple(bunch.feature_names),
+        description=(f"scikit-learn's breast cancer data set with the malignant tumours cut to {kept} of {rows.size} "
+                     f"rows ({kept / rows.size:.0%}, a fixed draw; {bunch.data.shape[1]} features), bundled with the "
+                     "package"),
+        target_name="diagnosis",
+    )  # fmt: skip
+
+
+def zero_against_the_rest() -> Source:
+    """scikit-learn's digits, one against the rest: is the digit a 0? (178 of 1,797 rows, 10%)."""
+    datasets = need("sklearn.datasets", "its built-in data sets")
+    bunch = datasets.load_digits()
+    y = np.where(bunch.target == 0, "zero", "other")  # "other" < "zero": the digit 0 is class 1
+    return Source(
+        name="digits_zero", task="binary", X=np.asarray(bunch.data, dtype=np.float64), y=y,
+        feature_names=tuple(bunch.feature_names),
+        description=(f"scikit-learn's digits data set ({y.size} rows, 64 pixel features), bundled with the package, "
+                     f"as the digit 0 against the other nine ({np.mean(y == 'zero'):.0%} positive)"),
+        target_name="digit 0",
+    )  # fmt: skip
+
+
+def two_clouds(n: int = 400, seed: int = 20261129) -> Source:
+    """Generated 2-D data for drawing decision boundaries: two Gaussian clouds that overlap a little,
+    with 3% of labels flipped (scikit-learn's ``make_classification``, a fixed seed)."""
+    datasets = need("sklearn.datasets", "its data generators")
+    X, y = datasets.make_classification(
+        n_samples=n, n_features=2, n_informative=2, n_redundant=0, n_clusters_per_class=1, class_sep=1.2,
+        flip_y=0.03, random_state=seed % (2**32),
+    )  # fmt: skip
+    return Source(
+        name="two_clouds", task="binary", X=X, y=y, feature_names=("x0", "x1"),
+        description=(f"generated ({n} rows, 2 features): two Gaussian clouds that overlap a little, 3% of the labels "
+                     "flipped (scikit-learn's make_classification); a fixed seed"),
+        target_name="class",
+    )  # fmt: skip
+
+
+#: Data sets that scikit-learn does not bundle as they are, by name: shipped by another package, or generated.
+LOADERS = {"rand_health_insurance": rand_health_insurance, "growing_noise": growing_noise,
+           "rare_malignant": rare_malignant, "zero_against_the_rest": zero_against_the_rest, "two_clouds": two_clouds}  # fmt: skip
 
 
 def load_builtin(exp: Experiment) -> Source:

@@ -8,7 +8,9 @@
   validation scores by class; multi-class: confusion matrices;
 - :func:`calibration`: counts: the mean predicted against the mean observed, by bins of the prediction;
 - :func:`intervals`: the 90% prediction intervals against the truth, and their spread against the first
-  feature beside the true spread where the data are generated.
+  feature beside the true spread where the data are generated;
+- :func:`reliability`: binary: the observed share of positives against the predicted probability;
+- :func:`decision_boundaries`: binary on two features: where each loss puts the boundary and its margins.
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ def _wrap(label: str) -> str:
     return label.replace("(", "\n(", 1) if len(label) > 28 else label
 
 
+def _headline(result, run) -> str:
+    """The run's first metric, for a panel title: "accuracy 0.947"."""
+    metric = result.metrics[0]
+    return f"{metric.label} {run.final[metric.key]:.3f}"
+
+
 def _color(result, label: str) -> str:
     return COLORS[list(result.losses).index(label) % len(COLORS)]
 
@@ -50,7 +58,7 @@ def learning_curves(result):
     panels = [
         ("train_cost", "training cost (its own loss)", True),
         ("val_cost", "validation cost (its own loss)", True),
-        *((m.key, f"validation {m.label} ({m.direction})", False) for m in result.metrics),
+        *((m.key, f"{m.measured_on} {m.label} ({m.direction})", False) for m in result.metrics),
         ("grad_norm", "gradient norm (training set)", True),
     ]  # fmt: skip
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
@@ -237,7 +245,7 @@ def _binary_scores(result, truth, runs, seed):
             for k, color in ((0, "tab:blue"), (1, "tab:orange")):
                 ax.hist(scores[finite & (y == k)], bins=bins, color=color, alpha=0.6, label=f"class {classes[k]}")
         ax.axvline(0.0, color="0.3", linewidth=1)
-        ax.set_title(f"{_wrap(label)}\naccuracy {run.final['accuracy']:.3f}", fontsize="medium")
+        ax.set_title(f"{_wrap(label)}\n{_headline(result, run)}", fontsize="medium")
         ax.set_xlabel("validation score (decision at 0)")
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel("examples")
@@ -256,7 +264,7 @@ def _confusion(result, truth, runs, seed):
             if count:
                 ax.text(j, i, str(count), ha="center", va="center", fontsize=7,
                         color="white" if count > matrix.max() / 2 else "black")  # fmt: skip
-        ax.set_title(f"{_wrap(label)}\naccuracy {run.final['accuracy']:.3f}", fontsize="medium")
+        ax.set_title(f"{_wrap(label)}\n{_headline(result, run)}", fontsize="medium")
         ax.set_xticks(range(n))
         ax.set_yticks(range(n))
         ax.set_xlabel("predicted class")
@@ -325,4 +333,84 @@ def intervals(result):
         ax.legend(fontsize="small", markerscale=3)
     fig.suptitle(f"{COVERAGE:.0%} prediction intervals on {result.validation_set} (seed {seed}){shown_words(data)}: "
                  "crimson dots fall outside")  # fmt: skip
+    return fig
+
+
+def _sigmoid(s):
+    return 0.5 * np.tanh(0.5 * np.asarray(s, dtype=np.float64)) + 0.5
+
+
+def reliability(result, bins: int = 10):
+    """Binary: the reliability diagram of sigmoid(score), pooled over the seeds' validation rows: the observed
+    share of positives in bins of equal width of the predicted probability, and how many rows each bin holds."""
+    from sklearn.calibration import calibration_curve
+
+    truth = {d["seed"]: np.asarray(d["y_val"]) for d in result.data}
+    fig, (ax, counts) = _figure(2, 2, size=(5.2, 4.4))
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    for label in result.losses:
+        runs = result.runs_of(label)
+        p = np.concatenate([_sigmoid(run.outputs["val"]) for run in runs])
+        y = np.concatenate([truth[run.seed] for run in runs])
+        if not np.isfinite(p).all():
+            continue
+        observed, predicted = calibration_curve(y, p, n_bins=bins, strategy="uniform")
+        mark = " †" if label in _uncalibrated(result) else ""
+        ax.plot(predicted, observed, marker="o", color=_color(result, label), label=label + mark)
+        counts.hist(p, bins=edges, histtype="step", linewidth=1.5, color=_color(result, label), label=label)
+    ax.plot([0.0, 1.0], [0.0, 1.0], color="0.5", linestyle="--", linewidth=1, zorder=0)
+    ax.set_xlabel("predicted probability, sigmoid(score)")
+    ax.set_ylabel("observed share of positives")
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.0)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    counts.set_yscale("log")
+    counts.set_xlabel("predicted probability")
+    counts.set_ylabel("validation rows")
+    counts.grid(True, alpha=0.3)
+    seeds = len(result.seeds)
+    fig.suptitle(f"Reliability on {result.validation_set} ({seeds} seed{'s' if seeds != 1 else ''} pooled), "
+                 f"{bins} bins of equal width: a calibrated model lies on the diagonal")  # fmt: skip
+    return fig
+
+
+def _uncalibrated(result) -> set:
+    from .summary import eligible
+
+    ece = next((m for m in result.metrics if m.key in NEEDS_PROBABILITIES), None)
+    return set(result.losses) - set(eligible(result.losses, ece)) if ece is not None else set()
+
+
+def decision_boundaries(result):
+    """Binary on two features: each loss's decision boundary (score 0) and margins (scores -1 and +1) over the
+    validation points of the first seed, and every boundary together in the last panel."""
+    seed = result.seeds[0]
+    data = next(d for d in result.data if d["seed"] == seed)
+    x, y = np.asarray(data["x_val"], dtype=np.float64), np.asarray(data["y_val"])
+    runs = {label: next(r for r in result.runs_of(label) if r.seed == seed) for label in result.losses}
+    fig, axes = _figure(len(runs) + 1, 4, size=(3.6, 3.4))
+    together = axes[-1]
+    for ax in axes:
+        for k, color in ((0, "tab:blue"), (1, "tab:orange")):
+            ax.scatter(x[y == k, 0], x[y == k, 1], s=8, color=color, alpha=0.5, linewidths=0, rasterized=True)
+    for ax, (label, run) in zip(axes, runs.items()):
+        grid = run.outputs["grid"]
+        scores = np.asarray(grid["scores"], dtype=np.float64)
+        if not np.isfinite(scores).all() or scores.min() > 0 or scores.max() < 0:
+            ax.set_title(f"{_wrap(label)}\nno boundary in view", fontsize="medium")
+            continue
+        color = _color(result, label)
+        ax.contour(grid["x"], grid["y"], scores, levels=[-1.0, 0.0, 1.0], colors=[color], linewidths=[0.8, 2.0, 0.8],
+                   linestyles=["dashed", "solid", "dashed"])  # fmt: skip
+        together.contour(grid["x"], grid["y"], scores, levels=[0.0], colors=[color], linewidths=1.6)
+        together.plot([], [], color=color, label=label)
+        ax.set_title(f"{_wrap(label)}\n{_headline(result, run)}", fontsize="medium")
+    together.set_title("every boundary", fontsize="medium")
+    together.legend(fontsize="x-small", loc="best")
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(f"Decision boundaries (solid: score 0) and margins (dashed: scores -1 and +1) over {result.validation_set} "
+                 f"(seed {seed}): blue and orange are the true classes")  # fmt: skip
     return fig

@@ -6,9 +6,10 @@ predictive distribution each model gives (:mod:`losskit.lab.predictive`).
 
 Binary models emit a score ``s`` (a logit for cross-entropy, a margin score for hinge losses): the
 predicted class is ``s > 0``; ROC AUC ranks by ``s``; log-loss reads ``sigmoid(s)`` as the
-probability of class 1. Hinge losses do not calibrate ``sigmoid(s)``, so their log-loss is a
-calibration check rather than a fair comparison: the report marks it and leaves it out of the "best"
-mark (see :func:`calibrated`).
+probability of class 1, and so do the Brier score and the expected calibration error. Hinge losses
+do not calibrate ``sigmoid(s)``, nor do re-weighted or focusing ones, so for them these are a
+calibration check rather than a fair comparison: the report marks them and leaves them out of the
+"best" mark (see :func:`calibrated`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class Metric:
     bounds: tuple[float, float]
     #: The ideal value, when the best is the closest to it (a coverage of 0.9) rather than the highest or lowest.
     target: float | None = None
+    #: The data it is measured on: the (clean) validation set, or the training set.
+    measured_on: str = "validation"
 
     def badness(self, values) -> np.ndarray:
         """How far from the best each value is, lower being better (NaN stays NaN)."""
@@ -88,26 +91,35 @@ _INTERVAL = (
     Metric("coverage", f"{COVERAGE:.0%} coverage", True, (0.0, 1.0), target=COVERAGE),
     Metric("width", f"{COVERAGE:.0%} width", False, (-_INF, _INF)),  # negative where learned quantiles cross
 )
-#: The metrics of a regression experiment, by the name its ``Experiment.metrics`` gives; the task's otherwise.
+#: Bins of equal width of the predicted probability, for the expected calibration error.
+ECE_BINS = 10
+#: The metrics of an experiment, by the name its ``Experiment.metrics`` gives; the task's otherwise.
 METRIC_SETS = {
     **METRICS,
     "counts": (Metric("poisson_deviance", "Poisson deviance", False, (0.0, _INF)), _MAE, _RMSE),
     "intervals": (*_INTERVAL, _MAE, _RMSE),
     "uncertainty": (Metric("nll", "NLL", False, (-_INF, _INF)), *_INTERVAL, _MAE),
+    "imbalanced": (
+        Metric("pr_auc", "PR AUC", True, (0.0, 1.0)),
+        Metric("balanced_accuracy", "balanced accuracy", True, (0.0, 1.0)),
+        Metric("brier", "Brier", False, (0.0, 1.0)),
+        Metric("ece", "ECE", False, (0.0, 1.0)),
+    ),
+    "noisy": (
+        *METRICS["multiclass"],
+        # the share of flipped training labels the model reproduces: memorised noise
+        Metric("memorised", "flipped labels fitted", False, (0.0, 1.0), measured_on="training"),
+    ),
 }
 
 #: Metrics that need calibrated probabilities: only losses that are proper scoring rules compete.
-NEEDS_PROBABILITIES = ("log_loss",)
+NEEDS_PROBABILITIES = ("log_loss", "brier", "ece")
 
 
 def calibrated(loss) -> bool:
-    """Whether a loss trains calibrated probabilities: a strictly proper scoring rule, not re-weighted
-    (``pos_weight``) nor smoothed (``label_smoothing``)."""
-    return (
-        "proper_scoring_rule" in loss.info.tags
-        and getattr(loss, "pos_weight", 1.0) == 1.0
-        and getattr(loss, "label_smoothing", 0.0) == 0.0
-    )
+    """Whether a loss trains calibrated probabilities: a strictly proper scoring rule as configured (a
+    ``pos_weight`` or ``label_smoothing`` drops the tag from the loss's metadata)."""
+    return "proper_scoring_rule" in loss.info.tags
 
 
 def _sigmoid(s: np.ndarray) -> np.ndarray:
@@ -152,7 +164,21 @@ def evaluate(task: str, y_true: np.ndarray, output: np.ndarray, *, metrics: str 
         scores = _evaluate(task, np.asarray(y_true), output)
         if task == "regression":
             scores.update(_beyond_the_point(np.asarray(y_true, dtype=np.float64), output, predictive))
-    return {m.key: scores[m.key] for m in chosen}
+    return {m.key: scores.get(m.key, float("nan")) for m in chosen}  # "memorised" comes from the training set
+
+
+def expected_calibration_error(y_true, probability, bins: int = ECE_BINS) -> float:
+    r"""The expected calibration error of the positive class's probability: :math:`\sum_b \frac{n_b}{n}
+    |\bar y_b - \bar p_b|` over ``bins`` bins of equal width of the probability (Naeini et al., AAAI 2015).
+
+    >>> expected_calibration_error(np.array([0, 1, 1, 1]), np.array([0.1, 0.9, 0.9, 0.7]))
+    0.15
+    """
+    y, p = np.asarray(y_true, dtype=np.float64), np.asarray(probability, dtype=np.float64)
+    which = np.minimum((p * bins).astype(np.int64), bins - 1)
+    counts = np.bincount(which, minlength=bins)
+    gap = np.abs(np.bincount(which, weights=y, minlength=bins) - np.bincount(which, weights=p, minlength=bins))
+    return float(gap.sum() / max(counts.sum(), 1))
 
 
 def _beyond_the_point(y_true: np.ndarray, output: np.ndarray, predictive) -> dict[str, float]:
@@ -193,6 +219,10 @@ def _evaluate(task: str, y_true: np.ndarray, output: np.ndarray) -> dict[str, fl
             "f1": float(metrics.f1_score(y_true, predicted, zero_division=0.0)),
             "roc_auc": float(metrics.roc_auc_score(y_true, output)) if both else float("nan"),
             "log_loss": float(metrics.log_loss(y_true, probability, labels=[0, 1])),
+            "pr_auc": float(metrics.average_precision_score(y_true, output)) if both else float("nan"),
+            "balanced_accuracy": float(metrics.balanced_accuracy_score(y_true, predicted)),
+            "brier": float(metrics.brier_score_loss(y_true, probability, pos_label=1)),
+            "ece": expected_calibration_error(y_true, probability),
         }
     predicted = np.argmax(output, axis=1)
     return {

@@ -188,13 +188,18 @@ def render(result) -> str:
         f"<h2>Final metrics</h2><p class=\"note\">Measured on {result.validation_set} after the last epoch: "
         + (f"mean ± standard deviation over {seeds} seeds" if seeds > 1 else "one seed, so no spread")
         + "; ★ marks the best value of each metric ("
-        + ", ".join(dict.fromkeys(f"{m.arrow} {m.direction}" for m in result.metrics)) + ").</p>"
+        + ", ".join(dict.fromkeys(f"{m.arrow} {m.direction}" for m in result.metrics)) + ")."
+        + "".join(f" {_e(m.label[0].upper() + m.label[1:])} is measured on the training set: the share of its "
+                  "flipped labels that the model reproduces, the noise it memorised."
+                  for m in result.metrics if m.measured_on == "training")  # fmt: skip
+        + "</p>"
         + _metrics_table(result),
     ]
     if any(cell["mark"] for row in result.rows() for cell in row["cells"]):
         sections.append(
-            "<p class=\"note\">† log-loss computed on sigmoid(score), which margin losses (hinge, squared hinge) do "
-            "not calibrate: shown, but not ranked.</p>"
+            "<p class=\"note\">† calibration metrics computed on sigmoid(score), which only a proper scoring rule "
+            "calibrates: margin losses, re-weighted (pos_weight), smoothed and focusing losses (focal, asymmetric) do "
+            "not, so their numbers are shown but not ranked.</p>"
         )
     sections.append("<h2>Learning curves</h2>")
     sections.append(_figure(
@@ -248,6 +253,24 @@ def render(result) -> str:
             "its outer quantiles; a Gaussian or Laplace likelihood its own spread."
             + (" Last panel: the predicted standard deviation against the feature that drives the noise, and the "
                "true one." if "nll" in keys else ""),
+        ))  # fmt: skip
+    if "ece" in keys:
+        sections.append("<h2>Calibration</h2>")
+        sections.append(_figure(
+            figures.reliability(result), "reliability diagram",
+            "The validation rows of every seed in ten bins of equal width of the predicted probability, sigmoid(score): "
+            "the observed share of positives against the mean prediction (left), and how many rows each bin holds "
+            "(right). Re-weighting and focusing move the probabilities off the diagonal, towards the rare class or "
+            "towards 1/2 (†: not a proper scoring rule).",
+        ))  # fmt: skip
+    if result.task == "binary" and all("grid" in run.outputs for run in result.runs):
+        sections.append("<h2>Decision boundaries</h2>")
+        sections.append(_figure(
+            figures.decision_boundaries(result), "decision boundaries",
+            "Where each loss puts the line between the classes on the two features (solid) and its margins "
+            "(dashed, scores of -1 and +1), over the validation points of the first seed. Margin losses stop "
+            "pushing once a point is past the margin; the exponential loss keeps pushing, so far, wrong points "
+            "pull its line; the perceptron stops at the first separating line it finds.",
         ))  # fmt: skip
     sections.append(
         "<h2>Every run</h2><details><summary>Final numbers of each loss and seed, with a hash of the initial weights "

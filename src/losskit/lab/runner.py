@@ -113,8 +113,9 @@ def run(
         The losses to compare: ``"mse,huber(delta=2)"``, or names, config dicts or Loss objects.
         Default: the experiment's; for your data, the guide's recommendation and its alternatives.
     model : {"mlp", "linear"}, optional
-        A small MLP (one hidden ReLU layer of ``hidden`` units) or a linear model. Default: the MLP,
-        or the linear model where PyTorch is missing (or ``backend="numpy"``).
+        A small MLP (one hidden ReLU layer of ``hidden`` units) or a linear model. Default: the
+        experiment's (linear for margins), else the MLP, or the linear model where PyTorch is missing
+        (or ``backend="numpy"``).
     hidden : int
     optimizer : {"adam", "sgd"}
         Adam, or SGD with momentum 0.9.
@@ -164,6 +165,8 @@ def run(
     jobs = _positive_int("jobs", jobs, allow=(-1,))
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise LabError(f"seed must be a whole number >= 0; got {seed!r}.")
+    if model is None and isinstance(experiment, str) and data is None:
+        model = datasets.experiment(experiment).model  # the model a built-in experiment is drawn for, if any
     if model is None:
         model = "mlp" if backend != "numpy" and models.torch_available() else "linear"
     backend = models.resolve_backend(backend, model)
@@ -261,6 +264,8 @@ def _truth(seed: int, split: datasets.Split) -> dict:
             out["x_val"] = split.X_val[val_rows, 0].astype(float).tolist()
     else:
         out["y_val"] = split.y_val[val_rows].tolist()
+        if split.X_val.shape[1] == 2:  # two features: the points of the decision-boundary figure
+            out["x_val"] = split.X_val[val_rows].astype(float).tolist()
     return out
 
 

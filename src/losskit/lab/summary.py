@@ -184,15 +184,16 @@ def reading(result) -> list[str]:
             f"{cause}: the mean error of the predictions on {result.validation_set} (prediction minus truth, "
             f"in the target's units) is {parts}."
         )
-    excluded = [
-        label for metric in result.metrics if metric.key in NEEDS_PROBABILITIES
-        for label in labels if label not in eligible(result.losses, metric)
-    ]  # fmt: skip
+    needing = [metric for metric in result.metrics if metric.key in NEEDS_PROBABILITIES]
+    excluded = list(dict.fromkeys(
+        label for metric in needing for label in labels if label not in eligible(result.losses, metric)
+    ))  # fmt: skip
     if excluded:
+        named = words([metric.label for metric in needing])
         lines.append(
-            f"Log-loss of {words(excluded)} is computed on sigmoid(score), which "
-            f"{'this loss does' if len(excluded) == 1 else 'these losses do'} not calibrate (marked †); only the "
-            "proper scoring rules are ranked on it."
+            f"{named[0].upper() + named[1:]} of {words(excluded)} {'is' if len(needing) == 1 else 'are'} computed on "
+            f"sigmoid(score), which {'this loss does' if len(excluded) == 1 else 'these losses do'} not calibrate "
+            f"(marked †); only the proper scoring rules are ranked on {'it' if len(needing) == 1 else 'them'}."
         )
     times = [(table[label]["wall_time"]["mean"], label) for label in labels]
     times = [(seconds, label) for seconds, label in times if math.isfinite(seconds)]

@@ -9,7 +9,8 @@ Each epoch records, after its updates (epoch 0 is the untrained model):
 
 - ``train_cost``: the loss on the whole training set (corrupted targets included), as trained on;
 - ``val_cost``: the same loss on the clean validation set;
-- the task metrics on the clean validation set (:mod:`losskit.lab.metrics`);
+- the task metrics on the clean validation set (:mod:`losskit.lab.metrics`); with flipped labels, the
+  share of them the model reproduces (``memorised``, where the experiment reports it);
 - ``grad_norm``: the norm of the gradient of the training cost with respect to all the weights;
 - ``wall_time``: seconds spent in optimisation steps so far (evaluation excluded).
 """
@@ -88,7 +89,8 @@ class RunRecord:
         validation set, in the target's units).
     outputs : dict
         ``"val"``: the final validation outputs (regression: predictions in the target's units;
-        binary: scores; multi-class: predicted class ids); regression adds ``"train"``.
+        binary: scores; multi-class: predicted class ids); regression adds ``"train"``; a binary task on
+        two features adds ``"grid"``, the scores over a grid of them.
     diverged_at : int or None
         The epoch whose training cost was not finite, where training stopped (later epochs NaN).
     """
@@ -154,6 +156,19 @@ def _targets(spec: RunSpec, loss, y: np.ndarray) -> np.ndarray:
     if spec.data.task == "multiclass" and loss.info.targets[0].kind != "class_index":
         return np.eye(spec.data.n_outputs, dtype=np.float32)[y]
     return y
+
+
+#: Points per axis of the grid a two-feature model is evaluated on (the decision-boundary figure).
+GRID = 60
+
+
+def _grid_scores(model, X: np.ndarray) -> dict:
+    """The model's scores on a GRID x GRID grid spanning the (standardised) training features, half a unit wider."""
+    low, high = X.min(axis=0) - 0.5, X.max(axis=0) + 0.5
+    xs, ys = np.linspace(low[0], high[0], GRID), np.linspace(low[1], high[1], GRID)
+    points = np.stack([a.reshape(-1) for a in np.meshgrid(xs, ys)], axis=1).astype(np.float32)
+    scores = np.asarray(model.predict(model.asarray(points)), dtype=np.float64).reshape(GRID, GRID)
+    return {"x": xs.tolist(), "y": ys.tolist(), "scores": scores.tolist()}
 
 
 def train(spec: RunSpec, on_epoch=None) -> RunRecord:
@@ -226,6 +241,9 @@ def _train(spec: RunSpec, on_epoch) -> RunRecord:
             predicted = distribution(output)
             output = predicted.point
         scores = lab_metrics.evaluate(task, y_val_raw, output, metrics=spec.metrics, predictive=predicted)
+        if "memorised" in scores and data.corrupted.any():  # the flipped training labels the model reproduces
+            flipped = np.asarray(model.predict(model.take(X_train, np.flatnonzero(data.corrupted))))
+            scores["memorised"] = float(np.mean(np.argmax(flipped, axis=1) == data.y_train[data.corrupted]))
         for key, value in (("epoch", epoch), ("train_cost", train_cost), ("val_cost", val_cost),
                            ("grad_norm", grad_norm), ("wall_time", elapsed), *scores.items()):  # fmt: skip
             history[key].append(float(value) if key != "epoch" else epoch)
@@ -271,6 +289,8 @@ def _train(spec: RunSpec, on_epoch) -> RunRecord:
                 outputs["sd"] = np.broadcast_to(predicted.sd, predictions.shape)[val_rows].tolist()
     elif task == "binary":
         outputs = {"val": np.asarray(output)[val_rows].tolist()}
+        if data.X_train.shape[1] == 2:  # two features: the scores over a grid, for the decision boundary
+            outputs["grid"] = _grid_scores(model, data.X_train)
     else:
         classes = np.argmax(output, axis=1)
         confusion = np.zeros((data.n_outputs, data.n_outputs), dtype=np.int64)

@@ -30,7 +30,7 @@ from .._optimal import class_frequencies, clipped, simplex_minimum
 from ..errors import InputError
 from ..inputs import prediction, target
 from ..links import SOFTMAX
-from ..numerics import log1m_exp, one_hot, softmax_parts
+from ..numerics import class_mask, log1m_exp, log1m_softmax, softmax_parts, take_class
 from ..params import Param, as_array
 from ..registry import register
 from . import binary
@@ -67,15 +67,14 @@ class _SoftmaxTerms(_ClassAxis):
         """``(phi, s, kappa)`` per class, from ``p``, ``log p``, ``u = 1 - p`` and ``log u`` (kappa for order 2)."""
         raise NotImplementedError
 
-    def _row(self, xp, y_true, z):
-        """The target row ``a``: soft rows as given, class ids one-hot, times the per-class factor."""
-        a = one_hot(xp, y_true, z.shape[-1], z.dtype) if self.info.inputs[0].kind == "class_index" else y_true
-        factor = None if self.class_factor is None else _per_class(self, xp, self.class_factor, z)
-        return a if factor is None else a * factor
-
     def _math(self, xp, order, y_true, z):
-        a = self._row(xp, y_true, z)
-        log_p, log_u, top = softmax_parts(xp, z)
+        factor = None if self.class_factor is None else _per_class(self, xp, self.class_factor, z)
+        if self.info.inputs[0].kind == "class_index":
+            return self._one_class(xp, order, y_true, z, factor)
+        a = y_true if factor is None else y_true * factor
+        log_p, top, log_u_top = softmax_parts(xp, z)
+        log_u = log1m_softmax(xp, log_p, top, log_u_top)
+        top = class_mask(xp, top, z.shape[-1])
         p, u = xp.exp(log_p), xp.exp(log_u)
         phi, s, kappa = self._terms(xp, order, p, log_p, u, log_u)
         zero = xp.zeros_like(z)
@@ -97,6 +96,32 @@ class _SoftmaxTerms(_ClassAxis):
             share = xp.where(top | (top_u == 0), zero, p / xp.where(top_u == 0, xp.ones_like(top_u), top_u))
             beside = xp.where(top, p * p * k_rest, p * p * (k_rest - each) + top_ak * share * share)
             hessian = ak - p * u * total + beside
+        return losses, grad, hessian
+
+    def _one_class(self, xp, order, ids, z, factor):
+        """Class ids: the terms of the true class t alone, ``a = factor_t e_t``; the gradient is ``g_t (e_t - p)``
+        with ``1 - p_t`` exact, and the Hessian ``a k_t - p u g_t + (p / (1 - p_t))^2 a k_t`` off t."""
+        log_p, top, log_u_top = softmax_parts(xp, z)
+        at_true = class_mask(xp, ids, z.shape[-1])
+        log_p_t = take_class(xp, log_p, ids)
+        log_u_t = xp.where(ids == top, log_u_top[..., 0], log1m_exp(xp, log_p_t))
+        p_t, u_t = xp.exp(log_p_t), xp.exp(log_u_t)
+        phi, s, kappa = self._terms(xp, order, p_t, log_p_t, u_t, log_u_t)
+        if hasattr(factor, "shape"):  # one weight per class: the true class's
+            a = xp.reshape(xp.take(factor, xp.reshape(ids, (-1,))), ids.shape)
+        else:
+            a = xp.ones_like(phi) if factor is None else factor * xp.ones_like(phi)
+        losses = xp.where(a == 0, xp.zeros_like(phi), a * phi)  # a class weighed 0 costs 0, even at p_t = 0
+        g = (a * s)[..., None]
+        p = xp.exp(log_p)
+        grad = xp.where(at_true, u_t[..., None] * g, -p * g)
+        hessian = None
+        if order > 1:
+            ak = (a * kappa)[..., None]
+            u = xp.exp(log1m_softmax(xp, log_p, top, log_u_top))
+            safe_u_t = xp.where(u_t == 0, xp.ones_like(u_t), u_t)[..., None]
+            share = xp.where(u_t[..., None] == 0, xp.zeros_like(p), p / safe_u_t)
+            hessian = xp.where(at_true, ak - p * u * g, -p * u * g + share * share * ak)
         return losses, grad, hessian
 
     def _shares(self, targets, weight) -> np.ndarray:
