@@ -514,6 +514,8 @@ def test_label_noise_gets_a_bounded_loss_or_label_smoothing():
     assert (binary.loss, binary.hyperparameters) == ("sigmoid_cross_entropy", {"label_smoothing": 0.1})
     assert binary.alternatives[0].loss == "generalized_cross_entropy"
     assert lk.recommend("multiclass", label_noise=False).loss == "sparse_softmax_cross_entropy"
+    both = lk.recommend(y=[0] * 40 + [1] * 40 + [2] * 3, label_noise=True)  # imbalanced too: focal stays
+    assert [a.loss for a in both.alternatives] == ["sparse_softmax_cross_entropy", "sparse_softmax_focal"]
     for rec in (rec, binary):
         rec.loss_object()  # a valid configuration
 

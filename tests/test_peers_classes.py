@@ -252,6 +252,8 @@ def test_generalized_cross_entropy_against_keras(q):
     k = keras()
     ids, z = class_ids(f"gce {q}")
     peer = k.losses.CategoricalGeneralizedCrossEntropy(q=q, reduction="none")
+    with pytest.raises(lk.InputError, match="takes probabilities; losskit's generalized_cross_entropy takes the logits"):
+        lk.get(k.losses.serialize(peer))  # the same name, another input space: no silent wrong number
     reference = jax_peer(lambda t, s: peer(t, jax.nn.softmax(s, axis=-1)), (1,))
     check_peer(lk.GeneralizedCrossEntropy(q=q), (ids, z), reference, what=f"gce q={q}")
     # q = 1 (outside Keras's open interval) is 1 - p_t, CATALOGUE.md 4.3; and q = 0.5 on Z
@@ -562,3 +564,12 @@ def test_distillation_against_torch(temperature, teacher):
     reference = torch_peer(per_row, (1,))
     check_peer(lk.Distillation(temperature=temperature, teacher=teacher), (t, s), reference,
                what=f"distillation T={temperature} {teacher}")  # fmt: skip
+
+
+def test_the_values_the_peers_document():
+    """Examples from the peers' own documentation: Keras's CategoricalFocalCrossentropy docstring
+    (alpha 0.25, gamma 2: 0.23315276 on its two rows; 0.0, 1.0 probabilities clipped by Keras at 1e-7, which
+    changes the 7th digit) and PyTorch's MultiMarginLoss docstring (0.3250)."""
+    y, p = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]), np.array([[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]])
+    np.testing.assert_allclose(float(lk.categorical_focal(y, p, alpha=0.25)), 0.23315276, rtol=1e-6)
+    np.testing.assert_allclose(float(lk.weston_watkins_hinge([3], [[0.1, 0.2, 0.4, 0.8]])), 0.3250, rtol=1e-12)

@@ -498,19 +498,18 @@ def _multiclass(y, imbalance, output_activation, label_noise=None):
                 f"The classes are imbalanced (smallest {shares.min():.1%}): pass sample_weight = n / (C x count of the example's class)."
             )
     alternatives, hyper = [], {}
-    if not probabilities:
-        name = primary
-        alternatives.append(Alternative(name, {"label_smoothing": 0.1}, "label smoothing regularises over-confident logits"))
     if imbalance:
         focal = "categorical_focal" if probabilities else ("softmax_focal" if one_hot else "sparse_softmax_focal")
-        alternatives.insert(0, Alternative(focal, {"gamma": 2.0}, FOCAL_REASON))
+        alternatives.append(Alternative(focal, {"gamma": 2.0}, FOCAL_REASON))
     if label_noise and not probabilities:
         reasons.append(NOISE_REASON + " Generalized cross-entropy bounds what one label can cost"
                        + (" (it takes class ids: the argmax of each one-hot row)." if one_hot else "."))  # fmt: skip
-        alternatives = [Alternative(primary, {"label_smoothing": 0.1}, "label smoothing: the cheaper remedy, which "
-                                    "caps how far a wrong label can pull the logits"), *alternatives[1:]]  # fmt: skip
+        alternatives.insert(0, Alternative(primary, {"label_smoothing": 0.1}, "label smoothing: the cheaper remedy, "
+                                           "which caps how far a wrong label can pull the logits"))  # fmt: skip
         primary, hyper = "generalized_cross_entropy", {"q": NOISY_Q}
-    elif label_noise:
+    elif not probabilities:
+        alternatives.append(Alternative(primary, {"label_smoothing": 0.1}, "label smoothing regularises over-confident logits"))
+    if label_noise and probabilities:
         reasons.append(NOISE_REASON + " Smooth the target rows, y (1 - 0.1) + 0.1 / C, to cap the pull of a wrong label.")
     metrics = METRICS["multiclass"] + (("balanced accuracy",) if imbalance else ())
     activation = "softmax" if probabilities else "identity (logits; the softmax is inside the loss)"

@@ -20,6 +20,9 @@ KERAS_NEUTRAL = {"label_smoothing": 0.0, "axis": -1, "ignore_class": None}
 KERAS_DIFFERENT = {
     "MeanAbsolutePercentageError": "Keras's MAPE is 100 times losskit's mape (scikit-learn's fraction) and floors "
     "|y_true| at 1e-7: use mape and multiply by 100",
+    "CategoricalGeneralizedCrossEntropy": "Keras's CategoricalGeneralizedCrossEntropy takes probabilities; losskit's "
+    "generalized_cross_entropy takes the logits (the softmax is inside it): drop the softmax and use "
+    "generalized_cross_entropy(q=...)",
 }
 
 

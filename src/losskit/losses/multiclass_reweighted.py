@@ -14,7 +14,8 @@ derives the gradient and the Hessian diagonal of all of them from three terms pe
 
 The sums over :math:`c \ne j` are formed without a subtraction at the row's largest class, whose
 :math:`1 - p` comes exact from ``numerics.softmax_parts``: a confident row keeps its digits, and the
-last sum stays finite for focal at gamma < 1, where one class's term alone diverges.
+last sum stays finite for focal at gamma < 1, where one class's term alone diverges. With class ids,
+only the true class's terms are computed (``a`` is one-hot).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from ..numerics import class_mask, log1m_exp, log1m_softmax, softmax_parts, take
 from ..params import Param, as_array
 from ..registry import register
 from . import binary
-from .multiclass import CLASS_IDS, MULTI_HOT, SOFT_TARGETS, _ClassAxis
+from .multiclass import CLASS_IDS, MULTI_HOT, SOFT_TARGETS, _ClassAxis, _take
 
 SOFT_ROWS = target("y_true", SOFT_TARGETS, event=1, hint=MULTI_HOT)
 LOGIT_ROWS = prediction("y_pred", link=SOFTMAX, event=1)
@@ -108,7 +109,7 @@ class _SoftmaxTerms(_ClassAxis):
         p_t, u_t = xp.exp(log_p_t), xp.exp(log_u_t)
         phi, s, kappa = self._terms(xp, order, p_t, log_p_t, u_t, log_u_t)
         if hasattr(factor, "shape"):  # one weight per class: the true class's
-            a = xp.reshape(xp.take(factor, xp.reshape(ids, (-1,))), ids.shape)
+            a = _take(xp, factor, ids)
         else:
             a = xp.ones_like(phi) if factor is None else factor * xp.ones_like(phi)
         losses = xp.where(a == 0, xp.zeros_like(phi), a * phi)  # a class weighed 0 costs 0, even at p_t = 0
@@ -365,7 +366,7 @@ class GeneralizedCrossEntropy(_SoftmaxTerms):
 
     info = LossInfo(
         name="generalized_cross_entropy",
-        aliases=("gce", "categorical_generalized_cross_entropy", "CategoricalGeneralizedCrossEntropy"),
+        aliases=("gce", "generalised_cross_entropy"),
         task="multiclass",
         variable="logit",
         formula="(1 - p_y^q) / q, p = softmax(z)",
