@@ -361,7 +361,7 @@ def _hessian_data(loss, n, rng):
     return t, p
 
 
-def bench_hessian(n, repeats, results):
+def bench_hessian(n, repeats, results, cases=None):
     from sklearn._loss import loss as sk_losses
 
     from losskit.fast import _impl
@@ -370,6 +370,8 @@ def bench_hessian(n, repeats, results):
     rng = np.random.default_rng(0)
     rows = []
     for name, (hyper, peer) in HESSIAN_CASES.items():
+        if cases and name not in cases:
+            continue
         loss = lk.get(name, **hyper)
         t, p = _hessian_data(loss, n, rng)
         batch = prepare(loss, (t, p))
@@ -388,12 +390,17 @@ def bench_hessian(n, repeats, results):
             cands["sklearn"] = lambda sk=sk: sk.gradient_hessian(t, p, n_threads=THREADS)  # p: its raw prediction too
         with lk.validation(False):
             times = interleaved(cands, repeats)
-        row = {"loss": name, "hyperparameters": hyper, "n": n, "times_s": times,
-               "speedup": {k: times[k] / times["losskit"] for k in times if k != "losskit"}}  # fmt: skip
-        rows.append(row)
-        peers = "  ".join(f"{k}={v:.1f}x" for k, v in row["speedup"].items())
-        print(f"{name:>28s}  {1e3 * times['losskit']:7.1f} ms  | {peers}", flush=True)
+        rows.append(_ratios(name, times, hyperparameters=hyper, n=n))
     results["hessian"] = rows
+
+
+def _ratios(name, times, **fields) -> dict:
+    """A result row: the times and each other's time over losskit's, printed as it comes."""
+    row = {"loss": name, **fields, "times_s": times,
+           "speedup": {k: times[k] / times["losskit"] for k in times if k != "losskit"}}  # fmt: skip
+    peers = "  ".join(f"{k}={v:.1f}x" for k, v in row["speedup"].items())
+    print(f"{name:>28s}  {1e3 * times['losskit']:7.1f} ms  | {peers}", flush=True)
+    return row
 
 
 def _torch_rows(name, loss):
@@ -445,7 +452,7 @@ def _torch_rows(name, loss):
     return formulas[name]
 
 
-def bench_rows(rows, classes, repeats, results):
+def bench_rows(rows, classes, repeats, results, cases=None):
     """The row losses on the generic tiled path: losskit's NumPy engine against the same formula on whole
     arrays (the reference, with the fast path off) and the straightforward PyTorch eager formula (forward
     and backward), all float64."""
@@ -458,6 +465,8 @@ def bench_rows(rows, classes, repeats, results):
     names = sorted(name for name, impl in _impl.IMPLS.items() if impl.__qualname__.startswith("_tiled_rows")
                    and lk.get(name).info.name not in ("softmax_cross_entropy", "sparse_softmax_cross_entropy"))  # fmt: skip
     for name in names:
+        if cases and name not in cases:
+            continue
         loss = lk.get(name)
         try:
             formula = _torch_rows(name, loss)
@@ -478,11 +487,7 @@ def bench_rows(rows, classes, repeats, results):
         with lk.validation(False):
             times = interleaved({"losskit": lambda loss=loss, t=t, p=p: loss.value_and_grad(t, p),
                                  "numpy_reference": reference, "torch_eager": torch_eager}, repeats)  # fmt: skip
-        row = {"loss": name, "rows": rows, "classes": classes, "times_s": times,
-               "speedup": {k: times[k] / times["losskit"] for k in times if k != "losskit"}}  # fmt: skip
-        out.append(row)
-        peers = "  ".join(f"{k}={v:.1f}x" for k, v in row["speedup"].items())
-        print(f"{name:>28s}  {1e3 * times['losskit']:7.1f} ms  | {peers}", flush=True)
+        out.append(_ratios(name, times, rows=rows, classes=classes))
     results["rows"] = out
 
 
@@ -822,6 +827,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds per case (default 9; 5 with --quick)")
     parser.add_argument("--only", nargs="*",
                         default=["elementwise", "hessian", "rows", "torch", "softmax", "linear", "small"])  # fmt: skip
+    parser.add_argument("--cases", nargs="*", help="only these losses in the hessian and rows sections")
     parser.add_argument("--memory-case", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_case:
@@ -857,12 +863,12 @@ def main():
     if "hessian" in args.only:
         print(f"\nValue, gradient and Hessian, n = {n} float64 (ratios are the other's time / losskit's; sklearn's "
               "gradient_hessian computes no value)")
-        bench_hessian(n, repeats, results)
+        bench_hessian(n, repeats, results, args.cases)
     if "rows" in args.only:
         shape = (4096, 128) if args.quick else (32768, 128)
         print(f"\nRow losses on the generic tiled path, {shape[0]} rows x {shape[1]} classes float64, value+grad "
               "(ratios are the other's time / losskit's)")
-        bench_rows(*shape, repeats, results)
+        bench_rows(*shape, repeats, results, args.cases)
     if "torch" in args.only:
         print("\nPyTorch tensors, forward + backward, losskit / torch.nn.functional (eager, float32)")
         bench_torch(n, 1024, 32000 if not args.quick else 8000, max(5, repeats // 2), results)

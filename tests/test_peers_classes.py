@@ -573,3 +573,14 @@ def test_the_values_the_peers_document():
     y, p = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]), np.array([[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]])
     np.testing.assert_allclose(float(lk.categorical_focal(y, p, alpha=0.25)), 0.23315276, rtol=1e-6)
     np.testing.assert_allclose(float(lk.weston_watkins_hinge([3], [[0.1, 0.2, 0.4, 0.8]])), 0.3250, rtol=1e-12)
+
+
+def test_distillation_gradients_keep_their_size_across_temperatures():
+    """Hinton's T^2: at high T the gradient T (q_T - p_T) tends to (s - t - mean(s - t)) / C, whatever T is
+    (his section 2.1), where an unscaled KL would shrink as 1 / T."""
+    rng = rng_for("distillation sizes")
+    t, s = rng.normal(size=(N, C)), rng.normal(size=(N, C))
+    limit = (s - t - (s - t).mean(-1, keepdims=True)) / C / N  # the mean over N rows
+    for temperature in (50.0, 200.0):
+        gradient = lk.Distillation(temperature=temperature).grad(t, s)
+        np.testing.assert_allclose(gradient, limit, atol=2.0 / temperature * np.abs(limit).max())  # O(1 / T) off

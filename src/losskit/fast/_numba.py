@@ -440,38 +440,21 @@ def _log_pieces_stage(log_link, negative):
     return stage
 
 
-def _margin_stage(with_softplus):
-    """Labels t in {-1, 0, +1} (0 read as -1): x1 = sign(t - 1/2), the label; x2 = m = x1 p, the margin; and
-    x0 = exp(-m) (the exponential loss), or with ``with_softplus`` x0 = exp(-|m|) and x3 = log1p(x0)."""
-
-    def stage(t, p, lo, hi, xs, c):
-        m = hi - lo
-        np.subtract(t[lo:hi], c[3], out=xs[1, :m])
-        np.sign(xs[1, :m], out=xs[1, :m])
-        np.multiply(xs[1, :m], p[lo:hi], out=xs[2, :m])
-        if with_softplus:
-            np.abs(xs[2, :m], out=xs[0, :m])
-            np.negative(xs[0, :m], out=xs[0, :m])
-            np.exp(xs[0, :m], out=xs[0, :m])
-            np.log1p(xs[0, :m], out=xs[3, :m])
-        else:
-            np.negative(xs[2, :m], out=xs[0, :m])
-            np.exp(xs[0, :m], out=xs[0, :m])
-
-    return stage
-
-
-def _logistic_stage(t, p, lo, hi, xs, c):  # x0 = e = exp(-|z|), x1 = log1p(e)
+def _exp_abs_stage(t, p, lo, hi, xs, c):  # x0 = exp(-|z|)
     m = hi - lo
     np.abs(p[lo:hi], out=xs[0, :m])
     np.negative(xs[0, :m], out=xs[0, :m])
     np.exp(xs[0, :m], out=xs[0, :m])
-    np.log1p(xs[0, :m], out=xs[1, :m])
+
+
+def _logistic_stage(t, p, lo, hi, xs, c):  # x0 = e = exp(-|z|), x1 = log1p(e)
+    _exp_abs_stage(t, p, lo, hi, xs, c)
+    np.log1p(xs[0, : hi - lo], out=xs[1, : hi - lo])
 
 
 HESSIAN_STAGES = {
-    "exponential": _margin_stage(False),
-    "soft_margin": _margin_stage(True),
+    "exponential": _exp_abs_stage,
+    "soft_margin": _logistic_stage,
     "sigmoid_focal": _logistic_stage,
     "asymmetric": _logistic_stage,
     "smooth_l1": _no_stage,
@@ -529,19 +512,23 @@ df = FW * focus * a
 hf = FW * focus * (-G * s * pt * a + slope)
 hard = (t == ZERO or t == ONE) and abs(p) < np.inf"""
 HESSIAN_ELEMENTS = {
-    # x0 = exp(-m), x1 = the label in {-1, +1}
+    # Labels in {-1, 0, +1}, 0 read as -1; the margin m = s p, |m| = |p|. x0 = exp(-|p|): exp(-m) is x0 or 1 / x0
+    # (a subnormal x0 leaves the tile to the reference, which takes exp(-m) itself)
     "exponential": """
-l = x0
-d = -x1 * x0
-h = x0
-ok = True""",
-    # x0 = exp(-|m|), x1 = the label, x2 = m, x3 = log1p(x0): softplus(-m), -t sigmoid(-m), sigmoid(m) sigmoid(-m)
+s = ONE if t > ZERO else (-ONE if t == t else t)
+e = x0 if s * p >= ZERO else ONE / x0
+l = e
+d = -s * e
+h = e
+ok = x0 > 1e-300 or s * p >= ZERO""",
+    # x0 = exp(-|p|), x1 = log1p(x0): softplus(-m), -s sigmoid(-m), sigmoid(m) sigmoid(-m)
     "soft_margin": """
-m = x2
+s = ONE if t > ZERO else (-ONE if t == t else t)
+m = s * p
 big = ONE / (ONE + x0)
 small = x0 / (ONE + x0)
-l = (-m if m < ZERO else ZERO) + x3
-d = -x1 * (small if m >= ZERO else big)
+l = (-m if m < ZERO else ZERO) + x1
+d = -s * (small if m >= ZERO else big)
 h = small * big
 ok = True""",
     # P0 = gamma, P1, P2 = the weights of positives and negatives (alpha, 1 - alpha; 1 and 1 without alpha)

@@ -172,6 +172,12 @@ class Experiment:
     model: str | None = None
 
 
+def _imbalance_losses(pos_weight: float) -> tuple:
+    """Cross-entropy, weighted by n_negative / n_positive, focal and asymmetric: the imbalance experiments' losses."""
+    return ("sigmoid_cross_entropy", {"name": "sigmoid_cross_entropy", "pos_weight": pos_weight},
+            {"name": "sigmoid_focal", "gamma": 2.0}, {"name": "asymmetric", "gamma_pos": 0.0, "gamma_neg": 4.0, "clip": 0.05})  # fmt: skip
+
+
 EXPERIMENTS = {
     "outliers": Experiment(
         name="outliers",
@@ -233,9 +239,7 @@ EXPERIMENTS = {
         name="imbalanced",
         task="binary",
         title="Imbalanced classes (5% malignant): cross-entropy, weighted, focal and asymmetric",
-        losses=("sigmoid_cross_entropy", {"name": "sigmoid_cross_entropy", "pos_weight": 19.0},
-                {"name": "sigmoid_focal", "gamma": 2.0},
-                {"name": "asymmetric", "gamma_pos": 0.0, "gamma_neg": 4.0, "clip": 0.05}),
+        losses=_imbalance_losses(pos_weight=19.0),
         epochs=30,
         loader="rare_malignant",
         metrics="imbalanced",
@@ -244,9 +248,7 @@ EXPERIMENTS = {
         name="imbalanced-digits",
         task="binary",
         title="Imbalanced classes (digit 0 against the rest, 10%): cross-entropy, weighted, focal and asymmetric",
-        losses=("sigmoid_cross_entropy", {"name": "sigmoid_cross_entropy", "pos_weight": 9.0},
-                {"name": "sigmoid_focal", "gamma": 2.0},
-                {"name": "asymmetric", "gamma_pos": 0.0, "gamma_neg": 4.0, "clip": 0.05}),
+        losses=_imbalance_losses(pos_weight=9.0),
         epochs=20,
         loader="zero_against_the_rest",
         metrics="imbalanced",
