@@ -575,15 +575,14 @@ def test_noisy_labels_experiment_records_the_memorised_noise(cli, tmp_path):
 
 
 def test_margins_experiment_draws_each_decision_boundary(cli, tmp_path):
-    stdout, results, page = _command_line_run(cli, tmp_path, "margins", "--epochs", "10")
+    stdout, results, page = _command_line_run(cli, tmp_path, "margins", "--epochs", "10", "--predictions")
     assert results["settings"]["model"] == "linear"  # the experiment's model, not the lab's default
     assert list(results["losses"]) == ["hinge", "squared_hinge", "soft_margin", "exponential", "modified_huber",
                                        "perceptron"]  # fmt: skip
     html = _renders(page, tmp_path)
     assert "Decision boundaries</h2>" in html
     # the grid the figure contours: the linear model's scores are a plane over it
-    result = run("margins", losses="hinge", epochs=10, seeds=1)
-    grid = result.runs[0].outputs["grid"]
+    grid = results["runs"][0]["outputs"]["grid"]
     scores = np.asarray(grid["scores"])
     assert scores.shape == (len(grid["y"]), len(grid["x"])) and scores.min() < 0 < scores.max()
     xs, ys = np.meshgrid(grid["x"], grid["y"])
