@@ -130,7 +130,12 @@ def test_fast_matches_reference(name, dtype, monkeypatch):
     loss = lk.get(name, **HYPER.get(name, {}))
     y_true, y_pred = _inputs(name, dtype, rng, shape)
     assert fast.supported(loss)
-    for call in _calls(name, shape, dtype, rng):
+    calls = _calls(name, shape, dtype, rng)
+    if dtype == "float32" and name in ELEMENTWISE:
+        # each weight layout is a kernel of its own, compiled per dtype (seconds each on a fresh machine): the
+        # layouts are checked in float64, float32 arithmetic without weights
+        calls = [call for call in calls if "sample_weight" not in call]
+    for call in calls:
         reference, fast_result = _both(loss, y_true, y_pred, **call)
         _compare(reference, fast_result, dtype, f"{name} {dtype} {sorted(call)} {call.get('reduction')}")
 
