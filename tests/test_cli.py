@@ -581,7 +581,7 @@ def error_cases(f):
         ),
         "probabilities out of range": (("compute", "binary_cross_entropy", *cols), "y_true must be targets in [0, 1]"),
         "bad reduction": (("compute", "mse", *cols, "--reduction", "avg"), "reduction must be one of"),
-        "unknown task (list)": (("list", "--task", "ranking"), "task must be one of"),
+        "unknown task (list)": (("list", "--task", "retrieval"), "task must be one of"),
         "unknown task (recommend)": (("recommend", "--task", "ranking"), "task must be one of"),
         "bad activation": (
             ("recommend", "--task", "binary", "--output-activation", "swish"),

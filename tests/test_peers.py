@@ -1266,7 +1266,8 @@ def test_optax_dice_weighting_fixture():
 
 
 def test_every_registered_loss_has_an_independent_reference():
-    import test_peers_classes  # noqa: F401  (its covers)
+    import test_peers_classes  # noqa: F401  (their covers)
+    import test_peers_pairs  # noqa: F401
     import test_references
 
     covered = set(COVERED)

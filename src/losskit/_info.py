@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-TASKS = ("regression", "binary", "multiclass", "multilabel", "distribution", "embedding", "segmentation")
+TASKS = ("regression", "binary", "multiclass", "multilabel", "distribution", "ranking", "embedding", "segmentation")
 
 #: The properties a loss may be tagged with, and what each one promises.
 TAGS = {

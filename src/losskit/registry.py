@@ -22,11 +22,8 @@ def _key(name: str) -> str:
 #: Other libraries' names of losses the catalogue does not hold yet, and what to use meanwhile.
 NOT_YET = {
     **dict.fromkeys(("CosineSimilarity", "cosine_similarity", "CosineEmbeddingLoss"), "triplet_margin"),
-    **dict.fromkeys(
-        ("MarginRankingLoss", "HingeEmbeddingLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss",
-         "TripletMarginWithDistanceLoss"),
-        "hinge, squared_hinge or sigmoid_cross_entropy",
-    ),  # fmt: skip
+    "MultiLabelMarginLoss": "multilabel_soft_margin or asymmetric",
+    "TripletMarginWithDistanceLoss": "triplet_margin, with distance='cosine' for 1 - cosine similarity",
     **dict.fromkeys(
         ("CategoricalHinge", "categorical_hinge"),
         "crammer_singer_hinge on class ids (Keras's categorical_hinge counts the true class's 0 as a rival when "

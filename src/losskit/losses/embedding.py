@@ -3,7 +3,7 @@ r"""Embedding losses: distances between embeddings, one example per row, no targ
 from __future__ import annotations
 
 from .._base import Loss
-from .._checks import at_least_one, boolean, non_negative
+from .._checks import at_least_one, boolean, choice, non_negative
 from .._info import LossInfo
 from ..inputs import prediction
 from ..numerics import propagate_nan
@@ -40,6 +40,36 @@ def distance(xp, x, p: float, order: int):
     if hessian is not None:
         hessian = xp.where(at_zero, xp.zeros_like(x), hessian)
     return d, grad, hessian
+
+
+def _norm_pair(xp, x, y, p: float, order: int):
+    """The p-norm distance of rows ``x`` and ``y``, ``(d, g_x, g_y, h_x, h_y)``: a function of ``x - y``."""
+    d, g, h = distance(xp, x - y, p, order)
+    return d, g, -g, h, h
+
+
+def _cosine_pair(xp, x, y, order: int):
+    r"""The cosine distance :math:`1 - \cos(x, y)` of rows and its derivatives ``(d, g_x, g_y, h_x, h_y)``.
+
+    :math:`\partial_x \cos = y / (|x||y|) - \cos\, x / |x|^2` and
+    :math:`\partial^2_{x_j} \cos = -2 x_j y_j / (|x|^3 |y|) + 3 \cos\, x_j^2 / |x|^4 - \cos / |x|^2`; a zero row
+    has cosine 0 (distance 1) and no slope, the roots taken of stand-ins there.
+    """
+    nx, ny = xp.sum(x * x, axis=-1), xp.sum(y * y, axis=-1)
+    both = (nx > 0) & (ny > 0)
+    safe_x, safe_y = xp.where(both, nx, xp.ones_like(nx)), xp.where(both, ny, xp.ones_like(ny))
+    rx, ry = xp.sqrt(safe_x), xp.sqrt(safe_y)
+    cos = xp.where(both, xp.sum(x * y, axis=-1) / (rx * ry), xp.zeros_like(nx))
+    zero = xp.zeros_like(x)
+    live = both[..., None]
+    c, rx1, ry1, nx1, ny1 = cos[..., None], rx[..., None], ry[..., None], safe_x[..., None], safe_y[..., None]
+    g_x = xp.where(live, -(y / (rx1 * ry1) - c * x / nx1), zero)
+    g_y = xp.where(live, -(x / (rx1 * ry1) - c * y / ny1), zero)
+    h_x = h_y = None
+    if order > 1:
+        h_x = xp.where(live, 2 * x * y / (nx1 * rx1 * ry1) - 3 * c * x * x / (nx1 * nx1) + c / nx1, zero)
+        h_y = xp.where(live, 2 * x * y / (ny1 * rx1 * ry1) - 3 * c * y * y / (ny1 * ny1) + c / ny1, zero)
+    return 1.0 - cos, g_x, g_y, h_x, h_y
 
 
 @register
@@ -83,34 +113,43 @@ class TripletMargin(Loss):
     margin = Param(1.0, non_negative, "float >= 0", "How much closer the positive must be.", example=0.5)
     p = Param(2.0, at_least_one, "float >= 1", "The degree of the norm.", example=1.5)
     swap = Param(False, boolean, "bool", "Use the positive-negative distance where it is smaller.", example=True)
+    distance = Param("euclidean", choice("euclidean", "cosine"), '"euclidean" or "cosine"',
+                     "The p-norm of the difference, or 1 - cosine similarity (then p is not used).",
+                     example="cosine")  # fmt: skip
+
+    def _pair(self, xp, x, y, order):
+        return _cosine_pair(xp, x, y, order) if self.distance == "cosine" else _norm_pair(xp, x, y, self.p, order)
 
     def _math(self, xp, order, anchor, positive, negative):
-        d_ap, g_ap, h_ap = distance(xp, anchor - positive, self.p, order)
-        d_an, g_an, h_an = distance(xp, anchor - negative, self.p, order)
+        # each distance with its derivatives in its first and second row: (d, g1, g2, h1, h2)
+        d_ap, g1_ap, g2_ap, h1_ap, h2_ap = self._pair(xp, anchor, positive, order)
+        d_an, g1_an, g2_an, h1_an, h2_an = self._pair(xp, anchor, negative, order)
+        zero = xp.zeros_like(anchor)
         if self.swap:
-            d_pn, g_pn, h_pn = distance(xp, positive - negative, self.p, order)
+            d_pn, g1_pn, g2_pn, h1_pn, h2_pn = self._pair(xp, positive, negative, order)
             by_positive = d_pn < d_an
             d_neg = xp.where(by_positive, d_pn, d_an)
+            swapped = by_positive[..., None]
+
+            def pick(via_an, via_pn):  # the derivative of the negative distance taken, from each pair
+                return xp.where(swapped, zero, via_an), xp.where(swapped, via_pn, zero)
         else:
-            by_positive = None
             d_neg = d_an
+            g1_pn = g2_pn = h1_pn = h2_pn = zero
+
+            def pick(via_an, via_pn):
+                return via_an, zero
         slack = d_ap - d_neg + self.margin
         losses = propagate_nan(xp, slack, xp.where(slack > 0, slack, xp.zeros_like(slack)))
         if order == 0:
             return (losses,)
         active = propagate_nan(xp, slack, xp.astype(slack > 0, slack.dtype))[..., None]
-        zero = xp.zeros_like(anchor)
-        if by_positive is None:
-            via_an, via_pn, hv_an, hv_pn = g_an, zero, h_an, zero
-        else:
-            swapped = by_positive[..., None]
-            via_an, via_pn = xp.where(swapped, zero, g_an), xp.where(swapped, g_pn, zero)
-            if order > 1:
-                hv_an, hv_pn = xp.where(swapped, zero, h_an), xp.where(swapped, h_pn, zero)
-        grads = (active * (g_ap - via_an), active * (-g_ap - via_pn), active * (via_an + via_pn))
+        (a1, _), (a2, p1), (_, p2) = pick(g1_an, g1_pn), pick(g2_an, g1_pn), pick(g2_an, g2_pn)
+        grads = (active * (g1_ap - a1), active * (g2_ap - p1), -active * (a2 + p2))
         hessians = None
         if order > 1:
-            hessians = (active * (h_ap - hv_an), active * (h_ap - hv_pn), -active * (hv_an + hv_pn))
+            (a1, _), (a2, p1), (_, p2) = pick(h1_an, h1_pn), pick(h2_an, h1_pn), pick(h2_an, h2_pn)
+            hessians = (active * (h1_ap - a1), active * (h2_ap - p1), -active * (a2 + p2))
         return losses, grads, hessians
 
 
