@@ -73,3 +73,53 @@ def test_triplet_margin_with_cosine_distance_against_torch(swap):
     )
     reference = torch_peer(lambda x, y, z: peer(x, y, z), (0, 1, 2))
     check_peer(loss, (a, p, n), reference, what=f"triplet cosine swap={swap}")
+
+
+@covers("cosine_embedding")
+@pytest.mark.parametrize("margin", [0.0, 0.3])
+def test_cosine_embedding_against_torch(margin):
+    """PyTorch's cosine_embedding_loss (it adds 1e-12 to each squared norm: a relative 1e-12 here), values,
+    autograd and double backward; CATALOGUE.md 7.2 at its reference input."""
+    rng = rng_for(f"cosine embedding {margin}")
+    y = rng.choice([-1.0, 1.0], size=N)
+    x1, x2 = rng.normal(size=(N, 4)), rng.normal(size=(N, 4))
+    for _ in range(100):  # away from the hinge of the non-matching pairs
+        cos = np.sum(x1 * x2, -1) / np.linalg.norm(x1, axis=-1) / np.linalg.norm(x2, axis=-1)
+        near = np.abs(cos - margin) < 0.05
+        if not near.any():
+            break
+        x2[near] = rng.normal(size=x2[near].shape)
+    reference = torch_peer(lambda t, a, b: F.cosine_embedding_loss(a, b, t, margin=margin, reduction="none"), (1, 2))
+    check_peer(lk.CosineEmbedding(margin=margin), (y, x1, x2), reference, what=f"cosine_embedding {margin}",
+               rtol=1e-10)  # fmt: skip
+    loss = lk.CosineEmbedding(margin=0.2, reduction="sum")
+    x1, x2 = [[1.0, 2.0, 0.0], [0.5, -1.0, 1.0]], [[2.0, 1.0, 1.0], [1.0, -0.5, 0.5]]
+    np.testing.assert_allclose(loss([1, -1], x1, x2, reduction="none"), [0.269703, 0.616497], atol=5e-7)
+    np.testing.assert_allclose(loss.grad([1, -1], x1, x2)[0], [[-0.219089, 0.109545, -0.182574],
+                                                                [0.362887, 0.090722, -0.090722]], atol=5e-7)  # fmt: skip
+
+
+@covers("contrastive")
+@pytest.mark.parametrize("margin", [1.0, 2.5])
+def test_contrastive_against_the_papers_formula_in_torch(margin):
+    """Hadsell, Chopra and LeCun (CVPR 2006), eq. 4 with Y = 0 for similar pairs, written in PyTorch: values,
+    autograd and double backward; CATALOGUE.md 7.4 at its reference input."""
+    rng = rng_for(f"contrastive {margin}")
+    y = rng.choice([-1.0, 1.0], size=N)
+    x1, x2 = rng.normal(size=(N, 3)), rng.normal(size=(N, 3))
+    for _ in range(100):  # away from the margin
+        near = np.abs(np.linalg.norm(x1 - x2, axis=-1) - margin) < 0.05
+        if not near.any():
+            break
+        x2[near] = rng.normal(size=x2[near].shape)
+
+    def paper(t, a, b):
+        big_y = (t < 0).to(a.dtype)  # the paper's Y: 1 for a dissimilar pair
+        d = torch.sqrt(((a - b) ** 2).sum(-1))
+        return (1 - big_y) * 0.5 * d**2 + big_y * 0.5 * torch.clamp(margin - d, min=0) ** 2
+
+    check_peer(lk.Contrastive(margin=margin), (y, x1, x2), torch_peer(paper, (1, 2)), what=f"contrastive {margin}")
+    loss = lk.Contrastive(margin=2.0, reduction="sum")
+    zero, x2 = [[0.0, 0.0], [0.0, 0.0]], [[1.0, 1.0], [0.6, 0.8]]
+    np.testing.assert_allclose(loss([1, -1], zero, x2, reduction="none"), [1.0, 0.5], rtol=1e-15)
+    np.testing.assert_allclose(loss.grad([1, -1], zero, x2)[0], [[-1.0, -1.0], [0.6, 0.8]], rtol=1e-15)

@@ -21,7 +21,7 @@ def _key(name: str) -> str:
 
 #: Other libraries' names of losses the catalogue does not hold yet, and what to use meanwhile.
 NOT_YET = {
-    **dict.fromkeys(("CosineSimilarity", "cosine_similarity", "CosineEmbeddingLoss"), "triplet_margin"),
+    **dict.fromkeys(("CosineSimilarity", "cosine_similarity"), "cosine_embedding on matching pairs (1 - cosine)"),
     "MultiLabelMarginLoss": "multilabel_soft_margin or asymmetric",
     "TripletMarginWithDistanceLoss": "triplet_margin, with distance='cosine' for 1 - cosine similarity",
     **dict.fromkeys(

@@ -577,7 +577,8 @@ def check_twin(loss) -> None:
 
 
 def check_optimal_constant(loss) -> None:
-    """``optimal_constant`` minimises the mean cost over constant predictions (or says there is none)."""
+    """``optimal_constant`` minimises the mean cost over constant predictions (or says there is none: a loss
+    without targets, or of embedding rows)."""
     loss = _layout(loss)
     if not loss.info.targets:
         try:
@@ -588,6 +589,12 @@ def check_optimal_constant(loss) -> None:
     arrays = _inputs(loss, seed=6, n=12)
     weight = _weights(seed=7, n=12)
     targets = [a for spec, a in zip(loss.info.inputs, arrays) if not spec.is_prediction]
+    if loss.info.task == "embedding" and any(spec.event != 0 for spec in loss.info.predictions):
+        try:  # a constant embedding: its size is not in the targets, and it would mean nothing
+            loss.optimal_constant(*targets, sample_weight=weight)
+        except InputError:
+            return
+        raise AssertionError("a loss of embedding rows must refuse optimal_constant with InputError")
     constants = [np.asarray(c, dtype=np.float64) for c in _tuple(loss.optimal_constant(*targets, sample_weight=weight))]
     assert len(constants) == len(_positions(loss)), "one constant per prediction"
 

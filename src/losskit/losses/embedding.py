@@ -1,14 +1,20 @@
-r"""Embedding losses: distances between embeddings, one example per row, no targets."""
+r"""Embedding losses: distances between embeddings, one example per row (the embedding axis last).
+
+A constant embedding has no meaning (nor a size the targets could give), so these losses refuse
+``optimal_constant``.
+"""
 
 from __future__ import annotations
 
 from .._base import Loss
 from .._checks import at_least_one, boolean, choice, non_negative
+from ..errors import InputError
 from .._info import LossInfo
-from ..inputs import prediction
+from ..inputs import prediction, target
 from ..numerics import propagate_nan
 from ..params import Param
 from ..registry import register
+from .binary import SIGNED_LABELS, _signed
 
 
 def distance(xp, x, p: float, order: int):
@@ -154,3 +160,108 @@ class TripletMargin(Loss):
 
 
 triplet_margin = TripletMargin.as_function()
+
+
+def _cosine_margin(loss_name, name, value):
+    value = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    if not isinstance(value, float) or not -1.0 <= value <= 1.0:
+        raise InputError(f"{loss_name}: {name} must be a cosine in [-1, 1]; got {value!r}.")
+    return value
+
+
+@register
+class CosineEmbedding(Loss):
+    r"""Cosine embedding loss: :math:`1 - \cos(x_1, x_2)` for a matching pair, :math:`\max(0, \cos - m)` otherwise.
+
+    PyTorch's ``CosineEmbeddingLoss`` with the label first (``+1`` matching, ``-1`` or 0 not); one
+    example per row. A zero row has cosine 0 and no slope (PyTorch adds 1e-12 to each squared norm,
+    which gives it a slope of about 1e6).
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> x1, x2 = [[1.0, 2.0, 0.0], [0.5, -1.0, 1.0]], [[2.0, 1.0, 1.0], [1.0, -0.5, 0.5]]
+    >>> lk.cosine_embedding([1, -1], x1, x2, margin=0.2, reduction="none").round(6).tolist()
+    [0.269703, 0.616497]
+    """
+
+    info = LossInfo(
+        name="cosine_embedding",
+        aliases=("cosine_embedding_loss", "CosineEmbeddingLoss"),
+        task="embedding",
+        variable="none",
+        formula="1 - cos(x1, x2) if y = +1, max(0, cos(x1, x2) - margin) if y = -1",
+        gradient="-/+ d cos / d x, d cos / d x1 = x2 / (|x1| |x2|) - cos x1 / |x1|^2 (the same for x2)",
+        hessian="-/+ (-2 x1 x2 / (|x1|^3 |x2|) + 3 cos x1^2 / |x1|^4 - cos / |x1|^2), entrywise (the same for x2)",
+        tags=("bounded",),
+        summary="Pull matching pairs to the same direction, push others below a cosine margin.",
+        use_when="learning embeddings compared by their angle (text and image retrieval) from matching pairs",
+        avoid_when="the lengths of the embeddings carry meaning (a Euclidean loss keeps them)",
+        references=("PyTorch, torch.nn.CosineEmbeddingLoss",),
+    )  # fmt: skip
+    inputs = (target("y_true", SIGNED_LABELS), prediction("x1", event=1), prediction("x2", event=1))
+    margin = Param(0.0, _cosine_margin, "float in [-1, 1]", "The cosine non-matching pairs are pushed below.",
+                   example=0.2)  # fmt: skip
+
+    def _math(self, xp, order, y_true, x1, x2):
+        d, g1, g2, h1, h2 = _cosine_pair(xp, x1, x2, order)
+        match = _signed(xp, y_true) > 0
+        slack = 1.0 - d - self.margin  # cos - margin
+        losses = xp.where(match, d, xp.where(slack > 0, slack, xp.zeros_like(d)))
+        sign = xp.where(match, xp.ones_like(d), -xp.astype(slack > 0, d.dtype))[..., None]
+        hessians = (sign * h1, sign * h2) if order > 1 else None
+        return propagate_nan(xp, d, losses), (sign * g1, sign * g2), hessians
+
+
+cosine_embedding = CosineEmbedding.as_function()
+
+
+@register
+class Contrastive(Loss):
+    r"""Contrastive loss (Hadsell, Chopra and LeCun): :math:`\frac12 d^2` for a similar pair,
+    :math:`\frac12 \max(0, m - d)^2` for a dissimilar one, :math:`d = \lVert x_1 - x_2 \rVert`.
+
+    ``y_true`` is +1 for a similar pair and -1 (or 0) for a dissimilar one (the paper writes Y = 0 for
+    similar). Squared, as in the paper; pytorch-metric-learning's ``ContrastiveLoss`` is not. Where the
+    two rows coincide the distance has no slope, and the loss takes 0.
+
+    Examples
+    --------
+    >>> import losskit as lk
+    >>> lk.contrastive([1, -1], [[0.0, 0.0], [0.0, 0.0]], [[1.0, 1.0], [0.6, 0.8]], margin=2.0, reduction="none").round(6).tolist()
+    [1.0, 0.5]
+    """
+
+    info = LossInfo(
+        name="contrastive",
+        aliases=("contrastive_loss", "siamese_contrastive"),
+        task="embedding",
+        variable="none",
+        formula="d^2 / 2 if y = +1, max(0, margin - d)^2 / 2 if y = -1, d = |x1 - x2|",
+        gradient="d/d x1 = x1 - x2 if y = +1, -(margin - d) (x1 - x2) / d where d < margin if y = -1; d/d x2 the opposite",
+        hessian="1 if y = +1; g^2 - (margin - d) h where d < margin if y = -1, g and h the derivatives of d",
+        tags=("differentiable",),
+        summary="Siamese networks' loss: similar pairs pulled together, dissimilar ones pushed out to the margin.",
+        use_when="learning embeddings from pairs labelled similar or dissimilar (siamese networks)",
+        avoid_when="you have class labels for whole batches (info-NCE uses every negative), or triplets",
+        references=("Hadsell, Chopra and LeCun, Dimensionality reduction by learning an invariant mapping, CVPR 2006",),
+    )  # fmt: skip
+    inputs = CosineEmbedding.inputs
+    margin = Param(1.0, non_negative, "float >= 0", "The distance dissimilar pairs are pushed to.", example=2.0)
+
+    def _math(self, xp, order, y_true, x1, x2):
+        d, g, h = distance(xp, x1 - x2, 2.0, order)
+        similar = (_signed(xp, y_true) > 0)[..., None]
+        gap = self.margin - d
+        short = gap > 0
+        pushed = xp.where(short, gap, xp.zeros_like(gap))[..., None]
+        losses = xp.where(similar[..., 0], 0.5 * d * d, 0.5 * pushed[..., 0] * pushed[..., 0])
+        grad = xp.where(similar, x1 - x2, -pushed * g)
+        hessians = None
+        if order > 1:
+            near = xp.where(similar, xp.ones_like(x1), xp.astype(short[..., None], x1.dtype) * g * g - pushed * h)
+            hessians = (near, near)
+        return propagate_nan(xp, d, losses), (grad, -grad), hessians
+
+
+contrastive = Contrastive.as_function()
