@@ -19,6 +19,16 @@ def _away(values, kink, gap=0.05):
     return np.where(np.abs(values - kink) < gap, values + 2 * gap, values)
 
 
+def _redraw(rng, x, near):
+    """Redraw the rows of ``x`` where ``near(x)`` holds (near a kink) until none does."""
+    for _ in range(100):
+        close = near(x)
+        if not close.any():
+            return x
+        x[close] = rng.normal(size=x[close].shape)
+    raise AssertionError("no rows away from the kinks")
+
+
 @covers("margin_ranking")
 @pytest.mark.parametrize("margin", [0.0, 0.5])
 def test_margin_ranking_against_torch(margin):
@@ -60,14 +70,11 @@ def test_triplet_margin_with_cosine_distance_against_torch(swap):
     def d(x, y):
         return 1 - np.sum(x * y, -1) / np.linalg.norm(x, axis=-1) / np.linalg.norm(y, axis=-1)
 
-    for _ in range(100):  # away from the hinge and from the swap's switch
+    def near(n):  # the hinge, and the swap's switch
         negative = np.minimum(d(a, n), d(p, n)) if swap else d(a, n)
-        near = np.abs(d(a, p) - negative + 0.5) < 0.05
-        if swap:
-            near |= np.abs(d(a, n) - d(p, n)) < 0.05
-        if not near.any():
-            break
-        n[near] = rng.normal(size=n[near].shape)
+        return (np.abs(d(a, p) - negative + 0.5) < 0.05) | (swap & (np.abs(d(a, n) - d(p, n)) < 0.05))
+
+    n = _redraw(rng, n, near)
     peer = torch.nn.TripletMarginWithDistanceLoss(
         distance_function=lambda x, y: 1.0 - F.cosine_similarity(x, y), margin=0.5, swap=swap, reduction="none"
     )
@@ -83,12 +90,8 @@ def test_cosine_embedding_against_torch(margin):
     rng = rng_for(f"cosine embedding {margin}")
     y = rng.choice([-1.0, 1.0], size=N)
     x1, x2 = rng.normal(size=(N, 4)), rng.normal(size=(N, 4))
-    for _ in range(100):  # away from the hinge of the non-matching pairs
-        cos = np.sum(x1 * x2, -1) / np.linalg.norm(x1, axis=-1) / np.linalg.norm(x2, axis=-1)
-        near = np.abs(cos - margin) < 0.05
-        if not near.any():
-            break
-        x2[near] = rng.normal(size=x2[near].shape)
+    x2 = _redraw(rng, x2, lambda x2: np.abs(np.sum(x1 * x2, -1) / np.linalg.norm(x1, axis=-1)
+                                            / np.linalg.norm(x2, axis=-1) - margin) < 0.05)  # fmt: skip
     reference = torch_peer(lambda t, a, b: F.cosine_embedding_loss(a, b, t, margin=margin, reduction="none"), (1, 2))
     check_peer(lk.CosineEmbedding(margin=margin), (y, x1, x2), reference, what=f"cosine_embedding {margin}",
                rtol=1e-10)  # fmt: skip
@@ -107,11 +110,7 @@ def test_contrastive_against_the_papers_formula_in_torch(margin):
     rng = rng_for(f"contrastive {margin}")
     y = rng.choice([-1.0, 1.0], size=N)
     x1, x2 = rng.normal(size=(N, 3)), rng.normal(size=(N, 3))
-    for _ in range(100):  # away from the margin
-        near = np.abs(np.linalg.norm(x1 - x2, axis=-1) - margin) < 0.05
-        if not near.any():
-            break
-        x2[near] = rng.normal(size=x2[near].shape)
+    x2 = _redraw(rng, x2, lambda x2: np.abs(np.linalg.norm(x1 - x2, axis=-1) - margin) < 0.05)
 
     def paper(t, a, b):
         big_y = (t < 0).to(a.dtype)  # the paper's Y: 1 for a dissimilar pair
