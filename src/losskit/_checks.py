@@ -354,6 +354,25 @@ def integer(loss_name: str, name: str, value) -> int:
     return int(value)
 
 
+def within(low: float, high: float, *, open_low: bool = False, open_high: bool = False, why: str = ""):
+    """A validator: a real number between ``low`` and ``high`` (ends included unless open), as a float.
+
+    >>> within(-1.0, 1.0)("cosine_embedding", "margin", 0.5)
+    0.5
+    """
+    shown = f"{'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+
+    def check(loss_name: str, name: str, value) -> float:
+        value = _real(loss_name, name, value)
+        above = value > low if open_low else value >= low
+        below = value < high if open_high else value <= high
+        if not (above and below):
+            raise InputError(f"{loss_name}: {name} must be in {shown}{f' ({why})' if why else ''}; got {value!r}.")
+        return value
+
+    return check
+
+
 def choice(*options: str):
     """A validator: one of ``options`` (strings)."""
 

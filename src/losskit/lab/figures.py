@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 
-from .. import plot, registry
+from .. import plot
 from .metrics import COVERAGE, NEEDS_PROBABILITIES
 
 COLORS = [f"C{i}" for i in range(10)]

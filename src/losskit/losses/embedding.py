@@ -7,8 +7,7 @@ A constant embedding has no meaning (nor a size the targets could give), so thes
 from __future__ import annotations
 
 from .._base import Loss
-from .._checks import at_least_one, boolean, choice, non_negative
-from ..errors import InputError
+from .._checks import at_least_one, boolean, choice, non_negative, within
 from .._info import LossInfo
 from ..inputs import prediction, target
 from ..numerics import propagate_nan
@@ -162,13 +161,6 @@ class TripletMargin(Loss):
 triplet_margin = TripletMargin.as_function()
 
 
-def _cosine_margin(loss_name, name, value):
-    value = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
-    if not isinstance(value, float) or not -1.0 <= value <= 1.0:
-        raise InputError(f"{loss_name}: {name} must be a cosine in [-1, 1]; got {value!r}.")
-    return value
-
-
 @register
 class CosineEmbedding(Loss):
     r"""Cosine embedding loss: :math:`1 - \cos(x_1, x_2)` for a matching pair, :math:`\max(0, \cos - m)` otherwise.
@@ -200,8 +192,8 @@ class CosineEmbedding(Loss):
         references=("PyTorch, torch.nn.CosineEmbeddingLoss",),
     )  # fmt: skip
     inputs = (target("y_true", SIGNED_LABELS), prediction("x1", event=1), prediction("x2", event=1))
-    margin = Param(0.0, _cosine_margin, "float in [-1, 1]", "The cosine non-matching pairs are pushed below.",
-                   example=0.2)  # fmt: skip
+    margin = Param(0.0, within(-1.0, 1.0, why="a cosine"), "float in [-1, 1]",
+                   "The cosine non-matching pairs are pushed below.", example=0.2)  # fmt: skip
 
     def _math(self, xp, order, y_true, x1, x2):
         d, g1, g2, h1, h2 = _cosine_pair(xp, x1, x2, order)

@@ -25,7 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .._checks import SIMPLEX, non_negative, optional_integer, weights
+from .._checks import SIMPLEX, non_negative, optional_integer, weights, within
 from .._info import LossInfo
 from .._optimal import class_frequencies, clipped, simplex_minimum
 from ..errors import InputError
@@ -285,14 +285,6 @@ class CategoricalFocal(_ClassAxis):
 categorical_focal = CategoricalFocal.as_function()
 
 
-def _at_least_minus_one(loss_name, name, value):
-    value = float(value) if not isinstance(value, bool) and isinstance(value, (int, float)) else value
-    if not isinstance(value, float) or not -1.0 <= value < math.inf:
-        raise InputError(f"{loss_name}: {name} must be a finite number >= -1 (the loss must fall as p_t rises); "
-                         f"got {value!r}.")  # fmt: skip
-    return value
-
-
 @register
 class Poly1SoftmaxCrossEntropy(_SoftmaxTerms):
     r"""Poly-1 cross-entropy from logits: :math:`\mathrm{CE} + \varepsilon \sum_c y_c (1 - p_c)`.
@@ -325,7 +317,8 @@ class Poly1SoftmaxCrossEntropy(_SoftmaxTerms):
         references=("Leng et al., PolyLoss: a polynomial expansion perspective of classification loss functions, ICLR 2022",
                     "Optax, optax.poly_loss_cross_entropy"),
     )  # fmt: skip
-    epsilon = Param(1.0, _at_least_minus_one, "float >= -1", "The weight of the first polynomial term (Optax uses 2).",
+    epsilon = Param(1.0, within(-1.0, math.inf, open_high=True, why="the loss must fall as p_t rises"), "float >= -1",
+                    "The weight of the first polynomial term (Optax uses 2).",
                     example=-0.5)  # fmt: skip
 
     def _specialise(self, info):
@@ -338,13 +331,6 @@ class Poly1SoftmaxCrossEntropy(_SoftmaxTerms):
 
 
 poly1_softmax_cross_entropy = Poly1SoftmaxCrossEntropy.as_function()
-
-
-def _gce_q(loss_name, name, value):
-    value = float(value) if not isinstance(value, bool) and isinstance(value, (int, float)) else value
-    if not isinstance(value, float) or not 0.0 < value <= 1.0:
-        raise InputError(f"{loss_name}: {name} must be in (0, 1] (q -> 0 is cross-entropy); got {value!r}.")
-    return value
 
 
 @register
@@ -380,7 +366,8 @@ class GeneralizedCrossEntropy(_SoftmaxTerms):
                     "labels, NeurIPS 2018", "Keras, keras.losses.CategoricalGeneralizedCrossEntropy"),
     )  # fmt: skip
     inputs = (CLASS_IDS, LOGIT_ROWS)
-    q = Param(0.5, _gce_q, "float in (0, 1]", "Between cross-entropy (q -> 0) and MAE (q = 1).", example=0.7)
+    q = Param(0.5, within(0.0, 1.0, open_low=True, why="q -> 0 is cross-entropy"), "float in (0, 1]",
+              "Between cross-entropy (q -> 0) and MAE (q = 1).", example=0.7)  # fmt: skip
     ignore_index = SparseSoftmaxFocal.ignore_index
 
     def _terms(self, xp, order, p, log_p, u, log_u):

@@ -12,10 +12,9 @@ import math
 import numpy as np
 
 from .._base import Loss
-from .._checks import UNIT_TARGETS, non_negative, weights
+from .._checks import UNIT_TARGETS, non_negative, weights, within
 from .._info import LossInfo
 from .._optimal import clipped, numeric_constant, weighted_mean
-from ..errors import InputError
 from ..inputs import prediction, target
 from ..links import LOGIT
 from ..numerics import propagate_nan, sigmoid
@@ -88,13 +87,6 @@ class MultilabelSoftMargin(_ClassAxis):
 multilabel_soft_margin = MultilabelSoftMargin.as_function()
 
 
-def _clip(loss_name, name, value):
-    value = non_negative(loss_name, name, value)
-    if value >= 1:
-        raise InputError(f"{loss_name}: {name} must be in [0, 1) (the shift of negatives' probabilities); got {value!r}.")
-    return value
-
-
 @register
 class Asymmetric(Loss):
     r"""Asymmetric loss (ASL) from logits: focal with separate exponents for positives and negatives, and a
@@ -139,7 +131,8 @@ class Asymmetric(Loss):
     gamma_pos = Param(1.0, non_negative, "float >= 0", "Focusing of positives (the reference code's 1; 0: plain).",
                       example=0.0)  # fmt: skip
     gamma_neg = Param(4.0, non_negative, "float >= 0", "Focusing of negatives.", example=2.0)
-    clip = Param(0.05, _clip, "float in [0, 1)", "Negatives' probabilities are shifted down by it (0: no shift).",
+    clip = Param(0.05, within(0.0, 1.0, open_high=True, why="the shift of negatives' probabilities"),
+                 "float in [0, 1)", "Negatives' probabilities are shifted down by it (0: no shift).",
                  example=0.0)  # fmt: skip
 
     def _math(self, xp, order, y, z):
