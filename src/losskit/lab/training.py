@@ -243,7 +243,9 @@ def _train(spec: RunSpec, on_epoch) -> RunRecord:
         scores = lab_metrics.evaluate(task, y_val_raw, output, metrics=spec.metrics, predictive=predicted)
         if "memorised" in scores and data.corrupted.any():  # the flipped training labels the model reproduces
             flipped = np.asarray(model.predict(model.take(X_train, np.flatnonzero(data.corrupted))))
-            scores["memorised"] = float(np.mean(np.argmax(flipped, axis=1) == data.y_train[data.corrupted]))
+            multiclass = flipped.ndim == 2 and flipped.shape[1] > 1
+            predicted = np.argmax(flipped, axis=1) if multiclass else flipped.reshape(-1) > 0  # logits, or scores
+            scores["memorised"] = float(np.mean(predicted == data.y_train[data.corrupted]))
         for key, value in (("epoch", epoch), ("train_cost", train_cost), ("val_cost", val_cost),
                            ("grad_norm", grad_norm), ("wall_time", elapsed), *scores.items()):  # fmt: skip
             history[key].append(float(value) if key != "epoch" else epoch)
