@@ -1,7 +1,14 @@
-"""Pair losses against PyTorch on the same float64 inputs: ``margin_ranking_loss`` and
-``hinge_embedding_loss`` (values and autograd, reductions and weights of DESIGN.md section 2), and the
-values CATALOGUE.md 7.1 checked against PyTorch. Their Hessians are the approximate 1 of piecewise linear
-losses, which the contract checks."""
+"""Pair, embedding and overlap losses against their peers on the same float64 inputs (reductions and
+weights of DESIGN.md section 2):
+
+- PyTorch: ``margin_ranking_loss`` and ``hinge_embedding_loss`` (values and autograd: their Hessians are the
+  approximate 1 of piecewise linear losses, which the contract checks), ``cosine_embedding_loss`` and
+  ``TripletMarginWithDistanceLoss`` with the cosine distance (double backward too), and Hadsell et al.'s
+  contrastive formula written in PyTorch.
+- Optax: ``dice_loss(alpha, beta, smooth)`` for the Tversky index, Jaccard at alpha = beta = 1, and focal
+  Tversky as the paper's power of it (jax.grad, jax.hessian).
+- CATALOGUE.md sections 7 and 8 at their reference inputs.
+"""
 
 from __future__ import annotations
 
@@ -122,3 +129,61 @@ def test_contrastive_against_the_papers_formula_in_torch(margin):
     zero, x2 = [[0.0, 0.0], [0.0, 0.0]], [[1.0, 1.0], [0.6, 0.8]]
     np.testing.assert_allclose(loss([1, -1], zero, x2, reduction="none"), [1.0, 0.5], rtol=1e-15)
     np.testing.assert_allclose(loss.grad([1, -1], zero, x2)[0], [[-1.0, -1.0], [0.6, 0.8]], rtol=1e-15)
+
+
+# --- overlap over whole samples ------------------------------------------------------------------------------
+
+
+def _optax_tversky(alpha, beta, smooth):
+    """Optax's dice_loss(alpha, beta, smooth) on the logits of one-class probabilities, one value per sample:
+    1 - (I + s) / (I + alpha (P - I) + beta (T - I) + s), which is the Tversky index."""
+    import jax.numpy as jnp
+    import optax
+
+    def per_sample(t, p):
+        logits = (jnp.log(p) - jnp.log1p(-p))[..., None]
+        return optax.losses.dice_loss(logits, t[..., None], alpha=alpha, beta=beta, smooth=smooth, reduction="none")[..., 0]
+
+    return per_sample
+
+
+@covers("tversky", "jaccard", "focal_tversky")
+@pytest.mark.parametrize("alpha, beta, smooth", [(0.3, 0.7, 0.0), (1.0, 1.0, 1.0), (0.7, 0.2, 0.5)])
+def test_tversky_family_against_optax(alpha, beta, smooth):
+    """Values, jax.grad and jax.hessian of Optax's dice_loss with alpha and beta; Jaccard at alpha = beta = 1;
+    focal Tversky as the paper's power of it (Abraham and Khan, eq. 4); CATALOGUE.md 8.1, 8.3, 8.4."""
+    from test_peers_classes import jax_peer
+
+    rng = rng_for(f"tversky {alpha} {beta} {smooth}")
+    t, p = (rng.random((N, 12)) < 0.3).astype(np.float64), rng.uniform(0.02, 0.98, size=(N, 12))
+    t[0] = 0.0  # an empty mask
+    reference = jax_peer(_optax_tversky(alpha, beta, smooth), (1,))
+    check_peer(lk.Tversky(alpha=alpha, beta=beta, smooth=smooth), (t, p), reference, what=f"tversky {alpha} {beta}")
+    if alpha == beta == 1.0:
+        check_peer(lk.Jaccard(smooth=smooth), (t, p), reference, what="jaccard")
+    gamma = 4.0 / 3.0
+    per_sample = _optax_tversky(alpha, beta, smooth)
+    focal = jax_peer(lambda t, p: per_sample(t, p) ** (1.0 / gamma), (1,))
+    check_peer(lk.FocalTversky(alpha=alpha, beta=beta, gamma=gamma, smooth=smooth), (t, p), focal,
+               what=f"focal_tversky {alpha} {beta}")  # fmt: skip
+    sample, truth = [[0.9, 0.2, 0.7, 0.4]], [[1.0, 0.0, 1.0, 1.0]]
+    np.testing.assert_allclose(float(lk.tversky(truth, sample, alpha=0.3, beta=0.7)), 0.275362, atol=5e-7)
+    np.testing.assert_allclose(float(lk.jaccard(truth, sample)), 0.375, rtol=1e-15)
+    np.testing.assert_allclose(float(lk.focal_tversky(truth, sample)), 0.380127, atol=5e-7)
+
+
+def test_overlap_losses_of_empty_masks_and_perfect_samples():
+    """Both empty costs 0 with no slope; a perfect sample costs 0, and focal Tversky's infinite slope there is 0."""
+    empty = np.zeros((1, 6))
+    for loss in (lk.Tversky(reduction="sum"), lk.Jaccard(reduction="sum"), lk.FocalTversky(gamma=2.0, reduction="sum")):
+        assert float(loss(empty, empty)) == 0.0
+        np.testing.assert_array_equal(loss.grad_and_hessian(empty, empty), np.zeros((2, 1, 6)))
+    perfect = np.array([[1.0, 0.0, 1.0, 0.0]])
+    focal = lk.FocalTversky(gamma=2.0, reduction="sum")
+    assert float(focal(perfect, perfect)) == 0.0
+    np.testing.assert_array_equal(focal.grad(perfect, perfect), np.zeros((1, 4)))
+
+
+def test_a_keras_tversky_config_is_refused_with_the_reason():
+    with pytest.raises(lk.InputError, match="pools the whole batch"):
+        lk.get({"class_name": "Tversky", "config": {"alpha": 0.3, "beta": 0.7}})

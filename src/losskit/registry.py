@@ -29,7 +29,7 @@ NOT_YET = {
         "crammer_singer_hinge on class ids (Keras's categorical_hinge counts the true class's 0 as a rival when "
         "every score is negative)",
     ),
-    **dict.fromkeys(("Tversky", "tversky", "tversky_loss"), "dice"),
+    **dict.fromkeys(("LovaszHingeLoss", "lovasz_hinge", "LovaszSoftmaxLoss"), "jaccard (a smooth surrogate of the IoU)"),
     **dict.fromkeys(("CTC", "CTCLoss", "ctc", "ctc_loss"), "no substitute yet"),
 }
 _NOT_YET = {_key(name): meanwhile for name, meanwhile in NOT_YET.items()}

@@ -23,6 +23,8 @@ KERAS_DIFFERENT = {
     "CategoricalGeneralizedCrossEntropy": "Keras's CategoricalGeneralizedCrossEntropy takes probabilities; losskit's "
     "generalized_cross_entropy takes the logits (the softmax is inside it): drop the softmax and use "
     "generalized_cross_entropy(q=...)",
+    "Tversky": "Keras's Tversky pools the whole batch (axis=None) and, in Keras 3.15, swaps alpha and beta against its "
+    "documentation: use tversky(alpha=..., beta=...), one value per sample, alpha weighing false positives",
 }
 
 
