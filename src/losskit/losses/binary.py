@@ -26,6 +26,11 @@ def _signed(xp, y_true):
     return xp.where(y_true == 0, -xp.ones_like(y_true), y_true)
 
 
+def positive_share(targets, weight) -> float:
+    """The weighted share of the label +1 among labels in {-1, +1} (0 read as -1), from NumPy targets."""
+    return float(weighted_mean((_signed(np, targets[0]) + 1.0) / 2.0, weight))
+
+
 @register
 class Hinge(Loss):
     """Hinge loss: the support vector machine loss, zero once a point is classified with margin 1.
@@ -307,7 +312,7 @@ class Exponential(_Margin):
         return e, -e, e
 
     def _optimal_constant(self, targets, weight):
-        p = clipped(weighted_mean((_signed(np, targets[0]) + 1.0) / 2.0, weight))
+        p = clipped(positive_share(targets, weight))
         return 0.5 * (np.log(p) - np.log1p(-p))
 
 
@@ -349,7 +354,7 @@ class SoftMargin(_Margin):
         return softplus(xp, -m), -down, up * down
 
     def _optimal_constant(self, targets, weight):
-        p = clipped(weighted_mean((_signed(np, targets[0]) + 1.0) / 2.0, weight))
+        p = clipped(positive_share(targets, weight))
         return np.log(p) - np.log1p(-p)
 
 

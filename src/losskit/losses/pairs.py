@@ -8,20 +8,13 @@ import numpy as np
 from .._base import Loss
 from .._checks import NONNEGATIVE, non_negative
 from .._info import LossInfo
-from .._optimal import weighted_mean
 from ..inputs import prediction, target
 from ..numerics import propagate_nan
 from ..params import Param
 from ..registry import register
-from .binary import SIGNED_LABELS, _signed
+from .binary import SIGNED_LABELS, _signed, positive_share
 
 LABELS = target("y_true", SIGNED_LABELS)
-
-
-def _label_shares(targets, weight):
-    """The weighted shares of the labels +1 and -1 (0 counts as -1)."""
-    positive = weighted_mean((_signed(np, targets[0]) + 1.0) / 2.0, weight)
-    return float(positive), 1.0 - float(positive)
 
 
 @register
@@ -68,8 +61,7 @@ class MarginRanking(Loss):
     def _optimal_constant(self, targets, weight):
         # the cost depends on d = x1 - x2 alone: n+ max(0, m - d) + n- max(0, m + d), least at d = m where the
         # pairs that want x1 above outweigh the others (-m for the reverse; 0 on a tie)
-        positive, negative = _label_shares(targets, weight)
-        d = self.margin * float(np.sign(positive - negative))
+        d = self.margin * float(np.sign(2.0 * positive_share(targets, weight) - 1.0))
         return np.asarray(d / 2.0), np.asarray(-d / 2.0)
 
 
@@ -120,8 +112,7 @@ class HingeEmbedding(Loss):
 
     def _optimal_constant(self, targets, weight):
         # n+ d + n- max(0, m - d) over d >= 0: 0 when matching pairs outweigh the others, else the margin
-        positive, negative = _label_shares(targets, weight)
-        return np.asarray(0.0 if positive >= negative else self.margin)
+        return np.asarray(0.0 if positive_share(targets, weight) >= 0.5 else self.margin)
 
 
 hinge_embedding = HingeEmbedding.as_function()

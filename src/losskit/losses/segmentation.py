@@ -10,6 +10,24 @@ from ..params import Param
 from ..registry import register
 
 
+def _tversky_terms(xp, order, t, p, alpha, beta, smooth):
+    r"""``(1 - TI, gradient, Hessian diagonal)`` of the Tversky index :math:`TI = (TP + s) / (TP + \alpha FP + \beta FN + s)`
+    over each sample: :math:`\partial_i (1 - TI) = -(t_i D - N c_i) / D^2` with :math:`c_i = t_i + \alpha (1 - t_i) - \beta t_i`
+    and :math:`\partial_{ii} = -2 c_i \partial_i / D`. Both empty (D = 0, no smoothing): a perfect match, 0 and no slope."""
+    tp = xp.sum(p * t, axis=-1)
+    numerator = tp + smooth
+    denominator = tp + alpha * (xp.sum(p, axis=-1) - tp) + beta * (xp.sum(t, axis=-1) - tp) + smooth
+    empty = denominator == 0
+    safe = xp.where(empty, xp.ones_like(denominator), denominator)
+    distance = xp.where(empty, xp.zeros_like(denominator), 1.0 - numerator / safe)
+    if order == 0:
+        return distance, None, None
+    d, n = safe[..., None], numerator[..., None]
+    c = t + alpha * (1.0 - t) - beta * t
+    grad = xp.where(empty[..., None], xp.zeros_like(p), -(t * d - n * c) / (d * d))
+    return distance, grad, (-2.0 * c * grad / d if order > 1 else None)
+
+
 @register
 class Dice(Loss):
     r"""Soft Dice loss from probabilities, one value per sample: 1 minus the soft Dice coefficient.
@@ -50,39 +68,11 @@ class Dice(Loss):
                    example=0.0)  # fmt: skip
 
     def _math(self, xp, order, t, p):
-        s = self.smooth
-        numerator = 2.0 * xp.sum(p * t, axis=-1) + s
-        denominator = xp.sum(p, axis=-1) + xp.sum(t, axis=-1) + s
-        empty = denominator == 0  # both empty and no smoothing: a perfect match
-        safe = xp.where(empty, xp.ones_like(denominator), denominator)
-        losses = xp.where(empty, xp.zeros_like(denominator), 1.0 - numerator / safe)
-        if order == 0:
-            return (losses,)
-        d, n = safe[..., None], numerator[..., None]
-        grad = xp.where(empty[..., None], xp.zeros_like(p), -(2.0 * t * d - n) / (d * d))
-        hessian = -2.0 * grad / d if order > 1 else None
-        return losses, grad, hessian
+        # 1 - (2I + s) / (P + T + s) is the Tversky index at alpha = beta = 1/2 with s / 2
+        return _tversky_terms(xp, order, t, p, 0.5, 0.5, 0.5 * self.smooth)
 
 
 dice = Dice.as_function()
-
-
-def _tversky_terms(xp, order, t, p, alpha, beta, smooth):
-    r"""``(1 - TI, gradient, Hessian diagonal)`` of the Tversky index :math:`TI = (TP + s) / (TP + \alpha FP + \beta FN + s)`
-    over each sample: :math:`\partial_i (1 - TI) = -(t_i D - N c_i) / D^2` with :math:`c_i = t_i + \alpha (1 - t_i) - \beta t_i`
-    and :math:`\partial_{ii} = -2 c_i \partial_i / D`. Both empty (D = 0, no smoothing): a perfect match, 0 and no slope."""
-    tp = xp.sum(p * t, axis=-1)
-    numerator = tp + smooth
-    denominator = tp + alpha * (xp.sum(p, axis=-1) - tp) + beta * (xp.sum(t, axis=-1) - tp) + smooth
-    empty = denominator == 0
-    safe = xp.where(empty, xp.ones_like(denominator), denominator)
-    distance = xp.where(empty, xp.zeros_like(denominator), 1.0 - numerator / safe)
-    if order == 0:
-        return distance, None, None
-    d, n = safe[..., None], numerator[..., None]
-    c = t + alpha * (1.0 - t) - beta * t
-    grad = xp.where(empty[..., None], xp.zeros_like(p), -(t * d - n * c) / (d * d))
-    return distance, grad, (-2.0 * c * grad / d if order > 1 else None)
 
 
 _OVERLAP_INPUTS = Dice.inputs
