@@ -187,3 +187,82 @@ def test_overlap_losses_of_empty_masks_and_perfect_samples():
 def test_a_keras_tversky_config_is_refused_with_the_reason():
     with pytest.raises(lk.InputError, match="pools the whole batch"):
         lk.get({"class_name": "Tversky", "config": {"alpha": 0.3, "beta": 0.7}})
+
+
+def _clip_logits(q, k, temperature, similarity):
+    if similarity == "cosine":
+        q, k = F.normalize(q, dim=-1, eps=0.0), F.normalize(k, dim=-1, eps=0.0)
+    return q @ k.T / temperature
+
+
+@covers("info_nce")
+@pytest.mark.parametrize("temperature, symmetric, similarity", [(0.07, False, "cosine"), (0.5, True, "cosine"),
+                                                                (1.0, True, "dot")])  # fmt: skip
+def test_info_nce_is_cross_entropy_over_the_similarity_matrix(temperature, symmetric, similarity):
+    """The MoCo and CLIP recipes in PyTorch: ``cross_entropy(q k^T / t, arange(N))``, and CLIP's mean of both
+    directions; autograd through them gives the gradients of queries and keys."""
+    rng = rng_for(f"info nce {temperature}")
+    q, k = rng.normal(size=(N, 5)), rng.normal(size=(N, 5))
+
+    def per_example(q, k):
+        logits = _clip_logits(q, k, temperature, similarity)
+        labels = torch.arange(len(q))
+        rows = F.cross_entropy(logits, labels, reduction="none")
+        return 0.5 * (rows + F.cross_entropy(logits.T, labels, reduction="none")) if symmetric else rows
+
+    loss = lk.InfoNCE(temperature=temperature, symmetric=symmetric, similarity=similarity)
+    check_peer(loss, (q, k), torch_peer(per_example, (0, 1)), what=f"info_nce {temperature}", hessian=False)
+
+
+def _ntxent_pairs(labels, e, temperature):
+    """CATALOGUE.md 7.5's definition in PyTorch: each positive pair's cross-entropy over its row restricted
+    to the positive and the negatives; summed per anchor. (The counted weights: positive pairs per anchor.)"""
+    logits = _clip_logits(e, e, temperature, "cosine")
+    same = labels[:, None] == labels[None, :]
+    eye = torch.eye(len(e), dtype=torch.bool)
+    losses = []
+    for i in range(len(e)):
+        terms = [torch.logsumexp(logits[i][(~same[i]) | (torch.arange(len(e)) == p)], 0) - logits[i, p]
+                 for p in range(len(e)) if same[i, p] and not eye[i, p]]  # fmt: skip
+        losses.append(torch.stack(terms).sum() if terms else logits[i, i] * 0.0)
+    return torch.stack(losses)
+
+
+@covers("ntxent")
+@pytest.mark.parametrize("temperature", [0.07, 0.5])
+def test_ntxent_against_optax_and_the_definition(temperature):
+    import jax
+    import optax
+
+    rng = rng_for(f"ntxent {temperature}")
+    labels = rng.integers(0, 3, size=N).astype(np.float64)
+    e = rng.normal(size=(N, 4))
+    loss = lk.NTXent(temperature=temperature)
+    # Optax: its mean over every positive pair, and jax.grad of it
+    value, grad = jax.value_and_grad(lambda x: optax.losses.ntxent(x, labels.astype(np.int64), temperature))(e)
+    got_value, got_grad = loss.value_and_grad(labels, e)
+    np.testing.assert_allclose(got_value, value, rtol=1e-12)
+    np.testing.assert_allclose(got_grad, grad, rtol=1e-10, atol=1e-14)
+    # the definition, with every reduction and weights
+    pairs = lambda labels, e: ((labels[:, None] == labels[None, :]).sum(1) - 1).to(e.dtype)  # noqa: E731
+    reference = torch_peer(lambda y, x: _ntxent_pairs(y, x, temperature), (1,), counted=pairs)
+    check_peer(loss, (labels, e), reference, what=f"ntxent {temperature}", hessian=False)
+    # CATALOGUE.md 7.5: E = [[1, 0], [0.8, 0.6], [0, 1], [-0.6, 0.8]], labels [0, 0, 1, 1], t = 0.5
+    e = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+    np.testing.assert_allclose(lk.ntxent([0, 0, 1, 1], e, temperature=0.5, reduction="none"),
+                               [0.233257, 0.627123, 0.627123, 0.233257], atol=5e-7)  # fmt: skip
+    assert abs(float(lk.ntxent([0, 0, 1, 1], e, temperature=0.5)) - 0.430190) < 5e-7
+
+
+def test_batch_coupled_weights_drop_losses_not_negatives():
+    """A weight of 0 removes a query's loss, but its key stays a negative of the others (and gets their gradient)."""
+    rng = rng_for("coupled weights")
+    q, k = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    w = np.array([1.0, 1.0, 1.0, 0.0])
+    per_example = lk.info_nce(q, k, reduction="none")
+    np.testing.assert_allclose(lk.info_nce(q, k, sample_weight=w), per_example[:3].mean(), rtol=1e-13)
+    assert lk.info_nce(q[:3], k[:3]) < per_example[:3].mean()  # one negative fewer
+    g_q, g_k = lk.InfoNCE().grad(q, k, sample_weight=w)
+    assert np.all(g_q[3] == 0) and np.any(g_k[3] != 0)
+    with pytest.raises(lk.InputError, match="depends on every key"):
+        lk.InfoNCE().grad_and_hessian(q, k)

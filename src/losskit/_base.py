@@ -9,6 +9,8 @@ A loss subclass supplies
   and, when ``order >= 1``, its derivative with respect to each prediction and, when ``order == 2``,
   the diagonal of its Hessian: ``(losses, grads, hessians)``, where ``grads`` and ``hessians`` are an
   array (one prediction) or a tuple of arrays (several), a number standing for a constant.
+  A loss whose examples share predictions (``batch_coupled``: in-batch negatives) returns instead
+  ``(losses, pullback)``, ``pullback(scale)`` giving the gradients of ``sum_i scale_i losses_i``.
 
 Everything else lives here or below: inputs are prepared from the declaration (``inputs.prepare``),
 reduced by one ``Reduction``, and computed by an engine (``engines.serve``) or by the reference
@@ -59,6 +61,10 @@ class Loss:
     #: ``(f(x), f'(x))`` applied to the reduced value (each example's loss with "none"), for a loss that
     #: is not a weighted sum of per-example losses (RMSE's root); None for every other loss.
     _outer = None
+    #: True for a loss whose examples share predictions (every key is a negative of every other query):
+    #: its ``_math`` returns the per-example losses and a pullback, which the reduction's per-example
+    #: scale turns into the gradients. A weight drops an example's loss, not its embeddings.
+    batch_coupled = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -160,10 +166,8 @@ class Loss:
         """
         kind = self.info.hessian_kind
         if kind is None:
-            raise InputError(
-                f"{self.info.name} has no diagonal Hessian (info.hessian_kind is None): its cost is not a weighted "
-                "sum of per-example losses. Use a loss that is, such as mse."
-            )
+            why = self.info.hessian or "its cost is not a weighted sum of per-example losses. Use a loss that is, such as mse"
+            raise InputError(f"{self.info.name} has no diagonal Hessian (info.hessian_kind is None): {why}.")
         arrays = self._arrays(arrays, named)
         with _quiet(self, arrays):
             batch = prepare(self, arrays, sample_weight, reduction, normalizer)
@@ -208,6 +212,8 @@ class Loss:
     def reference(self, batch: Batch, order: int) -> Result:
         """The reference formulas: ``_math`` reduced by the batch's reduction (every engine's definition)."""
         xp, red = batch.xp, batch.reduction
+        if self.batch_coupled:
+            return _coupled(self, batch, order)
         arrays = _dropped_zeroed(batch) if red.weight is not None else batch.arrays
         losses, grads, hessians = (tuple(self._math(xp, order, *arrays)) + (None, None))[:3]
         predictions = [batch.arrays[i] for i in batch.predictions]
@@ -294,6 +300,21 @@ class Loss:
         loss_function.__module__ = cls.__module__
         loss_function.loss_class = cls
         return loss_function
+
+
+def _coupled(loss, batch: Batch, order: int) -> Result:
+    """The reference of a batch-coupled loss: its examples' embeddings stay (they are others' negatives),
+    and each example's scale in the reduction (0 for a weight of 0) pulls the gradients back."""
+    xp, red = batch.xp, batch.reduction
+    losses, pullback = loss._math(xp, order, *batch.arrays)
+    value = red.value(losses)
+    if order == 0:
+        return Result(value)
+    scale = red.scale * xp.ones_like(losses)
+    if red.weight is not None:
+        scale = xp.where(xp.broadcast_to(red.weight, losses.shape) == 0, xp.zeros_like(losses), scale)
+    grads = pullback(scale)
+    return Result(value, grads if isinstance(grads, tuple) else (grads,))
 
 
 def _dropped_zeroed(batch: Batch) -> tuple:

@@ -156,6 +156,11 @@ class Finite(Interval):
         return super().bad(xp, x) | ~xp.isfinite(x)
 
 
+@dataclass(frozen=True)
+class Groups(Finite):
+    """Finite group labels: only their equality counts (rows with the same label are positives)."""
+
+
 def _open_low(domain) -> bool:
     return isinstance(domain, Interval) and domain.open_low
 
@@ -235,6 +240,7 @@ LOG_SIMPLEX = LogSimplex(
 )
 POSITIVE = Interval("real numbers > 0", 0.0, open_low=True, space="positive values", activation="exp")
 NONNEGATIVE = Interval("real numbers >= 0", 0.0, space="non-negative values", activation="exp")
+GROUP_LABELS = Groups("finite group labels (equal labels mark positive pairs)", space="group labels")
 UNIT_TARGETS = Interval("targets in [0, 1] (0/1 labels or soft targets)", 0.0, 1.0)
 
 

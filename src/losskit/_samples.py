@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import Interval, LogSimplex, OneOf, Simplex
+from ._checks import Groups, Interval, LogSimplex, OneOf, Simplex
 from .links import LOG
 
 #: How far samples stay from kinks and from the edges of open domains.
@@ -19,6 +19,8 @@ SAMPLE_SHAPE = (2, 3)
 
 def _values(rng, spec, shape):
     domain, prediction = spec.domain, spec.is_prediction
+    if isinstance(domain, Groups):  # pairs in the same group, and other groups
+        return rng.integers(0, max(2, shape[0] // 2), size=shape).astype(float)
     if isinstance(domain, Simplex):
         rows = rng.dirichlet(np.ones(shape[-1]), size=shape[:-1])
         if prediction:  # keep probabilities away from 0, where the log and its slope blow up

@@ -237,7 +237,8 @@ def check_value_and_grad(loss) -> None:
 
 def check_reductions(loss) -> None:
     """The weight and reduction laws: unit weights, zero weights drop rows, integer weights repeat them,
-    the mean is scale-invariant in the weights, zero total weight gives 0, normalizer divides the sum,
+    (not for a batch-coupled loss, whose rows are each other's negatives), the mean is scale-invariant in the
+    weights, zero total weight gives 0, normalizer divides the sum,
     ``"none"`` weighs each example, (N, 1) weights are (N,) weights, permuting examples permutes gradients."""
     loss = _layout(loss)
     arrays = _inputs(loss)
@@ -250,28 +251,8 @@ def check_reductions(loss) -> None:
             flat = f(loss, arrays, reduction=reduction, sample_weight=_weights())
             _all_close(ones, plain, 1e-14, "unit weights change the result")
             _all_close(column, flat, 1e-14, "(N, 1) weights differ from (N,) weights")
-    w = np.array([1.0, 0.0, 2.0, 0.0, 0.5])
-    kept = w > 0
-    for reduction in ("mean", "sum"):
-        full = _value(loss, arrays, sample_weight=w, reduction=reduction)
-        subset = _value(loss, take(kept), sample_weight=w[kept], reduction=reduction)
-        np.testing.assert_allclose(full, subset, rtol=1e-13, err_msg="zero weights must drop their rows")
-        for grad, sub in zip(_grads(loss, arrays, sample_weight=w, reduction=reduction),
-                             _grads(loss, take(kept), sample_weight=w[kept], reduction=reduction)):  # fmt: skip
-            np.testing.assert_array_equal(grad[~kept], 0.0, err_msg="a dropped row has a gradient")
-            np.testing.assert_allclose(grad[kept], sub, rtol=1e-13)
-    counts = np.array([2, 1, 3, 1, 2])
-    repeated = np.repeat(np.arange(N), counts)
-    for reduction in ("mean", "sum"):
-        np.testing.assert_allclose(
-            _value(loss, arrays, sample_weight=counts, reduction=reduction),
-            _value(loss, take(repeated), reduction=reduction), rtol=1e-13, err_msg="integer weights repeat rows",
-        )  # fmt: skip
-        for grad, copies in zip(_grads(loss, arrays, sample_weight=counts, reduction=reduction),
-                                _grads(loss, take(repeated), reduction=reduction)):  # fmt: skip
-            summed = np.zeros_like(grad)
-            np.add.at(summed, repeated, copies)
-            np.testing.assert_allclose(grad, summed, rtol=1e-12, atol=1e-15)
+    if not loss.batch_coupled:  # there every row is the others' negative: no row can be dropped or repeated
+        _check_rows_independent(loss, arrays, take)
     weights = _weights()
     # the mean's denominator: the total weight, or of the weights it counts (class weights, ignored ids)
     weighted_count = float(prepare(loss, arrays, sample_weight=weights).reduction.denominator)
@@ -302,6 +283,32 @@ def check_reductions(loss) -> None:
     for permuted, grad in zip(_grads(loss, take(order), sample_weight=weights[order]),
                               _grads(loss, arrays, sample_weight=weights)):  # fmt: skip
         np.testing.assert_allclose(permuted, grad[order], rtol=1e-13)
+
+
+def _check_rows_independent(loss, arrays, take):
+    """Zero weights drop their rows; integer weights repeat them."""
+    w = np.array([1.0, 0.0, 2.0, 0.0, 0.5])
+    kept = w > 0
+    for reduction in ("mean", "sum"):
+        full = _value(loss, arrays, sample_weight=w, reduction=reduction)
+        subset = _value(loss, take(kept), sample_weight=w[kept], reduction=reduction)
+        np.testing.assert_allclose(full, subset, rtol=1e-13, err_msg="zero weights must drop their rows")
+        for grad, sub in zip(_grads(loss, arrays, sample_weight=w, reduction=reduction),
+                             _grads(loss, take(kept), sample_weight=w[kept], reduction=reduction)):  # fmt: skip
+            np.testing.assert_array_equal(grad[~kept], 0.0, err_msg="a dropped row has a gradient")
+            np.testing.assert_allclose(grad[kept], sub, rtol=1e-13)
+    counts = np.array([2, 1, 3, 1, 2])
+    repeated = np.repeat(np.arange(N), counts)
+    for reduction in ("mean", "sum"):
+        np.testing.assert_allclose(
+            _value(loss, arrays, sample_weight=counts, reduction=reduction),
+            _value(loss, take(repeated), reduction=reduction), rtol=1e-13, err_msg="integer weights repeat rows",
+        )  # fmt: skip
+        for grad, copies in zip(_grads(loss, arrays, sample_weight=counts, reduction=reduction),
+                                _grads(loss, take(repeated), reduction=reduction)):  # fmt: skip
+            summed = np.zeros_like(grad)
+            np.add.at(summed, repeated, copies)
+            np.testing.assert_allclose(grad, summed, rtol=1e-12, atol=1e-15)
 
 
 def _taker(arrays):
