@@ -266,3 +266,72 @@ def test_batch_coupled_weights_drop_losses_not_negatives():
     assert np.all(g_q[3] == 0) and np.any(g_k[3] != 0)
     with pytest.raises(lk.InputError, match="depends on every key"):
         lk.InfoNCE().grad_and_hessian(q, k)
+
+
+def _lists(name, lists=N, items=5):
+    """Graded relevance in {0, 1, 2, 3}, scores, and a mask of padded lists (one list wholly padded)."""
+    rng = rng_for(name)
+    relevance = rng.integers(0, 4, size=(lists, items)).astype(np.float64)
+    where = rng.random((lists, items)) < 0.8
+    where[:, 0] = True
+    where[-1] = False
+    return relevance, rng.normal(size=(lists, items)), where
+
+
+def _rax_peer(rax_loss, per_item_pairs=False, **options):
+    """Rax's per-list losses (``reduce_fn=None``; for a pairwise loss every pair's, summed over the pairs Rax
+    counts), reduced by DESIGN.md section 2 with the counted weights of Rax's mean: lists with an item, or pairs."""
+    import jax.numpy as jnp
+    from test_peers_classes import jax_peer
+
+    def pairs(relevance, where):
+        return where[:, :, None] & where[:, None, :] & (relevance[:, :, None] > relevance[:, None, :])
+
+    def per_example(relevance, scores, where):
+        losses = rax_loss(scores, relevance, where=where, reduce_fn=None, **options)
+        if not per_item_pairs:
+            return losses
+        return jnp.sum(jnp.where(pairs(relevance, where), losses.reshape(pairs(relevance, where).shape), 0.0), axis=(1, 2))
+
+    def counted(relevance, scores, where):
+        return jnp.sum(pairs(relevance, where), axis=(1, 2)) if per_item_pairs else jnp.any(where, axis=-1)
+
+    return jax_peer(per_example, (1,), counted=counted, hessian=False)
+
+
+@covers("listnet", "listmle", "pairwise_logistic")
+def test_ranking_losses_against_rax_and_optax():
+    import jax.numpy as jnp
+    import optax
+    import rax
+
+    relevance, scores, where = _lists("ranking")
+    shares = lambda y, where: y / jnp.maximum(jnp.sum(y, axis=-1, keepdims=True), 1e-300)  # noqa: E731
+    cases = [(lk.ListNet(), _rax_peer(rax.softmax_loss, label_fn=shares)),
+             (lk.ListNet(normalize=False), _rax_peer(rax.softmax_loss)),
+             (lk.ListMLE(), _rax_peer(rax.listmle_loss)),
+             (lk.PairwiseLogistic(), _rax_peer(rax.pairwise_logistic_loss, per_item_pairs=True))]  # fmt: skip
+    for loss, reference in cases:
+        check_peer(loss, (relevance, scores, where), reference, what=loss.info.name, hessian=False)
+    # Optax's listwise softmax, its mean over the lists that have an item
+    np.testing.assert_allclose(lk.listnet(relevance, scores, where, normalize=False),
+                               optax.losses.ranking_softmax_loss(scores, relevance, where=where), rtol=1e-12)  # fmt: skip
+    # no mask: every item counts
+    for loss, _ in cases:
+        np.testing.assert_array_equal(loss(relevance, scores, reduction="none"),
+                                      loss(relevance, scores, np.ones_like(where), reduction="none"))  # fmt: skip
+
+
+def test_listmle_breaks_ties_in_list_order_and_listnet_has_its_hessian():
+    # tied grades: the order is the list's; by hand, items ordered (0, 1, 2): log(e^1 + e^0 + e^.5) - 1 + log(e^0 + e^.5) - 0
+    want = np.log(np.exp(1) + 1 + np.exp(0.5)) - 1 + np.log(1 + np.exp(0.5))
+    np.testing.assert_allclose(lk.listmle([[1.0, 1.0, 0.0]], [[1.0, 0.0, 0.5]]), want, rtol=1e-14)
+    # CATALOGUE.md 7.6: s = [1, 2, 0.5], y = [1, 0, 2]; the Hessian's diagonal from jax.hessian of Optax's loss
+    import jax
+    import optax
+
+    y, s = np.array([[1.0, 0.0, 2.0]]), np.array([[1.0, 2.0, 0.5]])
+    grad, hessian = lk.ListNet(normalize=False).grad_and_hessian(y, s)
+    np.testing.assert_allclose(grad, [[-0.306328, 1.885595, -1.579267]], atol=5e-7)
+    full = jax.hessian(lambda x: optax.losses.ranking_softmax_loss(x, y))(s).reshape(3, 3)
+    np.testing.assert_allclose(hessian[0], np.diag(full), rtol=1e-12)

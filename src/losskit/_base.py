@@ -287,7 +287,8 @@ class Loss:
             return cls(**kwargs)(*arrays, **call, **named)
 
         P = inspect.Parameter
-        params = [P(spec.name, P.POSITIONAL_OR_KEYWORD) for spec in cls.info.inputs]
+        params = [P(spec.name, P.POSITIONAL_OR_KEYWORD, default=None if spec.optional else P.empty)
+                  for spec in cls.info.inputs]
         params += [P(n, P.KEYWORD_ONLY, default=p.default) for n, p in cls._params.items() if n != "reduction"]
         params += [
             P("sample_weight", P.KEYWORD_ONLY, default=None),

@@ -29,7 +29,7 @@ import numpy as np
 
 from . import _checks
 from ._checks import REAL, Domain, check_domain, describe_bad
-from ._xp import as_array_like, compute_dtype, is_floating, is_integral, is_traced, namespace_of, size
+from ._xp import as_array_like, compute_dtype, device, is_floating, is_integral, is_traced, namespace_of, size
 from .errors import InputError, InputTypeError
 from .links import IDENTITY, Link
 from .reduction import DEFAULT, Reduction, align_weight, check_normalizer, check_reduction
@@ -56,6 +56,7 @@ class Input:
     link: Link = IDENTITY
     hint: str = ""
     broadcast: bool = False
+    optional: bool = False
 
     @property
     def is_prediction(self) -> bool:
@@ -94,9 +95,10 @@ def class_ids(name: str = "y_true") -> Input:
     return Input(name, "target", REAL, 0, "class_index")
 
 
-def mask(name: str = "mask", *, event=0) -> Input:
-    """A boolean mask, shaped like the first prediction (``event`` as it)."""
-    return Input(name, "target", REAL, event, "mask")
+def mask(name: str = "mask", *, event=0, optional: bool = False) -> Input:
+    """A boolean mask, shaped like the first prediction (``event`` as it); an ``optional`` one (last) may be
+    left out, and then every entry counts."""
+    return Input(name, "target", REAL, event, "mask", optional=optional)
 
 
 def prediction(name: str = "y_pred", domain: Domain = REAL, *, event=0, link: Link = IDENTITY, hint: str = "",
@@ -128,6 +130,8 @@ def check_declaration(loss_name: str, inputs) -> None:
             problems.append(f"{spec.name}: class ids need event 0 and a first prediction with a class axis")
         if spec.is_prediction and spec.kind != "real":
             problems.append(f"{spec.name}: a prediction must be real")
+        if spec.optional and (spec.kind != "mask" or not all(s.optional for s in inputs[inputs.index(spec):])):
+            problems.append(f"{spec.name}: only masks at the end may be optional")
         if spec.broadcast and (spec is first or spec.event != 0):
             problems.append(f"{spec.name}: only an elementwise prediction after the first may broadcast")
     if problems:
@@ -347,6 +351,8 @@ def prepare(loss, arrays, sample_weight=None, reduction=DEFAULT, normalizer=None
     rows of -inf log-probabilities, which NumPy would warn about.
     """
     name, specs = loss.info.name, loss.info.inputs
+    if len(arrays) < len(specs) and all(spec.optional for spec in specs[len(arrays):]):
+        arrays = (*arrays, *(None,) * (len(specs) - len(arrays)))  # every entry counts
     if len(arrays) != len(specs):
         names = ", ".join(spec.name for spec in specs)
         raise InputTypeError(f"{name} takes {len(specs)} arrays ({names}); got {len(arrays)}.")
@@ -355,7 +361,8 @@ def prepare(loss, arrays, sample_weight=None, reduction=DEFAULT, normalizer=None
     first = loss._first
     try:
         xp, ref = namespace_of(arrays[first])
-        given = [as_array_like(xp, a, ref) for a in arrays]
+        given = [xp.ones(ref.shape, dtype=xp.bool, device=device(ref)) if a is None and spec.optional
+                 else as_array_like(xp, a, ref) for spec, a in zip(specs, arrays)]
     except (ValueError, TypeError) as error:  # NumPy's words for ragged nested lists and the like
         arg = next((spec.name for spec, a in zip(specs, arrays) if not _convertible(a)), specs[first].name)
         raise InputError(

@@ -352,7 +352,7 @@ def _outside(spec):
 
 def check_input_errors(loss) -> None:
     """Bad arrays raise ``lk.InputError`` naming the argument: a value outside a domain, a shape that does not
-    pair, an integer prediction, a negative weight, a missing array."""
+    pair, an integer prediction, a negative weight, a missing array (an optional mask may be left out)."""
     loss = _layout(loss)
     arrays = _inputs(loss)
     name = loss.info.name
@@ -376,8 +376,9 @@ def check_input_errors(loss) -> None:
     for index in _positions(loss):
         _expect(InputTypeError, loss.info.inputs[index].name, loss, _replace(arrays, index, arrays[index].astype(np.int64)))
     _expect(InputError, "sample_weight", loss, arrays, sample_weight=-_weights())
+    required = sum(not spec.optional for spec in loss.info.inputs)
     try:
-        loss(*arrays[:-1])
+        loss(*arrays[: required - 1])
     except InputTypeError as error:
         assert name in str(error)
     else:
@@ -585,7 +586,7 @@ def check_twin(loss) -> None:
 
 def check_optimal_constant(loss) -> None:
     """``optimal_constant`` minimises the mean cost over constant predictions (or says there is none: a loss
-    without targets, or of embedding rows)."""
+    without targets, of embedding rows, or of ranked lists)."""
     loss = _layout(loss)
     if not loss.info.targets:
         try:
@@ -596,12 +597,12 @@ def check_optimal_constant(loss) -> None:
     arrays = _inputs(loss, seed=6, n=12)
     weight = _weights(seed=7, n=12)
     targets = [a for spec, a in zip(loss.info.inputs, arrays) if not spec.is_prediction]
-    if loss.info.task == "embedding" and any(spec.event != 0 for spec in loss.info.predictions):
-        try:  # a constant embedding: its size is not in the targets, and it would mean nothing
+    if loss.info.task in ("embedding", "ranking") and any(spec.event != 0 for spec in loss.info.predictions):
+        try:  # a constant embedding or list of scores: its size is not in the targets, and it would mean nothing
             loss.optimal_constant(*targets, sample_weight=weight)
         except InputError:
             return
-        raise AssertionError("a loss of embedding rows must refuse optimal_constant with InputError")
+        raise AssertionError("a loss of embedding rows or lists must refuse optimal_constant with InputError")
     constants = [np.asarray(c, dtype=np.float64) for c in _tuple(loss.optimal_constant(*targets, sample_weight=weight))]
     assert len(constants) == len(_positions(loss)), "one constant per prediction"
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 # isort: skip_file
 from .._base import Loss
 from . import regression, robust, probabilistic, binary  # noqa: I001
-from . import multiclass, multiclass_reweighted, multiclass_margin, multilabel, divergence, pairs, embedding, batchwise, segmentation
+from . import multiclass, multiclass_reweighted, multiclass_margin, multilabel, divergence, pairs, embedding, batchwise, ranking, segmentation
 
 FAMILIES = (regression, robust, probabilistic, binary, multiclass, multiclass_reweighted, multiclass_margin, multilabel,
-            divergence, pairs, embedding, batchwise, segmentation)  # fmt: skip
+            divergence, pairs, embedding, batchwise, ranking, segmentation)  # fmt: skip
 
 
 def _exports():
