@@ -167,7 +167,7 @@ def test_list_json_matches_the_registry_metadata():
         assert row["formula"] == info.formula and row["gradient"] == info.gradient
         assert row["aliases"] == list(info.aliases)
         assert row["likelihood"] == info.likelihood
-        assert row["hyperparameters"] == {p: getattr(loss, p) for p in loss.hyperparameters()}
+        assert row["hyperparameters"] == {p: loss.config()[p] for p in loss.hyperparameters()}
 
 
 def test_list_json_task_filter():
@@ -582,7 +582,7 @@ def error_cases(f):
         "probabilities out of range": (("compute", "binary_cross_entropy", *cols), "y_true must be targets in [0, 1]"),
         "bad reduction": (("compute", "mse", *cols, "--reduction", "avg"), "reduction must be one of"),
         "unknown task (list)": (("list", "--task", "retrieval"), "task must be one of"),
-        "unknown task (recommend)": (("recommend", "--task", "ranking"), "task must be one of"),
+        "unknown task (recommend)": (("recommend", "--task", "rankings"), "task must be one of"),
         "bad activation": (
             ("recommend", "--task", "binary", "--output-activation", "swish"),
             "output_activation must be one of",

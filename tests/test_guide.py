@@ -216,7 +216,7 @@ def test_explain_every_loss(name):
     explanation = lk.explain(name)
     assert explanation.formula == info.formula and explanation.gradient == info.gradient
     assert explanation.properties == info.properties
-    assert explanation.hyperparameters == {p: getattr(lk.get(name), p) for p in lk.get(name).hyperparameters()}
+    assert explanation.hyperparameters == {p: lk.get(name).config()[p] for p in lk.get(name).hyperparameters()}
     text = str(explanation)
     for part in (info.summary, *info.references, "use it when", "avoid it when"):
         assert part in text
@@ -409,11 +409,45 @@ def test_uncertainty_gets_the_gaussian_likelihood_of_a_log_variance():
     assert [a.loss for a in rec.alternatives][:1] == ["gaussian_nll"]
 
 
-def test_embeddings_and_segmentation():
+def test_metric_learning_reads_its_labels():
+    rec = lk.recommend("metric learning")
+    assert (rec.task, rec.loss, rec.hyperparameters) == ("metric_learning", "triplet_margin", {"margin": 0.2})
+    assert rec.output_activation.startswith("L2 normalisation") and rec.metrics[0] == "recall@k"
     assert lk.recommend("embedding").loss == "triplet_margin"
-    rec = lk.recommend("segmentation")
-    assert (rec.loss, rec.output_activation) == ("dice", "sigmoid")
-    assert lk.check_pairing("sigmoid", "dice") == []
+    assert {a.loss for a in rec.alternatives} == {"ntxent", "info_nce", "contrastive"}
+    classes = lk.recommend("metric_learning", y=[0, 1, 2, 1, 0, 3])
+    assert (classes.loss, classes.facts) == ("ntxent", {"n": 6, "classes": 4})
+    assert not any("look like" in r for r in classes.reasons)  # class labels are expected here
+    pairs = lk.recommend("metric_learning", y=[1, -1, -1, 1])
+    assert (pairs.loss, pairs.facts["similar_share"]) == ("contrastive", 0.5)
+    with pytest.raises(lk.InputError, match="one label per example"):
+        lk.recommend("metric_learning", y=np.ones((3, 2)))
+
+
+def test_ranking_gets_a_listwise_softmax_and_knows_binary_relevance():
+    rec = lk.recommend("ranking", y=[[0, 1, 3], [2, 0, 0]])
+    assert (rec.loss, rec.output_activation, rec.metrics[0]) == ("listnet", "identity (one raw score per item)", "NDCG@k")
+    assert [a.loss for a in rec.alternatives] == ["pairwise_logistic", "listmle"]
+    assert rec.facts == {"lists": 2, "items": 3, "grades": 4}
+    assert any("binary" in r for r in lk.recommend("ranking", y=[[0, 1, 1], [1, 0, 0]]).reasons)
+    with pytest.raises(lk.InputError, match="grades >= 0"):
+        lk.recommend("ranking", y=[[0, -1]])
+
+
+@pytest.mark.parametrize("share, tiny", [(0.02, True), (0.3, False)])
+def test_segmentation_gets_dice_plus_cross_entropy_and_tversky_for_tiny_foregrounds(share, tiny):
+    masks = (rng.random((20, 16, 16)) < share).astype(float)
+    rec = lk.recommend("segmentation", y=masks)
+    assert rec.loss_object() == lk.compound((0.5, "dice"), (0.5, "binary_cross_entropy"))
+    assert (rec.output_activation, rec.metrics) == ("sigmoid", ("IoU (Jaccard index)", "Dice score"))
+    assert rec.facts["foreground_share"] == masks.mean()
+    first = rec.alternatives[0]
+    assert (first.loss, first.hyperparameters["beta"] > first.hyperparameters["alpha"]) == ("tversky", True)
+    assert any("tiny" in r for r in rec.reasons) == tiny
+    assert ("binary_cross_entropy" in [a.loss for a in rec.alternatives]) == (not tiny)
+    assert lk.check_pairing("sigmoid", rec.loss_object()) == []
+    with pytest.raises(lk.InputError, match="0s and 1s"):
+        lk.recommend("segmentation", y=masks * 0.5)
 
 
 def test_nan_or_inf_targets_are_refused_not_dropped():

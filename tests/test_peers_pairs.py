@@ -335,3 +335,56 @@ def test_listmle_breaks_ties_in_list_order_and_listnet_has_its_hessian():
     np.testing.assert_allclose(grad, [[-0.306328, 1.885595, -1.579267]], atol=5e-7)
     full = jax.hessian(lambda x: optax.losses.ranking_softmax_loss(x, y))(s).reshape(3, 3)
     np.testing.assert_allclose(hessian[0], np.diag(full), rtol=1e-12)
+
+
+@covers("weighted_sum")
+def test_compound_is_the_sum_of_its_terms_as_users_write_it_in_torch():
+    """Dice (per image) + binary cross-entropy (per pixel, averaged over each image) against the same written
+    in PyTorch: ``0.5 * dice + 0.5 * F.binary_cross_entropy``, the mean over images of each (autograd); the
+    Hessian diagonal by double backward through the cross-entropy's formula (PyTorch's own double backward of
+    ``binary_cross_entropy`` is off by up to 4e-11, see test_peers.py)."""
+    rng = rng_for("compound")
+    masks = (rng.random((N, 2, 3)) < 0.4).astype(np.float64)
+    probabilities = rng.uniform(0.05, 0.95, size=(N, 2, 3))
+
+    def per_image(t, p):
+        flat_t, flat_p = t.reshape(len(t), -1), p.reshape(len(p), -1)
+        dice = 1 - (2 * (flat_t * flat_p).sum(1) + 1) / (flat_t.sum(1) + flat_p.sum(1) + 1)
+        bce = -(flat_t * torch.log(flat_p) + (1 - flat_t) * torch.log1p(-flat_p))
+        return 0.5 * dice + 0.5 * bce.mean(1)
+
+    loss = lk.compound((0.5, "dice"), (0.5, "binary_cross_entropy"))
+    check_peer(loss, (masks, probabilities), torch_peer(per_image, (1,)), what="dice + bce", dtypes=("float64",))
+    bce = F.binary_cross_entropy(torch.from_numpy(probabilities), torch.from_numpy(masks))
+    np.testing.assert_allclose(loss(masks, probabilities), 0.5 * lk.dice(masks, probabilities) + 0.5 * bce.item(), rtol=1e-14)
+    # the same as the terms' own calls, with weights and a reduction
+    w = rng.uniform(0.5, 2.0, size=N)
+    terms = lk.compound((0.3, "tversky"), lk.Jaccard(smooth=1.0))
+    for reduction in ("none", "sum", "mean"):
+        call = dict(sample_weight=w, reduction=reduction)
+        want = [0.3 * a + b for a, b in zip(lk.Tversky().grad_and_hessian(masks, probabilities, **call),
+                                            lk.Jaccard(smooth=1.0).grad_and_hessian(masks, probabilities, **call))]  # fmt: skip
+        for got, expected in zip(terms.grad_and_hessian(masks, probabilities, **call), want):
+            np.testing.assert_allclose(got, expected, rtol=1e-13)
+        np.testing.assert_allclose(terms(masks, probabilities, **call),
+                                   0.3 * lk.tversky(masks, probabilities, **call)
+                                   + lk.jaccard(masks, probabilities, smooth=1.0, **call), rtol=1e-13)  # fmt: skip
+
+
+def test_compound_configs_round_trip_and_mismatched_terms_are_refused():
+    loss = lk.compound((0.5, {"name": "softmax_focal", "gamma": 1.0}), "softmax_cross_entropy", reduction="sum")
+    assert lk.get(loss.config()) == loss and hash(lk.get(loss.config())) == hash(loss)
+    assert loss.config()["terms"][1] == [1.0, lk.SoftmaxCrossEntropy().config()]
+    # the best constant row: its softmax is SciPy's minimiser of the mean cost over constant rows
+    from scipy.optimize import minimize
+
+    labels = np.eye(3)[[0, 0, 1, 2, 2, 2]]
+    found = minimize(lambda c: float(loss(labels, np.broadcast_to(c, labels.shape).copy())), np.zeros(3), tol=1e-12).x
+    softmax = lambda c: np.exp(c - c.max()) / np.exp(c - c.max()).sum()  # noqa: E731
+    np.testing.assert_allclose(softmax(loss.optimal_constant(labels)), softmax(found), atol=1e-6)
+    for terms, why in [(("sigmoid_cross_entropy", "dice"), "sigmoid_cross_entropy cannot be a term beside dice: its y_pred"),
+                       (("listnet", "pairwise_logistic"), "count different things"),
+                       ((lk.SoftmaxCrossEntropy(class_weight=[1.0, 2.0]),), "its own weights"),
+                       (((-1.0, "mse"),), "finite number >= 0"), (("info_nce",), "independent per-example")]:  # fmt: skip
+        with pytest.raises(lk.InputError, match=why):
+            lk.compound(*terms)

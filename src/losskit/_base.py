@@ -65,6 +65,8 @@ class Loss:
     #: its ``_math`` returns the per-example losses and a pullback, which the reduction's per-example
     #: scale turns into the gradients. A weight drops an example's loss, not its embeddings.
     batch_coupled = False
+    #: False where ``info.tags`` may leave out properties that hold (a compound's are those its terms share).
+    tags_complete = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -329,7 +331,7 @@ def _dropped_zeroed(batch: Batch) -> tuple:
     arrays = list(batch.arrays)
     for i in batch.predictions:
         x = arrays[i]
-        mask = dropped[..., None] if batch.specs[i].event != 0 else dropped
+        mask = xp.reshape(dropped, tuple(dropped.shape) + (1,) * (x.ndim - dropped.ndim))
         arrays[i] = xp.where(mask, xp.zeros_like(x), x)
     return tuple(arrays)
 

@@ -234,3 +234,35 @@ def _golden(cost, low: float, high: float) -> float:
             fd = cost(d)
     best = min((cost(low), low), (cost(high), high), (cost(0.5 * (a + b)), 0.5 * (a + b)))
     return best[1]
+
+
+def newton_row(loss, targets, weight, start):
+    """The constant row (one prediction with a class axis) minimising the mean cost, by Newton's method on the
+    Hessian's diagonal with backtracking, from ``start`` (for losses whose terms have their own constants)."""
+    row = np.asarray(start, dtype=np.float64)
+    y = targets[0]
+    shape = y.shape + row.shape if loss.info.inputs[0].kind == "class_index" else y.shape
+
+    def at(x):
+        return np.broadcast_to(x, shape).copy()
+
+    def cost(x):
+        with validation(False):
+            return float(loss(*targets, at(x), sample_weight=weight))
+
+    best = cost(row)
+    for _ in range(ITERATIONS):
+        with validation(False):
+            g, h = loss.grad_and_hessian(*targets, at(row), sample_weight=weight)
+        g, h = (np.sum(a.reshape(-1, row.size), axis=0) for a in (g, h))
+        if np.max(np.abs(g)) < 1e-13:
+            break
+        step, moved = -g / np.maximum(h, 1e-12), False
+        for _ in range(60):
+            if (value := cost(row + step)) < best:
+                row, best, moved = row + step, value, True
+                break
+            step = step / 2
+        if not moved:
+            break
+    return row

@@ -95,7 +95,7 @@ def _info_row(name: str) -> dict:
     return {
         **info.to_dict(),
         "properties": list(info.properties),
-        "hyperparameters": {p: getattr(loss, p) for p in loss.hyperparameters()},
+        "hyperparameters": {p: loss.config()[p] for p in loss.hyperparameters()},
     }
 
 

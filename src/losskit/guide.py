@@ -23,7 +23,7 @@ from .links import ACTIVATIONS, IDENTITY, activation
 
 #: Tasks the guide can recommend for (the registry's tasks, plus counts and distillation).
 TASKS = ("regression", "count", "binary", "multiclass", "multilabel", "distribution", "distillation", "embedding",
-         "segmentation")  # fmt: skip
+         "metric_learning", "ranking", "segmentation")  # fmt: skip
 
 #: Metrics to report beside the loss (kept apart from it), per task.
 METRICS = {
@@ -35,8 +35,14 @@ METRICS = {
     "distribution": ("KL divergence", "total variation distance"),
     "distillation": ("accuracy", "agreement with the teacher", "KL to the teacher"),
     "embedding": ("recall@k", "mean average precision"),
-    "segmentation": ("Dice coefficient", "IoU (Jaccard index)"),
+    "metric_learning": ("recall@k", "mean average precision"),
+    "ranking": ("NDCG@k", "mean reciprocal rank"),
+    "segmentation": ("IoU (Jaccard index)", "Dice score"),
 }
+#: Tasks ``infer_task`` can read off the targets (the others are named).
+INFERRED = ("regression", "binary", "multiclass", "multilabel", "distribution")
+#: A foreground share of the pixels under this is tiny: overlap terms, and recall weighed up.
+TINY_FOREGROUND = 0.05
 
 #: Integer targets with at most this many distinct values read as class labels.
 MAX_CLASSES = 20
@@ -130,11 +136,12 @@ def call_text(name: str, hyperparameters: dict) -> str:
     return f"{name}({', '.join(f'{k}={v!r}' for k, v in hyperparameters.items())})"
 
 
-def _as_array(y) -> np.ndarray:
+def _as_array(y, images: bool = False) -> np.ndarray:
+    """``y`` as a column or a table (or, with ``images``, masks of any rank)."""
     y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
+    if y.ndim == 2 and y.shape[1] == 1 and not images:
         y = y[:, 0]
-    if y.ndim not in (1, 2) or y.size == 0:
+    if (y.ndim not in (1, 2) and not (images and y.ndim > 2)) or y.size == 0:
         raise InputError(f"recommend: y must be a non-empty 1-D column or a 2-D table; got shape {y.shape}.")
     if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
         bad = np.flatnonzero(~np.isfinite(y.reshape(-1)))
@@ -552,6 +559,96 @@ def _multilabel(y, imbalance, output_activation):
     return primary, hyper, act, alternatives, reasons, facts
 
 
+def _metric_learning(y):
+    """Embeddings: the labels say which loss can use them (pairs, or classes shared within a batch)."""
+    facts = {}
+    normalised = "L2 normalisation (unit-length embeddings: distances and margins in those units)"
+    pairs = y is not None and y.ndim == 1 and -1 in y and set(np.unique(y).tolist()) <= {-1.0, 0.0, 1.0}
+    if pairs:
+        facts = {"pairs": int(y.size), "similar_share": float(np.mean(y > 0))}
+        primary, hyper, act = "contrastive", {"margin": 1.0}, "identity (raw embeddings; the margin is a distance)"
+        reasons = ["Pairs labelled similar (+1) or dissimilar (-1): the contrastive loss pulls similar pairs together "
+                   "and pushes dissimilar ones out to the margin (Hadsell et al.)."]  # fmt: skip
+        alternatives = [
+            Alternative("cosine_embedding", {"margin": 0.2}, "when directions, not lengths, carry the meaning"),
+            Alternative("ntxent", {"temperature": 0.1}, "with class labels instead of pairs: every other row of a "
+                        "batch becomes a negative, far more signal per batch"),
+        ]  # fmt: skip
+        return primary, hyper, act, alternatives, reasons, facts
+    if y is not None:
+        if y.ndim != 1:
+            raise InputError("recommend: metric learning reads one label per example: class labels, or +1/-1 pairs.")
+        facts = {"n": int(y.size), "classes": int(np.unique(y).size)}
+    primary, hyper = ("ntxent", {"temperature": 0.1}) if y is not None else ("triplet_margin", {"margin": 0.2})
+    reasons = [
+        "Class labels: NT-Xent (supervised contrastive) treats the rows of a batch with the same label as positives and "
+        "every other row as a negative, on cosine similarities; large batches give it many negatives."
+        if y is not None else
+        "Triplets of an anchor, a positive and a negative: the triplet loss pulls the positive in and pushes the "
+        "negative out until they are a margin apart (FaceNet: margin 0.2 on unit-length embeddings)."
+    ]  # fmt: skip
+    alternatives = [
+        Alternative("triplet_margin", {"margin": 0.2}, "when the data comes as triplets, or to mine hard negatives")
+        if y is not None else
+        Alternative("ntxent", {"temperature": 0.1}, "with class labels for whole batches: every other row a negative"),
+        Alternative("info_nce", {"temperature": 0.1}, "self-supervised or paired data (two views, an image and its "
+                    "caption): each query's own key is its positive; symmetric=True is CLIP's loss"),
+        Alternative("contrastive", {"margin": 1.0}, "pairs labelled similar or dissimilar"),
+    ]  # fmt: skip
+    return primary, hyper, normalised, alternatives, reasons, facts
+
+
+def _ranking(y):
+    """Lists with graded relevance: a listwise softmax, with the order's likelihood and pairs as alternatives."""
+    facts = {}
+    if y is not None:
+        if y.ndim != 2 or np.any(y < 0):
+            raise InputError("recommend: ranking reads the relevance of each list: a 2-D table of grades >= 0, one "
+                             "row per list (pad short lists and pass where= to the loss).")  # fmt: skip
+        facts = {"lists": int(y.shape[0]), "items": int(y.shape[1]), "grades": int(np.unique(y).size)}
+    reasons = ["Graded relevance per list: ListNet's softmax cross-entropy between the relevance shares and the "
+               "softmax of the scores is convex, cheap and a strong baseline; the model emits one raw score per item."]  # fmt: skip
+    alternatives = [
+        Alternative("pairwise_logistic", {}, "RankNet: preferences between pairs; binary relevance or click data"),
+        Alternative("listmle", {}, "the likelihood of the whole order: distinct grades, where ties are few"),
+    ]
+    if facts and facts["grades"] <= 2:
+        reasons.append("The relevance is binary: many ties, so ListMLE's order among equal items is arbitrary.")
+    return "listnet", {}, "identity (one raw score per item)", alternatives, reasons, facts
+
+
+def _segmentation(y):
+    """Masks: overlap plus per-pixel cross-entropy; recall weighed up where the foreground is tiny."""
+    facts = {}
+    if y is not None:
+        if y.ndim < 2 or not np.all((y == 0) | (y == 1)):
+            raise InputError("recommend: segmentation reads the masks: 0s and 1s, one image per row (N, H, W).")
+        facts = {"images": int(y.shape[0]), "foreground_share": float(y.mean())}
+    terms = ((0.5, "dice"), (0.5, "binary_cross_entropy"))
+    reasons = [
+        "Dice scores the overlap of each predicted mask with its own, so a small object counts as much as a large "
+        "one; per-pixel cross-entropy adds calibrated, stable gradients where Dice's are weak. Their sum is the most "
+        "robust choice across segmentation benchmarks (Ma et al., 2021), on sigmoid probabilities."
+    ]
+    tiny = bool(facts) and facts["foreground_share"] < TINY_FOREGROUND
+    alternatives = [
+        Alternative("tversky", {"alpha": 0.3, "beta": 0.7}, "beta > alpha weighs missed foreground above false "
+                    "alarms: recall for tiny or thin structures"),
+        Alternative("focal_tversky", {"alpha": 0.3, "beta": 0.7}, "Tversky raised to 1/gamma: more weight on the "
+                    "images segmented fairly well"),
+        Alternative("jaccard", {"smooth": 1.0}, "when the score is IoU"),
+        Alternative("dice", {"smooth": 1.0}, "alone: no cross-entropy term, probabilities not calibrated"),
+    ]  # fmt: skip
+    if tiny:
+        reasons.append(f"The foreground is tiny ({facts['foreground_share']:.1%} of the pixels): per-pixel "
+                       "cross-entropy alone would be dominated by the background; the Dice term is not, and Tversky "
+                       "with beta > alpha (the first alternative) trades precision for the recall small objects need.")  # fmt: skip
+    elif facts:
+        alternatives.append(Alternative("binary_cross_entropy", {}, "alone, where the foreground is not rare "
+                                        f"({facts['foreground_share']:.0%} of the pixels): calibrated probabilities"))  # fmt: skip
+    return "weighted_sum", {"terms": terms}, "sigmoid", alternatives, reasons, facts
+
+
 def suspect_label_share(y, predictions) -> float:
     """The share of labels that confident learning flags: a label ``i`` is suspect when some other class
     ``j``'s predicted probability reaches ``t_j``, the mean probability of ``j`` over the examples labelled
@@ -688,12 +785,14 @@ def recommend(
 
     Parameters
     ----------
-    task : {"regression", "count", "binary", "multiclass", "multilabel", "distribution", "embedding", "segmentation"}, optional
-        Inferred from ``y`` when omitted (see ``infer_task``; counts, embeddings and segmentation
-        are never inferred: name them).
+    task : {"regression", "count", "binary", "multiclass", "multilabel", "distribution", "distillation", "embedding", \
+"metric_learning", "ranking", "segmentation"}, optional
+        Inferred from ``y`` when omitted (see ``infer_task``; counts, embeddings, ranking and segmentation
+        are never inferred: name them). "metric learning" is "metric_learning", the same as "embedding".
     y : array-like, optional
         The training targets: a column (values, labels, class ids) or a 2-D table (one-hot, multi-label,
-        distributions). Used to infer the task, detect outliers (robust z-scores on the median and MAD,
+        distributions); for metric learning, class labels or +1/-1 pair labels; for ranking, the graded
+        relevance of each list (one row per list); for segmentation, the masks (one per image). Used to infer the task, detect outliers (robust z-scores on the median and MAD,
         then Huber's delta = 1.345 x MAD / 0.6745) and class imbalance (then ``pos_weight``).
     output_activation : str, optional
         The activation your model must end with, if fixed ("sigmoid", "softmax", ...); the loss then
@@ -724,11 +823,14 @@ def recommend(
     >>> rec.task, rec.loss, rec.hyperparameters
     ('binary', 'sigmoid_cross_entropy', {'pos_weight': 9.0})
     """
-    y_array = None if y is None else _as_array(y)
+    images = isinstance(task, str) and task.strip() == "segmentation"
+    y_array = None if y is None else _as_array(y, images)
     if task is None:
         if y_array is None:
             raise InputError("recommend: give a task or the targets y to infer it from.")
         task = infer_task(y_array)
+    if isinstance(task, str):
+        task = task.strip().replace(" ", "_").replace("-", "_")  # "metric learning"
     if task not in TASKS:
         raise InputError(f"recommend: task must be one of {TASKS}; got {task!r}.")
     activation = None if output_activation is None else _activation(output_activation).name
@@ -753,7 +855,7 @@ def recommend(
             if label_noise:
                 notes.append(f"{noise_facts['suspect_label_share']:.1%} of the labels disagree with a confident "
                              "out-of-fold prediction (confident learning): suspect label noise.")  # fmt: skip
-    if y_array is not None:
+    if y_array is not None and task in INFERRED:
         inferred = infer_task(y_array)
         if inferred != task:
             notes.append(f"The targets look like a {inferred} task, not {task}: check the task or the column.")
@@ -801,24 +903,12 @@ def recommend(
         alternatives = [Alternative("kl_divergence", {}, "on softmax probabilities: the same minimiser, 0 at a perfect match")]
         if activation == "softmax":
             primary, act, alternatives = "kl_divergence", "softmax", []
-    elif task == "embedding":
-        primary, hyper, facts = "triplet_margin", {"margin": 1.0}, {}
-        act = "identity (raw embeddings; normalise them to unit length if the margin should be an angle)"
-        reasons = [
-            "Metric learning from triplets: each anchor is pulled towards its positive and pushed from its negative "
-            "until they are a margin apart."
-        ]
-        alternatives = [Alternative("triplet_margin", {"margin": 1.0, "swap": True},
-                                    "the distance swap uses the harder of the two negative distances")]  # fmt: skip
+    elif task in ("embedding", "metric_learning"):
+        primary, hyper, act, alternatives, reasons, facts = _metric_learning(y_array)
+    elif task == "ranking":
+        primary, hyper, act, alternatives, reasons, facts = _ranking(y_array)
     else:
-        primary, hyper, facts = "dice", {"smooth": 1.0}, {}
-        act = activation_text(registry.get(primary))
-        reasons = [
-            "Dice scores the overlap of each predicted mask with its target, so a small object counts as much as "
-            "a large one; smooth = 1 keeps empty masks finite."
-        ]
-        alternatives = [Alternative("sigmoid_cross_entropy", {}, "per-pixel cross-entropy on logits: calibrated "
-                                    "probabilities; often added to Dice")]  # fmt: skip
+        primary, hyper, act, alternatives, reasons, facts = _segmentation(y_array)
     if activation is not None:
         for finding in check_pairing(activation, registry.get(primary, **hyper)):
             notes.append(f"{finding.message} {finding.fix}")
@@ -869,7 +959,7 @@ class Explanation:
         predictions = [spec for spec in self.inputs if spec["role"] == "prediction"]
         gradient = self.gradient if len(predictions) != 1 else f"d/d {predictions[0]['name']} = {self.gradient}"
         if self.hessian_kind is None:
-            hessian = "none (the cost is not a weighted sum of per-example losses)"
+            hessian = f"none ({self.hessian or 'the cost is not a weighted sum of per-example losses'})"
         else:
             hessian = f"{self.hessian} ({self.hessian_kind})" if self.hessian else self.hessian_kind
         rows = [("task", self.task), ("value", self.formula), ("gradient", gradient), ("hessian", hessian)]
@@ -903,7 +993,8 @@ def explain(name) -> Explanation:
     """
     loss = registry.get(name)
     info = loss.info
-    defaults = {p: getattr(loss, p) for p in loss.hyperparameters()}
+    config = loss.config()  # plain values (a compound's terms as configs)
+    defaults = {p: config[p] for p in loss.hyperparameters()}
     inputs = tuple(
         {"name": spec.name, "role": spec.role, "space": spec.space, "domain": spec.description,
          "activation": activation_text_of(spec) if spec.is_prediction else None, "event": spec.event}

@@ -172,9 +172,12 @@ class Batch:
     def restore(self, index: int, grad):
         """A gradient (or Hessian) of ``arrays[index]`` in the layout and dtype the array was given in."""
         xp, spec = self.xp, self.specs[index]
+        given = self.shapes[index]
         if spec.event == 1 and self.axis is not None:
             grad = xp.moveaxis(grad, -1, self.axis)
-        given = self.shapes[index]
+        elif spec.event == SAMPLE and self.axis is not None:
+            moved = given[: self.axis] + given[self.axis + 1:] + given[self.axis: self.axis + 1]
+            grad = xp.moveaxis(xp.reshape(grad, moved), -1, self.axis)
         if spec.broadcast and tuple(grad.shape) != given:
             shared = broadcast_shape(given, tuple(grad.shape))
             axes = tuple(i for i, (n, m) in enumerate(zip(shared, grad.shape)) if n == 1 and m != 1)
@@ -207,7 +210,16 @@ def _broadcasting(spec, specs) -> str:
 
 
 def _axis(loss, ref_spec, ref) -> int | None:
-    """The position of the first prediction's event axis (for event 1), checked; None when it is last."""
+    """The position of the first prediction's event axis (for event 1), checked; None when it is last.
+    For whole samples, the position of the class axis (``loss.class_axis``), or None without one."""
+    if ref_spec.event == SAMPLE:
+        axis = getattr(loss, "class_axis", None)
+        if axis is not None and not (ref.ndim >= 2 and -ref.ndim <= axis < ref.ndim and axis % ref.ndim != 0):
+            raise InputError(
+                f"{loss.info.name}: class_axis={axis} is not an axis of {ref_spec.name} after the first (the samples), "
+                f"whose shape is {tuple(ref.shape)}; expected 1 for (N, C, H, W), -1 for (N, H, W, C), or None."
+            )
+        return None if axis is None else axis % ref.ndim
     if ref_spec.event != 1:
         return None
     axis = getattr(loss, "axis", -1)
@@ -405,6 +417,9 @@ def prepare(loss, arrays, sample_weight=None, reduction=DEFAULT, normalizer=None
                 )
         if spec.event == 1 and axis is not None:
             x = xp.moveaxis(x, axis, -1)
+        elif spec.event == SAMPLE and axis is not None:  # (N, entries per class, C)
+            x = xp.moveaxis(x, axis, -1)
+            x = xp.reshape(x, (x.shape[0], size(x.shape[1:-1]), x.shape[-1]))
         elif spec.event == SAMPLE:
             x = xp.reshape(x, (x.shape[0], size(x.shape[1:])))
         prepared.append(x)

@@ -159,8 +159,8 @@ class Reduction:
         scale = self.scale if scale is None else scale
         if isinstance(scale, float):
             return derivative if scale == 1.0 else scale * derivative
-        if event:
-            scale = scale[..., None]
+        if event:  # one trailing axis per example, or two (a whole sample's entries and its classes)
+            scale = xp.reshape(scale, tuple(scale.shape) + (1,) * (derivative.ndim - len(self.shape)))
         product = scale * derivative
         if self.weight is None:
             return product

@@ -101,7 +101,7 @@ def get(identifier, **hyperparameters) -> Loss:
         if not hyperparameters:
             return identifier
         return type(identifier)(**{**_without_name(identifier.config()), **hyperparameters})
-    if isinstance(identifier, str) and "(" in identifier:
+    if isinstance(identifier, str) and ("(" in identifier or "+" in identifier):
         identifier = specs.parse(identifier)
     if isinstance(identifier, dict) and "class_name" in identifier and "name" not in identifier:
         identifier = specs.from_keras(identifier, _twin, lambda name: loss_class(name).hyperparameters())

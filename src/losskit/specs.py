@@ -28,8 +28,8 @@ KERAS_DIFFERENT = {
 }
 
 
-def split(text: str) -> list[str]:
-    """Split at commas outside parentheses: ``"mse,huber(delta=1, reduction=sum)"`` -> two items.
+def split(text: str, at: str = ",") -> list[str]:
+    """Split at commas (or ``at``) outside parentheses: ``"mse,huber(delta=1, reduction=sum)"`` -> two items.
 
     >>> split("mse, huber(delta=1, reduction=sum)")
     ['mse', 'huber(delta=1, reduction=sum)']
@@ -37,7 +37,7 @@ def split(text: str) -> list[str]:
     items, depth, current = [], 0, []
     for char in text:
         depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
+        if char == at and depth == 0:
             items.append("".join(current))
             current = []
         else:
@@ -77,8 +77,16 @@ def parse(text: str) -> dict:
 
     >>> parse("sparse_softmax_cross_entropy(label_smoothing=0.1)")
     {'name': 'sparse_softmax_cross_entropy', 'label_smoothing': 0.1}
+
+    Weighted terms joined by ``+`` are a weighted sum (``lk.compound``):
+
+    >>> parse("0.5 dice + 0.5 binary_cross_entropy")
+    {'name': 'weighted_sum', 'terms': [[0.5, {'name': 'dice'}], [0.5, {'name': 'binary_cross_entropy'}]]}
     """
     text = text.strip()
+    terms = split(text, "+")
+    if len(terms) > 1:
+        return {"name": "weighted_sum", "terms": [_term(term, text) for term in terms]}
     name, paren, rest = text.partition("(")
     config = {"name": name.strip()}
     if paren:
@@ -95,6 +103,15 @@ def parse(text: str) -> dict:
     if not config["name"]:
         raise InputError(f"cannot read the loss {text!r}: expected NAME or NAME(key=value, ...).")
     return config
+
+
+def _term(term: str, text: str) -> list:
+    """``"0.5 dice(smooth=0)"`` -> ``[0.5, {"name": "dice", "smooth": 0}]``; no number is a weight of 1."""
+    weight, space, rest = term.partition(" ")
+    try:
+        return [float(weight), parse(rest)] if space and "(" not in weight else [1.0, parse(term)]
+    except ValueError:
+        return [1.0, parse(term)]
 
 
 def from_keras(config: dict, twin_of, hyperparameters_of) -> dict:

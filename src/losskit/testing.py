@@ -155,10 +155,13 @@ def check_declaration(loss) -> None:
         assert registry.get(loss.config()) == loss
         assert eval(repr(loss), vars(losskit)) == loss, "repr() does not rebuild an equal loss"
         function = getattr(losskit, info.name)
+        if getattr(function, "loss_class", None) is not type(loss):  # a builder of that name (lk.compound)
+            function = type(loss).as_function()
         import inspect
 
         names = list(inspect.signature(function).parameters)
-        assert names[: len(info.inputs)] == [s.name for s in info.inputs], "the function form's arrays"
+        declared = type(loss).info.inputs  # the function form's, a compound's default terms' for a compound
+        assert names[: len(declared)] == [s.name for s in declared], "the function form's arrays"
         assert set(loss.hyperparameters()) | {"sample_weight", "normalizer"} <= set(names)
 
 
@@ -424,29 +427,30 @@ def _one_variable(loss) -> bool:
 def check_tags(loss) -> None:
     """The tags tell the truth about the loss at its hyperparameters: convex, robust, bounded and
     differentiable are checked both ways where the loss's shape allows; a proper scoring rule's best
-    constant is the targets' own distribution."""
-    tags = loss.info.tags
+    constant is the targets' own distribution. Where the tags may be incomplete (``Loss.tags_complete``: a
+    compound has the tags all its terms share), only the tags given are checked."""
+    tags, complete = loss.info.tags, loss.tags_complete
     violation = _convexity_violation(loss)
     if "convex" in tags:
         assert violation is None, f"tagged convex, but not convex: {violation}"
-    else:
+    elif complete:
         assert violation is not None, "not tagged convex, but every midpoint test holds: tag it convex"
     if loss.info.variable == "residual" and _one_variable(loss) and loss._outer is None:
         near, far = _influence(loss)
         if "robust" in tags:
             assert far <= 2 * near, f"tagged robust, but the gradient grows from {near:g} to {far:g} far out"
-        else:
+        elif complete:
             assert far > 2 * near, f"not tagged robust, but the gradient stays bounded ({near:g}, {far:g}): tag it"
     highest = _highest_value(loss)
     if "bounded" in tags:
         assert highest < BOUND, f"tagged bounded, but reaches {highest:g}"
-    else:
+    elif complete:
         assert highest >= BOUND, f"not tagged bounded, but stays below {BOUND:g} at extreme inputs: tag it"
     if _one_variable(loss) and loss.kinks():
         jumps = _jumps(loss)
         if "differentiable" in tags:
             assert max(jumps) < 1e-4, f"tagged differentiable, but its slope jumps at a declared kink: {jumps}"
-        else:
+        elif complete:
             assert max(jumps) > 1e-3, f"not tagged differentiable, yet no declared kink has a jump: {jumps}"
     if "proper_scoring_rule" in tags:
         _check_proper(loss)

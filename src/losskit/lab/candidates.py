@@ -3,6 +3,11 @@
 Every loss comes from the registry. The lab's models end with a linear layer (values, scores or
 logits), so a candidate must take values or logits and pair soundly with an identity output
 (``losskit.check_pairing``): probability-space losses and MSLE are refused with the reason.
+
+The image experiments have their own rules (:func:`check`): a segmentation model's per-pixel logit goes
+through the sigmoid before a loss of probabilities, so any segmentation loss and any elementwise binary
+loss of logits or probabilities fits; a retrieval model trains the embedding losses whose inputs the lab
+draws from a batch (``training.EMBEDDING_INPUTS``).
 """
 
 from __future__ import annotations
@@ -21,10 +26,16 @@ _LAYOUT = ("reduction", "axis")
 def label(loss: Loss) -> str:
     """A short, unique display name: the loss's name and the hyperparameters set off their default.
 
+    A compound loss is its weighted terms, a spec string that reads back into it:
+
     >>> import losskit as lk
     >>> label(lk.get("huber")), label(lk.get("huber", delta=2.0))
     ('huber', 'huber(delta=2)')
+    >>> label(lk.compound((0.5, "dice"), (0.5, "binary_cross_entropy")))
+    '0.5 dice + 0.5 binary_cross_entropy'
     """
+    if is_compound(loss):
+        return " + ".join(f"{weight:g} {label(term)}" for weight, term in loss.terms)
     defaults = loss.defaults()
     shown = [
         f"{name}={_number(getattr(loss, name))}"
@@ -32,6 +43,12 @@ def label(loss: Loss) -> str:
         if name not in _LAYOUT and getattr(loss, name) != defaults.get(name)
     ]
     return f"{loss.info.name}({', '.join(shown)})" if shown else loss.info.name
+
+
+def is_compound(loss: Loss) -> bool:
+    """Whether a loss is a weighted sum of losses (``lk.compound``): its label is its weighted terms, as a spec
+    string writes them ("0.5 dice + 0.5 binary_cross_entropy")."""
+    return "terms" in loss.hyperparameters()
 
 
 def _number(value) -> str:
@@ -77,13 +94,15 @@ def check(losses: list[Loss], task: str) -> list[Loss]:
     seen = {}
     for loss in losses:
         info = loss.info
-        if info.task != task and not _one_label_of_many(loss, task):
+        if task in ("segmentation", "retrieval"):
+            _check_beyond_tables(loss, task)
+        elif info.task != task and not _one_label_of_many(loss, task):
             fitting = ", ".join(name for name in registry.list_losses(task=task) if _fits(registry.get(name)))
             raise LabError(
                 f"{info.name} is a {info.task} loss, but this is a {task} task; {task} losses the lab can train "
                 f"with: {fitting}."
             )
-        problems = guide.check_pairing(_linear(loss), loss)
+        problems = [] if task in ("segmentation", "retrieval") else guide.check_pairing(_linear(loss), loss)
         if problems:
             finding = problems[0]
             raise LabError(
@@ -99,6 +118,37 @@ def check(losses: list[Loss], task: str) -> list[Loss]:
             raise LabError(f"{name} is listed twice; give each loss once.")
         seen[name] = loss
     return losses
+
+
+def fits_segmentation(loss: Loss) -> bool:
+    """A loss of one mask per image or one pixel at a time, of logits or of probabilities (after a sigmoid)."""
+    info = loss.info
+    if info.task not in ("segmentation", "binary") and not _one_label_of_many(loss, "binary"):
+        return False
+    return len(info.predictions) == 1 and len(info.targets) == 1 and all(
+        spec.event in (0, "sample") and spec.domain.activation in ("identity", "sigmoid")
+        and (spec.domain.activation == "sigmoid" or spec.link.inverse == "sigmoid")
+        for spec in info.predictions
+    )  # fmt: skip
+
+
+def fits_retrieval(loss: Loss) -> bool:
+    """An embedding loss whose inputs the lab draws from a batch of embeddings and labels."""
+    from .training import embedding_inputs
+
+    return loss.info.task == "embedding" and embedding_inputs(loss) is not None
+
+
+def _check_beyond_tables(loss: Loss, task: str) -> None:
+    fits = fits_segmentation if task == "segmentation" else fits_retrieval
+    if not fits(loss):
+        kinds = ("segmentation" if task == "segmentation" else "embedding",)
+        names = [name for kind in kinds for name in registry.list_losses(task=kind)]
+        fitting = ", ".join(name for name in names if fits(registry.get(name)))
+        more = " and per-pixel binary losses such as binary_cross_entropy" if task == "segmentation" else ""
+        raise LabError(
+            f"{loss.info.name} ({loss.info.task}) cannot train the {task} experiment; it trains {fitting}{more}."
+        )
 
 
 def needs_raw_targets(losses) -> bool:

@@ -36,6 +36,8 @@ EPILOG = (
     "  losskit lab multiclass --label-noise 0.2\n"
     "  losskit lab noisy-labels --label-noise 0.4\n"
     "  losskit lab quantiles --seeds 5\n"
+    "  losskit lab segmentation --epochs 30\n"
+    "  losskit lab retrieval --losses 'triplet_margin(margin=0.5),ntxent(temperature=0.1)'\n"
     "  losskit lab --data train.csv --target price --losses 'mse,huber(delta=2)'"
 )
 
@@ -59,7 +61,8 @@ def register(app) -> None:
         experiment: Annotated[
             Optional[str],
             typer.Argument(help="A built-in experiment: outliers (the default), binary, multiclass, counts, "
-                                "quantiles, heteroscedastic, imbalanced, imbalanced-digits, noisy-labels or margins."),
+                                "quantiles, heteroscedastic, imbalanced, imbalanced-digits, noisy-labels, margins, "
+                                "segmentation (masks of small shapes, a CNN) or retrieval (digit embeddings)."),
         ] = None,
         data_file: Annotated[
             Optional[Path],
@@ -80,9 +83,13 @@ def register(app) -> None:
         ] = None,
         model: Annotated[
             Optional[str],
-            typer.Option("--model", "-m", help="mlp (one hidden ReLU layer; the default) or linear (without PyTorch)."),
+            typer.Option("--model", "-m", help="mlp (one hidden ReLU layer; the default), linear (without PyTorch), "
+                                               "or cnn (segmentation's default and only model)."),
         ] = None,
-        hidden: Annotated[int, typer.Option("--hidden", help="Hidden units of the mlp.")] = 32,
+        hidden: Annotated[
+            Optional[int],
+            typer.Option("--hidden", help="Hidden units of the mlp, channels of the cnn (32; segmentation: 16)."),
+        ] = None,
         optimizer: Annotated[str, typer.Option("--optimizer", help="adam, or sgd (momentum 0.9).")] = "adam",
         lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 0.003,
         batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Mini-batch size.")] = 32,
@@ -100,7 +107,8 @@ def register(app) -> None:
             ),
         ] = None,
         label_noise: Annotated[
-            Optional[float], typer.Option("--label-noise", help="Classification: share of training labels flipped.")
+            Optional[float],
+            typer.Option("--label-noise", help="Classification and retrieval: share of training labels flipped."),
         ] = None,
         val_fraction: Annotated[float, typer.Option("--val-fraction", help="Share of rows held out, clean.")] = 0.3,
         backend: Annotated[

@@ -15,11 +15,16 @@ targets of a bounded domain: counts for a Poisson likelihood must stay counts.
 Besides scikit-learn's bundled data sets, an experiment may use data another package ships
 (statsmodels' RAND health insurance data) or generated data made from a fixed seed (``LOADERS``):
 nothing is downloaded.
+
+Two experiments go beyond tables (``IMAGE_TASKS``). ``segmentation`` learns masks of small shapes on
+generated grey images (:func:`small_shapes`): a split holds images ``(n, 1, H, W)``, standardised with
+the training pixels' mean and standard deviation, and float masks ``(n, H, W)``. ``retrieval`` learns
+embeddings of the digits: its split is a multi-class one whose model emits ``EMBEDDING_SIZE`` numbers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +32,12 @@ import numpy as np
 from ..guide import MAD_TO_SIGMA
 from .errors import LabError, need
 
-#: The tasks the lab trains models for.
+#: The tasks the lab trains models for on tables (the user's data among them).
 TASKS = ("regression", "binary", "multiclass")
+#: Tasks of built-in experiments only: masks of generated images, embeddings of digits.
+IMAGE_TASKS = ("segmentation", "retrieval")
+#: Size of the embeddings the retrieval experiment learns.
+EMBEDDING_SIZE = 16
 #: Injected outliers are shifted up by this many standard deviations of the training targets.
 OUTLIER_SHIFT = (5.0, 10.0)
 #: Fewest rows a data set may have.
@@ -60,6 +69,7 @@ class Source:
     X : numpy.ndarray of float64, shape (n, d)
     y : numpy.ndarray, shape (n,)
         Real targets (regression) or class labels (numbers or strings).
+        Segmentation: ``X`` holds images ``(n, H, W)`` and ``y`` their masks ``(n, H, W)``.
     feature_names : tuple of str
     description : str
         Where the data come from, in one sentence.
@@ -123,12 +133,17 @@ class Split:
         out = {
             "train_rows": int(self.X_train.shape[0]),
             "validation_rows": int(self.X_val.shape[0]),
-            "features": int(self.X_train.shape[1]),
+            "features": int(np.prod(self.X_train.shape[1:])),
             "corrupted_train_rows": int(self.corrupted.sum()),
         }
+        if self.task == "segmentation":
+            out.update(image_size=list(self.y_train.shape[1:]), foreground_share=float(self.y_train.mean()),
+                       validation_foreground_share=float(self.y_val.mean()))  # fmt: skip
+        elif self.task == "retrieval":
+            out["embedding_size"] = int(self.n_outputs)
         if self.task == "regression":
             out.update(target_center=self.center, target_scale=self.scale)
-        else:
+        elif self.task != "segmentation":
             out["classes"] = [c.item() if isinstance(c, np.generic) else c for c in self.classes]
         return out
 
@@ -157,7 +172,10 @@ class Experiment:
     metrics : str, optional
         The set of ``metrics.METRIC_SETS`` it reports; the task's by default.
     model : str, optional
-        The model it trains by default ("linear" where the picture needs one); the lab's default otherwise.
+        The model it trains by default ("linear" where the picture needs one, "cnn" for images); the lab's
+        default otherwise.
+    hidden : int, optional
+        Hidden units (channels of the cnn) by default; the lab's default otherwise.
     """
 
     name: str
@@ -170,6 +188,11 @@ class Experiment:
     label_noise: float = 0.0
     metrics: str | None = None
     model: str | None = None
+    hidden: int | None = None
+
+
+#: Dice plus per-pixel binary cross-entropy, half each: a compound loss (``lk.compound``).
+DICE_AND_CROSS_ENTROPY = {"name": "compound", "terms": ((0.5, "dice"), (0.5, "binary_cross_entropy"))}
 
 
 def _imbalance_losses(pos_weight: float) -> tuple:
@@ -273,10 +296,30 @@ EXPERIMENTS = {
         loader="two_clouds",
         model="linear",
     ),
+    "segmentation": Experiment(
+        name="segmentation",
+        task="segmentation",
+        title="Segmentation of small shapes (3% of the pixels): per-pixel cross-entropy against overlap losses",
+        losses=("binary_cross_entropy", "dice", DICE_AND_CROSS_ENTROPY, {"name": "tversky", "alpha": 0.3, "beta": 0.7},
+                "focal_tversky"),
+        epochs=15,
+        loader="small_shapes",
+        model="cnn",
+        hidden=16,
+    ),
+    "retrieval": Experiment(
+        name="retrieval",
+        task="retrieval",
+        title="Retrieval of digits by their embeddings: triplet, contrastive and InfoNCE losses",
+        losses=("triplet_margin", "contrastive", {"name": "info_nce", "temperature": 0.1}),
+        epochs=20,
+        loader="digits_by_class",
+    ),
 }
 #: Other names accepted for the built-in experiments.
 ALIASES = {"regression": "outliers", "default": "outliers", "multi-class": "multiclass", "classification": "binary",
-           "imbalance": "imbalanced", "noisy": "noisy-labels", "label-noise": "noisy-labels", "margin": "margins"}  # fmt: skip
+           "imbalance": "imbalanced", "noisy": "noisy-labels", "label-noise": "noisy-labels", "margin": "margins",
+           "shapes": "segmentation", "embedding": "retrieval", "embeddings": "retrieval"}  # fmt: skip
 #: The experiment ``losskit lab`` runs when given nothing.
 DEFAULT_EXPERIMENT = "outliers"
 
@@ -382,9 +425,82 @@ def two_clouds(n: int = 400, seed: int = 20261129) -> Source:
     )  # fmt: skip
 
 
+#: Side of the generated square images, in pixels.
+IMAGE_SIZE = 24
+
+
+def small_shapes(n: int = 400, size: int = IMAGE_SIZE, noise: float = 0.6, seed: int = 20261129) -> Source:
+    """Generated grey images with one or two small shapes each, and their masks (a fixed seed).
+
+    Each shape is a disc (radius 1.5 to 2.6 pixels) or a square (side 3 or 4), placed at random at least
+    3 pixels from the border; an image is its mask times a brightness drawn in [0.7, 1.3], plus Gaussian
+    noise of standard deviation ``noise``. About 3% of the pixels are foreground: a single pixel is not
+    enough to tell a shape from the noise, its neighbours are.
+
+    Parameters
+    ----------
+    n : int
+        Images.
+    size : int
+        Side of the images, in pixels (at least 8).
+    noise : float
+        Standard deviation of the pixel noise.
+    seed : int
+        Fixes every image: the same arguments give the same arrays.
+
+    Returns
+    -------
+    Source
+        ``X``: images ``(n, size, size)`` float64; ``y``: masks ``(n, size, size)`` of 0.0 and 1.0.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < MIN_ROWS:
+        raise LabError(f"n must be a whole number >= {MIN_ROWS}; got {n!r}.")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 8:
+        raise LabError(f"size must be a whole number >= 8 (pixels); got {size!r}.")
+    if not 0.0 <= float(noise) < float("inf"):
+        raise LabError(f"noise must be a standard deviation >= 0; got {noise!r}.")
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[0:size, 0:size]
+    masks = np.zeros((n, size, size), dtype=bool)
+    for mask in masks:
+        for _ in range(rng.integers(1, 3)):
+            cy, cx = rng.uniform(3.0, size - 3.0, size=2)
+            if rng.random() < 0.5:
+                radius = rng.uniform(1.5, 2.6)
+                mask |= (rows - cy) ** 2 + (cols - cx) ** 2 <= radius * radius
+            else:
+                side = int(rng.integers(3, 5))
+                top, left = int(cy) - side // 2, int(cx) - side // 2
+                mask[top : top + side, left : left + side] = True
+    brightness = rng.uniform(0.7, 1.3, size=(n, 1, 1))
+    images = masks * brightness + rng.normal(0.0, float(noise), size=masks.shape)
+    return Source(
+        name="small_shapes", task="segmentation", X=images, y=masks.astype(np.float64),
+        feature_names=("pixel",),
+        description=(f"generated ({n} grey images of {size}x{size} pixels with one or two small discs or squares and "
+                     f"Gaussian noise of sd {float(noise):g}; {masks.mean():.1%} of the pixels are foreground); a "
+                     "fixed seed"),
+        target_name="mask",
+    )  # fmt: skip
+
+
+def digits_by_class() -> Source:
+    """scikit-learn's digits for retrieval: an image should find images of its own digit among its neighbours."""
+    datasets = need("sklearn.datasets", "its built-in data sets")
+    bunch = datasets.load_digits()
+    return Source(
+        name="digits", task="retrieval", X=np.asarray(bunch.data, dtype=np.float64), y=np.asarray(bunch.target),
+        feature_names=tuple(bunch.feature_names),
+        description=(f"scikit-learn's digits data set ({bunch.data.shape[0]} images of 8x8 pixels, 10 classes), "
+                     f"bundled with the package, embedded in {EMBEDDING_SIZE} dimensions"),
+        target_name="digit",
+    )  # fmt: skip
+
+
 #: Data sets that scikit-learn does not bundle as they are, by name: shipped by another package, or generated.
 LOADERS = {"rand_health_insurance": rand_health_insurance, "growing_noise": growing_noise,
-           "rare_malignant": rare_malignant, "zero_against_the_rest": zero_against_the_rest, "two_clouds": two_clouds}  # fmt: skip
+           "rare_malignant": rare_malignant, "zero_against_the_rest": zero_against_the_rest, "two_clouds": two_clouds,
+           "small_shapes": small_shapes, "digits_by_class": digits_by_class}  # fmt: skip
 
 
 def load_builtin(exp: Experiment) -> Source:
@@ -603,6 +719,18 @@ def make_split(
     if not 0.0 < float(val_fraction) < 1.0:
         raise LabError(f"the validation share must lie in (0, 1); got {val_fraction!r}.")
     outliers, label_noise = _share("--outliers", outliers), _share("--label-noise", label_noise)
+    if source.task == "segmentation":
+        if outliers or label_noise:
+            raise LabError(f"{'--outliers' if outliers else '--label-noise'} corrupts the targets of a table; the "
+                           "segmentation experiment's masks stay as generated.")  # fmt: skip
+        return _image_split(source, seed=seed, val_fraction=float(val_fraction))
+    if source.task == "retrieval":
+        if outliers:
+            raise LabError("--outliers shifts regression targets; the retrieval experiment has classes (use "
+                           "--label-noise).")  # fmt: skip
+        classes = replace(source, task="multiclass")
+        split = make_split(classes, seed=seed, val_fraction=val_fraction, label_noise=label_noise)
+        return replace(split, task="retrieval", n_outputs=EMBEDDING_SIZE)
     if outliers and source.task != "regression":
         raise LabError(
             f"outliers are injected into regression targets; this is a {source.task} task (use --label-noise)."
@@ -648,4 +776,20 @@ def make_split(
         task="regression", X_train=X_train, y_train=(y_train - center) / scale, X_val=X_val,
         y_val=(y_val - center) / scale, corrupted=corrupted, n_outputs=1, center=center, scale=scale,
         noise_sd_val=None if source.noise_sd is None else source.noise_sd[val],
+    )  # fmt: skip
+
+
+def _image_split(source: Source, *, seed: int, val_fraction: float) -> Split:
+    """Segmentation: images held out at random (the seed), standardised with the training pixels, one channel."""
+    order = np.random.default_rng([seed, 1]).permutation(source.X.shape[0])
+    held_out = max(1, int(round(val_fraction * order.size)))
+    val, train = np.sort(order[:held_out]), np.sort(order[held_out:])
+    if train.size < 1:
+        raise LabError(f"cannot split {source.name} for validation: no image is left for training.")
+    mean, std = float(source.X[train].mean()), float(source.X[train].std()) or 1.0
+    images = ((source.X - mean) / std).astype(np.float32)[:, None]
+    masks = source.y.astype(np.float32)
+    return Split(
+        task="segmentation", X_train=images[train], y_train=masks[train], X_val=images[val], y_val=masks[val],
+        corrupted=np.zeros(train.size, dtype=bool), n_outputs=1,
     )  # fmt: skip

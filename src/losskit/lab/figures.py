@@ -10,7 +10,9 @@
 - :func:`intervals`: the 90% prediction intervals against the truth, and their spread against the first
   feature beside the true spread where the data are generated;
 - :func:`reliability`: binary: the observed share of positives against the predicted probability;
-- :func:`decision_boundaries`: binary on two features: where each loss puts the boundary and its margins.
+- :func:`decision_boundaries`: binary on two features: where each loss puts the boundary and its margins;
+- segmentation (in :func:`predictions`): the first validation images, their true masks and each loss's
+  predicted mask; retrieval: each loss's validation embeddings on two principal components, by class.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import warnings
 import numpy as np
 
 from .. import plot
-from .metrics import COVERAGE, NEEDS_PROBABILITIES
+from ..errors import InputError
+from .metrics import COVERAGE, NEEDS_PROBABILITIES, overlap_scores
 
 COLORS = [f"C{i}" for i in range(10)]
 #: Panel width and height, in inches.
@@ -110,22 +113,39 @@ def _drawn(result) -> list[tuple[str, dict]]:
     return drawn
 
 
+def _axis(config) -> str | None:
+    """The x axis of a loss's curve (``losskit.plot.axis_label``), None if it has no curve of one variable."""
+    try:
+        return plot.axis_label(config)
+    except InputError:  # an embedding loss, a compound one: no curve of one example
+        return None
+
+
 def _groups(result) -> dict:
-    """The curves to draw (``_drawn``) by their x axis (``losskit.plot.axis_label``)."""
+    """The curves to draw (``_drawn``) by their x axis (``losskit.plot.axis_label``); losses without one left out."""
     groups: dict = {}
     for label, config in _drawn(result):
-        groups.setdefault(plot.axis_label(config), []).append((label, config))
+        axis = _axis(config)
+        if axis is not None:
+            groups.setdefault(axis, []).append((label, config))
     return groups
 
 
+def undrawn(result) -> list[str]:
+    """The compared losses that have no curve of one example (a compound loss, an embedding loss)."""
+    return [label for label, config in result.losses.items() if _axis(config) is None]
+
+
 def loss_curves(result):
-    """The compared losses as functions of one example, with their gradients.
+    """The compared losses as functions of one example, with their gradients (None when none has a curve).
 
     Losses of one plot variable are drawn by ``losskit.plot.plot_losses``, one row of panels per
     variable. Binary losses mix the margin (hinge) and the logit (cross-entropy): for a positive
     example both are the model's score, so they share that x axis, each computed by ``losskit.plot.curve``.
     """
     groups = _groups(result)
+    if not groups:  # embedding losses: no loss of one example to draw
+        return None
     if result.task == "binary" and len(groups) > 1:
         return _score_curves(result)
     fig, axes = _figure(2 * len(groups), 2, size=(5.5, 4.2))
@@ -134,8 +154,10 @@ def loss_curves(result):
         plot.plot_losses([config for _, config in entries], ax=list(row))
         for ax in row:  # the colours of the learning curves, one per loss
             curves = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
-            for (label, _), line in zip(entries, curves):
+            for (label, config), line in zip(entries, curves):
                 line.set_color(_color(result, label))
+                if "terms" in config:  # a compound loss: its weighted terms, as in the tables
+                    line.set_label(label)
         row[0].legend(fontsize="small")
     fig.suptitle("The compared losses: one example's loss and gradient")
     return fig
@@ -189,6 +211,10 @@ def predictions(result, seed: int | None = None):
     runs = {label: next(r for r in result.runs_of(label) if r.seed == seed) for label in labels}
     if result.task == "regression":
         return _regression_predictions(result, truth, runs, seed)
+    if result.task == "segmentation":
+        return _masks(result, truth, runs, seed)
+    if result.task == "retrieval":
+        return _embeddings(result, truth, runs, seed)
     if result.task == "binary":
         return _binary_scores(result, truth, runs, seed)
     return _confusion(result, truth, runs, seed)
@@ -270,6 +296,67 @@ def _confusion(result, truth, runs, seed):
         ax.set_xlabel("predicted class")
         ax.set_ylabel("true class")
     fig.suptitle(f"Confusion matrices on {result.validation_set} (seed {seed})")
+    return fig
+
+
+#: Validation images the masks figure shows, at most (one row each).
+MASK_ROWS = 4
+
+
+def _masks(result, truth, runs, seed):
+    """A row per validation image: the image, its true mask, and each loss's predicted mask with the true outline."""
+    from matplotlib.colors import ListedColormap
+
+    images = np.asarray(truth["images"], dtype=np.float64)[:MASK_ROWS]
+    masks = np.asarray(truth["y_val"], dtype=bool)[: len(images)]
+    columns = 2 + len(runs)
+    fig, axes = _figure(columns * len(images), columns, size=(1.75, 1.75))
+    axes = np.asarray(axes, dtype=object).reshape(len(images), columns)
+    for row, (image, mask) in enumerate(zip(images, masks)):
+        axes[row, 0].imshow(image, cmap="gray", interpolation="nearest")
+        axes[row, 1].imshow(mask, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+        for column, (label, run) in enumerate(runs.items(), start=2):
+            predicted = np.asarray(run.outputs["val"], dtype=bool)[row]
+            iou, _ = overlap_scores(mask[None], predicted[None])
+            ax = axes[row, column]
+            ax.imshow(predicted, cmap=ListedColormap(["white", _color(result, label)]), vmin=0, vmax=1,
+                      interpolation="nearest")  # fmt: skip
+            ax.contour(mask.astype(float), levels=[0.5], colors="black", linewidths=0.8)
+            ax.set_xlabel(f"IoU {iou[0]:.2f}", fontsize="small", labelpad=1)
+            if row == 0:
+                ax.set_title(_wrap(label), fontsize="small")
+    axes[0, 0].set_title("image", fontsize="small")
+    axes[0, 1].set_title("true mask", fontsize="small")
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(f"Predicted masks (probability > 0.5) of the first validation images (seed {seed}); black: the "
+                 "true outline")  # fmt: skip
+    return fig
+
+
+def _embeddings(result, truth, runs, seed):
+    """Each loss's validation embeddings on their first two principal components, coloured by class."""
+    labels = np.asarray(truth["y_val"])
+    classes = truth.get("classes") or sorted(set(labels.tolist()))
+    fig, axes = _figure(len(runs), 3, size=(4.2, 4.0))
+    for ax, (label, run) in zip(axes, runs.items()):
+        points = np.asarray(run.outputs["projection"], dtype=np.float64).reshape(-1, 2)
+        if not np.isfinite(points).all():
+            ax.text(0.5, 0.5, "no finite embeddings:\ntraining diverged", ha="center", va="center",
+                    transform=ax.transAxes)  # fmt: skip
+        else:
+            for k, name in enumerate(classes):
+                chosen = labels == k
+                ax.scatter(points[chosen, 0], points[chosen, 1], s=6, color=COLORS[k % len(COLORS)], alpha=0.7,
+                           label=str(name), rasterized=True)  # fmt: skip
+        ax.set_title(f"{_wrap(label)}\n{_headline(result, run)}", fontsize="medium")
+        ax.set_xlabel("first principal component")
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel("second principal component")
+    axes[0].legend(fontsize="x-small", title=result.source["target"], markerscale=2, ncols=2)
+    fig.suptitle(f"Validation embeddings (L2-normalised) on their first two principal components (seed {seed})"
+                 f"{shown_words(truth)}")  # fmt: skip
     return fig
 
 

@@ -10,6 +10,12 @@ probability of class 1, and so do the Brier score and the expected calibration e
 do not calibrate ``sigmoid(s)``, nor do re-weighted or focusing ones, so for them these are a
 calibration check rather than a fair comparison: the report marks them and leaves them out of the
 "best" mark (see :func:`calibrated`).
+
+Segmentation models emit a logit per pixel: the predicted mask is ``logit > 0`` (a probability above
+0.5), scored per image by its IoU and Dice score against the true mask, then averaged over the images
+(:func:`overlap_scores`). Retrieval models emit embeddings: recall@k is the share of the validation
+images whose k nearest other validation images by cosine similarity include one of the same class
+(:func:`recall_at_k`).
 """
 
 from __future__ import annotations
@@ -79,6 +85,14 @@ METRICS = {
     "multiclass": (
         Metric("accuracy", "accuracy", True, (0.0, 1.0)),
         Metric("macro_f1", "macro F1", True, (0.0, 1.0)),
+    ),
+    "segmentation": (
+        Metric("iou", "IoU", True, (0.0, 1.0)),
+        Metric("dice", "Dice score", True, (0.0, 1.0)),
+    ),
+    "retrieval": (
+        Metric("recall_at_1", "recall@1", True, (0.0, 1.0)),
+        Metric("recall_at_5", "recall@5", True, (0.0, 1.0)),
     ),
 }
 
@@ -159,12 +173,85 @@ def evaluate(task: str, y_true: np.ndarray, output: np.ndarray, *, metrics: str 
     output = np.asarray(output, dtype=np.float64)
     if not np.isfinite(output).all():
         return {m.key: float("nan") for m in chosen}
+    if task == "segmentation":
+        iou, dice = overlap_scores(np.asarray(y_true) > 0.5, output > 0)
+        return {"iou": float(iou.mean()), "dice": float(dice.mean())}
+    if task == "retrieval":
+        return {f"recall_at_{k}": value for k, value in recall_at_k(output, y_true, (1, 5)).items()}
     # The inputs are ours and checked above: skip scikit-learn's per-call checks (they cost more than the metric).
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
         scores = _evaluate(task, np.asarray(y_true), output)
         if task == "regression":
             scores.update(_beyond_the_point(np.asarray(y_true, dtype=np.float64), output, predictive))
     return {m.key: scores.get(m.key, float("nan")) for m in chosen}  # "memorised" comes from the training set
+
+
+def overlap_scores(true_masks, predicted_masks) -> tuple[np.ndarray, np.ndarray]:
+    """The IoU (Jaccard index) and the Dice score (F1) of each image's predicted mask.
+
+    Parameters
+    ----------
+    true_masks, predicted_masks : numpy.ndarray of bool, shape (n, H, W)
+
+    Returns
+    -------
+    iou, dice : numpy.ndarray, shape (n,)
+        ``|A & B| / |A | B|`` and ``2 |A & B| / (|A| + |B|)``; 1 where both masks are empty.
+
+    Examples
+    --------
+    >>> t = np.array([[[1, 1], [0, 0]], [[0, 0], [0, 0]]], dtype=bool)
+    >>> p = np.array([[[1, 0], [0, 0]], [[0, 0], [0, 0]]], dtype=bool)
+    >>> [a.tolist() for a in overlap_scores(t, p)]
+    [[0.5, 1.0], [0.6666666666666666, 1.0]]
+    """
+    true_masks, predicted_masks = np.asarray(true_masks, dtype=bool), np.asarray(predicted_masks, dtype=bool)
+    if true_masks.shape != predicted_masks.shape or true_masks.ndim < 2:
+        raise ValueError(f"overlap_scores: masks of one shape (n, H, W) expected; got {true_masks.shape} and "
+                         f"{predicted_masks.shape}.")  # fmt: skip
+    axes = tuple(range(1, true_masks.ndim))
+    both = np.sum(true_masks & predicted_masks, axis=axes)
+    either = np.sum(true_masks | predicted_masks, axis=axes)
+    sizes = np.sum(true_masks, axis=axes) + np.sum(predicted_masks, axis=axes)
+    empty = either == 0
+    iou = np.where(empty, 1.0, both / np.maximum(either, 1))
+    dice = np.where(empty, 1.0, 2.0 * both / np.maximum(sizes, 1))
+    return iou, dice
+
+
+def recall_at_k(embeddings, labels, ks=(1, 5)) -> dict[int, float]:
+    """Recall@k of embeddings: the share of rows whose k nearest other rows include one of the same label.
+
+    Nearest by cosine similarity (the rows are L2-normalised first); a row is never its own neighbour.
+    Ties are broken by the row order.
+
+    Parameters
+    ----------
+    embeddings : numpy.ndarray, shape (n, d)
+    labels : numpy.ndarray, shape (n,)
+    ks : sequence of int
+
+    Returns
+    -------
+    dict
+        ``{k: recall}``.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    >>> recall_at_k(x, np.array([0, 1, 1, 0]), ks=(1, 2))
+    {1: 0.0, 2: 0.5}
+    """
+    x = np.asarray(embeddings, dtype=np.float64)
+    labels = np.asarray(labels)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    x = x / np.where(norms > 0, norms, 1.0)
+    similarity = x @ x.T
+    np.fill_diagonal(similarity, -np.inf)
+    largest = min(max(ks), x.shape[0] - 1)
+    nearest = np.argsort(-similarity, axis=1, kind="stable")[:, :largest]
+    same = labels[nearest] == labels[:, None]
+    return {k: float(np.mean(same[:, :k].any(axis=1))) for k in ks}
 
 
 def expected_calibration_error(y_true, probability, bins: int = ECE_BINS) -> float:

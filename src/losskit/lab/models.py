@@ -11,6 +11,10 @@ Both backends offer the same small interface (:class:`TorchModel`, :class:`Numpy
 and, for NumPy, with ``value_and_grad``.)
 - ``predict(X)``: the outputs as a NumPy array, ``(n,)`` for one output, ``(n, C)`` for C.
 
+The ``"cnn"`` model segments images: two 3x3 convolutions of ``hidden`` channels with ReLU and a 1x1
+convolution to one logit per pixel, ``(n, H, W)`` (zero padding keeps the size). An ``mlp`` or
+``linear`` model with ``n_out`` outputs also serves as an embedding network (retrieval).
+
 Models end with a linear layer: values for regression, a score (logit or margin) for binary tasks,
 C logits for C classes, and one more output per extra prediction of the loss (a log-variance beside
 the mean). Weights start the same for every loss of a seed: PyTorch's default initialisation (uniform
@@ -29,7 +33,7 @@ import numpy as np
 
 from .errors import LabError
 
-MODELS = ("linear", "mlp")
+MODELS = ("linear", "mlp", "cnn")
 OPTIMIZERS = ("adam", "sgd")
 BACKENDS = ("auto", "torch", "numpy")
 #: Momentum of the "sgd" optimiser.
@@ -57,6 +61,8 @@ def resolve_backend(backend: str, model: str) -> str:
         backend = "torch" if torch_available() else "numpy"
     if backend == "torch" and not torch_available():
         raise LabError("the torch backend needs PyTorch: pip install torch, or use the numpy backend (linear model).")
+    if backend == "numpy" and model == "cnn":
+        raise LabError("the cnn model trains on the torch backend (--backend torch or auto): pip install torch.")
     if backend == "numpy" and model != "linear":
         if torch_available():
             raise LabError(f"the numpy backend trains only the linear model; the {model} model trains on the torch "
@@ -99,7 +105,7 @@ def _hash(arrays) -> str:
 
 
 class TorchModel:
-    """A ``torch.nn`` model (linear, or one hidden ReLU layer) and its ``torch.optim`` optimiser."""
+    """A ``torch.nn`` model (linear, one hidden ReLU layer, or a small CNN) and its ``torch.optim`` optimiser."""
 
     def __init__(self, kind: str, n_in: int, n_out: int, *, extra: int = 0, hidden: int, seed: int, optimizer: str,
                  lr: float):  # fmt: skip
@@ -111,6 +117,11 @@ class TorchModel:
         torch.manual_seed(seed)
         if kind == "linear":
             self.module = nn.Linear(n_in, n_out)
+        elif kind == "cnn":  # n_in channels in, n_out maps out, the image size kept
+            self.module = nn.Sequential(
+                nn.Conv2d(n_in, hidden, 3, padding=1), nn.ReLU(), nn.Conv2d(hidden, hidden, 3, padding=1), nn.ReLU(),
+                nn.Conv2d(hidden, n_out, 1),
+            )  # fmt: skip
         else:
             self.module = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
         torch.random.set_rng_state(generator_state)

@@ -134,9 +134,9 @@ def command(result) -> str:
         args += ["--data", s["data"], "--target", s["target"], "--task", result.task]
     else:
         args.append(s["experiment"])
-    args += ["--losses", ",".join(result.losses)]
+    args += ["--losses", ",".join(result.losses)]  # a compound loss's label is its spec: "0.5 dice + 0.5 ..."
     args += ["--model", s["model"]]
-    if s["model"] == "mlp":
+    if s["model"] in ("mlp", "cnn"):
         args += ["--hidden", str(s["hidden"])]
     args += ["--optimizer", s["optimizer"], "--lr", f"{s['lr']:g}", "--batch-size", str(s["batch_size"])]
     args += ["--epochs", str(s["epochs"]), "--seeds", str(len(s["seeds"])), "--seed", str(s["seeds"][0])]
@@ -148,6 +148,36 @@ def command(result) -> str:
     return shlex.join(args)
 
 
+def _rows(result) -> str:
+    return "images" if result.task in ("segmentation", "retrieval") else "rows"
+
+
+def _architecture(result) -> str:
+    """The model in words, after its name."""
+    s = result.settings
+    if s["model"] == "cnn":
+        return (f", two 3x3 convolutions of {s['hidden']} channels with ReLU and a 1x1 convolution to one logit per "
+                "pixel")  # fmt: skip
+    text = f", one hidden ReLU layer of {s['hidden']} units" if s["model"] == "mlp" else ""
+    if result.task == "retrieval":
+        text += f", to embeddings of {result.data[0]['embedding_size']} numbers, L2-normalised"
+    return text
+
+
+def _outputs(result) -> str:
+    """How the model's outputs meet each loss, for the image experiments."""
+    if result.task == "segmentation":
+        return ("a loss of probabilities (binary_cross_entropy, dice, tversky) takes the sigmoid of each pixel's "
+                "logit, a loss of logits the logit itself; the overlap losses take one mask per image; the metrics "
+                "score the mask of probabilities above 0.5, per image (both masks empty: 1), averaged over the images")
+    return ("in each mini-batch every image gets another image of its class (a positive) and one of another class "
+            "(a negative), drawn from the labels with a generator of the seed: triplet_margin takes (image, positive, "
+            "negative), contrastive the pairs (image, positive) labelled +1 and (image, negative) labelled -1, "
+            "info_nce the images as queries and their positives as keys (the other keys are its negatives), ntxent "
+            "the batch and its labels; recall@k: the share of validation images with one of their own class among "
+            "their k nearest other validation images by cosine similarity")
+
+
 def _settings(result) -> str:
     s, first = result.settings, result.data[0]
     corrupted = ""
@@ -157,12 +187,12 @@ def _settings(result) -> str:
         corrupted = f"{s['label_noise']:.0%} of the training labels flipped to another class"
     items = [
         ("data", result.source["description"]),
-        ("split", f"{first['train_rows']} training rows, {first['validation_rows']} "
-                  f"{'clean ' if result.corrupted else ''}validation rows "
+        ("split", f"{first['train_rows']} training {_rows(result)}, {first['validation_rows']} "
+                  f"{'clean ' if result.corrupted else ''}validation {_rows(result)} "
                   f"({s['val_fraction']:.0%} held out, a new split per seed)"),
         ("corruption", corrupted) if corrupted else None,
-        ("model", f"{s['model']}" + (f", one hidden ReLU layer of {s['hidden']} units" if s["model"] == "mlp" else "")
-                  + f"; backend {s['backend']}"),
+        ("model", f"{s['model']}" + _architecture(result) + f"; backend {s['backend']}"),
+        ("outputs", _outputs(result)) if result.task in ("segmentation", "retrieval") else None,
         ("optimiser", f"{s['optimizer']}, learning rate {s['lr']:g}, batch size {s['batch_size']}, "
                       f"{s['epochs']} epochs"),
         ("seeds", ", ".join(map(str, s["seeds"])) + ": each fixes the split, "
@@ -210,12 +240,18 @@ def render(result) -> str:
         "weights, after every epoch (epoch 0: the untrained model). Costs of different losses are on different "
         "scales: compare their shapes, and compare the losses on the metrics.",
     ))  # fmt: skip
-    sections.append("<h2>The compared losses</h2>")
-    sections.append(_figure(
-        figures.loss_curves(result), "loss and gradient curves",
-        "The loss of a single example and its derivative, computed by losskit (losskit.plot). The gradient is what "
-        "each example contributes to a training step.",
-    ))  # fmt: skip
+    curves = figures.loss_curves(result)
+    if curves is not None:  # embedding losses have no loss of one example to draw
+        missing = figures.undrawn(result)
+        sections.append("<h2>The compared losses</h2>")
+        sections.append(_figure(
+            curves, "loss and gradient curves",
+            "The loss of a single example and its derivative, computed by losskit (losskit.plot). The gradient is "
+            "what each example contributes to a training step."
+            + (" An overlap loss (dice, tversky) is drawn on an image of one foreground pixel." if result.task ==
+               "segmentation" else "")
+            + (f" Not drawn (no curve of one variable): {', '.join(missing)}." if missing else ""),
+        ))  # fmt: skip
     influence = figures.outlier_influence(result) if result.task == "regression" else None
     if influence is not None:
         sections.append(_figure(
@@ -228,9 +264,15 @@ def render(result) -> str:
         "regression": ("Fitted predictions against the truth", f"Validation points{outliers}, for the first seed."),
         "binary": ("Fitted scores", "Histograms of the validation scores by true class, for the first seed."),
         "multiclass": ("Fitted classes", f"Confusion matrices on {result.validation_set}, for the first seed."),
+        "segmentation": ("Predicted masks", "The first validation images of the first seed, their true masks, and "
+                         "each loss's predicted mask (pixels whose probability exceeds 0.5, in its colour) with the "
+                         "true outline in black and the image's IoU below it."),
+        "retrieval": ("Embeddings", "Each loss's validation embeddings of the first seed, L2-normalised, on their "
+                      "first two principal components (scikit-learn's PCA), coloured by the true class: a loss that "
+                      "retrieves well puts each class in a cluster of its own."),
     }  # fmt: skip
     heading, caption = titles[result.task]
-    if result.task != "multiclass":  # the confusion matrices count every row
+    if result.task not in ("multiclass", "segmentation"):  # the confusion matrices count every row
         caption = caption.rstrip(".") + figures.shown_words(result.data[0]) + "."
     sections.append(f"<h2>{heading}</h2>")
     sections.append(_figure(figures.predictions(result), heading.lower(), caption))

@@ -151,7 +151,7 @@ class LabResult:
         """Every number, as plain data (what results.json holds); without ``predictions``, no per-row numbers."""
         data, runs = self.data, [run.to_dict() for run in self.runs]
         if not predictions:
-            rowwise = ("y_val", "y_train", "corrupted", "noise_sd", "x_val")
+            rowwise = ("y_val", "y_train", "corrupted", "noise_sd", "x_val", "images")
             data = [{k: v for k, v in seed.items() if k not in rowwise} for seed in data]
             runs = [{**run, "outputs": {k: v for k, v in run["outputs"].items() if k == "confusion"}} for run in runs]
         return {

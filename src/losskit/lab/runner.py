@@ -11,6 +11,8 @@ import queue as queue_module
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from . import candidates, datasets, models
 from .errors import LabError, need
 from .result import LabResult
@@ -64,7 +66,7 @@ def run(
     task: str | None = None,
     losses=None,
     model: str | None = None,
-    hidden: int = DEFAULTS["hidden"],
+    hidden: int | None = None,
     optimizer: str = DEFAULTS["optimizer"],
     lr: float = DEFAULTS["lr"],
     batch_size: int = DEFAULTS["batch_size"],
@@ -99,7 +101,10 @@ def run(
         and Tweedie log-means, with the Poisson deviance and a calibration plot); diabetes prediction
         intervals (three quantiles in one model against mse's Gaussian interval: coverage and
         width); generated noise that grows with a feature (Gaussian and Laplace likelihoods with a
-        predicted spread against mse: NLL, coverage, width). Or your features ``X`` (an array or a
+        predicted spread against mse: NLL, coverage, width); ``"segmentation"``: masks of small shapes
+        on generated images (a small CNN; per-pixel cross-entropy against dice, tversky and
+        focal_tversky: IoU and Dice score); ``"retrieval"``: embeddings of the digits (triplet_margin,
+        contrastive and info_nce: recall@1 and recall@5). Or your features ``X`` (an array or a
         DataFrame), with the targets as ``y``: ``run(X, y)``, as scikit-learn's ``fit(X, y)``.
     y : array-like, optional
         The targets of ``X``.
@@ -112,11 +117,13 @@ def run(
     losses : str or sequence, optional
         The losses to compare: ``"mse,huber(delta=2)"``, or names, config dicts or Loss objects.
         Default: the experiment's; for your data, the guide's recommendation and its alternatives.
-    model : {"mlp", "linear"}, optional
-        A small MLP (one hidden ReLU layer of ``hidden`` units) or a linear model. Default: the
-        experiment's (linear for margins), else the MLP, or the linear model where PyTorch is missing
-        (or ``backend="numpy"``).
-    hidden : int
+    model : {"mlp", "linear", "cnn"}, optional
+        A small MLP (one hidden ReLU layer of ``hidden`` units) or a linear model; ``"cnn"`` (two 3x3
+        convolutions of ``hidden`` channels) for the segmentation experiment, the only one it trains.
+        Default: the experiment's (linear for margins, cnn for segmentation), else the MLP, or the linear
+        model where PyTorch is missing (or ``backend="numpy"``).
+    hidden : int, optional
+        Hidden units of the mlp, channels of the cnn; default the experiment's (16 for segmentation), else 32.
     optimizer : {"adam", "sgd"}
         Adam, or SGD with momentum 0.9.
     lr, batch_size : float, int
@@ -131,7 +138,7 @@ def run(
         Regression: share of training targets shifted up by 5 to 10 standard deviations
         (default 0.1 for the outliers experiment, else 0).
     label_noise : float, optional
-        Classification: share of training labels flipped to another class (default 0).
+        Classification and retrieval: share of training labels flipped to another class (default 0).
     val_fraction : float
         Share of rows held out, clean, for validation.
     backend : {"auto", "torch", "numpy"}
@@ -165,11 +172,18 @@ def run(
     jobs = _positive_int("jobs", jobs, allow=(-1,))
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise LabError(f"seed must be a whole number >= 0; got {seed!r}.")
-    if model is None and isinstance(experiment, str) and data is None:
-        model = datasets.experiment(experiment).model  # the model a built-in experiment is drawn for, if any
+    builtin = datasets.experiment(experiment) if isinstance(experiment, str) and data is None else None
+    if model is None and builtin is not None:
+        model = builtin.model  # the model a built-in experiment is drawn for, if any
+    if hidden is None:
+        hidden = (builtin.hidden if builtin is not None else None) or DEFAULTS["hidden"]
     if model is None:
         model = "mlp" if backend != "numpy" and models.torch_available() else "linear"
+    if builtin is not None and builtin.task in datasets.IMAGE_TASKS:
+        _check_image_task(builtin, model, backend)
     backend = models.resolve_backend(backend, model)
+    if model == "cnn" and (builtin is None or builtin.task != "segmentation"):
+        raise LabError("--model cnn segments images: it trains only the segmentation experiment (use mlp or linear).")
     models.check_optimizer(optimizer, lr)
     if out is not None:
         out = check_out(out)
@@ -217,8 +231,8 @@ def run(
         ]
     labels = {candidates.label(loss): loss.config() for loss in chosen}
     settings = {
-        "experiment": name, "model": model, "hidden": hidden if model == "mlp" else None, "optimizer": optimizer,
-        "lr": lr, "batch_size": batch_size, "epochs": epochs, "seeds": seed_list, "jobs": jobs,
+        "experiment": name, "model": model, "hidden": hidden if model in ("mlp", "cnn") else None,
+        "optimizer": optimizer, "lr": lr, "batch_size": batch_size, "epochs": epochs, "seeds": seed_list, "jobs": jobs,
         "outliers": outliers, "label_noise": label_noise, "val_fraction": val_fraction, "backend": backend,
         "data": None if data is None else str(data), "target": target, "metrics": exp.metrics if exp else None,
     }  # fmt: skip
@@ -249,9 +263,26 @@ def run(
     return result
 
 
+def _check_image_task(exp: datasets.Experiment, model: str, backend: str) -> None:
+    """The segmentation experiment trains the cnn, the retrieval one an mlp or a linear embedding, both on PyTorch."""
+    fitting = ("cnn",) if exp.task == "segmentation" else ("mlp", "linear")
+    if model not in fitting:
+        raise LabError(f"--model {model} cannot train the {exp.name} experiment; it trains {' or '.join(fitting)}.")
+    if backend == "numpy" or not models.torch_available():
+        raise LabError(f"--backend numpy trains tables through closed-form gradients; the {exp.name} experiment "
+                       "trains on PyTorch (--backend torch or auto).")  # fmt: skip
+
+
 def _truth(seed: int, split: datasets.Split) -> dict:
     """One seed's sizes and validation truth (and corrupted training targets), in the raw units."""
     out = {"seed": seed, **split.describe()}
+    if split.task == "segmentation":  # the first validation images and their masks, for the report
+        from .training import SHOWN_IMAGES
+
+        out["shown_validation_rows"] = min(SHOWN_IMAGES, len(split.y_val))
+        out["images"] = np.round(split.X_val[:SHOWN_IMAGES, 0].astype(np.float64), 3).tolist()
+        out["y_val"] = split.y_val[:SHOWN_IMAGES].astype(np.int8).tolist()
+        return out
     val_rows = datasets.shown_rows(len(split.y_val), seed)
     out["shown_validation_rows"] = int(val_rows.size)
     if split.task == "regression":

@@ -13,6 +13,12 @@ Each epoch records, after its updates (epoch 0 is the untrained model):
   share of them the model reproduces (``memorised``, where the experiment reports it);
 - ``grad_norm``: the norm of the gradient of the training cost with respect to all the weights;
 - ``wall_time``: seconds spent in optimisation steps so far (evaluation excluded).
+
+A segmentation model emits a logit per pixel; a loss of probabilities (``dice``, ``tversky``,
+``binary_cross_entropy``) gets its sigmoid, the output activation its prediction's domain declares,
+and a loss of logits gets the logits. A retrieval model emits embeddings, L2-normalised before the
+loss (:class:`EmbeddingObjective`): the pairs or triplets each embedding loss takes are drawn from the
+class labels of the batch, with a generator of the seed, so every loss of a seed sees the same draws.
 """
 
 from __future__ import annotations
@@ -22,13 +28,15 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .. import registry
+from contextlib import contextmanager, nullcontext
+
+from .. import _xp, links, registry
 from .._checks import validation
 from . import metrics as lab_metrics
 from . import models, predictive
 from .datasets import Split, shown_rows
 from ..errors import InputError
-from .errors import LabError
+from .errors import LabError, need
 
 #: Columns of a run's history besides the metrics, in order.
 HISTORY_COLUMNS = ("epoch", "train_cost", "val_cost", "grad_norm", "wall_time")
@@ -89,8 +97,10 @@ class RunRecord:
         validation set, in the target's units).
     outputs : dict
         ``"val"``: the final validation outputs (regression: predictions in the target's units;
-        binary: scores; multi-class: predicted class ids); regression adds ``"train"``; a binary task on
-        two features adds ``"grid"``, the scores over a grid of them.
+        binary: scores; multi-class: predicted class ids; segmentation: the predicted masks of the first
+        ``SHOWN_IMAGES`` validation images); regression adds ``"train"``; a binary task on two features adds
+        ``"grid"``, the scores over a grid of them; retrieval has ``"projection"`` instead, the validation
+        embeddings on their first two principal components.
     diverged_at : int or None
         The epoch whose training cost was not finite, where training stopped (later epochs NaN).
     """
@@ -119,13 +129,19 @@ class Objective:
     of its link (the rate of a log-rate, the mean of a Gaussian).
     """
 
-    def __init__(self, loss):
+    def __init__(self, loss, activation: str = "identity"):
         self.loss = loss
         self.count = len(loss.info.predictions)
         self.first = loss.info.predictions[0]
         quantile = getattr(loss, "quantile", None)
         #: A multi-quantile head's quantiles, one output each (empty otherwise).
         self.quantiles = quantile if isinstance(quantile, tuple) else ()
+        #: What the outputs go through before the loss: "sigmoid" for a segmentation loss of probabilities.
+        self.activation = links.activation(activation)
+
+    def fixed_draws(self):
+        """Nothing is drawn: a context that changes nothing (see :meth:`EmbeddingObjective.fixed_draws`)."""
+        return nullcontext()
 
     @property
     def extra(self) -> int:
@@ -133,6 +149,9 @@ class Objective:
         return self.count - 1 + max(len(self.quantiles) - 1, 0)
 
     def _split(self, out):
+        if self.activation.name != "identity":
+            xp, out = _xp.namespace_of(out)
+            out = self.activation.apply(xp, out)
         return (out,) if self.count == 1 else tuple(out[:, k] for k in range(self.count))
 
     def __call__(self, y, out):
@@ -149,6 +168,123 @@ class Objective:
             return np.asarray(out[:, int(np.argmin(np.abs(np.asarray(self.quantiles) - 0.5)))], dtype=np.float64)
         first = out if self.count == 1 else out[:, 0]
         return np.asarray(self.first.link.backward(np, np.asarray(first, dtype=np.float64)))
+
+
+#: What an embedding loss takes, by the names of its predictions: the draws :class:`EmbeddingObjective` makes.
+EMBEDDING_INPUTS = {
+    ("anchor", "positive", "negative"): "triplets",  # triplet_margin
+    ("x1", "x2"): "pairs",  # contrastive, cosine_embedding: y +1 for a pair of one class, -1 otherwise
+    ("query", "key"): "views",  # info_nce: row i of each, two images of one class
+    ("embeddings",): "labelled",  # ntxent: the batch and its labels
+}
+
+
+def embedding_inputs(loss) -> str | None:
+    """What ``loss`` takes from a batch of embeddings (``EMBEDDING_INPUTS``); None if the lab cannot feed it."""
+    return EMBEDDING_INPUTS.get(tuple(spec.name for spec in loss.info.predictions))
+
+
+def partners(labels: np.ndarray, rng: np.random.Generator, *, same: bool) -> np.ndarray:
+    """For each row, another row drawn at random with the same label (``same``) or another; -1 where none is.
+
+    >>> partners(np.array([0, 0, 1]), np.random.default_rng(0), same=True).tolist()
+    [1, 0, -1]
+    """
+    labels = np.asarray(labels)
+    found = np.full(labels.size, -1, dtype=np.int64)
+    for label in np.unique(labels):
+        rows = np.flatnonzero(labels == label)
+        pool = rows if same else np.flatnonzero(labels != label)
+        if pool.size < (2 if same else 1):
+            continue
+        if same:  # any row of the class but itself
+            pick = rng.integers(rows.size - 1, size=rows.size)
+            found[rows] = rows[pick + (pick >= np.arange(rows.size))]
+        else:
+            found[rows] = pool[rng.integers(pool.size, size=rows.size)]
+    return found
+
+
+class EmbeddingObjective:
+    """An embedding loss on a batch of embeddings and their class labels (PyTorch tensors).
+
+    The embeddings are L2-normalised, then each row gets a positive (another row of its class) and a
+    negative (a row of another class), drawn from a generator of the seed: ``triplet_margin`` takes
+    (row, positive, negative); ``contrastive`` the pairs (row, positive) labelled +1 and (row, negative)
+    labelled -1; ``info_nce`` the rows as queries and their positives as keys (the other keys of the
+    batch are its negatives); ``ntxent`` the batch and its labels. Rows without a positive in the batch
+    are left out. Costs on a whole set (:meth:`fixed_draws`) use draws that do not change between epochs.
+    """
+
+    count, quantiles, extra = 1, (), 0
+
+    def __init__(self, loss, seed: int):
+        self.loss = loss
+        self.inputs = embedding_inputs(loss)
+        if self.inputs is None:
+            raise LabError(f"{loss.info.name}: the lab does not know how to draw its inputs from a batch of "
+                           f"embeddings; it trains {', '.join(sorted(EMBEDDING_INPUTS_BY_LOSS))}.")  # fmt: skip
+        self.seed = seed
+        self.rng = np.random.default_rng([seed, 4])  # the draws of the training steps
+
+    @contextmanager
+    def fixed_draws(self):
+        """Draw, within the block, from a generator that starts afresh: the same pairs at every epoch."""
+        training = self.rng
+        self.rng = np.random.default_rng([self.seed, 5])
+        try:
+            yield
+        finally:
+            self.rng = training
+
+    def __call__(self, y, out):
+        import torch
+
+        out = torch.nn.functional.normalize(out, dim=1)
+        labels = np.asarray(y.detach().cpu()) if hasattr(y, "detach") else np.asarray(y)
+        if self.inputs == "labelled":
+            return self.loss(torch.as_tensor(labels), out)
+        positive = partners(labels, self.rng, same=True)
+        negative = partners(labels, self.rng, same=False)
+        rows = np.flatnonzero((positive >= 0) & (negative >= 0))
+        if rows.size == 0:  # no two rows of one class in the batch: nothing to learn from it
+            return out.sum() * 0.0
+        anchor = out[torch.from_numpy(rows)]
+        same, other = out[torch.from_numpy(positive[rows])], out[torch.from_numpy(negative[rows])]
+        if self.inputs == "triplets":
+            return self.loss(anchor, same, other)
+        if self.inputs == "views":
+            return self.loss(anchor, same)
+        pair_labels = torch.cat([torch.ones(rows.size, dtype=out.dtype), -torch.ones(rows.size, dtype=out.dtype)])
+        return self.loss(pair_labels, torch.cat([anchor, anchor]), torch.cat([same, other]))
+
+
+#: The embedding losses of the registry the lab can train (for messages).
+EMBEDDING_INPUTS_BY_LOSS = ("triplet_margin", "contrastive", "cosine_embedding", "info_nce", "ntxent")
+
+
+def objective_for(loss, task: str, seed: int):
+    """The objective a model of ``task`` trains on: an :class:`EmbeddingObjective` for retrieval, else an
+    :class:`Objective` (for segmentation, with its prediction's output activation)."""
+    if task == "retrieval":
+        return EmbeddingObjective(loss, seed)
+    if task == "segmentation":
+        return Objective(loss, activation=loss.info.predictions[0].domain.activation)
+    return Objective(loss)
+
+
+#: Validation images whose predicted masks a segmentation run keeps for the report (the first ones).
+SHOWN_IMAGES = 6
+
+
+def projection(embeddings: np.ndarray) -> np.ndarray:
+    """The L2-normalised embeddings on their first two principal components (scikit-learn's PCA); NaN if not finite."""
+    x = np.asarray(embeddings, dtype=np.float64)
+    if not np.isfinite(x).all():
+        return np.full((x.shape[0], 2), np.nan)
+    decomposition = need("sklearn.decomposition", "the projection of the embeddings")
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return decomposition.PCA(n_components=2, random_state=0).fit_transform(x)
 
 
 def _targets(spec: RunSpec, loss, y: np.ndarray) -> np.ndarray:
@@ -207,7 +343,7 @@ def train(spec: RunSpec, on_epoch=None) -> RunRecord:
 def _train(spec: RunSpec, on_epoch) -> RunRecord:
     data, task = spec.data, spec.data.task
     loss = registry.get(spec.loss)
-    objective = Objective(loss)
+    objective = objective_for(loss, task, spec.seed)
     model = models.build(
         spec.backend, spec.model, data.X_train.shape[1], data.n_outputs, extra=objective.extra,
         hidden=spec.hidden, seed=spec.seed, optimizer=spec.optimizer, lr=spec.lr,
@@ -232,10 +368,11 @@ def _train(spec: RunSpec, on_epoch) -> RunRecord:
         return predictive.of(objective, output, data, residual_sd)
 
     def record(epoch: int) -> bool:
-        train_cost, grad_norm = model.evaluate(objective, X_train, y_train)
-        output = model.predict(X_val)
-        with validation(False):
-            val_cost = float(objective(y_val, model.asarray(output)))
+        with objective.fixed_draws():
+            train_cost, grad_norm = model.evaluate(objective, X_train, y_train)
+            output = model.predict(X_val)
+            with validation(False):
+                val_cost = float(objective(y_val, model.asarray(output)))
         predicted = None
         if task == "regression":
             predicted = distribution(output)
@@ -289,6 +426,10 @@ def _train(spec: RunSpec, on_epoch) -> RunRecord:
             outputs.update(low=predicted.low[val_rows].tolist(), high=predicted.high[val_rows].tolist())
             if predicted.sd is not None:
                 outputs["sd"] = np.broadcast_to(predicted.sd, predictions.shape)[val_rows].tolist()
+    elif task == "segmentation":  # the predicted masks of the first validation images
+        outputs = {"val": (np.asarray(output)[:SHOWN_IMAGES] > 0).astype(np.int8).tolist()}
+    elif task == "retrieval":  # the validation embeddings on two axes
+        outputs = {"projection": projection(output)[val_rows].tolist()}
     elif task == "binary":
         outputs = {"val": np.asarray(output)[val_rows].tolist()}
         if data.X_train.shape[1] == 2:  # two features: the scores over a grid, for the decision boundary

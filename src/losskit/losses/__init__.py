@@ -9,10 +9,10 @@ from __future__ import annotations
 # isort: skip_file
 from .._base import Loss
 from . import regression, robust, probabilistic, binary  # noqa: I001
-from . import multiclass, multiclass_reweighted, multiclass_margin, multilabel, divergence, pairs, embedding, batchwise, ranking, segmentation
+from . import multiclass, multiclass_reweighted, multiclass_margin, multilabel, divergence, pairs, embedding, batchwise, ranking, segmentation, compound
 
 FAMILIES = (regression, robust, probabilistic, binary, multiclass, multiclass_reweighted, multiclass_margin, multilabel,
-            divergence, pairs, embedding, batchwise, ranking, segmentation)  # fmt: skip
+            divergence, pairs, embedding, batchwise, ranking, segmentation, compound)  # fmt: skip
 
 
 def _exports():
@@ -26,3 +26,6 @@ def _exports():
 
 __all__ = _exports()
 globals().update({name: getattr(m, name) for m in FAMILIES for name in __all__ if hasattr(m, name)})
+from .compound import compound  # noqa: E402  (the builder of weighted sums)
+
+__all__ += ["compound"]
