@@ -312,7 +312,7 @@ def test_ranking_losses_against_rax_and_optax():
              (lk.ListMLE(), _rax_peer(rax.listmle_loss)),
              (lk.PairwiseLogistic(), _rax_peer(rax.pairwise_logistic_loss, per_item_pairs=True))]  # fmt: skip
     for loss, reference in cases:
-        check_peer(loss, (relevance, scores, where), reference, what=loss.info.name, hessian=False)
+        check_peer(loss, (relevance, scores, where), reference, what=loss.info.name, hessian=False, dtypes=("float64",))
     # Optax's listwise softmax, its mean over the lists that have an item
     np.testing.assert_allclose(lk.listnet(relevance, scores, where, normalize=False),
                                optax.losses.ranking_softmax_loss(scores, relevance, where=where), rtol=1e-12)  # fmt: skip
@@ -371,6 +371,18 @@ def test_compound_is_the_sum_of_its_terms_as_users_write_it_in_torch():
                                    + lk.jaccard(masks, probabilities, smooth=1.0, **call), rtol=1e-13)  # fmt: skip
 
 
+def test_a_compound_of_per_class_dice_and_per_pixel_cross_entropy_is_their_sum():
+    rng = rng_for("compound per class")
+    masks, probabilities = (rng.random((4, 3, 5)) < 0.4).astype(np.float64), rng.uniform(0.05, 0.95, size=(4, 3, 5))
+    loss = lk.compound((0.5, lk.Dice(class_axis=1)), (2.0, "binary_cross_entropy"))
+    for got, dice, bce in zip(loss.grad_and_hessian(masks, probabilities),
+                              lk.Dice(class_axis=1).grad_and_hessian(masks, probabilities),
+                              lk.BinaryCrossEntropy().grad_and_hessian(masks, probabilities)):  # fmt: skip
+        np.testing.assert_allclose(got, 0.5 * dice + 2.0 * bce, rtol=1e-13)
+    with pytest.raises(lk.InputError, match="class_axis differs"):
+        lk.compound(lk.Dice(class_axis=1), "tversky")
+
+
 def test_compound_configs_round_trip_and_mismatched_terms_are_refused():
     loss = lk.compound((0.5, {"name": "softmax_focal", "gamma": 1.0}), "softmax_cross_entropy", reduction="sum")
     assert lk.get(loss.config()) == loss and hash(lk.get(loss.config())) == hash(loss)
@@ -388,3 +400,102 @@ def test_compound_configs_round_trip_and_mismatched_terms_are_refused():
                        (((-1.0, "mse"),), "finite number >= 0"), (("info_nce",), "independent per-example")]:  # fmt: skip
         with pytest.raises(lk.InputError, match=why):
             lk.compound(*terms)
+
+
+@covers("generalized_dice")
+@pytest.mark.parametrize("pooled", [False, True])
+def test_overlap_losses_per_class_and_over_the_batch_against_monai(pooled):
+    """MONAI's DiceLoss, TverskyLoss (jaccard=True for the IoU) and GeneralizedDiceLoss on (N, C, H, W) masks,
+    per sample and class (``batch=False``) or pooled over the batch (``batch=True``): the mean and autograd's
+    gradient of it; a class absent from one sample's target included. MONAI computes the generalised Dice
+    weights in float32 (``w_func(ground_o.float())``), so that loss is also checked in float64 against Sudre et
+    al.'s formula in PyTorch; focal Tversky per class against its formula (MONAI has none)."""
+    from monai.losses import DiceLoss, GeneralizedDiceLoss, TverskyLoss
+
+    rng = rng_for(f"monai {pooled}")
+    masks = (rng.random((N, 3, 4, 5)) < 0.3).astype(np.float64)
+    masks[0, 2] = 0.0
+    probabilities = rng.uniform(0.05, 0.95, size=masks.shape)
+    pool = "batch" if pooled else "sample"
+
+    def focal(t, p, alpha=0.3, beta=0.7, gamma=2.0):
+        dims = (0, 2, 3) if pooled else (2, 3)
+        tp, fp, fn = (p * t).sum(dims), (p * (1 - t)).sum(dims), ((1 - p) * t).sum(dims)
+        return ((1 - (tp + 0.5) / (tp + alpha * fp + beta * fn + 0.5)) ** (1 / gamma)).mean()
+
+    def sudre(t, p):  # 1 - (2 sum w I + 1) / (sum w (P + T) + 1), w = 1 / T^2, absent classes the largest weight
+        dims = (0, 2, 3) if pooled else (2, 3)
+        volume = t.sum(dims)
+        w = torch.where(volume > 0, 1 / volume.clamp(min=1e-300) ** 2, 0.0)
+        w = torch.where(volume > 0, w, w.max(-1, keepdim=True).values)
+        ratio = (2 * (w * (p * t).sum(dims)).sum(-1) + 1) / ((w * (p + t).sum(dims)).sum(-1) + 1)
+        return (1 - ratio).mean()
+
+    cases = [
+        (lk.Dice(smooth=1.0), DiceLoss(smooth_nr=1.0, smooth_dr=1.0, batch=pooled)),
+        (lk.Tversky(alpha=0.3, beta=0.7, smooth=0.5), TverskyLoss(alpha=0.3, beta=0.7, smooth_nr=0.5, smooth_dr=0.5, batch=pooled)),
+        (lk.Jaccard(smooth=0.5), DiceLoss(jaccard=True, smooth_nr=1.0, smooth_dr=1.0, batch=pooled)),  # its s is twice
+        (lk.GeneralizedDice(smooth=1.0), GeneralizedDiceLoss(smooth_nr=1.0, smooth_dr=1.0, batch=pooled)),
+        (lk.GeneralizedDice(smooth=1.0), sudre),
+        (lk.FocalTversky(alpha=0.3, beta=0.7, gamma=2.0, smooth=0.5), focal),
+    ]  # fmt: skip
+    for loss, peer in cases:
+        loss = lk.get(loss, class_axis=1, pool=pool)
+        t, p = torch.from_numpy(masks), torch.from_numpy(probabilities).requires_grad_()
+        value = peer(p, t) if isinstance(peer, torch.nn.Module) else peer(t, p)
+        (grad,) = torch.autograd.grad(value, p)
+        got, got_grad = loss.value_and_grad(masks, probabilities)
+        rtol = 1e-6 if isinstance(peer, GeneralizedDiceLoss) else 1e-13  # its weights in float32
+        np.testing.assert_allclose(got, value.item(), rtol=rtol, err_msg=repr(loss))
+        np.testing.assert_allclose(got_grad, grad.numpy(), rtol=max(rtol, 1e-11), atol=1e-16, err_msg=repr(loss))
+        # channels last: the same numbers
+        last = lk.get(loss, class_axis=-1)
+        moved = last.value_and_grad(np.moveaxis(masks, 1, -1), np.moveaxis(probabilities, 1, -1))
+        np.testing.assert_allclose(moved[0], got, rtol=1e-14)
+        np.testing.assert_allclose(np.moveaxis(moved[1], -1, 1), got_grad, rtol=1e-13, atol=1e-18)
+    # pooled, "sum" and "mean" are both the batch's value, made of the samples' shares
+    if pooled:
+        dice = lk.Dice(class_axis=1, pool="batch")
+        assert dice(masks, probabilities, reduction="none").sum() == pytest.approx(float(dice(masks, probabilities)), rel=1e-13)
+        assert float(dice(masks, probabilities, reduction="sum")) == pytest.approx(float(dice(masks, probabilities)), rel=1e-13)
+        with pytest.raises(lk.InputError, match="pooled over the batch"):
+            dice.grad_and_hessian(masks, probabilities)
+
+
+def test_overlap_losses_meet_segmentation_models_pytorchs_own_test_values():
+    """The expected values of segmentation_models_pytorch's tests/test_losses.py, as losses (1 - score). Its
+    binary losses pool the batch and the pixels (``pool="batch"``); its multi-class and multi-label ones do
+    that per class, then average (``class_axis=1``). One convention differs and is checked as ours: where the
+    target is empty and the prediction is not, smp zeroes the loss; here it is 1 (nothing of the prediction
+    overlaps; MONAI's and Keras's value too)."""
+    cases = [  # (y_true, y_pred, loss): test_soft_dice_score, test_soft_tversky_score (alpha = beta = 1/2)
+        ([1, 1, 1, 1], [1, 1, 1, 1], 0.0), ([0, 1, 1, 0], [0, 1, 1, 0], 0.0), ([1, 1, 1, 1], [1, 1, 0, 0], 1 / 3),
+    ]
+    for y, p, want in cases:
+        y, p = np.array([y], dtype=float), np.array([p], dtype=float)
+        for loss in (lk.Dice(smooth=0.0), lk.Tversky(), lk.Dice(smooth=0.0, pool="batch")):
+            assert float(loss(y, p)) == pytest.approx(want, abs=1e-12)
+    for y, p, want in [([1, 1, 1, 1], [1, 1, 1, 1], 0.0), ([1, 1, 1, 1], [1, 1, 0, 0], 0.5)]:  # test_soft_jaccard_score
+        assert float(lk.jaccard([y], [np.array(p, dtype=float)])) == pytest.approx(want, abs=1e-12)
+    # test_soft_jaccard_score_2: one score per row, their mean
+    for y, p, want in [([[1, 1, 0, 0], [0, 0, 1, 1]], [[1, 1, 0, 0], [0, 0, 1, 1]], 0.0),
+                       ([[1, 1, 0, 0], [0, 0, 1, 1]], [[0, 0, 1, 0], [0, 1, 0, 0]], 1.0),
+                       ([[1, 1, 0, 0], [0, 0, 0, 1]], [[1, 1, 0, 0], [0, 0, 0, 0]], 0.5)]:  # fmt: skip
+        assert float(lk.jaccard(y, np.array(p, dtype=float))) == pytest.approx(want, abs=1e-12)
+    # test_dice_loss_binary, test_tversky_loss_binary, test_binary_jaccard_loss: (1, 1, 1, 3) masks, the batch pooled
+    for y, p, want in [([1, 1, 1], [1, 1, 1], 0.0), ([1, 0, 1], [1, 0, 1], 0.0), ([0, 0, 0], [0, 0, 0], 0.0),
+                       ([0, 1, 0], [1, 0, 1], 1.0), ([1, 1, 1], [0, 0, 0], 1.0),
+                       ([0, 0, 0], [1, 1, 1], 1.0)]:  # smp: 0.0 (an empty target's loss is zeroed)  # fmt: skip
+        y, p = np.reshape(y, (1, 1, 1, 3)).astype(float), np.reshape(p, (1, 1, 1, 3)).astype(float)
+        for loss in (lk.Dice(smooth=0.0, pool="batch"), lk.Tversky(pool="batch"), lk.Jaccard(pool="batch")):
+            assert float(loss(y, p)) == pytest.approx(want, abs=1e-12)
+    # test_multiclass_jaccard_loss (class ids one-hot over axis 1) and test_multilabel_jaccard_loss
+    pred = np.array([[[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]]])
+    per_class = lk.Jaccard(class_axis=1, pool="batch")
+    for ids, p, want in [([0, 0, 1, 1], pred, 0.0), ([1, 1, 0, 0], pred, 1.0),
+                         ([1, 1, 0, 0], np.array([[[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]]]), 2 / 3)]:  # fmt: skip
+        assert float(per_class(np.eye(2)[ids].T[None], p)) == pytest.approx(want, abs=1e-12)
+    for y, p, want in [(pred, pred, 0.0), (1 - pred, pred, 1.0),
+                       (np.array([[[1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]]]),
+                        np.array([[[0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 0.0]]]), 2 / 3)]:  # fmt: skip
+        assert float(per_class(y, p)) == pytest.approx(want, abs=1e-12)

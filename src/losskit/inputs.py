@@ -425,7 +425,7 @@ def prepare(loss, arrays, sample_weight=None, reduction=DEFAULT, normalizer=None
         prepared.append(x)
         checked.append(as_given if spec.broadcast else x)
     ref = prepared[first]
-    losses_shape = tuple(ref.shape[:-1]) if ref_spec.event != 0 else tuple(ref.shape)
+    losses_shape = tuple(ref.shape[:1] if ref_spec.event == SAMPLE else ref.shape[:-1] if ref_spec.event else ref.shape)
     weight = None
     if sample_weight is not None:
         weight = align_weight(xp, name, sample_weight, losses_shape, dtype, ref)

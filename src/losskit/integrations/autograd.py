@@ -31,6 +31,7 @@ import torch
 
 from .. import engines
 from ..engines import Result
+from ..reduction import Reduction
 
 __all__ = ["applies", "serve", "value_with_grad", "value_and_grad", "NATIVE", "VIA_NUMPY"]
 
@@ -206,9 +207,13 @@ class _ClosedForm(torch.autograd.Function):
             for i, p in zip(batch.predictions, predictions):
                 arrays[i] = p
             grads = loss.reference(dataclasses.replace(batch, arrays=tuple(arrays)), 1).grads
-        events = [batch.specs[i].event != 0 for i in batch.predictions]
+        if loss.batch_coupled and grad_out.dim() > 0:  # each example's seed is a scale of the pullback, not a factor
+            red = batch.reduction
+            weight = grad_out if red.weight is None else torch.broadcast_to(red.weight, grad_out.shape) * grad_out
+            seeded = Reduction(red.xp, "none", red.shape, weight=weight)
+            return (None, None, None, *([None] * count), *loss.reference(dataclasses.replace(batch, reduction=seeded), 1).grads)
         out = []
-        for grad, event in zip(grads, events):
+        for grad in grads:
             if grad_out.dim() == 0:
                 # loss.backward() seeds 1: hand over the saved gradient itself (no pass, no new buffer). Autograd
                 # copies it before storing it anywhere while the graph is kept (retain_graph), so it is never shared.
@@ -217,7 +222,7 @@ class _ClosedForm(torch.autograd.Function):
                 else:
                     out.append(grad * grad_out)
             else:
-                out.append(grad * (grad_out[..., None] if event else grad_out))
+                out.append(grad * torch.reshape(grad_out, grad_out.shape + (1,) * (grad.dim() - grad_out.dim())))
         return (None, None, None, *([None] * count), *out)
 
 

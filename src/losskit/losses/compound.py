@@ -97,6 +97,11 @@ class Compound(Loss):
         object.__setattr__(self, "_positions", lead._positions)
         object.__setattr__(self, "_first", lead._first)
 
+    @property
+    def class_axis(self):
+        """The leading term's class axis of whole samples (the layout every term then sees)."""
+        return getattr(self._lead, "class_axis", None)
+
     def _specialise(self, info: LossInfo) -> LossInfo:
         infos = [loss.info for _, loss in self.terms]
         lead = self._lead.info
@@ -135,8 +140,9 @@ class Compound(Loss):
             term = (tuple(loss._math(xp, order, *arrays)) + (None, None))[:3]
             share = weight
             if _EVENT_RANK[loss.info.inputs[loss._first].event] < rank:  # smaller examples: their mean
-                term = (xp.mean(term[0], axis=-1), *term[1:])
-                share = weight / predictions[0].shape[-1]
+                axes = tuple(range(1, term[0].ndim)) if rank == _EVENT_RANK[SAMPLE] else (-1,)
+                term = (xp.mean(term[0], axis=axes), *term[1:])
+                share = weight / math.prod([predictions[0].shape[a] for a in axes])
             losses = losses + weight * term[0]
             if order > 0:
                 grads = [t + share * d for t, d in zip(grads, _per_prediction(xp, term[1], predictions))]
@@ -161,6 +167,8 @@ def _incompatible(loss: Loss, lead: Loss) -> str:
         return "its mean counts its own weights (class weights or ignored ids)"
     if getattr(loss, "axis", -1) != -1:
         return "give every term its class axis last (axis=-1)"
+    if loss.info.inputs[loss._first].event == SAMPLE and getattr(loss, "class_axis", None) != getattr(lead, "class_axis", None):
+        return f"its class_axis differs from {lead.info.name}'s"
     ours, theirs = loss.info.inputs, lead.info.inputs
     if len(ours) != len(theirs):
         return f"it takes {len(ours)} arrays, {lead.info.name} {len(theirs)}"
