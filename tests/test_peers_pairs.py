@@ -499,3 +499,32 @@ def test_overlap_losses_meet_segmentation_models_pytorchs_own_test_values():
                        (np.array([[[1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]]]),
                         np.array([[[0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 0.0]]]), 2 / 3)]:  # fmt: skip
         assert float(per_class(y, p)) == pytest.approx(want, abs=1e-12)
+
+
+def test_batch_and_list_losses_meet_optaxs_own_test_values():
+    """The expected values of Optax's tests: ``_self_supervised_test.py`` (ntxent, to its 1e-4) and
+    ``_ranking_test.py`` (the listwise softmax, un-normalised: ``listnet(normalize=False)``, summed over lists)."""
+    e = [[-1.9540, 1.0780], [0.2380, -0.5703], [1.8745, -0.0195], [-0.6719, -1.9210]]
+    assert float(lk.ntxent([0, 0, 1, 1], e)) == pytest.approx(14.01032, abs=1e-4)
+    assert float(lk.ntxent([0, 0, 0, 1], e)) == pytest.approx(8.968544, abs=1e-4)
+    softmax = lk.ListNet(normalize=False, reduction="sum")
+    exp, log = np.exp, np.log
+    total = exp(0.0) + exp(3.0) + exp(1.0) + exp(2.0)
+    assert float(softmax([[0.0, 0.0, 1.0, 1.0]], [[0.0, 3.0, 1.0, 2.0]])) == pytest.approx(
+        -(log(exp(2.0) / total) + log(exp(1.0) / total)), rel=1e-14)  # fmt: skip
+    extreme = -((-2.1e26 - (0.0 + -2.1e26 + 3.4e37 + 42.0)) + (3.4e37 - (0.0 + -2.1e26 + 3.4e37 + 42.0)))
+    assert float(softmax([[0.0, 1.0, 1.0, 0.0]], [[0.0, -2.1e26, 3.4e37, 42.0]])) == pytest.approx(extreme, rel=1e-3)
+    second = exp(3.0) + exp(1.0) + exp(4.0) + exp(2.0)
+    both = [-(log(exp(2.0) / total) + log(exp(1.0) / total)), -(2.0 * log(exp(3.0) / second) + log(exp(4.0) / second))]
+    scores, labels = [[0.0, 3.0, 1.0, 2.0], [3.0, 1.0, 4.0, 2.0]], [[0.0, 0.0, 1.0, 1.0], [2.0, 0.0, 1.0, 0.0]]
+    np.testing.assert_allclose(softmax(labels, scores, reduction="none"), both, rtol=1e-14)
+    # the mean over lists with an item; a wholly masked list neither costs nor counts, and has no NaN gradient
+    where = np.array([[True] * 4, [False] * 4])
+    assert float(lk.listnet(labels, scores, where, normalize=False)) == pytest.approx(both[0], rel=1e-14)
+    masked = lk.ListNet(normalize=False).grad(labels, scores, where)
+    assert np.all(masked[1] == 0) and np.all(np.isfinite(masked))
+    zero = lk.ListNet(normalize=False).grad([[0.0] * 4], [[0.0, 3.0, 1.0, 2.0]])
+    np.testing.assert_array_equal(zero, 0.0)
+    # where drops an item as if it were not in the list
+    assert float(lk.listnet([[0.0, 0.0, 2.0, 1.0]], [[0.0, 3.0, 1.0, 2.0]], [[True, True, True, False]], normalize=False)) \
+        == pytest.approx(float(lk.listnet([[0.0, 0.0, 2.0]], [[0.0, 3.0, 1.0]], normalize=False)), rel=1e-14)

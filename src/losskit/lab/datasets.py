@@ -192,7 +192,7 @@ class Experiment:
 
 
 #: Dice plus per-pixel binary cross-entropy, half each: a compound loss (``lk.compound``).
-DICE_AND_CROSS_ENTROPY = {"name": "compound", "terms": ((0.5, "dice"), (0.5, "binary_cross_entropy"))}
+DICE_AND_CROSS_ENTROPY = {"name": "weighted_sum", "terms": ((0.5, "dice"), (0.5, "binary_cross_entropy"))}
 
 
 def _imbalance_losses(pos_weight: float) -> tuple:
