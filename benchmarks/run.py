@@ -714,30 +714,59 @@ TORCH_TARGET = 1.3  # the issue: no slower than 1.3x the matching torch.nn.funct
 
 
 def torch_pairs(n, rows, vocab):
-    """(name, losskit fn(p), torch fn(p), p0): the same loss on the same tensors."""
+    """(name, losskit fn(p), torch fn(p), p0): the same loss on the same tensors, every loss torch.nn.functional
+    has; losskit's through its module (``lk.torch.<Name>Loss``), as a training loop calls it."""
     import torch
     import torch.nn.functional as F
 
     g = torch.Generator().manual_seed(0)
     y = torch.randn(n, generator=g)
     yb = (torch.rand(n, generator=g) > 0.5).float()
+    signs = yb * 2 - 1
+    counts = torch.poisson(torch.full((n,), 3.0), generator=g)
     p = torch.randn(n, generator=g) * 2
     prob = torch.rand(n, generator=g) * 0.98 + 0.01
+    variance = torch.rand(n, generator=g) + 0.5
     logits = torch.randn(rows, vocab, generator=g)
     ids = torch.randint(0, vocab, (rows,), generator=g)
     soft = torch.softmax(torch.randn(rows, vocab, generator=g), dim=-1)
+    log_soft = torch.log_softmax(torch.randn(rows, vocab, generator=g), dim=-1)
+    labels = (torch.rand(rows, vocab, generator=g) > 0.9).float()
+    pairs, dim = n // 128, 128
+    a, b, c = (torch.randn(pairs, dim, generator=g) for _ in range(3))
+    pair_signs = (torch.rand(pairs, generator=g) > 0.5).float() * 2 - 1
+    m = lk.torch
     return [
-        ("mse", lambda q: lk.mse(y, q), lambda q: F.mse_loss(q, y), p),
-        ("mae", lambda q: lk.mae(y, q), lambda q: F.l1_loss(q, y), p),
-        ("huber", lambda q: lk.huber(y, q), lambda q: F.huber_loss(q, y), p),
-        ("binary_cross_entropy", lambda q: lk.binary_cross_entropy(yb, q),
+        ("mse", lambda q: m.MSELoss()(y, q), lambda q: F.mse_loss(q, y), p),
+        ("mae", lambda q: m.MAELoss()(y, q), lambda q: F.l1_loss(q, y), p),
+        ("huber", lambda q: m.HuberLoss()(y, q), lambda q: F.huber_loss(q, y), p),
+        ("smooth_l1", lambda q: m.SmoothL1Loss()(y, q), lambda q: F.smooth_l1_loss(q, y), p),
+        ("binary_cross_entropy", lambda q: m.BinaryCrossEntropyLoss()(yb, q),
          lambda q: F.binary_cross_entropy(q, yb), prob),
-        ("sigmoid_cross_entropy", lambda q: lk.sigmoid_cross_entropy(yb, q),
+        ("sigmoid_cross_entropy", lambda q: m.SigmoidCrossEntropyLoss()(yb, q),
          lambda q: F.binary_cross_entropy_with_logits(q, yb), p),
-        ("sparse_softmax_cross_entropy", lambda q: lk.sparse_softmax_cross_entropy(ids, q),
+        ("soft_margin", lambda q: m.SoftMarginLoss()(signs, q), lambda q: F.soft_margin_loss(q, signs), p),
+        ("log_poisson_nll", lambda q: m.LogPoissonNLLLoss()(counts, q), lambda q: F.poisson_nll_loss(q, counts), p),
+        ("poisson_nll", lambda q: m.PoissonNLLLoss()(counts, q),
+         lambda q: F.poisson_nll_loss(q, counts, log_input=False), prob * 5),
+        ("gaussian_nll", lambda q: m.GaussianNLLLoss()(y, q, variance), lambda q: F.gaussian_nll_loss(q, y, variance), p),
+        ("sparse_softmax_cross_entropy", lambda q: m.SparseSoftmaxCrossEntropyLoss()(ids, q),
          lambda q: F.cross_entropy(q, ids), logits),
-        ("softmax_cross_entropy", lambda q: lk.softmax_cross_entropy(soft, q),
+        ("softmax_cross_entropy", lambda q: m.SoftmaxCrossEntropyLoss()(soft, q),
          lambda q: F.cross_entropy(q, soft), logits),
+        ("nll", lambda q: m.NLLLoss()(ids, q), lambda q: F.nll_loss(q, ids), log_soft),
+        ("kl_divergence", lambda q: m.KLDivergenceLoss()(soft, q),
+         lambda q: F.kl_div(torch.log(q), soft, reduction="batchmean"), torch.softmax(logits, dim=-1)),
+        ("multilabel_soft_margin", lambda q: m.MultilabelSoftMarginLoss()(labels, q),
+         lambda q: F.multilabel_soft_margin_loss(q, labels), logits),
+        ("weston_watkins_hinge", lambda q: m.WestonWatkinsHingeLoss()(ids % 1000, q),
+         lambda q: F.multi_margin_loss(q, ids % 1000), logits[:, :1000].contiguous()),
+        ("margin_ranking", lambda q: m.MarginRankingLoss()(signs, q, y), lambda q: F.margin_ranking_loss(q, y, signs), p),
+        ("hinge_embedding", lambda q: m.HingeEmbeddingLoss()(signs, q), lambda q: F.hinge_embedding_loss(q, signs),
+         prob * 3),
+        ("cosine_embedding", lambda q: m.CosineEmbeddingLoss()(pair_signs, q, b),
+         lambda q: F.cosine_embedding_loss(q, b, pair_signs), a),
+        ("triplet_margin", lambda q: m.TripletMarginLoss()(q, b, c), lambda q: F.triplet_margin_loss(q, b, c), a),
     ]  # fmt: skip
 
 

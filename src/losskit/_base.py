@@ -278,6 +278,10 @@ class Loss:
         args = ", ".join(f"{p}={getattr(self, p)!r}" for p in self._params)
         return f"{type(self).__name__}({args})"
 
+    def __reduce__(self):
+        """Pickled as its class and hyperparameters: the metadata is rebuilt, not stored."""
+        return _rebuilt, (type(self), dict(self._hyperparameters))
+
     @classmethod
     def as_function(cls):
         """The function form: ``f(*arrays, **hyperparameters_and_call_keywords)``."""
@@ -303,6 +307,10 @@ class Loss:
         loss_function.__module__ = cls.__module__
         loss_function.loss_class = cls
         return loss_function
+
+
+def _rebuilt(cls, hyperparameters):
+    return cls(**hyperparameters)
 
 
 def _coupled(loss, batch: Batch, order: int) -> Result:

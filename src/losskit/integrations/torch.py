@@ -1,4 +1,4 @@
-r"""PyTorch integrations: ``lk.torch.linear_cross_entropy``.
+r"""PyTorch integrations: ``lk.torch.linear_cross_entropy``, and a module per loss (``lk.torch.HuberLoss``).
 
 ``linear_cross_entropy(hidden, weight, targets)`` is ``sparse_softmax_cross_entropy(targets, hidden @
 weight.T)`` with the projection and the cross-entropy fused and chunked over rows, so the full
@@ -15,7 +15,10 @@ from .._xp import is_traced
 from ..errors import InputError, InputTypeError
 from ..reduction import Reduction, check_normalizer, check_reduction
 
-__all__ = ["linear_cross_entropy"]
+from .torch_modules import MODULES, LossModule  # noqa: E402,F401
+
+__all__ = ["linear_cross_entropy", "LossModule", *MODULES]
+globals().update(MODULES)
 
 
 def _chunk_pass(hidden, weight, bias, targets, row_weight, eps, z_loss, chunk, want_grad, grad_rows=None):
