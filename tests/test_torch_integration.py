@@ -240,7 +240,7 @@ def test_eager_autograd_is_off_when_no_gradient_or_compiling():
     p = torch.randn(10)
     assert not lk_autograd.applies(p)
     q = p.clone().requires_grad_(True)
-    assert not lk_autograd.applies(q)  # "auto": small tensors take autograd through the reference
+    assert lk_autograd.applies(q)  # every size: the gradient at a kink is losskit's on every backend
     with fast_path("always"):
         assert lk_autograd.applies(q)
         with torch.no_grad():

@@ -5,7 +5,9 @@ definition and serve every call. After a call's inputs are prepared, the base as
 whether an engine serves it better, by the array library of the first prediction:
 
 - ``numpy``: ``losskit.fast``, fused and multi-threaded value and gradient;
-- ``torch``: ``losskit.integrations.autograd``, the closed-form gradient as PyTorch's backward.
+- ``torch``: ``losskit.integrations.autograd``, the closed-form gradient as PyTorch's backward;
+- ``jax``: ``losskit.integrations.jax_engine``, the closed-form gradient attached with ``jax.custom_jvp``
+  (it serves traced calls too: ``jax.jit``, ``jax.grad`` and ``jax.vmap`` trace it).
 
 Each engine module has ``serve(loss, batch, order)`` returning a :class:`Result` or None (the next
 engine, then the reference), and keys its own implementations by registry name. Modules are
@@ -39,7 +41,11 @@ AUTO_MIN_SIZE = 1 << 15
 TABLE = {
     "numpy": ("losskit.fast",),
     "torch": ("losskit.integrations.autograd",),
+    "jaxlib": ("losskit.integrations.jax_engine",),  # concrete jax arrays
+    "jax": ("losskit.integrations.jax_engine",),  # jax's tracers
 }
+#: Libraries whose engines serve traced calls (their engine is made of the library's own traceable operations).
+TRACEABLE = ("jax", "jaxlib")
 
 
 class Result(NamedTuple):
@@ -103,12 +109,13 @@ def library(array) -> str:
 def serve(loss, batch, order: int) -> Result | None:
     """The result of the first engine that serves this call, or None for the reference formulas.
 
-    No engine serves a call while a framework traces it (``torch.compile``, ``jax.jit``): the
-    reference formulas are what gets traced.
+    No engine but JAX's serves a call while a framework traces it (``torch.compile``): the reference
+    formulas are what gets traced.
     """
     first = batch.arrays[batch.predictions[0]]
-    modules = TABLE.get(library(first), ())
-    if not modules or is_traced(first):
+    name = library(first)
+    modules = TABLE.get(name, ())
+    if not modules or (is_traced(first) and name not in TRACEABLE):
         return None
     for module in modules:
         result = importlib.import_module(module).serve(loss, batch, order)

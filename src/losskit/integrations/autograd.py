@@ -43,15 +43,15 @@ def _needs_graph(x) -> bool:
 def applies(y_pred) -> bool:
     """True if the autograd Function should carry ``y_pred``'s gradient.
 
-    It follows losskit's engine switch (``lk.fast_path``): off with "never", on for every size with
-    "always", and with "auto" for tensors of at least ``AUTO_MIN_SIZE`` elements (below that,
-    autograd through the reference formulas costs less than the Function's own overhead).
+    It follows losskit's engine switch (``lk.fast_path``): off with "never", on for every size
+    otherwise, so that the gradient at a kink is losskit's on every backend and at every size (autograd
+    through the formulas would pick a side that depends on how a formula is written).
     """
     if not (_needs_graph(y_pred) and torch.is_grad_enabled()):
         return False
     if torch.compiler.is_compiling() or torch._C._functorch.is_functorch_wrapped_tensor(y_pred):
         return False
-    return engines.get_fast_path() != "never" and engines.wanted(y_pred.numel())
+    return engines.get_fast_path() != "never"
 
 
 def serve(loss, batch, order: int) -> Result | None:

@@ -1,0 +1,73 @@
+"""The JAX engine: jax.grad takes losskit's closed-form gradient (jax.custom_jvp), at kinks too, under jit and
+vmap, and jax.hessian differentiates it to the Hessian diagonal that grad_and_hessian gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+jax = pytest.importorskip("jax")
+import jax.numpy as jnp  # noqa: E402
+
+import losskit as lk  # noqa: E402
+
+
+@pytest.mark.parametrize("name, y, p", [
+    ("mae", [0.0, 1.0, 2.0], [0.0, 0.5, 2.0]),                        # residual 0: the slope's 0
+    ("hinge", [1.0, -1.0, 1.0], [1.0, -1.0, 0.3]),                    # margin 1: the flat side
+    ("pinball", [0.0, 1.0, 3.0], [0.0, 2.0, 1.0]),                    # residual 0
+    ("epsilon_insensitive", [0.0, 0.0, 0.0], [0.1, -0.1, 0.5]),       # |r| = epsilon
+    ("sigmoid_cross_entropy", [1.0, 0.0, 0.5], [0.0, 0.0, 0.0]),      # logit 0: 1/2 - y
+    ("huber", [0.0, 0.0, 0.0], [1.0, -1.0, 0.5]),                     # |r| = delta
+])  # fmt: skip
+def test_jax_grad_is_losskits_gradient_at_the_kinks(name, y, p):
+    loss = lk.get(name)
+    y, p = np.array(y), np.array(p)
+    want = loss.grad(y, p)
+    got = jax.grad(lambda q: loss(jnp.asarray(y), q))(jnp.asarray(p))
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-15, atol=0)
+    jitted = jax.jit(jax.grad(lambda q, t: loss(t, q)))(jnp.asarray(p), jnp.asarray(y))
+    np.testing.assert_allclose(np.asarray(jitted), want, rtol=1e-15, atol=0)
+    torch = pytest.importorskip("torch")
+    q = torch.tensor(p, requires_grad=True)
+    loss(torch.tensor(y), q).backward()  # PyTorch's engine attaches the same closed form
+    np.testing.assert_allclose(q.grad.numpy(), want, rtol=1e-15, atol=0)
+
+
+def test_sigmoid_cross_entropy_at_logit_zero_is_a_half_minus_the_label():
+    y = jnp.array([1.0, 0.0, 0.25])
+    grad = jax.grad(lambda z: lk.sigmoid_cross_entropy(y, z, reduction="sum"))(jnp.zeros(3))
+    np.testing.assert_allclose(np.asarray(grad), 0.5 - np.asarray(y), rtol=1e-15)
+
+
+@pytest.mark.parametrize("loss, arrays", [
+    (lk.Huber(delta=1.5, reduction="sum"), ([0.0, 1.0, -2.0], [0.3, 3.0, -2.2])),
+    (lk.SoftmaxCrossEntropy(reduction="sum"), ([[0.2, 0.8, 0.0], [1.0, 0.0, 0.0]], [[1.0, -2.0, 0.5], [0.0, 3.0, 1.0]])),
+    (lk.LogPoissonNLL(), ([0.0, 2.0, 5.0], [0.1, 0.7, 1.5])),
+])  # fmt: skip
+def test_jax_hessian_is_grad_and_hessians_diagonal(loss, arrays):
+    y, p = (np.asarray(a) for a in arrays)
+    full = jax.hessian(lambda q: loss(jnp.asarray(y), q))(jnp.asarray(p))
+    diagonal = np.diagonal(np.asarray(full).reshape(p.size, p.size)).reshape(p.shape)
+    np.testing.assert_allclose(diagonal, loss.grad_and_hessian(y, p)[1], rtol=1e-13, atol=1e-15)
+
+
+def test_several_predictions_weights_vmap_and_the_switch():
+    y, mean, variance = jnp.array([2.0, 1.0]), jnp.array([0.5, 4.0]), jnp.array(1.0)
+    grads = jax.grad(lambda m, v: lk.gaussian_nll(y, m, v, reduction="sum"), argnums=(0, 1))(mean, variance)
+    for got, want in zip(grads, lk.GaussianNLL(reduction="sum").grad(np.asarray(y), np.asarray(mean), 1.0)):
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-15)
+    # weights and targets may be differentiated too (autodiff of the formulas for them), under jit
+    z, w = jnp.array([0.5, -1.0, 2.0]), jnp.array([1.0, 2.0, 0.0])
+    t = jnp.array([1.0, 0.0, 1.0])
+    attached = jax.jit(jax.grad(lambda w, t: lk.mse(t, z, sample_weight=w), argnums=(0, 1)))(w, t)
+    with lk.fast_path("never"):
+        formulas = jax.grad(lambda w, t: lk.mse(t, z, sample_weight=w), argnums=(0, 1))(w, t)
+    for a, b in zip(attached, formulas):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-15)
+    # vmap over a batch of batches: each is its own mean
+    ys, ps = jnp.arange(12.0).reshape(3, 4), jnp.zeros((3, 4))
+    np.testing.assert_allclose(np.asarray(jax.vmap(lk.mse)(ys, ps)), np.mean(np.asarray(ys) ** 2, axis=1), rtol=1e-15)
+    # reduction="none": the Jacobian of the per-example losses is diagonal, the closed form on it
+    jacobian = jax.jacrev(lambda q: lk.mae(jnp.zeros(3), q, reduction="none"))(jnp.array([0.0, 1.0, -2.0]))
+    np.testing.assert_array_equal(np.asarray(jacobian), np.diag([0.0, 1.0, -1.0]))
