@@ -117,7 +117,7 @@ EAGER = {
     "mse": {}, "mae": {}, "rmse": {}, "huber": {"delta": 0.7}, "pseudo_huber": {}, "log_cosh": {}, "msle": {},
     "hinge": {}, "squared_hinge": {}, "binary_cross_entropy": {}, "sigmoid_cross_entropy": {"pos_weight": 2.0},
     "sparse_softmax_cross_entropy": {"label_smoothing": 0.1, "ignore_index": -100}, "softmax_cross_entropy": {},
-    "kl_divergence": {},
+    "kl_divergence": {}, "smooth_l1": {"beta": 0.5}, "soft_margin": {}, "multilabel_soft_margin": {},
 }  # fmt: skip
 
 
@@ -140,7 +140,9 @@ def _eager_inputs(name, n, dtype, rng, extremes):
             p = rng.dirichlet(np.ones(classes), size=rows)
             return torch.from_numpy(y).to(dtype), torch.from_numpy(p).to(dtype)
         return torch.from_numpy(y).to(dtype), torch.from_numpy(logits).to(dtype)
-    if name in ("hinge", "squared_hinge"):
+    if name == "multilabel_soft_margin":
+        y, p = rng.choice([0.0, 1.0], size=(max(n // 40, 2), 40)), rng.normal(size=(max(n // 40, 2), 40)) * 3
+    elif name in ("hinge", "squared_hinge", "soft_margin"):
         y, p = rng.choice([-1.0, 1.0], size=n), rng.normal(size=n) * 2
     elif name == "binary_cross_entropy":
         y, p = rng.uniform(size=n), rng.uniform(0.001, 0.999, size=n)
