@@ -633,6 +633,8 @@ def bench_softmax(rows, vocab, repeats, results):
 # --------------------------------------------------------------------------------------------------
 
 LINEAR_CASES = ["losskit", "matmul_ce", "torch_chunked"]
+#: JAX: lk.jax.linear_cross_entropy against h @ W.T and Optax's integer-label cross-entropy, both jitted value+grad.
+JAX_LINEAR_CASES = ["jax_losskit", "jax_matmul_ce"]
 
 
 def linear_case(name, rows, hidden, vocab):
@@ -671,6 +673,23 @@ def linear_case(name, rows, hidden, vocab):
             v.backward()
             return v
 
+    elif name in JAX_LINEAR_CASES:
+        import jax
+        import jax.numpy as jnp
+        import optax
+
+        hj, wj, yj = jnp.asarray(h.detach().numpy()), jnp.asarray(w.detach().numpy()), jnp.asarray(y.numpy())
+        if name == "jax_losskit":
+            def cost(a, b):
+                return lk.jax.linear_cross_entropy(a, b, yj)
+        else:
+            def cost(a, b):
+                return optax.softmax_cross_entropy_with_integer_labels(a @ b.T, yj).mean()
+        step = jax.jit(jax.value_and_grad(cost, argnums=(0, 1)))
+
+        def f():
+            return jax.block_until_ready(step(hj, wj))
+
     else:
         raise KeyError(name)
 
@@ -679,6 +698,22 @@ def linear_case(name, rows, hidden, vocab):
 
     f.clear = clear  # the memory case drops the gradients before it reads the baseline: they count as extra
     return f, base
+
+
+def bench_jax_linear(rows, hidden, vocab, repeats, results):
+    cands = {name: linear_case(name, rows, hidden, vocab)[0] for name in JAX_LINEAR_CASES}
+    times = interleaved(cands, repeats, warmup=1)
+    memory = {name: measure_memory("linear", name, (rows, hidden, vocab)) for name in cands}
+    row = {"rows": rows, "hidden": hidden, "vocab": vocab, "times_s": times,
+           "extra_memory_bytes": {k: v["extra_bytes"] for k, v in memory.items()}}  # fmt: skip
+    row["time_x_plain"] = times["jax_losskit"] / times["jax_matmul_ce"]
+    row["memory_x_plain"] = row["extra_memory_bytes"]["jax_losskit"] / row["extra_memory_bytes"]["jax_matmul_ce"]
+    results["jax_linear"] = row
+    print(f"\nJAX linear_cross_entropy rows={rows} hidden={hidden} vocab={vocab}, jitted value+grad")
+    for k in cands:
+        print(f"  {k:>14s}  {1e3 * times[k]:8.1f} ms  peak extra {row['extra_memory_bytes'][k] / 1e6:7.1f} MB")
+    print(f"  losskit / plain: time {row['time_x_plain']:.2f}x (target <= 1.2), memory {row['memory_x_plain']:.2f}x "
+          "(target <= 0.25)")
 
 
 def bench_linear(rows, hidden, vocabs, repeats, results):
@@ -855,7 +890,7 @@ def main():
     parser.add_argument("--json", default=os.path.join(HERE, "results.json"))
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds per case (default 9; 5 with --quick)")
     parser.add_argument("--only", nargs="*",
-                        default=["elementwise", "hessian", "rows", "torch", "softmax", "linear", "small"])  # fmt: skip
+                        default=["elementwise", "hessian", "rows", "torch", "softmax", "linear", "jax_linear", "small"])  # fmt: skip
     parser.add_argument("--cases", nargs="*", help="only these losses in the hessian and rows sections")
     parser.add_argument("--memory-case", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -905,6 +940,8 @@ def main():
         bench_softmax(rows, vocab, max(3, repeats // 3), results)
     if "linear" in args.only:
         bench_linear(*lin, max(2, repeats // 4), results)
+    if "jax_linear" in args.only:
+        bench_jax_linear(*lin[:2], lin[2][0], max(2, repeats // 4), results)
     if "small" in args.only:
         print("\nSmall inputs")
         bench_small(repeats, results)

@@ -71,3 +71,52 @@ def test_several_predictions_weights_vmap_and_the_switch():
     # reduction="none": the Jacobian of the per-example losses is diagonal, the closed form on it
     jacobian = jax.jacrev(lambda q: lk.mae(jnp.zeros(3), q, reduction="none"))(jnp.array([0.0, 1.0, -2.0]))
     np.testing.assert_array_equal(np.asarray(jacobian), np.diag([0.0, 1.0, -1.0]))
+
+
+@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.1, "z_loss": 1e-3, "bias": True, "normalizer": 7.0,
+                                          "ignore_index": -100}, {"reduction": "none", "sample_weight": True}])  # fmt: skip
+def test_jax_linear_cross_entropy_is_optax_cross_entropy_of_the_projection(options):
+    """Against ``h @ W.T (+ b)`` and Optax's cross-entropies (label smoothing by ``optax.smooth_labels``, PaLM's
+    z-loss ``z lse^2`` added), weights and reductions by DESIGN.md section 2: the value and jax.grad (jax.vjp with
+    random cotangents for reduction="none"), 37 rows in chunks of 8."""
+    import optax
+
+    rng = np.random.default_rng(5)
+    h, w = jnp.asarray(rng.normal(size=(37, 16))), jnp.asarray(rng.normal(size=(50, 16)) / 4)
+    t = rng.integers(0, 50, size=37)
+    options = dict(options)
+    b = jnp.asarray(rng.normal(size=50)) if options.pop("bias", False) else None
+    if options.pop("sample_weight", False):
+        options["sample_weight"] = jnp.asarray(rng.uniform(0, 2, size=37))
+    if "ignore_index" in options:
+        t[::5] = -100
+    t = jnp.asarray(t)
+    eps, z, reduction = options.get("label_smoothing", 0.0), options.get("z_loss", 0.0), options.get("reduction", "mean")
+
+    def reference(h, w, b):
+        logits = h @ w.T + (0.0 if b is None else b)
+        keep = t != -100
+        ids = jnp.where(keep, t, 0)
+        smoothed = optax.smooth_labels(jax.nn.one_hot(ids, 50), eps)
+        lse = jax.nn.logsumexp(logits, axis=-1)
+        losses = optax.softmax_cross_entropy(logits, smoothed) + z * lse**2
+        weight = keep * options.get("sample_weight", 1.0)
+        weighted = jnp.where(weight == 0, 0.0, weight * losses)
+        if reduction == "none":
+            return weighted
+        return weighted.sum() / options.get("normalizer", weight.sum() if reduction == "mean" else 1.0)
+
+    if not options:  # the plain case is Optax's integer-label cross-entropy itself
+        expected = optax.softmax_cross_entropy_with_integer_labels(h @ w.T, t).mean()
+        np.testing.assert_allclose(lk.jax.linear_cross_entropy(h, w, t), expected, rtol=1e-13)
+
+    def ours(h, w, b):
+        return lk.jax.linear_cross_entropy(h, w, t, bias=b, chunk_size=8, **options)
+
+    np.testing.assert_allclose(ours(h, w, b), reference(h, w, b), rtol=1e-13)
+    cotangent = jnp.asarray(rng.uniform(0.5, 1.5, size=37)) if reduction == "none" else jnp.ones(())
+    got = jax.vjp(jax.jit(ours), h, w, b)[1](cotangent)
+    want = jax.vjp(reference, h, w, b)[1](cotangent)
+    for a, c in zip(got, want):
+        if c is not None:
+            np.testing.assert_allclose(a, c, rtol=1e-11, atol=1e-15)

@@ -25,10 +25,10 @@ __all__ = [
 ]  # fmt: skip
 
 #: Submodules with heavier dependencies, imported on first use: ``lk.plot`` (matplotlib),
-#: ``lk.lab`` (PyTorch, scikit-learn), ``lk.torch`` (PyTorch integrations), ``lk.testing`` (the contract).
+#: ``lk.lab`` (PyTorch, scikit-learn), ``lk.torch`` and ``lk.jax`` (integrations), ``lk.testing`` (the contract).
 _LAZY = {
-    "plot": ".plot", "lab": ".lab", "torch": ".integrations.torch", "data": ".data", "testing": ".testing",
-    "fast": ".fast",
+    "plot": ".plot", "lab": ".lab", "torch": ".integrations.torch", "jax": ".integrations.jax", "data": ".data",
+    "testing": ".testing", "fast": ".fast",
 }  # fmt: skip
 
 
