@@ -12,10 +12,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import non_negative, optional_integer, unit_interval, validation_enabled
+from .._checks import validation_enabled
 from .._xp import is_traced
 from ..errors import InputError, InputTypeError
-from ..reduction import check_normalizer, check_reduction
+from ._linear import NAME, options
 
 __all__ = ["linear_cross_entropy"]
 
@@ -120,12 +120,8 @@ def linear_cross_entropy(hidden, weight, targets, *, bias=None, ignore_index=Non
     weight : (vocab, d) array, the output projection
     targets : (...) integer class ids
     """
-    name = "linear_cross_entropy"
-    reduction = check_reduction(name, reduction)
-    eps = unit_interval(name, "label_smoothing", label_smoothing)
-    z = non_negative(name, "z_loss", z_loss)
-    normalizer = check_normalizer(name, normalizer, reduction)
-    ignore_index = optional_integer(name, "ignore_index", ignore_index)
+    name = NAME
+    reduction, eps, z, normalizer, ignore_index = options(reduction, label_smoothing, z_loss, normalizer, ignore_index)
     hidden, weight, targets = (jnp.asarray(a) for a in (hidden, weight, targets))
     if weight.ndim != 2 or hidden.ndim < 1 or hidden.shape[-1] != weight.shape[1]:
         raise InputError(

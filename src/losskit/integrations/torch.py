@@ -10,12 +10,12 @@ from __future__ import annotations
 import array_api_compat
 import torch
 
-from .._checks import describe_bad, non_negative, optional_integer, unit_interval, validation_enabled
+from .._checks import describe_bad, validation_enabled
 from .._xp import is_traced
 from ..errors import InputError, InputTypeError
-from ..reduction import Reduction, check_normalizer, check_reduction
-
-from .torch_modules import MODULES, LossModule  # noqa: E402,F401
+from ..reduction import Reduction
+from ._linear import NAME, options
+from .torch_modules import MODULES, LossModule  # noqa: F401
 
 __all__ = ["linear_cross_entropy", "LossModule", *MODULES]
 globals().update(MODULES)
@@ -165,12 +165,10 @@ def linear_cross_entropy(
     weight : (vocab, d) tensor, the output projection (``torch.nn.Linear.weight``)
     targets : (rows,) integer class ids
     """
-    name = "linear_cross_entropy"
-    reduction = check_reduction(name, reduction)
-    label_smoothing = unit_interval(name, "label_smoothing", label_smoothing)
-    z_loss = non_negative(name, "z_loss", z_loss)
-    normalizer = check_normalizer(name, normalizer, reduction)
-    ignore_index = optional_integer(name, "ignore_index", ignore_index)
+    name = NAME
+    reduction, label_smoothing, z_loss, normalizer, ignore_index = options(
+        reduction, label_smoothing, z_loss, normalizer, ignore_index
+    )
     _check_tensors(hidden, weight, targets, bias)
     lead = hidden.shape[:-1]
     hidden2 = hidden.reshape(-1, hidden.shape[-1])
