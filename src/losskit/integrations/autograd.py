@@ -9,7 +9,7 @@ the CPU, hands the saved gradient over as it is). Value and gradients come from,
 
 1. the NumPy engine (``losskit.fast``) on zero-copy views of CPU tensors, for the losses in
    ``VIA_NUMPY`` (fused numba kernels and hand-fused tiles, on every core);
-2. PyTorch's native kernels (``NATIVE``: the softmax cross-entropies), the same numbers to rounding;
+2. PyTorch's native kernels (``NATIVE``: the softmax cross-entropies and nll), the same numbers to rounding;
 3. the loss's own reference formulas, run without a graph.
 
 Each gives the numbers of ``Loss.value_and_grad`` to rounding, NaN and inf included
@@ -111,9 +111,22 @@ def _softmax_ce(loss, y, z):
     return losses, derivative
 
 
+def _nll(loss, ids, log_p):
+    index = ids[..., None]
+    losses = torch.gather(log_p, -1, index)[..., 0].neg()
+
+    def derivative(c):  # -c at each row's class: c a number or one scale per row (0 where a weight is 0)
+        given = torch.full(index.shape, -c, dtype=log_p.dtype, device=log_p.device) if isinstance(c, float) else -c[..., None]
+        return torch.zeros_like(log_p).scatter_(-1, index, given.to(log_p.dtype))
+
+    derivative.per_row = True
+    return losses, derivative
+
+
 NATIVE = {
     "softmax_cross_entropy": _softmax_ce,
     "sparse_softmax_cross_entropy": _sparse_softmax_ce,
+    "nll": _nll,
 }
 
 #: Losses whose NumPy engine (losskit.fast, on zero-copy views of CPU tensors) beats PyTorch's kernels.
@@ -182,6 +195,8 @@ def value_and_grad(loss, batch):
                 scale = red.scale
                 if isinstance(scale, float):
                     return value, (derivative(scale),)
+                if getattr(derivative, "per_row", False):  # scales each row itself: no pass over the whole array
+                    return value, (derivative(torch.broadcast_to(scale, losses.shape)),)
                 return value, (red.chain(derivative(1.0), True),)
         result = loss.reference(batch, 1)
         return result.value, result.grads
