@@ -223,7 +223,7 @@ class EmbeddingObjective:
         self.inputs = embedding_inputs(loss)
         if self.inputs is None:
             raise LabError(f"{loss.info.name}: the lab does not know how to draw its inputs from a batch of "
-                           f"embeddings; it trains {', '.join(sorted(EMBEDDING_INPUTS_BY_LOSS))}.")  # fmt: skip
+                           f"embeddings; it trains {', '.join(_trainable_embedding_losses())}.")  # fmt: skip
         self.seed = seed
         self.rng = np.random.default_rng([seed, 4])  # the draws of the training steps
 
@@ -259,8 +259,9 @@ class EmbeddingObjective:
         return self.loss(pair_labels, torch.cat([anchor, anchor]), torch.cat([same, other]))
 
 
-#: The embedding losses of the registry the lab can train (for messages).
-EMBEDDING_INPUTS_BY_LOSS = ("triplet_margin", "contrastive", "cosine_embedding", "info_nce", "ntxent")
+def _trainable_embedding_losses() -> list[str]:
+    """The embedding losses of the registry the lab can train (for messages)."""
+    return [name for name in registry.list_losses(task="embedding") if embedding_inputs(registry.get(name))]
 
 
 def objective_for(loss, task: str, seed: int):

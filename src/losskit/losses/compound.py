@@ -88,11 +88,12 @@ class Compound(Loss):
             problem = _incompatible(loss, lead)
             if problem:
                 raise InputError(f"{name}: {loss.info.name} cannot be a term beside {lead.info.name}: {problem}.")
-        counting = {type(loss)._counted_weight for _, loss in self.terms if not hasattr(loss, "class_weight")}
-        counting.discard(Loss._counted_weight)
-        if len(counting) > 1:
+        # a term whose mean counts something of its own (lists, pairs) counts for the sum; class weights are refused
+        counters = [loss for _, loss in self.terms
+                    if type(loss)._counted_weight is not Loss._counted_weight and not hasattr(loss, "class_weight")]
+        if len({type(loss)._counted_weight for loss in counters}) > 1:
             raise InputError(f"{name}: the terms' means count different things (lists, pairs): give them one each.")
-        object.__setattr__(self, "_counting", counting.pop() if counting else None)
+        object.__setattr__(self, "_counter", counters[0] if counters else None)
         object.__setattr__(self, "_lead", lead)
         object.__setattr__(self, "_positions", lead._positions)
         object.__setattr__(self, "_first", lead._first)
@@ -114,7 +115,7 @@ class Compound(Loss):
                        variable=variables.pop() if len(variables) == 1 else "none")  # fmt: skip
 
     def _counted_weight(self, xp, weight, *arrays):
-        return None if self._counting is None else self._counting(self._lead, xp, weight, *arrays)
+        return None if self._counter is None else self._counter._counted_weight(xp, weight, *arrays)
 
     def _optimal_constant(self, targets, weight):
         (spec,) = self.info.predictions if len(self.info.predictions) == 1 else (None,)
