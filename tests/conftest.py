@@ -1,7 +1,10 @@
-"""One backend fixture for every test: NumPy, PyTorch, JAX and array-api-strict arrays."""
+"""One backend fixture for every test: NumPy, PyTorch, JAX, TensorFlow and array-api-strict arrays.
+
+TensorFlow is imported when a test first uses it (its import takes seconds)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import array_api_strict
@@ -12,6 +15,9 @@ import pytest
 import torch
 
 jax.config.update("jax_enable_x64", True)
+# Keras picks its backend once per process, at its import: JAX in the test processes (test_keras.py runs
+# each backend in a process of its own).
+os.environ.setdefault("KERAS_BACKEND", "jax")
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,10 @@ class Backend:
             return torch.from_numpy(np.ascontiguousarray(x))
         if self.name == "jax":
             return jnp.asarray(x)
+        if self.name == "tensorflow":
+            import tensorflow as tf
+
+            return tf.constant(x)
         return array_api_strict.asarray(x)
 
     def to_numpy(self, x):
@@ -34,9 +44,15 @@ class Backend:
             return x.detach().cpu().numpy()
         if self.name == "array_api_strict":
             return np.from_dlpack(x)
+        if self.name == "tensorflow":
+            return x.numpy()
         return np.asarray(x)
 
     def is_native(self, x) -> bool:
+        if self.name == "tensorflow":
+            import tensorflow as tf
+
+            return tf.is_tensor(x)
         kinds = {
             "numpy": np.ndarray,
             "torch": torch.Tensor,
@@ -46,7 +62,7 @@ class Backend:
         return isinstance(x, kinds[self.name])
 
 
-BACKENDS = [Backend("numpy"), Backend("torch"), Backend("jax"), Backend("array_api_strict")]
+BACKENDS = [Backend("numpy"), Backend("torch"), Backend("jax"), Backend("tensorflow"), Backend("array_api_strict")]
 
 
 @pytest.fixture(params=BACKENDS, ids=lambda b: b.name)

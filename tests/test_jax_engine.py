@@ -1,5 +1,6 @@
-"""The JAX engine: jax.grad takes losskit's closed-form gradient (jax.custom_jvp), at kinks too, under jit and
-vmap, and jax.hessian differentiates it to the Hessian diagonal that grad_and_hessian gives."""
+"""The JAX engine: jax.grad takes losskit's closed-form gradient (jax.custom_jvp), at kinks too (as PyTorch's
+backward and TensorFlow's tape do), under jit and vmap, and jax.hessian differentiates it to the Hessian
+diagonal that grad_and_hessian gives."""
 
 from __future__ import annotations
 
@@ -32,6 +33,12 @@ def test_jax_grad_is_losskits_gradient_at_the_kinks(name, y, p):
     q = torch.tensor(p, requires_grad=True)
     loss(torch.tensor(y), q).backward()  # PyTorch's engine attaches the same closed form
     np.testing.assert_allclose(q.grad.numpy(), want, rtol=1e-15, atol=0)
+    tf = pytest.importorskip("tensorflow")
+    z = tf.constant(p)
+    with tf.GradientTape() as tape:  # and TensorFlow's (tf.custom_gradient)
+        tape.watch(z)
+        value = loss(tf.constant(y), z)
+    np.testing.assert_allclose(tape.gradient(value, z).numpy(), want, rtol=1e-15, atol=0)
 
 
 def test_sigmoid_cross_entropy_at_logit_zero_is_a_half_minus_the_label():

@@ -6,7 +6,6 @@ with mpmath at 50 digits.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -17,8 +16,6 @@ import torch
 
 import losskit as lk
 from losskit import fast
-
-os.environ.setdefault("KERAS_BACKEND", "jax")
 
 mpmath.mp.dps = 50
 

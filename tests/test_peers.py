@@ -42,7 +42,6 @@ The last test says that every registered loss has a row here or in test_referenc
 from __future__ import annotations
 
 import importlib
-import os
 import zlib
 
 import mpmath
@@ -52,8 +51,6 @@ import torch
 import torch.nn.functional as F
 
 import losskit as lk
-
-os.environ.setdefault("KERAS_BACKEND", "jax")
 
 DTYPES = ("float64", "float32")
 RTOL = {"float64": 1e-12, "float32": 1e-5}

@@ -1,4 +1,4 @@
-"""losskit: the loss functions of deep learning, on NumPy, PyTorch and JAX arrays.
+"""losskit: the loss functions of deep learning, on NumPy, PyTorch, JAX and TensorFlow arrays.
 
 >>> import losskit as lk
 >>> float(lk.mse([1.0, 2.0], [1.5, 2.0]))
@@ -25,9 +25,11 @@ __all__ = [
 ]  # fmt: skip
 
 #: Submodules with heavier dependencies, imported on first use: ``lk.plot`` (matplotlib),
-#: ``lk.lab`` (PyTorch, scikit-learn), ``lk.torch`` and ``lk.jax`` (integrations), ``lk.testing`` (the contract).
+#: ``lk.lab`` (PyTorch, scikit-learn), ``lk.torch``, ``lk.jax`` and ``lk.keras`` (integrations), ``lk.testing``
+#: (the contract).
 _LAZY = {
-    "plot": ".plot", "lab": ".lab", "torch": ".integrations.torch", "jax": ".integrations.jax", "data": ".data",
+    "plot": ".plot", "lab": ".lab", "torch": ".integrations.torch", "jax": ".integrations.jax",
+    "keras": ".integrations.keras", "data": ".data",
     "testing": ".testing", "fast": ".fast",
 }  # fmt: skip
 

@@ -33,7 +33,7 @@ from .errors import InputError, InputTypeError
 from .inputs import CALL_KEYWORDS, SAMPLE, Batch, check_declaration, prediction, prepare, target
 from .links import other_side
 from .params import Param, declared
-from .reduction import DEFAULT, REDUCTIONS, check_reduction
+from .reduction import DEFAULT, REDUCTIONS, check_reduction, trailing_axes
 
 
 #: Array libraries that compute with NumPy, whose floating-point warnings the formulas make pointless.
@@ -52,6 +52,29 @@ def _check_reduction(loss_name, name, value):
     return check_reduction(loss_name, value)
 
 
+def _array_parameters(inputs) -> list:
+    P = inspect.Parameter
+    return [P(spec.name, P.POSITIONAL_OR_KEYWORD, default=None if spec.optional else P.empty) for spec in inputs]
+
+
+def _call_parameters(reduction) -> list:
+    P = inspect.Parameter
+    return [P("sample_weight", P.KEYWORD_ONLY, default=None), P("reduction", P.KEYWORD_ONLY, default=reduction),
+            P("normalizer", P.KEYWORD_ONLY, default=None)]  # fmt: skip
+
+
+class _Signature:
+    """``inspect.signature`` of a loss class (its hyperparameters) and of a loss object (its call: the arrays,
+    then ``sample_weight``, ``reduction`` and ``normalizer``), for tools that bind a call's arguments by
+    signature (``tf.function``)."""
+
+    def __get__(self, loss, cls):
+        if loss is None:
+            P = inspect.Parameter
+            return inspect.Signature([P(n, P.KEYWORD_ONLY, default=p.default) for n, p in cls._params.items()])
+        return inspect.Signature(_array_parameters(loss.info.inputs) + _call_parameters(loss.reduction))
+
+
 class Loss:
     """Base class of every loss; see the module docstring and ``docs/design.md``."""
 
@@ -67,6 +90,7 @@ class Loss:
     batch_coupled = False
     #: False where ``info.tags`` may leave out properties that hold (a compound's are those its terms share).
     tags_complete = True
+    __signature__ = _Signature()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -77,9 +101,6 @@ class Loss:
             cls.__doc__ = _document(cls)
             cls._positions = tuple(i for i, spec in enumerate(cls.inputs) if spec.is_prediction)
             cls._first = cls._positions[0]
-        cls.__signature__ = inspect.Signature(
-            [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=p.default) for n, p in cls._params.items()]
-        )
 
     def __new__(cls, *args, **kwargs):
         if "from_logits" in kwargs:
@@ -292,21 +313,26 @@ class Loss:
             named = {s.name: kwargs.pop(s.name) for s in cls.info.inputs if s.name in kwargs}
             return cls(**kwargs)(*arrays, **call, **named)
 
-        P = inspect.Parameter
-        params = [P(spec.name, P.POSITIONAL_OR_KEYWORD, default=None if spec.optional else P.empty)
-                  for spec in cls.info.inputs]
-        params += [P(n, P.KEYWORD_ONLY, default=p.default) for n, p in cls._params.items() if n != "reduction"]
-        params += [
-            P("sample_weight", P.KEYWORD_ONLY, default=None),
-            P("reduction", P.KEYWORD_ONLY, default=cls._params["reduction"].default),
-            P("normalizer", P.KEYWORD_ONLY, default=None),
-        ]
-        loss_function.__signature__ = inspect.Signature(params)
+        hyperparameters = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=p.default)
+                           for n, p in cls._params.items() if n != "reduction"]  # fmt: skip
+        loss_function.__signature__ = inspect.Signature(
+            _array_parameters(cls.info.inputs) + hyperparameters + _call_parameters(cls._params["reduction"].default)
+        )
         loss_function.__name__ = loss_function.__qualname__ = name
         loss_function.__doc__ = cls.__doc__
         loss_function.__module__ = cls.__module__
         loss_function.loss_class = cls
+        setattr(loss_function, _AS_IS, None)
         return loss_function
+
+
+#: TensorFlow's AutoGraph calls a loss, its methods and its function form as they are (the mark that
+#: ``tf.autograph.experimental.do_not_convert`` sets): the formulas branch on no tensor's value, and
+#: converting the library's code would cost seconds at a ``tf.function``'s first trace.
+_AS_IS = "autograph_info__"
+setattr(Loss, _AS_IS, None)
+for _method in (Loss.__call__, Loss.value_and_grad, Loss.grad, Loss.grad_and_hessian):
+    setattr(_method, _AS_IS, None)
 
 
 def _rebuilt(cls, hyperparameters):
@@ -323,7 +349,7 @@ def _coupled(loss, batch: Batch, order: int) -> Result:
         return Result(value)
     scale = red.scale * xp.ones_like(losses)
     if red.weight is not None:
-        scale = xp.where(xp.broadcast_to(red.weight, losses.shape) == 0, xp.zeros_like(losses), scale)
+        scale = xp.where(red.weight == 0, xp.zeros_like(losses), scale)
     grads = pullback(scale)
     return Result(value, grads if isinstance(grads, tuple) else (grads,))
 
@@ -335,12 +361,11 @@ def _dropped_zeroed(batch: Batch) -> tuple:
     turning a NaN or inf there (padding) into a NaN gradient: ``where``'s slope to a replaced entry is 0.
     """
     xp, red = batch.xp, batch.reduction
-    dropped = xp.broadcast_to(red.weight == 0, red.shape)
+    dropped = red.weight == 0
     arrays = list(batch.arrays)
     for i in batch.predictions:
         x = arrays[i]
-        mask = xp.reshape(dropped, tuple(dropped.shape) + (1,) * (x.ndim - dropped.ndim))
-        arrays[i] = xp.where(mask, xp.zeros_like(x), x)
+        arrays[i] = xp.where(trailing_axes(dropped, x.ndim - dropped.ndim), xp.zeros_like(x), x)
     return tuple(arrays)
 
 

@@ -5,6 +5,7 @@ The array library is taken from ``y_pred`` on every call; there is no global bac
 
 from __future__ import annotations
 
+import importlib
 import math
 import sys
 import warnings
@@ -16,16 +17,26 @@ import numpy as np
 def namespace_of(y_pred):
     """Return ``(xp, y_pred)``: the Array API namespace of ``y_pred`` and ``y_pred`` as an array.
 
-    Python scalars, lists and tuples are read as NumPy arrays.
+    Python scalars, lists and tuples are read as NumPy arrays. Libraries that array-api-compat does not
+    cover take losskit's own namespace for them, from :data:`OWN_NAMESPACES`.
     """
     if type(y_pred) is np.ndarray:
         return _NUMPY, y_pred
+    own = OWN_NAMESPACES.get(type(y_pred).__module__.split(".", 1)[0])
+    if own is not None:
+        xp = importlib.import_module(own)
+        return xp, xp.asarray(y_pred)
     if not array_api_compat.is_array_api_obj(y_pred):
         y_pred = np.asarray(y_pred)
     return array_api_compat.array_namespace(y_pred), y_pred
 
 
 _NUMPY = array_api_compat.array_namespace(np.empty(0))
+
+#: Namespace modules of our own, by the top-level module of an array's type, imported by name on first use
+#: (so that importing losskit imports no framework). TensorFlow's waits for array-api-compat's pull request
+#: #441; when that ships, its entry goes.
+OWN_NAMESPACES = {"tensorflow": "losskit.integrations.tf_namespace"}
 
 # array_api_compat caches its type checks with functools.lru_cache, and torch.compile warns at each
 # such call it traces (16 warnings for one loss): the cache is a speed-up that tracing may ignore.
@@ -34,8 +45,14 @@ warnings.filterwarnings(
 )
 
 
+def _is_tensorflow(x) -> bool:
+    return type(x).__module__.startswith("tensorflow.")
+
+
 def device(x):
-    """The device ``x`` lives on."""
+    """The device ``x`` lives on (None for TensorFlow, which places operations itself)."""
+    if _is_tensorflow(x):
+        return None
     return array_api_compat.device(x)
 
 
@@ -91,7 +108,14 @@ def is_traced(x) -> bool:
         return isinstance(x, sys.modules["jax"].core.Tracer)
     if array_api_compat.is_torch_array(x):  # meta tensors have shapes but no values
         return sys.modules["torch"].compiler.is_compiling() or x.is_meta
+    if _is_tensorflow(x):  # inside tf.function: graph tensors
+        return not sys.modules["tensorflow"].executing_eagerly()
     return array_api_compat.is_lazy_array(x)
+
+
+def index_dtype(xp):
+    """The namespace's integer dtype for indices: int64, or int32 where that is the widest (JAX without x64)."""
+    return xp.__array_namespace_info__().default_dtypes()["indexing"]
 
 
 def as_result(xp, value):

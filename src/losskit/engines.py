@@ -7,7 +7,9 @@ whether an engine serves it better, by the array library of the first prediction
 - ``numpy``: ``losskit.fast``, fused and multi-threaded value and gradient;
 - ``torch``: ``losskit.integrations.autograd``, the closed-form gradient as PyTorch's backward;
 - ``jax``: ``losskit.integrations.jax_engine``, the closed-form gradient attached with ``jax.custom_jvp``
-  (it serves traced calls too: ``jax.jit``, ``jax.grad`` and ``jax.vmap`` trace it).
+  (it serves traced calls too: ``jax.jit``, ``jax.grad`` and ``jax.vmap`` trace it);
+- ``tensorflow``: ``losskit.integrations.tf_engine``, the closed-form gradient attached with
+  ``tf.custom_gradient`` (also inside ``tf.function`` and under XLA).
 
 Each engine module has ``serve(loss, batch, order)`` returning a :class:`Result` or None (the next
 engine, then the reference), and keys its own implementations by registry name. Modules are
@@ -43,9 +45,10 @@ TABLE = {
     "torch": ("losskit.integrations.autograd",),
     "jaxlib": ("losskit.integrations.jax_engine",),  # concrete jax arrays
     "jax": ("losskit.integrations.jax_engine",),  # jax's tracers
+    "tensorflow": ("losskit.integrations.tf_engine",),
 }
 #: Libraries whose engines serve traced calls (their engine is made of the library's own traceable operations).
-TRACEABLE = ("jax", "jaxlib")
+TRACEABLE = ("jax", "jaxlib", "tensorflow")
 
 
 class Result(NamedTuple):

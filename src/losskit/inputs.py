@@ -29,7 +29,8 @@ import numpy as np
 
 from . import _checks
 from ._checks import REAL, Domain, check_domain, describe_bad
-from ._xp import as_array_like, compute_dtype, device, is_floating, is_integral, is_traced, namespace_of, size
+from ._xp import (as_array_like, compute_dtype, device, index_dtype, is_floating, is_integral, is_traced, namespace_of,
+                  size)  # fmt: skip
 from .errors import InputError, InputTypeError
 from .links import IDENTITY, Link
 from .reduction import DEFAULT, Reduction, align_weight, check_normalizer, check_reduction
@@ -314,12 +315,12 @@ def _convertible(a) -> bool:
 
 
 def _gatherable(loss, ids, num_classes: int, dtype, xp, checked: bool):
-    """Class ids as int64 in [0, C), and the factor their examples' weights take (None for all ones).
+    """Class ids as indices (int64, or JAX's int32 without x64) in [0, C), and the factor their examples' weights take (None for all ones).
 
     Ignored ids (``ignore_index``) weigh 0. Ids the checks did not read (under tracing, or with
     validation off) that fall outside [0, C) give NaN for their example: never another class's loss.
     """
-    ids = xp.astype(ids, xp.int64)
+    ids = xp.astype(ids, index_dtype(xp))
     ignore = getattr(loss, "ignore_index", None)
     factor = None
     if ignore is not None:
@@ -332,6 +333,13 @@ def _gatherable(loss, ids, num_classes: int, dtype, xp, checked: bool):
         nan = xp.where(outside, xp.full_like(ids, float("nan"), dtype=dtype), xp.ones_like(ids, dtype=dtype))
         factor = nan if factor is None else factor * nan
     return ids, factor
+
+
+def _ones_per_loss(ref, rank: int, dtype, xp):
+    """Ones shaped like the per-example losses: ``ref`` (the first prediction) without its event axes."""
+    while ref.ndim > rank:
+        ref = ref[..., 0]
+    return xp.ones_like(ref, dtype=dtype)
 
 
 def _check_order(xp, name, specs, arrays) -> None:
@@ -405,8 +413,10 @@ def prepare(loss, arrays, sample_weight=None, reduction=DEFAULT, normalizer=None
             x = xp.astype(x, dtype)
         as_given = x  # a broadcast input's domain is checked as given: positions in messages are the caller's
         if shape != expected:
-            if shape == expected + (1,) or shape + (1,) == expected:
-                x = xp.reshape(x, expected)
+            if shape == expected + (1,):
+                x = xp.squeeze(x, axis=-1)
+            elif shape + (1,) == expected:
+                x = x[..., None]
             elif spec.broadcast and (shared := broadcast_shape(shape, expected)) is not None:
                 x = xp.broadcast_to(xp.reshape(x, shared), expected)
             else:
@@ -447,5 +457,8 @@ def prepare(loss, arrays, sample_weight=None, reduction=DEFAULT, normalizer=None
             if factor is not None:  # a weight of 0 stays 0: padding may hold any id
                 weight = factor if weight is None else xp.where(weight == 0, weight, weight * factor)
     counted = loss._counted_weight(xp, weight, *prepared)
+    if counted is None and None in losses_shape:  # sizes known only at run time: the mean counts a mask
+        counted = _ones_per_loss(ref, len(losses_shape), dtype, xp)
+        counted = counted if weight is None else counted * weight
     red = Reduction(xp, kind, losses_shape, weight=weight, normalizer=normalizer, counted=counted)
     return Batch(xp, tuple(prepared), dtype, out_dtype, red, tuple(specs), shapes, axis, loss._positions)

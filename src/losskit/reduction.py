@@ -82,6 +82,13 @@ def align_weight(xp, loss_name: str, weight, losses_shape, dtype, like):
     return xp.reshape(xp.astype(weight, dtype), shape)
 
 
+def trailing_axes(x, count: int):
+    """``x`` with ``count`` more axes of size 1 at the end (its own sizes may be unknown: None)."""
+    for _ in range(count):
+        x = x[..., None]
+    return x
+
+
 class Reduction:
     """The reduction of one call: its kind, weights and denominator.
 
@@ -113,8 +120,9 @@ class Reduction:
         counted = self.weight if self.counted is None else self.counted
         if counted is None:
             return float(max(size(self.shape), 1))
-        repeat = size(self.shape) // max(size(counted.shape), 1) if size(counted.shape) else 0
-        total = xp.sum(counted) * repeat
+        total = xp.sum(counted)
+        if tuple(counted.shape) != self.shape:  # weights with axes of size 1 count once per loss they stand for
+            total = total * (size(self.shape) // max(size(counted.shape), 1) if size(counted.shape) else 0)
         return xp.where(total > 0, total, xp.ones_like(total))  # all weights 0: value 0, gradient 0
 
     def with_namespace(self, xp, convert) -> Reduction:
@@ -132,8 +140,7 @@ class Reduction:
         if self.weight is None:
             return losses
         xp = self.xp
-        weight = xp.broadcast_to(self.weight, losses.shape)
-        return xp.where(weight == 0, xp.zeros_like(losses), weight * losses)
+        return xp.where(self.weight == 0, xp.zeros_like(losses), self.weight * losses)
 
     def value(self, losses):
         """The reduced value of the per-example ``losses``."""
@@ -160,7 +167,7 @@ class Reduction:
         if isinstance(scale, float):
             return derivative if scale == 1.0 else scale * derivative
         if event:  # one trailing axis per example, or two (a whole sample's entries and its classes)
-            scale = xp.reshape(scale, tuple(scale.shape) + (1,) * (derivative.ndim - len(self.shape)))
+            scale = trailing_axes(scale, derivative.ndim - len(self.shape))
         product = scale * derivative
         if self.weight is None:
             return product

@@ -42,7 +42,7 @@ FD_RTOL, FD_ATOL = 1e-7, 1e-9
 AD_RTOL, AD_ATOL = 1e-10, 1e-12
 #: A loss whose values stay below this at every extreme input is bounded.
 BOUND = 50.0
-ALL_BACKENDS = ("numpy", "torch", "jax", "array_api_strict")
+ALL_BACKENDS = ("numpy", "torch", "jax", "tensorflow", "array_api_strict")
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -701,7 +701,7 @@ def check_torch_compile(loss) -> None:
     loss = _layout(loss)
     arrays = _inputs(loss)
     torch._dynamo.reset()
-    compiled = torch.compile(lambda *a: loss(*a), fullgraph=True, backend="aot_eager")
+    compiled = torch.compile(lambda *a: loss(*a), fullgraph=True, backend="eager")
     tensors = [torch.from_numpy(a) for a in arrays]
     np.testing.assert_allclose(compiled(*tensors).numpy(), _value(loss, arrays), rtol=1e-13)
 
@@ -753,8 +753,8 @@ def _check_jax(loss):
         return loss(*full, sample_weight=w)
 
     argnums, predictions = tuple(range(len(positions))), [jarrays[i] for i in positions]
-    with fast_path("never"):  # autodiff through the formulas
-        auto = jax.grad(value, argnums=argnums)(*predictions)
+    with fast_path("never"):  # autodiff through the formulas (compiled whole: operation by operation costs more)
+        auto = jax.jit(jax.grad(value, argnums=argnums))(*predictions)
     for a, b in zip(auto, _grads(loss, arrays, **kw_np)):
         np.testing.assert_allclose(np.asarray(a), b, rtol=AD_RTOL, atol=AD_ATOL, err_msg="jax.grad")
     # the closed-form gradient attached (jax.custom_jvp), traced by jax.jit without reading values
@@ -762,6 +762,41 @@ def _check_jax(loss):
     np.testing.assert_allclose(np.asarray(v), _value(loss, arrays, **kw_np), rtol=1e-13)
     for a, b in zip(_tuple(g), _grads(loss, arrays, **kw_np)):
         np.testing.assert_allclose(np.asarray(a), b, rtol=1e-12, atol=1e-15, err_msg="jax.jit(jax.grad) gradient")
+
+
+def check_tensorflow(loss, jit_compile: bool = False) -> None:
+    """TensorFlow: ``loss.grad`` and ``tf.GradientTape`` through the formulas (``fast_path("never")``) and
+    through the closed-form gradient attached (``tf.custom_gradient``) equal NumPy's gradient; inside
+    ``tf.function`` with every batch size unknown (``None``), and with XLA if ``jit_compile``, the value and
+    the tape's gradient are the same, without reading values."""
+    import tensorflow as tf
+
+    loss = _layout(loss)
+    arrays = _inputs(loss)
+    positions = _positions(loss)
+    kw_np = _call_kw("mean", True)
+    value, grads = _value(loss, arrays, **kw_np), _grads(loss, arrays, **kw_np)
+    tensors, w = [tf.constant(a) for a in arrays], tf.constant(kw_np["sample_weight"])
+
+    def taped(*args):
+        *xs, weight = args
+        with tf.GradientTape() as tape:
+            tape.watch([xs[i] for i in positions])
+            v = loss(*xs, sample_weight=weight)
+        return v, tape.gradient(v, [xs[i] for i in positions])
+
+    for a, b in zip(_tuple(loss.grad(*tensors, sample_weight=w)), grads):
+        np.testing.assert_allclose(a.numpy(), b, rtol=1e-13, atol=1e-300, err_msg="loss.grad on tf.Tensor")
+    with fast_path("never"):  # autodiff through the formulas
+        v, auto = taped(*tensors, w)
+    for a, b in zip(auto, grads):
+        np.testing.assert_allclose(a.numpy(), b, rtol=AD_RTOL, atol=AD_ATOL, err_msg="tf.GradientTape")
+    unknown = [tf.TensorSpec([None, *a.shape[1:]] if a.ndim else [], tf.as_dtype(a.dtype)) for a in (*arrays, w)]
+    compiled = tf.function(taped, input_signature=unknown, jit_compile=jit_compile, autograph=False)
+    for what, (v, attached) in {"eager": taped(*tensors, w), "tf.function": compiled(*tensors, w)}.items():
+        np.testing.assert_allclose(v.numpy(), value, rtol=1e-13, err_msg=f"{what} value")
+        for a, b in zip(attached, grads):
+            np.testing.assert_allclose(a.numpy(), b, rtol=1e-12, atol=1e-15, err_msg=f"{what} tf.GradientTape")
 
 
 def check_array_api_strict(loss) -> None:
@@ -798,6 +833,7 @@ CHECKS = {
     "torch": (check_torch, "torch"),
     "torch_compile": (check_torch_compile, "torch"),
     "jax": (check_jax, "jax"),
+    "tensorflow": (check_tensorflow, "tensorflow"),
     "array_api_strict": (check_array_api_strict, "array_api_strict"),
 }
 
@@ -831,7 +867,7 @@ def check_loss(loss, *, backends=ALL_BACKENDS) -> None:
     loss : Loss
         Any loss object: a registered one, configured or not, or a user's own subclass of ``lk.Loss``.
     backends : sequence of str
-        Of "numpy", "torch", "jax", "array_api_strict"; those not installed are skipped.
+        Of "numpy", "torch", "jax", "tensorflow", "array_api_strict"; those not installed are skipped.
 
     Raises
     ------

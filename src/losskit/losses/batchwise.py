@@ -14,7 +14,7 @@ from dataclasses import replace
 from .._base import Loss
 from .._checks import GROUP_LABELS, boolean, choice, positive
 from .._info import LossInfo
-from .._xp import device
+from .._xp import index_dtype
 from ..inputs import prediction, target
 from ..params import Param
 from ..registry import register
@@ -172,7 +172,7 @@ class NTXent(_Similarities):
     @staticmethod
     def _groups(xp, labels):
         same = labels[:, None] == labels[None, :]
-        index = xp.arange(labels.shape[0], device=device(labels))
+        index = xp.cumulative_sum(xp.ones_like(labels, dtype=index_dtype(xp)))  # row numbers, the count known or not
         positive = same & (index[:, None] != index[None, :])
         return positive, ~same
 

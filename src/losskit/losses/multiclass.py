@@ -14,7 +14,6 @@ from .._base import Loss
 from .._checks import LOG_SIMPLEX, SIMPLEX, Simplex, integer, optional_integer, unit_interval, weights
 from .._info import LossInfo
 from .._optimal import class_frequencies, clipped
-from .._xp import device
 from ..errors import InputError
 from ..inputs import class_ids, prediction, target
 from ..links import SOFTMAX
@@ -312,7 +311,7 @@ class SparseSoftmaxCrossEntropy(_ClassIds):
         log_p = log_softmax(xp, z)
         target = one_hot(xp, ids, num_classes, z.dtype)
         w_true = 1.0 if w is None else _take(xp, w, ids)
-        losses = xp.zeros(ids.shape, dtype=z.dtype, device=device(z))
+        losses = xp.zeros_like(ids, dtype=z.dtype)
         if eps < 1:
             losses = losses - (1.0 - eps) * w_true * take_class(xp, log_p, ids)
         if eps > 0:

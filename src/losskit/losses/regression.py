@@ -3,7 +3,6 @@ r"""Regression losses on the residual :math:`r = \hat y - y`: squared, absolute,
 from __future__ import annotations
 
 from dataclasses import replace
-from math import prod
 
 import numpy as np
 
@@ -217,7 +216,7 @@ class RMSE(Loss):
         y_true, y_pred = batch.arrays
         r = y_pred - y_true
         size = xp.where(xp.isfinite(r), xp.abs(r), xp.zeros_like(r))
-        s = xp.max(size) if prod(r.shape) else xp.ones((), dtype=r.dtype)
+        s = xp.max(size) if 0 not in tuple(r.shape) else xp.ones((), dtype=r.dtype)  # None: known at run time
         s = xp.where(s > 0, s, xp.ones_like(s))
         result = super().reference(replace(batch, arrays=(xp.zeros_like(r), r / s)), order)
         return result._replace(value=result.value * s)
