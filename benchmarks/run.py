@@ -837,6 +837,40 @@ def bench_torch(n, rows, vocab, repeats, results):
 
 
 # --------------------------------------------------------------------------------------------------
+# JAX: the closed-form gradient attached (jax.custom_jvp) against jax.grad of the plain formula, under jit
+# --------------------------------------------------------------------------------------------------
+
+JAX_LOSSES = ("mse", "mae", "huber", "pseudo_huber", "log_cosh", "hinge", "binary_cross_entropy", "sigmoid_cross_entropy")
+
+
+def bench_jax(n, rows, classes, repeats, results):
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    rng = np.random.default_rng(0)
+    cases = []
+    for name in JAX_LOSSES:
+        t, p = (jnp.asarray(a.astype(np.float32)) for a in _data(name, n, rng))
+        loss = lk.get(name)
+        cases.append((name, (p, t), jax.jit(jax.value_and_grad(lambda q, y, loss=loss: loss(y, q))), jax_loss(name)))
+    ids = jnp.asarray(rng.integers(0, classes, rows))
+    logits = jnp.asarray(rng.normal(size=(rows, classes)).astype(np.float32))
+    plain = jax.jit(jax.value_and_grad(lambda z, y: optax.softmax_cross_entropy_with_integer_labels(z, y).mean()))
+    ours = jax.jit(jax.value_and_grad(lambda z, y: lk.sparse_softmax_cross_entropy(y, z)))
+    cases.append(("sparse_softmax_cross_entropy", (logits, ids), ours, plain))
+    out = []
+    for name, args, ours, plain in cases:
+        cands = {label: (lambda fn=fn: jax.block_until_ready(fn(*args))) for label, fn in (("losskit", ours), ("plain", plain))}
+        times = interleaved(cands, repeats)
+        row = {"loss": name, "shape": list(args[0].shape), "times_s": times, "ratio": times["losskit"] / times["plain"]}
+        out.append(row)
+        print(f"  {name:>28s} {str(tuple(args[0].shape)):>14s}  losskit {1e3 * times['losskit']:8.2f} ms  "
+              f"plain formula {1e3 * times['plain']:8.2f} ms  ratio {row['ratio']:.2f}  target <= 1", flush=True)
+    results["jax"] = out
+
+
+# --------------------------------------------------------------------------------------------------
 # Small inputs: the fast path must not slow them down
 # --------------------------------------------------------------------------------------------------
 
@@ -890,7 +924,8 @@ def main():
     parser.add_argument("--json", default=os.path.join(HERE, "results.json"))
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds per case (default 9; 5 with --quick)")
     parser.add_argument("--only", nargs="*",
-                        default=["elementwise", "hessian", "rows", "torch", "softmax", "linear", "jax_linear", "small"])  # fmt: skip
+                        default=["elementwise", "hessian", "rows", "torch", "jax", "softmax", "linear", "jax_linear",
+                                 "small"])  # fmt: skip
     parser.add_argument("--cases", nargs="*", help="only these losses in the hessian and rows sections")
     parser.add_argument("--memory-case", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -936,6 +971,9 @@ def main():
     if "torch" in args.only:
         print("\nPyTorch tensors, forward + backward, losskit / torch.nn.functional (eager, float32)")
         bench_torch(n, 1024, 32000 if not args.quick else 8000, max(5, repeats // 2), results)
+    if "jax" in args.only:
+        print("\nJAX under jit, value and gradient, losskit (closed form attached) / jax.grad of the plain formula (float32)")
+        bench_jax(n, 1024, 32000 if not args.quick else 8000, repeats, results)
     if "softmax" in args.only:
         bench_softmax(rows, vocab, max(3, repeats // 3), results)
     if "linear" in args.only:

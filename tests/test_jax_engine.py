@@ -82,12 +82,14 @@ def test_several_predictions_weights_vmap_and_the_switch():
 
 @pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.1, "z_loss": 1e-3, "bias": True, "normalizer": 7.0,
                                           "ignore_index": -100}, {"reduction": "none", "sample_weight": True}])  # fmt: skip
-def test_jax_linear_cross_entropy_is_optax_cross_entropy_of_the_projection(options):
+def test_jax_linear_cross_entropy_is_optax_cross_entropy_of_the_projection(options, monkeypatch):
     """Against ``h @ W.T (+ b)`` and Optax's cross-entropies (label smoothing by ``optax.smooth_labels``, PaLM's
     z-loss ``z lse^2`` added), weights and reductions by DESIGN.md section 2: the value and jax.grad (jax.vjp with
-    random cotangents for reduction="none"), 37 rows in chunks of 8."""
+    random cotangents for reduction="none"), 37 rows in chunks of 8, the weight's gradient made 16 vocabulary rows
+    at a time (three blocks and a tail of 2)."""
     import optax
 
+    monkeypatch.setattr(lk.jax, "BLOCK", 16)
     rng = np.random.default_rng(5)
     h, w = jnp.asarray(rng.normal(size=(37, 16))), jnp.asarray(rng.normal(size=(50, 16)) / 4)
     t = rng.integers(0, 50, size=37)

@@ -1,9 +1,9 @@
 """Keras 3: ``lk.keras.Loss`` in ``model.compile`` and ``model.fit`` on the jax, torch and tensorflow backends.
 
 Keras picks its backend once per process, so each backend's fits run in a process of their own: the same
-model (its output layer initialised to zeros, so the logits start at the kink 0), data, seed and optimiser,
-trained once with Keras's built-in loss (the reference) and once with losskit's, must give the same losses
-and weights. The built-ins: ``Huber``, ``BinaryCrossentropy(from_logits=True)`` and
+model (one head per loss, each initialised to zeros, so the logits start at the kink 0), data, seed, weights
+and optimiser, trained once with Keras's built-in losses (the reference) and once with losskit's, must give the
+same losses and weights. The built-ins: ``Huber``, ``BinaryCrossentropy(from_logits=True)`` and
 ``SparseCategoricalCrossentropy(from_logits=True)``, the last with integer labels (which Keras casts to float
 and losskit casts back).
 """
@@ -24,7 +24,7 @@ keras = pytest.importorskip("keras")
 import losskit as lk  # noqa: E402
 
 FITS = textwrap.dedent('''
-    import json, sys
+    import json
     import numpy as np
     import keras
     import losskit as lk
@@ -32,25 +32,26 @@ FITS = textwrap.dedent('''
     rng = np.random.default_rng(0)
     x = rng.normal(size=(48, 3)).astype("float32")
     weight = rng.uniform(0.5, 2.0, size=48).astype("float32")
-    targets = {"huber": (x @ [1.0, -2.0, 0.5] + rng.standard_t(2, 48)).astype("float32")[:, None],
-               "binary": (rng.random((48, 1)) < 0.4).astype("float32"),
-               "classes": rng.integers(0, 3, 48)}
-    cases = [("huber", keras.losses.Huber(delta=1.5), lk.keras.Loss("huber", delta=1.5), 1),
-             ("binary", keras.losses.BinaryCrossentropy(from_logits=True), lk.keras.Loss("sigmoid_cross_entropy"), 1),
-             ("classes", keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-              lk.keras.Loss("sparse_softmax_cross_entropy"), 3)]
+    targets = [(x @ [1.0, -2.0, 0.5] + rng.standard_t(2, 48)).astype("float32")[:, None],
+               (rng.random((48, 1)) < 0.4).astype("float32"), rng.integers(0, 3, 48)]
+    builtins = [keras.losses.Huber(delta=1.5), keras.losses.BinaryCrossentropy(from_logits=True),
+                keras.losses.SparseCategoricalCrossentropy(from_logits=True)]
+    ours = [lk.keras.Loss("huber", delta=1.5), lk.keras.Loss("sigmoid_cross_entropy"),
+            lk.keras.Loss("sparse_softmax_cross_entropy")]
 
-    def fit(loss, units, y):
+    def fit(losses):
+        """One model with a head per loss (one compiled step for the three), the heads' weights at zero."""
         seeded = keras.initializers.GlorotUniform(seed=0)  # not keras.utils.set_random_seed, which imports TensorFlow
-        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh", kernel_initializer=seeded),
-                                  keras.layers.Dense(units, kernel_initializer="zeros")])
-        model.compile(optimizer=keras.optimizers.SGD(0.5), loss=loss)
-        history = model.fit(x, y, sample_weight=weight, batch_size=16, epochs=2, shuffle=False, verbose=0)
-        return history.history["loss"], [keras.ops.convert_to_numpy(v).tolist() for v in model.weights]
+        inputs = keras.Input((3,))
+        hidden = keras.layers.Dense(4, activation="tanh", kernel_initializer=seeded)(inputs)
+        heads = [keras.layers.Dense(units, kernel_initializer="zeros", name=name)(hidden)
+                 for units, name in ((1, "huber"), (1, "binary"), (3, "classes"))]  # fmt: skip
+        model = keras.Model(inputs, heads)
+        model.compile(optimizer=keras.optimizers.SGD(0.5), loss=losses)
+        history = model.fit(x, targets, sample_weight=weight, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        return history.history, [keras.ops.convert_to_numpy(v).tolist() for v in model.weights]
 
-    out = {name: {"keras": fit(builtin, units, targets[name]), "losskit": fit(ours, units, targets[name])}
-           for name, builtin, ours, units in cases}
-    print(json.dumps(out))
+    print(json.dumps({"keras": fit(builtins), "losskit": fit(ours)}))
 ''')
 
 
@@ -60,11 +61,12 @@ def test_fit_matches_the_keras_builtin_losses(backend):
     done = subprocess.run([sys.executable, "-c", FITS], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(done.stdout.strip().splitlines()[-1])
-    for name, fits in results.items():
-        (keras_losses, keras_weights), (our_losses, our_weights) = fits["keras"], fits["losskit"]
-        np.testing.assert_allclose(our_losses, keras_losses, rtol=1e-5, err_msg=f"{backend} {name}: epoch losses")
-        for ours, theirs in zip(our_weights, keras_weights):
-            np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6, err_msg=f"{backend} {name}: weights")
+    (keras_history, keras_weights), (our_history, our_weights) = results["keras"], results["losskit"]
+    assert len(keras_history) == 4  # the total and each head's loss, per epoch
+    for name, values in keras_history.items():
+        np.testing.assert_allclose(our_history[name], values, rtol=1e-5, err_msg=f"{backend}: {name} per epoch")
+    for ours, theirs in zip(our_weights, keras_weights):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6, err_msg=f"{backend}: weights")
 
 
 def test_per_sample_values_and_keras_reductions():

@@ -33,6 +33,28 @@ def _chunk(h, w, b, t, eps, z_loss):
     return loss, lse, logits
 
 
+#: Vocabulary rows of the weight's gradient updated at a time (see ``_accumulate``).
+BLOCK = 4096
+
+
+def _accumulate(d_weight, d_logits, h):
+    """``d_weight + d_logits.T @ h``, a block of vocabulary rows at a time, updated in place: the whole product
+    at once would be a second buffer the size of the weight (XLA does not fuse a matmul into the addition)."""
+    vocab = d_weight.shape[0]
+    whole = vocab // BLOCK * BLOCK
+
+    def add(dw, start):
+        block = jax.lax.dynamic_slice_in_dim(d_logits, start, BLOCK, axis=1)
+        rows = jax.lax.dynamic_slice_in_dim(dw, start, BLOCK, axis=0)
+        return jax.lax.dynamic_update_slice_in_dim(dw, rows + jnp.matmul(block.T, h), start, axis=0), None
+
+    if whole:
+        d_weight, _ = jax.lax.scan(add, d_weight, jnp.arange(0, whole, BLOCK))
+    if whole < vocab:
+        d_weight = d_weight.at[whole:].add(jnp.matmul(d_logits[:, whole:].T, h))
+    return d_weight
+
+
 def _scan(hidden, weight, bias, targets, scale, eps, z_loss, chunk, grads):
     """Per-row losses and, with ``grads``, the gradients of ``sum(scale * losses)`` for hidden, weight, bias."""
     rows, d = hidden.shape
@@ -54,7 +76,7 @@ def _scan(hidden, weight, bias, targets, scale, eps, z_loss, chunk, grads):
         d_logits = jnp.exp(logits - lse[:, None]) * factor[:, None] - (eps / vocab) * s_c[:, None]
         d_logits = d_logits.at[jnp.arange(chunk), t_c].add(-(1.0 - eps) * s_c)
         d_weight, d_bias = carry
-        d_weight = d_weight + jnp.matmul(d_logits.T, h_c.astype(acc))
+        d_weight = _accumulate(d_weight, d_logits, h_c.astype(acc))
         d_bias = None if d_bias is None else d_bias + jnp.sum(d_logits, axis=0)
         return (d_weight, d_bias), (loss, jnp.matmul(d_logits, weight.astype(acc)).astype(hidden.dtype))
 
