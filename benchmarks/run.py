@@ -840,7 +840,8 @@ def bench_torch(n, rows, vocab, repeats, results):
 # JAX: the closed-form gradient attached (jax.custom_jvp) against jax.grad of the plain formula, under jit
 # --------------------------------------------------------------------------------------------------
 
-JAX_LOSSES = ("mse", "mae", "huber", "pseudo_huber", "log_cosh", "hinge", "binary_cross_entropy", "sigmoid_cross_entropy")
+JAX_LOSSES = ("mse", "mae", "huber", "pseudo_huber", "log_cosh", "hinge", "binary_cross_entropy",
+              "sigmoid_cross_entropy")
 
 
 def bench_jax(n, rows, classes, repeats, results):
@@ -861,7 +862,8 @@ def bench_jax(n, rows, classes, repeats, results):
     cases.append(("sparse_softmax_cross_entropy", (logits, ids), ours, plain))
     out = []
     for name, args, ours, plain in cases:
-        cands = {label: (lambda fn=fn: jax.block_until_ready(fn(*args))) for label, fn in (("losskit", ours), ("plain", plain))}
+        cands = {label: (lambda fn=fn: jax.block_until_ready(fn(*args)))
+                 for label, fn in (("losskit", ours), ("plain", plain))}  # fmt: skip
         times = interleaved(cands, repeats)
         row = {"loss": name, "shape": list(args[0].shape), "times_s": times, "ratio": times["losskit"] / times["plain"]}
         out.append(row)
@@ -972,7 +974,8 @@ def main():
         print("\nPyTorch tensors, forward + backward, losskit / torch.nn.functional (eager, float32)")
         bench_torch(n, 1024, 32000 if not args.quick else 8000, max(5, repeats // 2), results)
     if "jax" in args.only:
-        print("\nJAX under jit, value and gradient, losskit (closed form attached) / jax.grad of the plain formula (float32)")
+        print("\nJAX under jit, value and gradient, losskit (closed form attached) / jax.grad of the plain formula "
+              "(float32)")
         bench_jax(n, 1024, 32000 if not args.quick else 8000, repeats, results)
     if "softmax" in args.only:
         bench_softmax(rows, vocab, max(3, repeats // 3), results)

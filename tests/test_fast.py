@@ -154,8 +154,11 @@ def test_fast_nan_and_inf(name, dtype):
                     "kl_divergence", "msle"):  # fmt: skip
         y_pred.flat[4::10] = np.inf
         y_pred.flat[6::10] = -np.inf
+    calls = [{"reduction": "none"}, {"reduction": "mean"}, {"sample_weight": (rng.uniform(size=shape[:1]) > 0.5)}]
+    if dtype == "float32" and name in ELEMENTWISE:
+        calls = calls[:2]  # a weight layout is a kernel of its own per dtype (as in test_fast_matches_reference)
     with lk.validation(False):
-        for call in ({"reduction": "none"}, {"reduction": "mean"}, {"sample_weight": (rng.uniform(size=shape[:1]) > 0.5)}):
+        for call in calls:
             reference, fast_result = _both(loss, y_true, y_pred, **call)
             _compare(reference, fast_result, dtype, f"{name} {call}")
             (v0, g0), _ = reference

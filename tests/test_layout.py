@@ -113,7 +113,8 @@ def test_the_base_imports_no_engine_and_no_framework():
 
 
 def test_import_losskit_imports_no_framework():
-    code = "import sys, losskit; print(sorted(m for m in ('torch', 'jax', 'tensorflow', 'keras', 'numba', 'matplotlib', 'sklearn') if m in sys.modules))"
+    frameworks = "('torch', 'jax', 'tensorflow', 'keras', 'numba', 'matplotlib', 'sklearn')"
+    code = f"import sys, losskit; print(sorted(m for m in {frameworks} if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "[]"
 

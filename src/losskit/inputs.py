@@ -23,7 +23,7 @@ built. Shapes, messages and the function's signature all come from the declarati
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -170,6 +170,23 @@ class Batch:
     #: Positions of the predictions among the arrays.
     predictions: tuple
 
+    def as_arguments(self):
+        """``(args, rebuilt)``: every array of the call, the reduction's weights and array normalizer included,
+        as a flat tuple, and the function giving the batch back from such a tuple. For engines whose
+        framework differentiates a function's arguments, not the arrays it closes over (JAX, TensorFlow)."""
+        red, count = self.reduction, len(self.arrays)
+        weights = (red.weight, red.counted, red.normalizer if hasattr(red.normalizer, "shape") else None)
+        given = tuple(w is not None for w in weights)
+
+        def rebuilt(args):
+            extra = iter(args[count:])
+            weight, counted, normalizer = (next(extra) if g else None for g in given)
+            reduction = Reduction(self.xp, red.kind, red.shape, weight=weight, counted=counted,
+                                  normalizer=red.normalizer if normalizer is None else normalizer)  # fmt: skip
+            return replace(self, arrays=tuple(args[:count]), reduction=reduction)
+
+        return (*self.arrays, *(w for w in weights if w is not None)), rebuilt
+
     def restore(self, index: int, grad):
         """A gradient (or Hessian) of ``arrays[index]`` in the layout and dtype the array was given in."""
         xp, spec = self.xp, self.specs[index]
@@ -315,7 +332,8 @@ def _convertible(a) -> bool:
 
 
 def _gatherable(loss, ids, num_classes: int, dtype, xp, checked: bool):
-    """Class ids as indices (int64, or JAX's int32 without x64) in [0, C), and the factor their examples' weights take (None for all ones).
+    """Class ids as indices (int64, or JAX's int32 without x64) in [0, C), and the factor their examples'
+    weights take (None for all ones).
 
     Ignored ids (``ignore_index``) weigh 0. Ids the checks did not read (under tracing, or with
     validation off) that fall outside [0, C) give NaN for their example: never another class's loss.

@@ -13,15 +13,12 @@ switch ``lk.fast_path("never")`` leaves JAX to differentiate the formulas instea
 
 from __future__ import annotations
 
-import dataclasses
-
 import jax
 
 from jax.custom_derivatives import SymbolicZero
 
 from .. import engines
 from ..engines import Result
-from ..reduction import Reduction
 
 
 def serve(loss, batch, order: int) -> Result | None:
@@ -31,17 +28,9 @@ def serve(loss, batch, order: int) -> Result | None:
         return None
     if loss.batch_coupled and batch.reduction.kind == "none":  # each loss depends on every example: no JVP per example
         return None
-    xp, red, count = batch.xp, batch.reduction, len(batch.arrays)
+    xp = batch.xp
     # every array is an argument (none closed over), so that JAX may differentiate targets and weights too
-    weights = (red.weight, red.counted, red.normalizer if hasattr(red.normalizer, "shape") else None)
-    given = tuple(w is not None for w in weights)
-
-    def rebuilt(args):
-        extra = iter(args[count:])
-        weight, counted, normalizer = (next(extra) if g else None for g in given)
-        reduction = Reduction(xp, red.kind, red.shape, weight=weight, counted=counted,
-                              normalizer=red.normalizer if normalizer is None else normalizer)  # fmt: skip
-        return dataclasses.replace(batch, arrays=tuple(args[:count]), reduction=reduction)
+    args, rebuilt = batch.as_arguments()
 
     @jax.custom_jvp
     def value(*args):
@@ -66,5 +55,4 @@ def serve(loss, batch, order: int) -> Result | None:
         return out, tangent
 
     value.defjvp(jvp, symbolic_zeros=True)
-    extra = tuple(w for w in weights if w is not None)
-    return Result(value(*batch.arrays, *extra))
+    return Result(value(*args))

@@ -71,7 +71,9 @@ class Loss(keras.losses.Loss):
             given = tuple(given) if isinstance(given, list | tuple) else (given,)
             if len(given) != len(positions):
                 names = ", ".join(specs[i].name for i in positions)
-                raise InputTypeError(f"{self.loss.info.name} takes {len(positions)} arrays here ({names}); got {len(given)}.")
+                raise InputTypeError(
+                    f"{self.loss.info.name} takes {len(positions)} arrays here ({names}); got {len(given)}."
+                )
             for i, array in zip(positions, given):
                 arrays[i] = keras.ops.cast(array, "int32") if specs[i].kind in _INTEGER_KINDS else array
         losses = self.loss(*arrays, reduction="none")

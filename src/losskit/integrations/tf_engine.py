@@ -11,13 +11,10 @@ formulas. The switch ``lk.fast_path("never")`` leaves TensorFlow to differentiat
 
 from __future__ import annotations
 
-import dataclasses
-
 import tensorflow as tf
 
 from .. import engines
 from ..engines import Result
-from ..reduction import Reduction
 
 
 def serve(loss, batch, order: int) -> Result | None:
@@ -27,16 +24,7 @@ def serve(loss, batch, order: int) -> Result | None:
         return None
     if loss.batch_coupled and batch.reduction.kind == "none":  # each loss depends on every example
         return None
-    xp, red, count = batch.xp, batch.reduction, len(batch.arrays)
-    weights = (red.weight, red.counted, red.normalizer if hasattr(red.normalizer, "shape") else None)
-    given = tuple(w is not None for w in weights)
-
-    def rebuilt(args):
-        extra = iter(args[count:])
-        weight, counted, normalizer = (next(extra) if g else None for g in given)
-        reduction = Reduction(xp, red.kind, red.shape, weight=weight, counted=counted,
-                              normalizer=red.normalizer if normalizer is None else normalizer)  # fmt: skip
-        return dataclasses.replace(batch, arrays=tuple(args[:count]), reduction=reduction)
+    args, rebuilt = batch.as_arguments()
 
     @tf.custom_gradient
     def value(*args):
@@ -61,5 +49,4 @@ def serve(loss, batch, order: int) -> Result | None:
 
         return result.value, grad
 
-    extra = tuple(w for w in weights if w is not None)
-    return Result(value(*batch.arrays, *extra))
+    return Result(value(*args))
