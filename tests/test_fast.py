@@ -21,11 +21,13 @@ from losskit.fast import _config, _impl, fast_path
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 ELEMENTWISE = ["mse", "mae", "rmse", "msle", "huber", "pseudo_huber", "log_cosh", "hinge", "squared_hinge",
-               "binary_cross_entropy", "sigmoid_cross_entropy"]  # fmt: skip
+               "binary_cross_entropy", "sigmoid_cross_entropy", "smooth_l1", "hinge_embedding"]  # fmt: skip
 ROWWISE = ["softmax_cross_entropy", "sparse_softmax_cross_entropy", "categorical_cross_entropy",
            "sparse_categorical_cross_entropy", "kl_divergence"]  # fmt: skip
 HYPER = {
     "huber": {"delta": 0.7},
+    "smooth_l1": {"beta": 0.7},
+    "hinge_embedding": {"margin": 1.5},
     "pseudo_huber": {"delta": 1.5},
     "sigmoid_cross_entropy": {"pos_weight": 2.0, "label_smoothing": 0.1},
     "softmax_cross_entropy": {"label_smoothing": 0.1},
@@ -40,6 +42,11 @@ def _inputs(name, dtype, rng, shape):
     if name in ("hinge", "squared_hinge"):
         y_true = rng.choice([-1.0, 0.0, 1.0], size=shape)
         y_pred = rng.normal(size=shape) * 2
+    elif name == "hinge_embedding":
+        y_true = rng.choice([-1.0, 0.0, 1.0], size=shape)
+        y_pred = np.abs(rng.normal(size=shape)) * 2
+        y_pred.flat[::13] = 1.5  # at the margin
+        y_pred.flat[1::17] = 0.0
     elif name in ("binary_cross_entropy",):
         y_true = rng.uniform(size=shape)
         y_pred = rng.uniform(size=shape)

@@ -118,6 +118,7 @@ EAGER = {
     "hinge": {}, "squared_hinge": {}, "binary_cross_entropy": {}, "sigmoid_cross_entropy": {"pos_weight": 2.0},
     "sparse_softmax_cross_entropy": {"label_smoothing": 0.1, "ignore_index": -100}, "softmax_cross_entropy": {},
     "kl_divergence": {}, "smooth_l1": {"beta": 0.5}, "soft_margin": {}, "multilabel_soft_margin": {},
+    "hinge_embedding": {"margin": 1.5},
 }  # fmt: skip
 
 
@@ -144,6 +145,10 @@ def _eager_inputs(name, n, dtype, rng, extremes):
         y, p = rng.choice([0.0, 1.0], size=(max(n // 40, 2), 40)), rng.normal(size=(max(n // 40, 2), 40)) * 3
     elif name in ("hinge", "squared_hinge", "soft_margin"):
         y, p = rng.choice([-1.0, 1.0], size=n), rng.normal(size=n) * 2
+    elif name == "hinge_embedding":
+        y, p = rng.choice([-1.0, 1.0], size=n), np.abs(rng.normal(size=n)) * 2
+        if extremes:
+            p[::101] = np.inf
     elif name == "binary_cross_entropy":
         y, p = rng.uniform(size=n), rng.uniform(0.001, 0.999, size=n)
         if extremes:

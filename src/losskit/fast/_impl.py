@@ -374,6 +374,16 @@ def _hessian_elementwise(params):
     return impl
 
 
+def _by_order(first_order, hessian):
+    """Value and gradient by an arithmetic kernel (``ELEMENTS``: one pass), the Hessian by ``hessian``'s."""
+
+    def impl(loss, batch, order, out):
+        return first_order(loss, batch, order == 1, out) if order < 2 else hessian(loss, batch, order, out)
+
+    impl.hessian, impl.params = True, hessian.params
+    return impl
+
+
 def _named(name, *names):
     """Params of a loss whose hyperparameters are the kernel's P0, P1, ... in order."""
     return lambda loss: (name, *(float(getattr(loss, n)) for n in names))
@@ -587,7 +597,9 @@ IMPLS = {
         "generalized_cross_entropy", "crammer_singer_hinge", "weston_watkins_hinge", "sparsemax_loss",
         "multilabel_soft_margin", "reverse_kl_divergence", "jensen_shannon", "generalized_kl_divergence",
         "distillation")},
-    "smooth_l1": _hessian_elementwise(_smooth_l1),
+    "smooth_l1": _by_order(_numba_elementwise("smooth_l1", lambda loss: (loss.beta, 0.0)),
+                           _hessian_elementwise(_smooth_l1)),
+    "hinge_embedding": _numba_elementwise("hinge_embedding", lambda loss: (loss.margin, 0.0)),
     "epsilon_insensitive": _hessian_elementwise(_named("epsilon_insensitive", "epsilon")),
     "squared_epsilon_insensitive": _hessian_elementwise(_named("squared_epsilon_insensitive", "epsilon")),
     "cauchy": _hessian_elementwise(_named("cauchy", "scale")),

@@ -68,6 +68,17 @@ v = ONE - s * p
 v = ZERO if v <= ZERO else v
 l = v * v
 d = ((-TWO) * s) * v""",
+    # Smooth L1 (P0 = beta): where(|r| < beta, r^2 / (2 beta), |r| - beta / 2), r / beta inside, sign(r) outside
+    # (beta = 0: the absolute error)
+    "smooth_l1": """
+r = p - t
+a = abs(r)
+l = ((HALF * r) * r) / P0 if a < P0 else a - HALF * P0
+d = r / P0 if a < P0 else (ONE if r > ZERO else (-ONE if r < ZERO else r * ZERO))""",
+    # Hinge embedding (P0 = margin), labels 0 read as -1: d for y = +1, max(0, margin - d) otherwise; NaN kept
+    "hinge_embedding": """
+l = p if (t > ZERO or p != p) else (P0 - p if p < P0 else ZERO)
+d = p if p != p else (ONE if t > ZERO else (-ONE if p < P0 else ZERO))""",
 }
 
 #: A block of elements for one weight each (``repeat`` layout: weight ``w[i // R]``), or one weight per

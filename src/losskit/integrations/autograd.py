@@ -132,7 +132,7 @@ NATIVE = {
 #: Losses whose NumPy engine (losskit.fast, on zero-copy views of CPU tensors) beats PyTorch's kernels.
 VIA_NUMPY = {"mse", "mae", "rmse", "huber", "pseudo_huber", "hinge", "squared_hinge", "log_cosh", "msle",
              "binary_cross_entropy", "sigmoid_cross_entropy", "smooth_l1", "soft_margin", "log_poisson_nll",
-             "kl_divergence", "multilabel_soft_margin"}  # fmt: skip
+             "kl_divergence", "multilabel_soft_margin", "hinge_embedding"}  # fmt: skip
 
 
 def _registered(loss) -> bool:
