@@ -104,12 +104,16 @@ def _compare(reference, fast_result, dtype, what):
     (v0, g0), c0 = reference
     (v1, g1), c1 = fast_result
     for got, expected, part in ((v1, v0, "value"), (g1, g0, "grad"), (c1, c0, "call")):
-        assert type(got) is type(expected) and got.dtype == expected.dtype and got.shape == expected.shape, part
-        tol = dict(TOL[dtype])
-        finite = np.abs(expected[np.isfinite(expected)])
-        if finite.size:  # differences that cancel (softmax - target) are judged on the array's scale
-            tol["atol"] = max(tol["atol"], tol["rtol"] * 0.1 * float(finite.max()))
-        np.testing.assert_allclose(got, expected, err_msg=f"{what}: {part}", **tol)
+        _assert_close(got, expected, dtype, f"{what}: {part}")
+
+
+def _assert_close(got, expected, dtype, what):
+    assert type(got) is type(expected) and got.dtype == expected.dtype and got.shape == expected.shape, what
+    tol = dict(TOL[dtype])
+    finite = np.abs(expected[np.isfinite(expected)])
+    if finite.size:  # differences that cancel (softmax - target) are judged on the array's scale
+        tol["atol"] = max(tol["atol"], tol["rtol"] * 0.1 * float(finite.max()))
+    np.testing.assert_allclose(got, expected, err_msg=what, **tol)
 
 
 def _calls(name, shape, dtype, rng):
@@ -347,9 +351,10 @@ def test_split_kernels_in_place_with_a_tile_left_to_the_reference(name):
     np.testing.assert_allclose(grad, expected, rtol=1e-11, atol=1e-300)
 
 
-#: Row losses the engine serves with their own formula on tiles of rows (no kernel of their own).
-TILED_ROWS = sorted(name for name, impl in _impl.IMPLS.items() if impl.__qualname__.startswith("_tiled_rows")
-                    and name not in ROWWISE)  # fmt: skip
+#: Row losses the engine serves with their own formula on tiles of rows (no kernel of their own), or with an
+#: elementwise kernel over the whole array where each row's loss is a mean of elementwise losses.
+TILED_ROWS = sorted(name for name, impl in _impl.IMPLS.items()
+                    if impl.__qualname__.startswith(("_tiled_rows", "_rows_of_elements")) and name not in ROWWISE)
 
 
 @pytest.mark.parametrize("name", TILED_ROWS)
@@ -371,6 +376,61 @@ def test_tiled_row_losses_match_reference(name, monkeypatch):
     with lk.validation(False):
         reference, fast_result = _both(loss, y_true, bad, reduction="none")
     np.testing.assert_array_equal(np.isnan(fast_result[0][0]), np.isnan(reference[0][0]))
+
+
+#: Losses of several arrays the engine serves with their own formula on tiles of examples.
+TILED_EXAMPLES = sorted(name for name, impl in _impl.IMPLS.items() if impl is _impl._tiled_examples)
+#: Losses of several arrays with a kernel of their own, and tiles of examples without numba.
+PAIR_KERNELS = sorted(name for name, impl in _impl.IMPLS.items() if impl is _impl._cosine_embedding)
+
+
+@pytest.mark.parametrize("name, numba", [(name, True) for name in TILED_EXAMPLES + PAIR_KERNELS]
+                         + [(name, False) for name in PAIR_KERNELS])  # fmt: skip
+def test_tiled_example_losses_match_reference(name, numba, monkeypatch):
+    """Several tiles of examples on both threads, every reduction and weight layout, every prediction's
+    gradient, and a NaN example; a shared (broadcast) input is left to the reference."""
+    from losskit._samples import sample_inputs
+
+    if not numba:
+        monkeypatch.setattr(_impl, "numba_available", lambda: False)
+    monkeypatch.setattr(_impl, "TILE", 50)
+    monkeypatch.setattr(_impl, "MIN_PER_THREAD", 100)
+    loss = lk.get(name)
+    rng = np.random.default_rng(6)
+    arrays = sample_inputs(loss, rng, n=301, classes=5)
+    assert fast.supported(loss)
+    served = []
+    real = _impl.IMPLS[name]
+    monkeypatch.setitem(_impl.IMPLS, name, lambda *args: served.append(real(*args)) or served[-1])
+    for call in _calls("mse", (301,), "float64", rng):
+        with fast_path("never"):
+            expected = loss.value_and_grad(*arrays, **call)
+        with fast_path("always"):
+            got = loss.value_and_grad(*arrays, **call)
+        assert served.pop() is not None
+        for g, e in zip((got[0], *_as_tuple(got[1])), (expected[0], *_as_tuple(expected[1])), strict=True):
+            _assert_close(g, e, "float64", f"{name} {call}")
+    bad = [a.copy() for a in arrays]
+    bad[loss.info.inputs.index(loss.info.predictions[0])][150] = np.nan
+    dropped = np.ones(301)
+    dropped[150] = 0.0  # a weight of 0 drops the NaN example: gradient 0 there
+    for call in ({"reduction": "none"}, {"sample_weight": dropped}):
+        with lk.validation(False), fast_path("never"):
+            expected = loss.value_and_grad(*bad, **call)
+        with lk.validation(False), fast_path("always"):
+            got = loss.value_and_grad(*bad, **call)
+        np.testing.assert_array_equal(np.isnan(got[0]), np.isnan(expected[0]))
+        for g, e in zip(_as_tuple(got[1]), _as_tuple(expected[1])):
+            np.testing.assert_array_equal(np.isnan(g), np.isnan(e))
+            np.testing.assert_array_equal(g == 0, e == 0)
+    if name == "gaussian_nll":  # one variance shared by every example: the reference takes it
+        with fast_path("always"):
+            loss.value_and_grad(arrays[0], arrays[1], np.float64(2.0))
+        assert served.pop() is None
+
+
+def _as_tuple(grads):
+    return grads if isinstance(grads, tuple) else (grads,)
 
 
 # --- value, gradient and Hessian in one pass: tests generated from the kernel table -------------------

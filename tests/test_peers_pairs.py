@@ -107,6 +107,14 @@ def test_cosine_embedding_against_torch(margin):
     np.testing.assert_allclose(loss([1, -1], x1, x2, reduction="none"), [0.269703, 0.616497], atol=5e-7)
     np.testing.assert_allclose(loss.grad([1, -1], x1, x2)[0], [[-0.219089, 0.109545, -0.182574],
                                                                 [0.362887, 0.090722, -0.090722]], atol=5e-7)  # fmt: skip
+    # a row holding NaN gives NaN and a zero row cosine 0, as in PyTorch; on the NumPy engine's kernel too
+    rows = np.array([[np.nan, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    expected = F.cosine_embedding_loss(torch.tensor(rows), torch.tensor(x2), torch.tensor([1.0, -1.0]), reduction="none")
+    for mode in ("never", "always"):
+        with lk.validation(False), lk.fast_path(mode):
+            value, grads = loss.value_and_grad([1, -1], rows, x2, reduction="none")
+        np.testing.assert_allclose(value, expected.numpy(), rtol=1e-10)
+        assert np.isnan(grads[0][0]).all() and np.isnan(grads[1][0]).all() and not grads[0][1].any()
 
 
 @covers("contrastive")

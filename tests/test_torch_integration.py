@@ -118,24 +118,26 @@ EAGER = {
     "hinge": {}, "squared_hinge": {}, "binary_cross_entropy": {}, "sigmoid_cross_entropy": {"pos_weight": 2.0},
     "sparse_softmax_cross_entropy": {"label_smoothing": 0.1, "ignore_index": -100}, "softmax_cross_entropy": {},
     "kl_divergence": {}, "smooth_l1": {"beta": 0.5}, "soft_margin": {}, "multilabel_soft_margin": {},
-    "hinge_embedding": {"margin": 1.5},
+    "hinge_embedding": {"margin": 1.5}, "poisson_nll": {}, "nll": {}, "weston_watkins_hinge": {"margin": 0.5},
 }  # fmt: skip
 
 
 def _eager_inputs(name, n, dtype, rng, extremes):
     import numpy as np
 
-    if name.endswith("softmax_cross_entropy") or name == "kl_divergence":
+    if name.endswith("softmax_cross_entropy") or name in ("kl_divergence", "nll", "weston_watkins_hinge"):
         rows, classes = max(n // 40, 2), 40
         logits = rng.normal(size=(rows, classes)) * 3
         if extremes:
             logits[1, 3] = np.inf
             logits[2] = -np.inf
             logits[3, 0] = np.nan
-        if name == "sparse_softmax_cross_entropy":
+        if name in ("sparse_softmax_cross_entropy", "nll", "weston_watkins_hinge"):
             ids = rng.integers(0, classes, size=rows)
-            ids[::7] = -100
-            return torch.from_numpy(ids), torch.from_numpy(logits).to(dtype)
+            if name == "sparse_softmax_cross_entropy":
+                ids[::7] = -100
+            z = torch.from_numpy(logits).to(dtype)
+            return torch.from_numpy(ids), torch.log_softmax(z, dim=-1) if name == "nll" else z
         y = rng.dirichlet(np.ones(classes), size=rows)
         if name == "kl_divergence":
             p = rng.dirichlet(np.ones(classes), size=rows)
@@ -161,6 +163,11 @@ def _eager_inputs(name, n, dtype, rng, extremes):
             p[5::103] = -np.inf
     elif name == "msle":
         y, p = rng.exponential(size=n), rng.exponential(size=n)
+    elif name == "poisson_nll":
+        y, p = rng.poisson(3.0, size=n).astype(float), rng.exponential(3.0, size=n)
+        p[::13] = 0.0  # the eps inside the log
+        if extremes:
+            p[::101] = np.inf
     else:
         y, p = rng.normal(size=n), rng.normal(size=n) * 3
         if extremes:
@@ -170,9 +177,18 @@ def _eager_inputs(name, n, dtype, rng, extremes):
     return torch.from_numpy(y).to(dtype), torch.from_numpy(p).to(dtype)
 
 
-def _reference_value_and_grad(loss, y, p, **call):
+def _assert_values_close(got, expected, tol):
+    """Losses to ``tol``, and to two ulps of the largest loss: where terms cancel (Poisson's mu - y log mu,
+    1 - cos, a difference of distances) an ulp of NumPy's and PyTorch's float32 log or sqrt shows on the
+    scale of the terms."""
+    finite = expected[torch.isfinite(expected)].abs()
+    ulps = 2 * torch.finfo(expected.dtype).eps * float(finite.max()) if finite.numel() else 0.0
+    torch.testing.assert_close(got, expected, equal_nan=True, rtol=tol["rtol"], atol=max(tol["atol"], ulps))
+
+
+def _reference_value_and_grad(loss, *arrays, **call):
     with fast_path("never"), torch.no_grad():
-        return loss.value_and_grad(y, p, **call)
+        return loss.value_and_grad(*arrays, **call)
 
 
 @pytest.mark.parametrize("extremes", [False, True])
@@ -201,13 +217,46 @@ def test_eager_autograd_matches_reference(name, n, extremes, dtype):
             upstream = torch.rand(value.shape, dtype=dtype, generator=torch.Generator().manual_seed(0)) + 0.5
             (value * upstream).sum().backward()
             scale = upstream[..., None] if (loss.info.predictions[0].event == 1 and value.dim()) else upstream
-            torch.testing.assert_close(value.detach(), expected_value, equal_nan=True, **tol)
+            _assert_values_close(value.detach(), expected_value, tol)
             expected = expected_grad * scale
             finite = expected[torch.isfinite(expected)].abs()
             # NumPy's and PyTorch's float32 log1p differ by an ulp; where a slope cancels (MSLE's
             # log1p(p) - log1p(t)) that is judged on the array's scale
             atol = max(tol["atol"], tol["rtol"] * float(finite.max())) if finite.numel() else tol["atol"]
             torch.testing.assert_close(p.grad, expected, equal_nan=True, rtol=tol["rtol"], atol=atol)
+
+
+@pytest.mark.parametrize("name", ["margin_ranking", "gaussian_nll", "cosine_embedding", "triplet_margin"])
+def test_eager_autograd_of_several_predictions_matches_reference(name, monkeypatch):
+    """Losses of several arrays through the NumPy engine's tiles: every prediction's gradient, weights and
+    reductions, against the reference formulas."""
+    import numpy as np
+
+    from losskit import fast
+    from losskit._samples import sample_inputs
+    from losskit.fast import _impl
+
+    monkeypatch.setattr(_impl, "TILE", 300)  # several tiles on both threads
+    monkeypatch.setattr(_impl, "MIN_PER_THREAD", 600)
+    loss = lk.get(name)
+    arrays = [torch.from_numpy(a).float() for a in sample_inputs(loss, np.random.default_rng(12), n=3000, classes=3)]
+    served = []
+    monkeypatch.setattr(fast, "serve", lambda *a, _serve=fast.serve, **k: served.append(_serve(*a, **k)) or served[-1])
+    w = torch.rand(3000, generator=torch.Generator().manual_seed(1))
+    w[::3] = 0
+    is_prediction = [spec.is_prediction for spec in loss.info.inputs]
+    for call in ({}, {"reduction": "sum"}, {"reduction": "none"}, {"sample_weight": w}):
+        expected_value, expected_grads = _reference_value_and_grad(loss, *arrays, **call)
+        given = [a.clone().requires_grad_(True) if pred else a for a, pred in zip(arrays, is_prediction)]
+        value = loss(*given, **call)
+        assert type(value.grad_fn).__name__ == "_ClosedFormBackward" and served.pop() is not None
+        upstream = torch.rand(value.shape, generator=torch.Generator().manual_seed(0)) + 0.5
+        (value * upstream).sum().backward()
+        _assert_values_close(value.detach(), expected_value, dict(rtol=1e-5, atol=1e-7))
+        grads = [a.grad for a, pred in zip(given, is_prediction) if pred]
+        for grad, expected in zip(grads, expected_grads, strict=True):
+            scale = upstream[..., None] if (expected.dim() > value.dim() > 0) else upstream
+            torch.testing.assert_close(grad, expected * scale, rtol=1e-5, atol=1e-7)
 
 
 def test_eager_autograd_plain_backward_retain_graph_and_accumulation():

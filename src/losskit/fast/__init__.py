@@ -12,10 +12,14 @@ fewer passes over memory, for the losses in ``_impl.IMPLS`` (keyed by registry n
   losses, the weighted sum, the gradient); a tile whose sum is not finite (NaN, inf, a clamped log) is
   recomputed with the reference formula, so NaN and inf land exactly where the reference puts them;
 - every other supported loss (the probability cross-entropies, KL, any cross-entropy with class
-  weights): the loss's own reference formula on cache-sized tiles, on every core, with the reduction
+  weights, and losses of several arrays: margin_ranking, gaussian_nll, the embedding losses): the
+  loss's own reference formula on cache-sized tiles of examples, on every core, with the reduction
   and the gradient scale applied per tile, so no full-size temporary exists;
 - softmax cross-entropy, dense and sparse: a row-tiled pass that needs no buffer but the gradient
   (or none, with ``out=`` the logits themselves); rows with a non-finite maximum go to the reference;
+- multilabel_soft_margin: the sigmoid cross-entropy's kernel over the whole array, each row's weight
+  spread over its labels; cosine_embedding: one numba kernel that reads each pair of rows for its dot
+  products and again, from the cache, for both gradients;
 - the robust losses of the catalogue (smooth_l1, the epsilon-insensitive pair, cauchy, geman_mcclure,
   welsch, tukey_biweight, general_robust), the Poisson, Gamma and Tweedie deviances and their log-mean
   twins, and log_poisson_nll: value, gradient and Hessian diagonal in one pass (``grad_and_hessian``,
@@ -67,7 +71,7 @@ def serve(loss, batch, order: int, *, out=None, force: bool = False) -> Result |
     y_pred = arrays[batch.predictions[0]]
     if not force and not engines.wanted(y_pred.size):
         return None
-    if len(arrays) != 2 or not all(type(a) is np.ndarray for a in arrays) or not supported(loss):
+    if not all(type(a) is np.ndarray for a in arrays) or not supported(loss):
         return None
     if red.normalizer is not None and not isinstance(red.normalizer, float):
         return None
@@ -81,7 +85,8 @@ def serve(loss, batch, order: int, *, out=None, force: bool = False) -> Result |
     if result is None:
         return None
     value, grad, hess = (*result, None)[:3]
-    return Result(value, None if grad is None else (grad,), None if hess is None else (hess,))
+    grads = grad if isinstance(grad, tuple) or grad is None else (grad,)
+    return Result(value, grads, None if hess is None else (hess,))
 
 
 def value_and_grad(loss, *arrays, sample_weight=None, reduction=DEFAULT, normalizer=None, out=None):

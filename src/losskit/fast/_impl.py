@@ -6,6 +6,7 @@ Each entry takes a prepared call (``losskit.inputs.Batch``: compute dtype, class
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from typing import NamedTuple
@@ -195,21 +196,20 @@ def _rmse(loss, batch, want_grad, out):
 # --------------------------------------------------------------------------------------------------
 
 
+def _scale_into(d, scale, g, event):
+    """``g = scale * d`` (0 where the scale is 0, NaN or inf in ``d`` notwithstanding); ``scale`` per example."""
+    if event and np.ndim(scale):
+        scale = scale[:, None]
+    np.multiply(scale, d, out=g)
+    if np.ndim(scale) and not np.all(scale):
+        np.copyto(g, 0, where=np.broadcast_to(scale == 0, g.shape))
+
+
 def _apply_tile(l, d, w, den, dtype, g, class_axis):
     """The reduction rule of one tile: return ``w * l`` (0 where w == 0) and write ``scale * d`` into ``g``."""
-    if w is None:
-        lw = l
-        if g is not None:
-            np.multiply(d, dtype.type(1.0 / den), out=g)
-        return lw
-    lw = np.where(w == 0, np.zeros((), dtype), w * l)
+    lw = l if w is None else np.where(w == 0, np.zeros((), dtype), w * l)
     if g is not None:
-        scale = w / dtype.type(den)
-        if class_axis:
-            scale = scale[:, None]
-        np.multiply(scale, d, out=g)
-        if not np.all(scale):
-            np.copyto(g, 0, where=np.broadcast_to(scale == 0, g.shape))
+        _scale_into(d, dtype.type(1.0 / den) if w is None else w / dtype.type(den), g, class_axis)
     return lw
 
 
@@ -498,6 +498,103 @@ def _tiled_rows(tile_fn=None):
     return impl
 
 
+def _tiled_examples(loss, batch, want_grad, out):
+    """A loss of several arrays (two scores and a label, a mean and a variance, embeddings): its own formula on
+    tiles of whole examples, on every core, each prediction's gradient written tile by tile. Every array must
+    hold one entry (or one event row) per example: a shared variance leaves the call to the reference."""
+    red = batch.reduction
+    shape = tuple(red.shape)
+    rows = math.prod(shape)
+    events = [spec.event != 0 for spec in batch.specs]
+    arrays = []
+    for a, event in zip(batch.arrays, events):
+        if a.shape[: len(shape)] != shape or a.ndim != len(shape) + event or not a.flags.c_contiguous:
+            return None
+        arrays.append(a.reshape((rows, -1) if event else (rows,)))
+    if out is not None or loss.batch_coupled or loss._outer is not None:
+        return None
+    dtype = arrays[batch.predictions[0]].dtype
+    width = max([a.shape[1] for a, event in zip(arrays, events) if event], default=1)
+    w = _row_weight(red.weight, shape, dtype)
+    den = _denominator(red)
+    grads = [empty(batch.arrays[i].shape, dtype) for i in batch.predictions] if want_grad else []
+    flat_grads = [g.reshape(arrays[i].shape) for g, i in zip(grads, batch.predictions)]
+    losses = empty(shape, dtype) if red.kind == "none" else None
+    out_l = None if losses is None else losses.reshape(-1)
+    step = max(1, TILE // width)
+
+    def part(lo, hi):
+        total = 0.0
+        for a in range(lo, hi, step):
+            b = min(hi, a + step)
+            wt = None if w is None else w[a:b]
+            with np.errstate(all="ignore"):
+                l, d = loss._math(np, 1, *(x[a:b] for x in arrays))[:2]
+                lw = _apply_tile(l, None, wt, den, dtype, None, False)
+                scale = dtype.type(1.0 / den) if wt is None else wt / dtype.type(den)
+                for term, g, i in zip(d if isinstance(d, tuple) else (d,), flat_grads, batch.predictions):
+                    _scale_into(term, scale, g[a:b], events[i])
+            total += float(np.sum(lw))
+            if out_l is not None:
+                out_l[a:b] = lw
+        return total
+
+    total = run(part, split(rows, max(1, MIN_PER_THREAD // width), 1))
+    return _finish(total, den, red.kind, losses, dtype), (tuple(grads) if want_grad else None)
+
+
+def _cosine_embedding(loss, batch, want_grad, out):
+    """cosine_embedding: one numba pass over each pair of rows (``_numba.cosine_embedding_rows``); without
+    numba, tiles of examples."""
+    y, x1, x2 = batch.arrays
+    red = batch.reduction
+    shape = tuple(red.shape)
+    if not numba_available() or out is not None or not _contiguous(y, x1, x2) or not (
+            y.shape == shape and x1.shape == x2.shape and x1.shape[:-1] == shape):  # fmt: skip
+        return _tiled_examples(loss, batch, want_grad, out)
+    from ._numba import cosine_embedding_rows
+
+    dtype, rows, width = x1.dtype, math.prod(shape), x1.shape[-1]
+    a, b = x1.reshape(rows, width), x2.reshape(rows, width)
+    w = _row_weight(red.weight, shape, dtype)
+    w = np.ones(rows, dtype) if w is None else w
+    den = _denominator(red)
+    grads = (empty(x1.shape, dtype), empty(x2.shape, dtype)) if want_grad else None
+    g1, g2 = (np.empty((1, 1), dtype),) * 2 if grads is None else (g.reshape(rows, width) for g in grads)
+    losses = empty(shape, dtype) if red.kind == "none" else None
+    out_l = np.empty(1, dtype) if losses is None else losses.reshape(-1)
+
+    def part(lo, hi):
+        return cosine_embedding_rows(y.reshape(-1), a, b, w, lo, hi, den, float(loss.margin), out_l, g1, g2,
+                                     losses is not None, grads is not None)  # fmt: skip
+
+    total = run(part, split(rows, max(1, MIN_PER_THREAD // max(width, 1)), 1))
+    return _finish(total, den, red.kind, losses, dtype), grads
+
+
+def _rows_of_elements(name, elementwise):
+    """A row loss that is the mean over each row of the elementwise loss ``name`` (multilabel_soft_margin: the
+    sigmoid cross-entropy of each label): ``elementwise``'s kernel over the whole array, each row's weight
+    spread over its C entries (the denominator times C). ``reduction="none"``, label weights and one
+    pos_weight per label take tiled rows."""
+    rows = _tiled_rows()
+
+    def impl(loss, batch, want_grad, out):
+        from ..reduction import Reduction
+        from ..registry import get
+
+        red = batch.reduction
+        y_true, y_pred = batch.arrays
+        num_classes = y_pred.shape[-1]
+        if red.kind == "none" or loss.label_weight is not None or isinstance(loss.pos_weight, tuple) or not num_classes:
+            return rows(loss, batch, want_grad, out)
+        element = get(name, pos_weight=loss.pos_weight)
+        spread = Reduction(np, red.kind, y_pred.shape, weight=red.weight, normalizer=_denominator(red) * num_classes)
+        return elementwise(element, dataclasses.replace(batch, reduction=spread), want_grad, out)
+
+    return impl
+
+
 # --------------------------------------------------------------------------------------------------
 # Softmax cross-entropy: one logits-sized buffer (the gradient), or none with out= the logits
 # --------------------------------------------------------------------------------------------------
@@ -586,6 +683,8 @@ IMPLS = {
     "log_cosh": _split_elementwise("log_cosh", _no_params),
     "binary_cross_entropy": _split_elementwise("binary_cross_entropy", _no_params),
     "sigmoid_cross_entropy": _scalar_pos_weight(_split_elementwise("sigmoid_cross_entropy", _pos_weight_smoothing)),
+    "multilabel_soft_margin": _rows_of_elements("sigmoid_cross_entropy",
+                                                _split_elementwise("sigmoid_cross_entropy", _pos_weight_smoothing)),
     "softmax_cross_entropy": _tiled_rows(_dense_softmax),
     "sparse_softmax_cross_entropy": _tiled_rows(_sparse_softmax),
     "categorical_cross_entropy": _tiled_rows(),
@@ -595,11 +694,14 @@ IMPLS = {
     **{name: _tiled_rows() for name in
        ("softmax_focal", "sparse_softmax_focal", "categorical_focal", "poly1_softmax_cross_entropy",
         "generalized_cross_entropy", "crammer_singer_hinge", "weston_watkins_hinge", "sparsemax_loss",
-        "multilabel_soft_margin", "reverse_kl_divergence", "jensen_shannon", "generalized_kl_divergence",
+        "reverse_kl_divergence", "jensen_shannon", "generalized_kl_divergence",
         "distillation")},
     "smooth_l1": _by_order(_numba_elementwise("smooth_l1", lambda loss: (loss.beta, 0.0)),
                            _hessian_elementwise(_smooth_l1)),
     "hinge_embedding": _numba_elementwise("hinge_embedding", lambda loss: (loss.margin, 0.0)),
+    # losses of several arrays: their own formula on tiles of examples, on every core
+    **{name: _tiled_examples for name in ("margin_ranking", "gaussian_nll", "triplet_margin", "poisson_nll")},
+    "cosine_embedding": _cosine_embedding,
     "epsilon_insensitive": _hessian_elementwise(_named("epsilon_insensitive", "epsilon")),
     "squared_epsilon_insensitive": _hessian_elementwise(_named("squared_epsilon_insensitive", "epsilon")),
     "cauchy": _hessian_elementwise(_named("cauchy", "scale")),

@@ -327,6 +327,60 @@ def split_kernel(name: str):
 
 
 # --------------------------------------------------------------------------------------------------
+# Row losses of two embeddings
+# --------------------------------------------------------------------------------------------------
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"reassoc"})
+def cosine_embedding_rows(y, x1, x2, w, lo, hi, den, margin, out_l, g1, g2, write_l, write_g):
+    """Rows ``[lo, hi)`` of cosine_embedding (``losses.embedding.CosineEmbedding``), each pair of rows read for
+    its three dot products and again, from the cache, for both gradients, scaled by ``w / den`` (``w``: one
+    weight per row). Returns the weighted sum; a zero row has cosine 0 and no slope, a NaN row gives NaN."""
+    total = 0.0
+    for i in range(lo, hi):
+        a = x1[i]
+        b = x2[i]
+        sxx = 0.0
+        syy = 0.0
+        sxy = 0.0
+        for j in range(a.shape[0]):
+            sxx += a[j] * a[j]
+            syy += b[j] * b[j]
+            sxy += a[j] * b[j]
+        live = sxx != 0.0 and syy != 0.0
+        norms = np.sqrt(sxx * syy) if live else 1.0
+        cos = sxy / norms if live else 0.0
+        dist = 1.0 - cos
+        if y[i] > 0:
+            loss = dist
+            k = 1.0
+        else:
+            slack = 1.0 - dist - margin
+            loss = slack if slack > 0.0 else dist - dist  # 0, or NaN where the distance is NaN
+            k = -1.0 if slack > 0.0 else 0.0
+        wi = w[i]
+        lw = 0.0 if wi == 0 else wi * loss
+        total += lw
+        if write_l:
+            out_l[i] = lw
+        if write_g:
+            ga = g1[i]
+            gb = g2[i]
+            s = wi / den
+            if s == 0 or not live:
+                ga[:] = 0
+                gb[:] = 0
+            else:  # k (cos a / |a|^2 - b / (|a| |b|)), and the same with a and b swapped
+                ca = s * k * cos / sxx
+                cb = s * k * cos / syy
+                cab = s * k / norms
+                for j in range(a.shape[0]):
+                    ga[j] = ca * a[j] - cab * b[j]
+                    gb[j] = cb * b[j] - cab * a[j]
+    return total
+
+
+# --------------------------------------------------------------------------------------------------
 # Value, gradient and Hessian diagonal in one pass (the robust losses, the deviances, log-link Poisson)
 # --------------------------------------------------------------------------------------------------
 # As for the transcendental losses, a tile's exp, log, log1p and expm1 are taken by NumPy (``HESSIAN_STAGES``:

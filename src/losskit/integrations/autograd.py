@@ -9,7 +9,7 @@ the CPU, hands the saved gradient over as it is). Value and gradients come from,
 
 1. the NumPy engine (``losskit.fast``) on zero-copy views of CPU tensors, for the losses in
    ``VIA_NUMPY`` (fused numba kernels and hand-fused tiles, on every core);
-2. PyTorch's native kernels (``NATIVE``: the softmax cross-entropies and nll), the same numbers to rounding;
+2. PyTorch's native kernels (``NATIVE``: nll, a gather and a scatter), the same numbers to rounding;
 3. the loss's own reference formulas, run without a graph.
 
 Each gives the numbers of ``Loss.value_and_grad`` to rounding, NaN and inf included
@@ -68,47 +68,9 @@ def serve(loss, batch, order: int) -> Result | None:
 # Native per-example formulas: the reference's numbers in fewer passes, valid where the losses are finite
 # --------------------------------------------------------------------------------------------------
 # Each returns ``(losses, derivative)`` where ``derivative(c)`` is a new tensor holding ``c`` times the
-# derivative (``c`` a Python float, folded into a pass that runs anyway). They skip the reference's
+# derivative (``c`` a Python float, or with ``derivative.per_row`` one scale per example). They skip the reference's
 # care for NaN and inf (a bool mask costs more than the whole formula on the CPU): a non-finite value
 # sends the call back to the reference formulas, which decide what NaN or inf means.
-
-
-def _sparse_softmax_ce(loss, ids, z):
-    eps, num_classes = loss.label_smoothing, z.shape[-1]
-    if num_classes == 0:
-        return None
-    log_p = torch.log_softmax(z, dim=-1)
-    index = ids[..., None]
-    losses = torch.gather(log_p, -1, index)[..., 0].mul_(-(1.0 - eps))
-    if eps > 0:
-        losses.sub_(eps * torch.mean(log_p, dim=-1))
-
-    def derivative(c):
-        d = log_p.exp_()  # log_p is not needed any more
-        if eps > 0:
-            d.sub_(eps / num_classes)
-        if c != 1.0:
-            d.mul_(c)
-        return d.scatter_add_(-1, index, torch.full(index.shape, -(1.0 - eps) * c, dtype=z.dtype, device=z.device))
-
-    return losses, derivative
-
-
-def _softmax_ce(loss, y, z):
-    eps, num_classes = loss.label_smoothing, z.shape[-1]
-    if num_classes == 0:
-        return None
-    target = y * (1.0 - eps) + eps / num_classes if eps else y
-    log_p = torch.log_softmax(z, dim=-1)
-    # -sum y' log p; a zero target against a -inf log gives NaN here, so the reference takes that call
-    losses = torch.linalg.vecdot(target, log_p).neg_()
-
-    def derivative(c):
-        d = log_p.exp_().mul_(torch.sum(target, dim=-1, keepdim=True))  # log_p is not needed any more
-        d.sub_(target)
-        return d.mul_(c) if c != 1.0 else d
-
-    return losses, derivative
 
 
 def _nll(loss, ids, log_p):
@@ -117,22 +79,30 @@ def _nll(loss, ids, log_p):
 
     def derivative(c):  # -c at each row's class: c a number or one scale per row (0 where a weight is 0)
         given = torch.full(index.shape, -c, dtype=log_p.dtype, device=log_p.device) if isinstance(c, float) else -c[..., None]
-        return torch.zeros_like(log_p).scatter_(-1, index, given.to(log_p.dtype))
+        return _reused_zeros(log_p).scatter_(-1, index, given.to(log_p.dtype))
 
     derivative.per_row = True
     return losses, derivative
 
 
-NATIVE = {
-    "softmax_cross_entropy": _softmax_ce,
-    "sparse_softmax_cross_entropy": _sparse_softmax_ce,
-    "nll": _nll,
-}
+def _reused_zeros(like):
+    """Zeros shaped like a CPU tensor, in a block of the NumPy engine's pool (``fast._buffers``): a gradient of
+    the same size dropped since leaves its memory there, already paged in."""
+    from ..fast._buffers import empty
+
+    if like.device.type != "cpu" or like.dtype not in (torch.float32, torch.float64):
+        return torch.zeros_like(like)
+    return torch.from_numpy(empty(tuple(like.shape), str(like.dtype).removeprefix("torch."))).zero_()
+
+
+NATIVE = {"nll": _nll}
 
 #: Losses whose NumPy engine (losskit.fast, on zero-copy views of CPU tensors) beats PyTorch's kernels.
 VIA_NUMPY = {"mse", "mae", "rmse", "huber", "pseudo_huber", "hinge", "squared_hinge", "log_cosh", "msle",
              "binary_cross_entropy", "sigmoid_cross_entropy", "smooth_l1", "soft_margin", "log_poisson_nll",
-             "kl_divergence", "multilabel_soft_margin", "hinge_embedding"}  # fmt: skip
+             "kl_divergence", "multilabel_soft_margin", "hinge_embedding", "poisson_nll", "gaussian_nll",
+             "margin_ranking", "cosine_embedding", "triplet_margin", "softmax_cross_entropy",
+             "sparse_softmax_cross_entropy", "weston_watkins_hinge"}  # fmt: skip
 
 
 def _registered(loss) -> bool:
@@ -153,14 +123,16 @@ def _native(loss, batch):
 
 def _via_numpy(loss, batch):
     """The NumPy engine on views of CPU tensors: ``(value, grad)`` as tensors, or None."""
-    if loss.info.name not in VIA_NUMPY or len(batch.arrays) != 2:
+    if loss.info.name not in VIA_NUMPY:
         return None
-    y_true, y_pred = batch.arrays
     red = batch.reduction
-    if y_pred.device.type != "cpu" or y_pred.dtype not in (torch.float32, torch.float64) or y_true.dtype != y_pred.dtype:
+    dtype = batch.arrays[batch.predictions[0]].dtype
+    if dtype not in (torch.float32, torch.float64):
         return None
-    if red.weight is not None and (red.weight.device.type != "cpu" or red.weight.dtype != y_pred.dtype):
-        return None
+    ids = [spec.kind == "class_index" for spec in batch.specs] + [False]
+    for a, is_ids in zip((*batch.arrays, red.weight), ids):
+        if a is not None and (a.device.type != "cpu" or (a.dtype != dtype and not is_ids)):
+            return None
     if isinstance(red.normalizer, torch.Tensor) or red.counted is not None:
         return None
     from .. import fast
@@ -176,7 +148,7 @@ def _via_numpy(loss, batch):
     result = fast.serve(loss, numpy_batch, 1, force=True)
     if result is None:
         return None
-    return torch.from_numpy(np.asarray(result.value)), (torch.from_numpy(result.grads[0]),)
+    return torch.from_numpy(np.asarray(result.value)), tuple(torch.from_numpy(g) for g in result.grads)
 
 
 def value_and_grad(loss, batch):

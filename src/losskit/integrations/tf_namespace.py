@@ -234,6 +234,11 @@ def sum(x, axis=None, keepdims=False, dtype=None):
     return tf.reduce_sum(x, axis=_axis(axis), keepdims=keepdims)
 
 
+def vecdot(x1, x2, axis=-1):
+    x1, x2 = _operands(x1, x2)
+    return tf.reduce_sum(x1 * x2, axis=axis)
+
+
 def mean(x, axis=None, keepdims=False):
     return tf.reduce_mean(x, axis=_axis(axis), keepdims=keepdims)
 

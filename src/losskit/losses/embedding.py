@@ -60,21 +60,39 @@ def _cosine_pair(xp, x, y, order: int):
     :math:`\partial^2_{x_j} \cos = -2 x_j y_j / (|x|^3 |y|) + 3 \cos\, x_j^2 / |x|^4 - \cos / |x|^2`; a zero row
     has cosine 0 (distance 1) and no slope, the roots taken of stand-ins there.
     """
-    nx, ny = xp.sum(x * x, axis=-1), xp.sum(y * y, axis=-1)
-    both = (nx > 0) & (ny > 0)
+    rows = _cosine_rows(xp, x, y)
+    return (1.0 - rows[0], *_cosine_slopes(xp, x, y, rows, 1.0, order))
+
+
+def _cosine_rows(xp, x, y):
+    """Per row: the cosine (0 where a row is zero), whether neither row is zero, and the squared norms (1 where
+    a row is zero). A row holding NaN is not zero: its cosine is NaN."""
+    nx, ny = xp.vecdot(x, x), xp.vecdot(y, y)
+    both = (nx != 0) & (ny != 0)
     safe_x, safe_y = xp.where(both, nx, xp.ones_like(nx)), xp.where(both, ny, xp.ones_like(ny))
-    rx, ry = xp.sqrt(safe_x), xp.sqrt(safe_y)
-    cos = xp.where(both, xp.sum(x * y, axis=-1) / (rx * ry), xp.zeros_like(nx))
-    zero = xp.zeros_like(x)
+    cos = xp.where(both, xp.vecdot(x, y) / xp.sqrt(safe_x * safe_y), xp.zeros_like(nx))
+    return cos, both, safe_x, safe_y
+
+
+def _cosine_slopes(xp, x, y, rows, k, order: int):
+    """``k`` (a number, or one per row) times the derivatives of the cosine distance: ``(g_x, g_y, h_x, h_y)``.
+    Each gradient is a row factor times x plus one times y: each row of x and y is read once."""
+    cos, both, nx, ny = rows
+    norms = xp.sqrt(nx * ny)  # |x| |y|
     live = both[..., None]
-    c, rx1, ry1, nx1, ny1 = cos[..., None], rx[..., None], ry[..., None], safe_x[..., None], safe_y[..., None]
-    g_x = xp.where(live, -(y / (rx1 * ry1) - c * x / nx1), zero)
-    g_y = xp.where(live, -(x / (rx1 * ry1) - c * y / ny1), zero)
+    k_rows = k[..., None] if hasattr(k, "shape") else k
+
+    def slope(a, b, na):  # k (cos a / |a|^2 - b / (|a| |b|))
+        return xp.where(live, (k * cos / na)[..., None] * a - (k / norms)[..., None] * b, xp.zeros_like(a))
+
+    def curvature(a, b, na):  # k (2 a b / (|a|^3 |b|) - 3 cos a^2 / |a|^4 + cos / |a|^2)
+        c, n, m = cos[..., None], na[..., None], norms[..., None]
+        return xp.where(live, k_rows * (2.0 * a * b / (n * m) - 3.0 * c * a * a / (n * n) + c / n), xp.zeros_like(a))
+
     h_x = h_y = None
     if order > 1:
-        h_x = xp.where(live, 2 * x * y / (nx1 * rx1 * ry1) - 3 * c * x * x / (nx1 * nx1) + c / nx1, zero)
-        h_y = xp.where(live, 2 * x * y / (ny1 * rx1 * ry1) - 3 * c * y * y / (ny1 * ny1) + c / ny1, zero)
-    return 1.0 - cos, g_x, g_y, h_x, h_y
+        h_x, h_y = curvature(x, y, nx), curvature(y, x, ny)
+    return slope(x, y, nx), slope(y, x, ny), h_x, h_y
 
 
 @register
@@ -196,13 +214,14 @@ class CosineEmbedding(Loss):
                    "The cosine non-matching pairs are pushed below.", example=0.2)  # fmt: skip
 
     def _math(self, xp, order, y_true, x1, x2):
-        d, g1, g2, h1, h2 = _cosine_pair(xp, x1, x2, order)
+        rows = _cosine_rows(xp, x1, x2)
+        d = 1.0 - rows[0]
         match = _signed(xp, y_true) > 0
         slack = 1.0 - d - self.margin  # cos - margin
         losses = xp.where(match, d, xp.where(slack > 0, slack, xp.zeros_like(d)))
-        sign = xp.where(match, xp.ones_like(d), -xp.astype(slack > 0, d.dtype))[..., None]
-        hessians = (sign * h1, sign * h2) if order > 1 else None
-        return propagate_nan(xp, d, losses), (sign * g1, sign * g2), hessians
+        sign = xp.where(match, xp.ones_like(d), -xp.astype(slack > 0, d.dtype))
+        g1, g2, h1, h2 = _cosine_slopes(xp, x1, x2, rows, sign, order)
+        return propagate_nan(xp, d, losses), (g1, g2), ((h1, h2) if order > 1 else None)
 
 
 cosine_embedding = CosineEmbedding.as_function()
