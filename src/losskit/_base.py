@@ -237,7 +237,7 @@ class Loss:
         xp, red = batch.xp, batch.reduction
         if self.batch_coupled:
             return _coupled(self, batch, order)
-        arrays = _dropped_zeroed(batch) if red.weight is not None else batch.arrays
+        arrays = _dropped_zeroed(batch) if red.drops else batch.arrays
         losses, grads, hessians = (tuple(self._math(xp, order, *arrays)) + (None, None))[:3]
         predictions = [batch.arrays[i] for i in batch.predictions]
         events = [batch.specs[i].event != 0 for i in batch.predictions]

@@ -181,7 +181,7 @@ class Batch:
         def rebuilt(args):
             extra = iter(args[count:])
             weight, counted, normalizer = (next(extra) if g else None for g in given)
-            reduction = Reduction(self.xp, red.kind, red.shape, weight=weight, counted=counted,
+            reduction = Reduction(self.xp, red.kind, red.shape, weight=weight, counted=counted, drops=red.drops,
                                   normalizer=red.normalizer if normalizer is None else normalizer)  # fmt: skip
             return replace(self, arrays=tuple(args[:count]), reduction=reduction)
 
@@ -469,14 +469,16 @@ def prepare(loss, arrays, sample_weight=None, reduction=DEFAULT, normalizer=None
             _check_order(xp, name, specs, prepared)
         if weight is not None:
             check_domain(xp, name, "sample_weight", weight, WEIGHTS)
+    drops = weight is not None  # the factor of unchecked class ids is 1 or NaN; ignored ids weigh 0
     for i, spec in enumerate(specs):
         if spec.kind == "class_index":
             prepared[i], factor = _gatherable(loss, prepared[i], ref.shape[-1], dtype, xp, values_checked)
+            drops = drops or getattr(loss, "ignore_index", None) is not None
             if factor is not None:  # a weight of 0 stays 0: padding may hold any id
                 weight = factor if weight is None else xp.where(weight == 0, weight, weight * factor)
     counted = loss._counted_weight(xp, weight, *prepared)
     if counted is None and None in losses_shape:  # sizes known only at run time: the mean counts a mask
         counted = _ones_per_loss(ref, len(losses_shape), dtype, xp)
         counted = counted if weight is None else counted * weight
-    red = Reduction(xp, kind, losses_shape, weight=weight, normalizer=normalizer, counted=counted)
+    red = Reduction(xp, kind, losses_shape, weight=weight, normalizer=normalizer, counted=counted, drops=drops)
     return Batch(xp, tuple(prepared), dtype, out_dtype, red, tuple(specs), shapes, axis, loss._positions)

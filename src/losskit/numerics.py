@@ -25,6 +25,20 @@ def sigmoid(xp, x):
     return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def logistic_pieces(xp, x):
+    r"""``(softplus(x), softplus(-x), sigmoid(x), sigmoid(-x))`` from one exponential, :math:`e = e^{-|x|}`:
+    :math:`\mathrm{softplus}(\pm x) = \max(\pm x, 0) + \log(1 + e)`, :math:`\sigma(|x|) = 1 / (1 + e)`,
+    :math:`\sigma(-|x|) = e / (1 + e)`; exact in both tails. :math:`|x|` and the maxima are selections on
+    :math:`x \ge 0`, so autodiff takes one side at 0 in every framework, and gets the slopes 1/2 right there."""
+    above = x >= 0
+    e = xp.exp(-xp.where(above, x, -x))
+    log_term = xp.log1p(e)
+    big = 1.0 / (1.0 + e)
+    small = e * big
+    return (xp.where(above, x + log_term, log_term), xp.where(above, log_term, log_term - x),
+            xp.where(above, big, small), xp.where(above, small, big))  # fmt: skip
+
+
 def log_softmax(xp, logits):
     r"""``logits - logsumexp(logits)`` over the last axis.
 
@@ -32,6 +46,12 @@ def log_softmax(xp, logits):
     (the limit); rows that are all ``-inf`` give the uniform distribution. In finite rows the shift
     by the row maximum is the plain ``z - max(z)``, so autodiff gives exact gradients, ties included.
     """
+    return log_softmax_and_softmax(xp, logits)[0]
+
+
+def log_softmax_and_softmax(xp, logits):
+    r"""``(log_softmax(z), softmax(z))`` from one exponential of the shifted logits, the softmax as
+    :math:`e / \sum e` (a compiler keeps that exponential for both the log-sum and the softmax)."""
     row_max = xp.max(logits, axis=-1, keepdims=True)
     finite_max = xp.where(xp.isfinite(row_max), row_max, xp.zeros_like(row_max))
     shifted = logits - finite_max
@@ -43,7 +63,9 @@ def log_softmax(xp, logits):
     )
     # All entries -inf: no preference, the uniform distribution.
     shifted = xp.where(row_max == -xp.inf, xp.zeros_like(logits), shifted)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
+    e = xp.exp(shifted)
+    total = xp.sum(e, axis=-1, keepdims=True)
+    return shifted - xp.log(total), e / total
 
 
 def log1m_exp(xp, x):
@@ -116,24 +138,26 @@ def xlogy(xp, x, y):
     return xp.where(zero, xp.zeros_like(x), x * xp.log(safe_y))
 
 
-def clamped_log(xp, p):
+def clamped_log(xp, p, autodiff: bool = True):
     r"""``(max(log p, -100), kept)``: finite for ``p = 0``; NaN stays NaN.
 
-    ``kept`` marks where the log is not clamped. The log is taken of a safe stand-in elsewhere, so
-    autodiff sees the clamp's zero slope instead of ``0 * inf``.
+    ``kept`` marks where the log is not clamped. With ``autodiff`` the log is taken again, of a safe
+    stand-in where clamped, so autodiff sees the clamp's zero slope instead of ``0 * inf``.
     """
-    kept = xp.log(p) > LOG_CLAMP
-    used = kept | xp.isnan(p)
-    safe = xp.where(used, p, xp.ones_like(p))
-    return xp.where(used, xp.log(safe), xp.full_like(p, LOG_CLAMP)), kept
+    log_p = xp.log(p)
+    kept = log_p > LOG_CLAMP
+    return _clamped(xp, p, log_p, kept, xp.log(xp.where(kept, p, xp.ones_like(p))) if autodiff else log_p)
 
 
-def clamped_log1m(xp, p):
+def clamped_log1m(xp, p, autodiff: bool = True):
     r"""``(max(log(1 - p), -100), kept)``, with ``log1p`` for precision near ``p = 0``; see ``clamped_log``."""
-    kept = xp.log1p(-p) > LOG_CLAMP
-    used = kept | xp.isnan(p)
-    safe = xp.where(used, p, xp.zeros_like(p))
-    return xp.where(used, xp.log1p(-safe), xp.full_like(p, LOG_CLAMP)), kept
+    log_q = xp.log1p(-p)
+    kept = log_q > LOG_CLAMP
+    return _clamped(xp, p, log_q, kept, xp.log1p(-xp.where(kept, p, xp.zeros_like(p))) if autodiff else log_q)
+
+
+def _clamped(xp, p, log, kept, value):
+    return xp.where(kept, value, xp.where(xp.isnan(p), log, xp.full_like(p, LOG_CLAMP))), kept
 
 
 def propagate_nan(xp, x, result):

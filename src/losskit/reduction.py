@@ -104,11 +104,15 @@ class Reduction:
     counted : array or None
         The weights the mean counts in its denominator, when they differ from ``weight`` (class
         weights); shaped like the losses.
+    drops : bool
+        Whether ``weight`` may hold zeros, examples to drop whatever their loss (False for the factor of
+        unchecked class ids, 1 or NaN: nothing is then replaced by zeros, a pass over the data less).
     """
 
-    def __init__(self, xp, kind: str, shape, *, weight=None, normalizer=None, counted=None):
+    def __init__(self, xp, kind: str, shape, *, weight=None, normalizer=None, counted=None, drops: bool = True):
         self.xp, self.kind, self.shape = xp, kind, tuple(shape)
         self.weight, self.normalizer, self.counted = weight, normalizer, counted
+        self.drops = drops and weight is not None
         self.denominator = self._denominator()
 
     def _denominator(self):
@@ -128,7 +132,7 @@ class Reduction:
     def with_namespace(self, xp, convert) -> Reduction:
         """The same reduction over arrays of another library (``convert`` maps each array)."""
         other = object.__new__(Reduction)
-        other.xp, other.kind, other.shape = xp, self.kind, self.shape
+        other.xp, other.kind, other.shape, other.drops = xp, self.kind, self.shape, self.drops
         other.weight = None if self.weight is None else convert(self.weight)
         other.counted = None if self.counted is None else convert(self.counted)
         other.normalizer = self.normalizer if not hasattr(self.normalizer, "shape") else convert(self.normalizer)
@@ -137,8 +141,8 @@ class Reduction:
 
     def weighted(self, losses):
         """``w * losses`` (0 where ``w`` is 0, whatever the loss), or the losses without weights."""
-        if self.weight is None:
-            return losses
+        if not self.drops:
+            return losses if self.weight is None else self.weight * losses
         xp = self.xp
         return xp.where(self.weight == 0, xp.zeros_like(losses), self.weight * losses)
 
@@ -169,6 +173,6 @@ class Reduction:
         if event:  # one trailing axis per example, or two (a whole sample's entries and its classes)
             scale = trailing_axes(scale, derivative.ndim - len(self.shape))
         product = scale * derivative
-        if self.weight is None:
+        if not self.drops:
             return product
         return xp.where(scale == 0, xp.zeros_like(product), product)

@@ -13,7 +13,7 @@ from .._optimal import clipped, numeric_constant, weighted_mean
 from ..errors import InputError
 from ..inputs import prediction, target
 from ..links import LOGIT
-from ..numerics import clamped_log, clamped_log1m, propagate_nan, sigmoid, softplus
+from ..numerics import clamped_log, clamped_log1m, logistic_pieces, propagate_nan, sigmoid, softplus
 from ..params import Param, as_array
 from ..registry import register
 
@@ -151,7 +151,8 @@ class BinaryCrossEntropy(Loss):
     inputs = (target("y_true", UNIT_TARGETS), prediction("y_pred", PROBABILITIES))
 
     def _math(self, xp, order, y_true, p):
-        (log_p, kept), (log_1mp, kept_1m) = clamped_log(xp, p), clamped_log1m(xp, p)
+        autodiff = order == 0  # at higher orders the gradient is given: each log is taken once
+        (log_p, kept), (log_1mp, kept_1m) = clamped_log(xp, p, autodiff), clamped_log1m(xp, p, autodiff)
         y, one = y_true, xp.ones_like(p)
         losses = -(y * log_p + (1.0 - y) * log_1mp)
         safe_p, safe_q = xp.where(kept, p, one), xp.where(kept_1m, 1.0 - p, one)
@@ -238,14 +239,17 @@ class SigmoidCrossEntropy(Loss):
         pos_weight = as_array(self, xp, "pos_weight", z)
         if hasattr(pos_weight, "shape"):
             _check_pos_weight(self, pos_weight, z)
-        y = y_true * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
-        positive_part, negative_part = pos_weight * y, 1.0 - y
-        zero = xp.zeros_like(z)
-        # A zero coefficient drops its term, so an infinite logit on the right side costs 0, not NaN.
-        losses = xp.where(positive_part == 0, zero, positive_part * softplus(xp, -z)) + xp.where(
-            negative_part == 0, zero, negative_part * softplus(xp, z)
-        )
-        up, down = sigmoid(xp, z), sigmoid(xp, -z)
+        eps = self.label_smoothing
+        y = y_true * (1.0 - eps) + 0.5 * eps if eps else y_true
+        positive_part, negative_part = (y if isinstance(pos_weight, float) and pos_weight == 1.0 else pos_weight * y), 1.0 - y
+        softplus_up, softplus_down, up, down = logistic_pieces(xp, z)
+        # A zero coefficient drops its term, so an infinite logit on the right side costs 0, not NaN (one select
+        # on top: XLA then computes the losses in one pass, where it splits a sum of two selects in two)
+        both = positive_part * softplus_down + negative_part * softplus_up
+        losses = xp.where(positive_part == 0, negative_part * softplus_up,
+                          xp.where(negative_part == 0, positive_part * softplus_down, both))  # fmt: skip
+        if order == 0:
+            return (losses,)
         hessian = (positive_part + negative_part) * up * down if order > 1 else None
         return losses, negative_part * up - positive_part * down, hessian
 

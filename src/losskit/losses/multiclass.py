@@ -17,7 +17,7 @@ from .._optimal import class_frequencies, clipped
 from ..errors import InputError
 from ..inputs import class_ids, prediction, target
 from ..links import SOFTMAX
-from ..numerics import class_mask, clamped_log, log_softmax, one_hot, propagate_nan, take_class
+from ..numerics import class_mask, clamped_log, log_softmax_and_softmax, one_hot, propagate_nan, take_class
 from ..params import Param, as_array
 from ..registry import register
 
@@ -140,9 +140,9 @@ class CategoricalCrossEntropy(_Classes):
 categorical_cross_entropy = CategoricalCrossEntropy.as_function()
 
 
-def _softmax_terms(xp, order, log_p, a, total):
-    """Gradient ``softmax(z) sum(a) - a`` and Hessian diagonal ``sum(a) p (1 - p)`` of ``-sum_c a_c log_softmax(z)_c``."""
-    p = xp.exp(log_p)
+def _softmax_terms(xp, order, p, a, total):
+    """Gradient ``softmax(z) sum(a) - a`` and Hessian diagonal ``sum(a) p (1 - p)`` of ``-sum_c a_c log_softmax(z)_c``,
+    ``p`` the softmax."""
     grad = p - a if total is None else p * total - a
     hessian = None
     if order > 1:
@@ -193,10 +193,10 @@ class SoftmaxCrossEntropy(_Classes):
         w = _class_weights(self, xp, z)
         if w is not None:
             a = a * w
-        log_p = log_softmax(xp, z)
+        log_p, p = log_softmax_and_softmax(xp, z)
         terms = xp.where(a == 0, xp.zeros_like(z), a * log_p)
         losses = -xp.sum(terms, axis=-1)
-        grad, hessian = _softmax_terms(xp, order, log_p, a, xp.sum(a, axis=-1, keepdims=True))
+        grad, hessian = _softmax_terms(xp, order, p, a, xp.sum(a, axis=-1, keepdims=True))
         return losses, grad, hessian
 
     def _optimal_constant(self, targets, weight):
@@ -308,7 +308,7 @@ class SparseSoftmaxCrossEntropy(_ClassIds):
     def _math(self, xp, order, ids, z):
         eps, num_classes = self.label_smoothing, z.shape[-1]
         w = _class_weights(self, xp, z)
-        log_p = log_softmax(xp, z)
+        log_p, p = log_softmax_and_softmax(xp, z)
         target = one_hot(xp, ids, num_classes, z.dtype)
         w_true = 1.0 if w is None else _take(xp, w, ids)
         losses = xp.zeros_like(ids, dtype=z.dtype)
@@ -319,10 +319,10 @@ class SparseSoftmaxCrossEntropy(_ClassIds):
             losses = losses - eps * smooth
             target = target * (1.0 - eps) + eps / num_classes
         if w is None:
-            grad, hessian = _softmax_terms(xp, order, log_p, target, None)
+            grad, hessian = _softmax_terms(xp, order, p, target, None)
         else:
             a = target * w
-            grad, hessian = _softmax_terms(xp, order, log_p, a, xp.sum(a, axis=-1, keepdims=True))
+            grad, hessian = _softmax_terms(xp, order, p, a, xp.sum(a, axis=-1, keepdims=True))
         return losses, grad, hessian
 
     def _optimal_constant(self, targets, weight):

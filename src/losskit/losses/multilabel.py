@@ -72,9 +72,11 @@ class MultilabelSoftMargin(_ClassAxis):
 
     def _math(self, xp, order, y, z):
         element = binary.SigmoidCrossEntropy(pos_weight=self.pos_weight)
-        losses, grad, hessian = element._math(xp, order, y, z)
+        losses, grad, hessian = (tuple(element._math(xp, order, y, z)) + (None, None))[:3]
         w = _per_class(self, xp, "label_weight", z)
         scale = (1.0 if w is None else w) / z.shape[-1]
+        if order == 0:
+            return (xp.sum(losses * scale, axis=-1),)
         return xp.sum(losses * scale, axis=-1), grad * scale, (hessian * scale if order > 1 else None)
 
     def _optimal_constant(self, targets, weight):

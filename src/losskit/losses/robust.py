@@ -12,7 +12,7 @@ from .._checks import extended_real, non_negative, positive, quantiles
 from .._info import LossInfo
 from .._optimal import weighted_quantile
 from ..errors import InputError
-from ..numerics import propagate_nan, softplus
+from ..numerics import propagate_nan
 from ..inputs import prediction, target
 from ..params import Param, as_array
 from ..registry import register
@@ -105,13 +105,16 @@ class PseudoHuber(Loss):
         r = y_pred - y_true
         x = r / self.delta
         one = xp.ones_like(x)
-        root = xp.hypot(one, x)
+        root = _unit_hypot(xp, x)
         far = xp.abs(x) > 1.0
-        near_r = xp.where(far, xp.zeros_like(r), r)  # kept small where unused, for autodiff
-        near_x = xp.where(far, xp.zeros_like(x), x)
-        near = (near_r * near_r) / (xp.hypot(one, near_x) + 1.0)  # delta^2 (root - 1), without delta^2
-        far_r = xp.where(far, r, xp.zeros_like(r))
-        losses = xp.where(far, self.delta * (xp.hypot(self.delta * one, far_r) - self.delta), near)
+        delta = self.delta
+        # delta^2 (root - 1), as r^2 / (root + 1) near 0 (no cancellation)
+        if order > 0:  # the gradient is given
+            losses = xp.where(far, self._far(xp, r, root), r * r / (root + 1.0))
+        else:  # the same numbers, each branch from its own residuals (zero where unused), for autodiff
+            near_r, far_r = xp.where(far, xp.zeros_like(r), r), xp.where(far, r, xp.zeros_like(r))
+            near = near_r * near_r / (_unit_hypot(xp, near_r / delta) + 1.0)
+            return (xp.where(far, self._far(xp, far_r, _unit_hypot(xp, far_r / delta)), near),)
         infinite = xp.isinf(x)
         safe_root = xp.where(infinite, one, root)
         slope = xp.where(infinite, self.delta * xp.sign(x), r / safe_root)
@@ -121,18 +124,33 @@ class PseudoHuber(Loss):
             hessian = inverse * inverse * inverse
         return losses, slope, hessian
 
+    def _far(self, xp, r, root):
+        """``delta^2 (root - 1)`` for ``|r| > delta``, as ``delta (hypot(delta, r) - delta)`` where ``r / delta``
+        could overflow (``delta < 1``)."""
+        delta = self.delta
+        if delta >= 1.0:
+            return (delta * (root - 1.0)) * delta
+        return delta * (xp.hypot(delta * xp.ones_like(r), r) - delta)
+
 
 pseudo_huber = PseudoHuber.as_function()
+
+
+def _unit_hypot(xp, x):
+    """``sqrt(1 + x^2)``; beyond 1e18 that is ``|x|`` to rounding, and ``x^2`` could overflow."""
+    size = xp.abs(x)
+    return xp.where(size <= 1e18, xp.sqrt(1.0 + x * x), size)
 
 
 @register
 class LogCosh(Loss):
     r"""Log-cosh loss: like :math:`r^2/2` near zero and like :math:`|r| - \log 2` far away, smooth everywhere.
 
-    Computed as :math:`\log(1 + 2\sinh^2(r/2))` for :math:`|r| < 1` (no cancellation) and as
-    :math:`|r| + \operatorname{softplus}(-2|r|) - \log 2` beyond (no overflow, even at
-    :math:`r = 10^4` in float32). Its second derivative :math:`\operatorname{sech}^2 r` is taken as
-    :math:`4e / (1 + e)^2` with :math:`e = e^{-2|r|}`.
+    Computed from :math:`E = \operatorname{expm1}(|r|)` as :math:`\log(1 + E^2 / (2 + 2E))`, since
+    :math:`\cosh r - 1 = E^2 / (2 + 2E)` (no cancellation near 0), and as :math:`|r| - \log 2` beyond
+    :math:`|r| = 30`, where :math:`e^{-2|r|}` is below rounding (no overflow, even at :math:`r = 10^4` in
+    float32). Its second derivative :math:`\operatorname{sech}^2 r` is taken as :math:`4e / (1 + e)^2` with
+    :math:`e = e^{-2|r|}`.
 
     Examples
     --------
@@ -159,15 +177,13 @@ class LogCosh(Loss):
     def _math(self, xp, order, y_true, y_pred):
         r = y_pred - y_true
         abs_r = xp.abs(r)
-        small = abs_r < 1.0
-        half = xp.where(small, r, xp.zeros_like(r)) * 0.5  # kept finite where unused, for autodiff
-        near = xp.log1p(2.0 * xp.sinh(half) ** 2)
-        far = abs_r + softplus(xp, -2.0 * abs_r) - math.log(2.0)
+        e = xp.expm1(xp.where(abs_r <= 30.0, abs_r, xp.full_like(abs_r, 30.0)))  # capped: unused beyond, and no slope
+        losses = xp.where(abs_r <= 30.0, xp.log1p(e * e / (2.0 + 2.0 * e)), abs_r - math.log(2.0))
         hessian = None
         if order > 1:
-            e = xp.exp(-2.0 * abs_r)
-            hessian = 4.0 * e / ((1.0 + e) * (1.0 + e))
-        return xp.where(small, near, far), xp.tanh(r), hessian
+            e2 = xp.exp(-2.0 * abs_r)
+            hessian = 4.0 * e2 / ((1.0 + e2) * (1.0 + e2))
+        return losses, xp.tanh(r), hessian
 
 
 log_cosh = LogCosh.as_function()
