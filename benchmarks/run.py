@@ -982,7 +982,7 @@ def main():
     if "linear" in args.only:
         bench_linear(*lin, max(2, repeats // 4), results)
     if "jax_linear" in args.only:
-        bench_jax_linear(*lin[:2], lin[2][0], max(2, repeats // 4), results)
+        bench_jax_linear(*lin[:2], lin[2][0], max(5, repeats // 2), results)
     if "small" in args.only:
         print("\nSmall inputs")
         bench_small(repeats, results)

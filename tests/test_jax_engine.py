@@ -85,8 +85,8 @@ def test_several_predictions_weights_vmap_and_the_switch():
 def test_jax_linear_cross_entropy_is_optax_cross_entropy_of_the_projection(options, monkeypatch):
     """Against ``h @ W.T (+ b)`` and Optax's cross-entropies (label smoothing by ``optax.smooth_labels``, PaLM's
     z-loss ``z lse^2`` added), weights and reductions by DESIGN.md section 2: the value and jax.grad (jax.vjp with
-    random cotangents for reduction="none"), 37 rows in chunks of 8, the weight's gradient made 16 vocabulary rows
-    at a time (three blocks and a tail of 2)."""
+    random cotangents for reduction="none"), 37 rows in chunks of 8, each chunk's logits turned into their gradient
+    16 vocabulary columns at a time (three blocks and a tail of 2)."""
     import optax
 
     monkeypatch.setattr(lk.jax, "BLOCK", 16)

@@ -21,38 +21,60 @@ __all__ = ["linear_cross_entropy"]
 
 
 def _chunk(h, w, b, t, eps, z_loss):
-    """One chunk's losses, ``logsumexp`` and softmax (in float32 or wider), from its logits."""
-    logits = jnp.matmul(h, w.T, preferred_element_type=jnp.promote_types(h.dtype, jnp.float32))
+    """One chunk's losses, ``logsumexp`` and logits (in float32 or wider).
+
+    The true class's logit and the mean logit come from ``h`` and the weight's rows, not from the logits: the
+    logits' last reader is then their gradient, which XLA writes into their buffer (one chunk-sized buffer, not
+    two)."""
+    acc = jnp.promote_types(h.dtype, jnp.float32)
+    logits = jnp.matmul(h, w.T, preferred_element_type=acc)
     if b is not None:
         logits = logits + b
     lse = jax.nn.logsumexp(logits, axis=-1)
-    z_true = jnp.take_along_axis(logits, t[:, None], axis=-1)[:, 0]
+    z_true = jnp.einsum("cd,cd->c", h, w[t], preferred_element_type=acc) + (0.0 if b is None else b[t])
     loss = (1.0 - eps) * (lse - z_true) + z_loss * lse * lse
     if eps:
-        loss = loss + eps * (lse - jnp.mean(logits, axis=-1))
+        z_mean = jnp.matmul(h, jnp.mean(w.astype(acc), axis=0).astype(h.dtype), preferred_element_type=acc)
+        loss = loss + eps * (lse - z_mean - (0.0 if b is None else jnp.mean(b)))
     return loss, lse, logits
 
 
-#: Vocabulary rows of the weight's gradient updated at a time (see ``_accumulate``).
-BLOCK = 4096
+#: Vocabulary columns of a chunk's logits turned into their gradient at a time (see ``_backward``).
+BLOCK = 512
 
 
-def _accumulate(d_weight, d_logits, h):
-    """``d_weight + d_logits.T @ h``, a block of vocabulary rows at a time, updated in place: the whole product
-    at once would be a second buffer the size of the weight (XLA does not fuse a matmul into the addition)."""
-    vocab = d_weight.shape[0]
+def _backward(d_weight, d_bias, logits, h, weight, t, s, lse, eps, z_loss):
+    """The chunk's part of the gradients, a block of vocabulary columns at a time: each block of the logits
+    becomes its gradient (softmax (1 + 2 z lse) - (1 - eps) onehot - eps / vocab, times the row's scale ``s``),
+    which updates the weight's gradient rows in place and adds to the chunk's hidden gradient. The chunk's
+    whole logits gradient never exists, and the weight's gradient is never copied (XLA fuses no matmul into the
+    addition that follows it)."""
+    vocab = logits.shape[1]
+    acc = logits.dtype
+    factor = (s * (1.0 + 2.0 * z_loss * lse))[:, None]
+    shift, smooth, hit = lse[:, None], ((eps / vocab) * s)[:, None], (-(1.0 - eps) * s)[:, None]
+    h = h.astype(acc)
+
+    def update(carry, start, size):
+        d_weight, d_bias, d_hidden = carry
+        z = jax.lax.dynamic_slice_in_dim(logits, start, size, axis=1)
+        columns = start + jnp.arange(size)
+        d = jnp.exp(z - shift) * factor - smooth + jnp.where(columns == t[:, None], hit, 0.0)
+        rows = jax.lax.dynamic_slice_in_dim(d_weight, start, size, axis=0)
+        d_weight = jax.lax.dynamic_update_slice_in_dim(d_weight, rows + jnp.matmul(d.T, h), start, axis=0)
+        if d_bias is not None:
+            part = jax.lax.dynamic_slice_in_dim(d_bias, start, size)
+            d_bias = jax.lax.dynamic_update_slice_in_dim(d_bias, part + jnp.sum(d, axis=0), start, axis=0)
+        w = jax.lax.dynamic_slice_in_dim(weight, start, size, axis=0).astype(acc)
+        return d_weight, d_bias, d_hidden + jnp.matmul(d, w)
+
+    carry = (d_weight, d_bias, jnp.zeros(h.shape, acc))
     whole = vocab // BLOCK * BLOCK
-
-    def add(dw, start):
-        block = jax.lax.dynamic_slice_in_dim(d_logits, start, BLOCK, axis=1)
-        rows = jax.lax.dynamic_slice_in_dim(dw, start, BLOCK, axis=0)
-        return jax.lax.dynamic_update_slice_in_dim(dw, rows + jnp.matmul(block.T, h), start, axis=0), None
-
     if whole:
-        d_weight, _ = jax.lax.scan(add, d_weight, jnp.arange(0, whole, BLOCK))
+        carry, _ = jax.lax.scan(lambda c, start: (update(c, start, BLOCK), None), carry, jnp.arange(0, whole, BLOCK))
     if whole < vocab:
-        d_weight = d_weight.at[whole:].add(jnp.matmul(d_logits[:, whole:].T, h))
-    return d_weight
+        carry = update(carry, whole, vocab - whole)
+    return carry
 
 
 def _scan(hidden, weight, bias, targets, scale, eps, z_loss, chunk, grads):
@@ -71,14 +93,8 @@ def _scan(hidden, weight, bias, targets, scale, eps, z_loss, chunk, grads):
         loss, lse, logits = _chunk(h_c, weight, bias, t_c, eps, z_loss)
         if not grads:
             return carry, (loss, None)
-        # d loss / d logits = softmax (1 + 2 z lse) - (1 - eps) onehot - eps / vocab, times the row's scale
-        factor = s_c * (1.0 + 2.0 * z_loss * lse)
-        d_logits = jnp.exp(logits - lse[:, None]) * factor[:, None] - (eps / vocab) * s_c[:, None]
-        d_logits = d_logits.at[jnp.arange(chunk), t_c].add(-(1.0 - eps) * s_c)
-        d_weight, d_bias = carry
-        d_weight = _accumulate(d_weight, d_logits, h_c.astype(acc))
-        d_bias = None if d_bias is None else d_bias + jnp.sum(d_logits, axis=0)
-        return (d_weight, d_bias), (loss, jnp.matmul(d_logits, weight.astype(acc)).astype(hidden.dtype))
+        d_weight, d_bias, d_hidden = _backward(*carry, logits, h_c, weight, t_c, s_c, lse, eps, z_loss)
+        return (d_weight, d_bias), (loss, d_hidden.astype(hidden.dtype))
 
     carry = (jnp.zeros(weight.shape, acc), None if bias is None else jnp.zeros(vocab, acc)) if grads else None
     carry, (losses, d_hidden) = jax.lax.scan(step, carry, (h, t, s))
@@ -126,13 +142,14 @@ def _fused(eps, z_loss, chunk, reduced):
 
 
 def linear_cross_entropy(hidden, weight, targets, *, bias=None, ignore_index=None, label_smoothing=0.0, z_loss=0.0,
-                         sample_weight=None, reduction="mean", normalizer=None, chunk_size=256):  # fmt: skip
+                         sample_weight=None, reduction="mean", normalizer=None, chunk_size=128):  # fmt: skip
     r"""Cross-entropy of the logits ``hidden @ weight.T (+ bias)`` against class ids, without the logits.
 
     Per row: :math:`(1-\varepsilon)(\mathrm{lse} - z_y) + \varepsilon(\mathrm{lse} - \bar z) +
     \lambda\,\mathrm{lse}^2` (``label_smoothing`` is :math:`\varepsilon`, ``z_loss`` :math:`\lambda`).
     Rows whose id is ``ignore_index`` weigh 0; weights, reductions and ``normalizer`` follow losskit's
-    rule. ``chunk_size`` rows at a time: peak extra memory is one chunk of logits plus the gradients.
+    rule. ``chunk_size`` rows at a time: peak extra memory is one chunk of logits plus the gradients (128 rows
+    by default, half of PyTorch's: XLA keeps its temporaries apart where PyTorch reuses the logits' buffer).
     Works under ``jax.jit`` and ``jax.grad`` (a ``jax.custom_vjp``; with a reduced value the forward pass
     computes the gradients as well, so that no second pass over the logits is needed).
 
