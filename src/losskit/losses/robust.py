@@ -115,9 +115,11 @@ class PseudoHuber(Loss):
             near_r, far_r = xp.where(far, xp.zeros_like(r), r), xp.where(far, r, xp.zeros_like(r))
             near = near_r * near_r / (_unit_hypot(xp, near_r / delta) + 1.0)
             return (xp.where(far, self._far(xp, far_r, _unit_hypot(xp, far_r / delta)), near),)
-        infinite = xp.isinf(x)
-        safe_root = xp.where(infinite, one, root)
-        slope = xp.where(infinite, self.delta * xp.sign(x), r / safe_root)
+        # r / sqrt(1 + x^2), delta sign(x) beyond 1e18 (the residuals kept finite where unused, for autodiff); a
+        # root of its own, not the value's: XLA then keeps none of them in memory
+        huge = xp.abs(x) > 1e18
+        r_in, x_in = xp.where(huge, xp.zeros_like(r), r), xp.where(huge, xp.zeros_like(x), x)
+        slope = xp.where(huge, delta * xp.sign(x), r_in / xp.sqrt(x_in * x_in + 1.0))
         hessian = None
         if order > 1:
             inverse = 1.0 / root  # 0 at an infinite residual
