@@ -184,6 +184,22 @@ def test_autodiff_agrees_with_the_closed_form_at_kinks():
     np.testing.assert_array_equal(scores.grad.numpy(), lk.Hinge().grad(labels.numpy(), scores.detach().numpy()))
 
 
+def test_autodiff_of_the_formulas_is_finite_where_a_log_is_clamped():
+    """Binary cross-entropy at probabilities 0 and 1 (where log p or log(1 - p) is clamped at -100), by autodiff of
+    its formulas (``fast_path("never")``) in JAX and PyTorch: the clamp's slope 0 beside the other term's, as the
+    closed form gives, never 0 * inf."""
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    y, p = np.array([0.0, 1.0, 0.0, 1.0]), np.array([0.0, 1.0, 1.0, 0.0])
+    closed_form = lk.BinaryCrossEntropy().grad(y, p)
+    with lk.fast_path("never"), lk.validation(False):
+        by_jax = jax.grad(lambda q: lk.binary_cross_entropy(jnp.asarray(y), q))(jnp.asarray(p))
+        scores = torch.tensor(p, requires_grad=True)
+        lk.binary_cross_entropy(torch.tensor(y), scores).backward()
+    np.testing.assert_array_equal(np.asarray(by_jax), closed_form)
+    np.testing.assert_array_equal(scores.grad.numpy(), closed_form)
+
+
 def test_autodiff_gives_zero_gradients_to_examples_of_weight_zero():
     jax = pytest.importorskip("jax")
     jnp = jax.numpy

@@ -146,18 +146,20 @@ def clamped_log(xp, p, autodiff: bool = True):
     """
     log_p = xp.log(p)
     kept = log_p > LOG_CLAMP
-    return _clamped(xp, p, log_p, kept, xp.log(xp.where(kept, p, xp.ones_like(p))) if autodiff else log_p)
+    used = kept | xp.isnan(p)
+    if autodiff:
+        log_p = xp.log(xp.where(used, p, xp.ones_like(p)))
+    return xp.where(used, log_p, xp.full_like(p, LOG_CLAMP)), kept
 
 
 def clamped_log1m(xp, p, autodiff: bool = True):
     r"""``(max(log(1 - p), -100), kept)``, with ``log1p`` for precision near ``p = 0``; see ``clamped_log``."""
     log_q = xp.log1p(-p)
     kept = log_q > LOG_CLAMP
-    return _clamped(xp, p, log_q, kept, xp.log1p(-xp.where(kept, p, xp.zeros_like(p))) if autodiff else log_q)
-
-
-def _clamped(xp, p, log, kept, value):
-    return xp.where(kept, value, xp.where(xp.isnan(p), log, xp.full_like(p, LOG_CLAMP))), kept
+    used = kept | xp.isnan(p)
+    if autodiff:
+        log_q = xp.log1p(-xp.where(used, p, xp.zeros_like(p)))
+    return xp.where(used, log_q, xp.full_like(p, LOG_CLAMP)), kept
 
 
 def propagate_nan(xp, x, result):
