@@ -184,20 +184,28 @@ def test_autodiff_agrees_with_the_closed_form_at_kinks():
     np.testing.assert_array_equal(scores.grad.numpy(), lk.Hinge().grad(labels.numpy(), scores.detach().numpy()))
 
 
-def test_autodiff_of_the_formulas_is_finite_where_a_log_is_clamped():
-    """Binary cross-entropy at probabilities 0 and 1 (where log p or log(1 - p) is clamped at -100), by autodiff of
-    its formulas (``fast_path("never")``) in JAX and PyTorch: the clamp's slope 0 beside the other term's, as the
-    closed form gives, never 0 * inf."""
+EXTREME_AUTODIFF = [
+    ("binary_cross_entropy", [0.0, 1.0, 0.0, 1.0], [0.0, 1.0, 1.0, 0.0]),  # the logs clamped at -100
+    ("pseudo_huber", [0.0] * 6, [0.0, 0.5, 40.0, 1e30, np.inf, -np.inf]),  # sqrt(1 + x^2) past 1e18
+    ("log_cosh", [0.0] * 6, [0.0, 0.5, 40.0, 1e30, np.inf, -np.inf]),  # expm1 capped at 30
+    ("sigmoid_cross_entropy", [1.0, 0.0, 1.0, 0.0, 1.0, 0.0], [0.0, 0.5, 40.0, 1e30, np.inf, -np.inf]),
+]
+
+
+@pytest.mark.parametrize("name, y, p", EXTREME_AUTODIFF)
+def test_autodiff_of_the_formulas_is_the_closed_form_at_the_extremes(name, y, p):
+    """Autodiff through the formulas (``fast_path("never")``) in JAX and PyTorch where a formula switches form,
+    clamps or meets infinity: the closed form's numbers, never the ``0 * inf`` of an unused branch."""
     jax = pytest.importorskip("jax")
     jnp = jax.numpy
-    y, p = np.array([0.0, 1.0, 0.0, 1.0]), np.array([0.0, 1.0, 1.0, 0.0])
-    closed_form = lk.BinaryCrossEntropy().grad(y, p)
-    with lk.fast_path("never"), lk.validation(False):
-        by_jax = jax.grad(lambda q: lk.binary_cross_entropy(jnp.asarray(y), q))(jnp.asarray(p))
+    loss, y, p = lk.get(name), np.array(y), np.array(p)
+    closed_form = loss.grad(y, p, reduction="sum")
+    with lk.fast_path("never"), lk.validation(False), jax.enable_x64(True):
+        by_jax = jax.grad(lambda q: loss(jnp.asarray(y), q, reduction="sum"))(jnp.asarray(p))
         scores = torch.tensor(p, requires_grad=True)
-        lk.binary_cross_entropy(torch.tensor(y), scores).backward()
-    np.testing.assert_array_equal(np.asarray(by_jax), closed_form)
-    np.testing.assert_array_equal(scores.grad.numpy(), closed_form)
+        loss(torch.tensor(y), scores, reduction="sum").backward()
+    np.testing.assert_allclose(np.asarray(by_jax), closed_form, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(scores.grad.numpy(), closed_form, rtol=1e-12, atol=1e-300)
 
 
 def test_autodiff_gives_zero_gradients_to_examples_of_weight_zero():

@@ -139,9 +139,12 @@ pseudo_huber = PseudoHuber.as_function()
 
 
 def _unit_hypot(xp, x):
-    """``sqrt(1 + x^2)``; beyond 1e18 that is ``|x|`` to rounding, and ``x^2`` could overflow."""
+    """``sqrt(1 + x^2)``; beyond 1e18 that is ``|x|`` to rounding, and ``x^2`` could overflow (the square is then
+    taken of 0, so that autodiff meets no ``0 * inf``)."""
     size = xp.abs(x)
-    return xp.where(size <= 1e18, xp.sqrt(1.0 + x * x), size)
+    small = size <= 1e18
+    kept = xp.where(small, x, xp.zeros_like(x))
+    return xp.where(small, xp.sqrt(1.0 + kept * kept), size)
 
 
 @register
