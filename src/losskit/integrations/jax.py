@@ -23,9 +23,8 @@ __all__ = ["linear_cross_entropy"]
 def _chunk(h, w, b, t, eps, z_loss):
     """One chunk's losses, ``logsumexp`` and logits (in float32 or wider).
 
-    The true class's logit and the mean logit come from ``h`` and the weight's rows, not from the logits: the
-    logits' last reader is then their gradient, which XLA writes into their buffer (one chunk-sized buffer, not
-    two)."""
+    The true class's logit and the mean logit come from ``h`` and the weight's rows, not from the logits, whose
+    last readers are then the blocks of their gradient (``_backward``): XLA keeps no second chunk-sized buffer."""
     acc = jnp.promote_types(h.dtype, jnp.float32)
     logits = jnp.matmul(h, w.T, preferred_element_type=acc)
     if b is not None:
@@ -34,7 +33,7 @@ def _chunk(h, w, b, t, eps, z_loss):
     z_true = jnp.einsum("cd,cd->c", h, w[t], preferred_element_type=acc) + (0.0 if b is None else b[t])
     loss = (1.0 - eps) * (lse - z_true) + z_loss * lse * lse
     if eps:
-        z_mean = jnp.matmul(h, jnp.mean(w.astype(acc), axis=0).astype(h.dtype), preferred_element_type=acc)
+        z_mean = jnp.matmul(h.astype(acc), jnp.mean(w.astype(acc), axis=0))
         loss = loss + eps * (lse - z_mean - (0.0 if b is None else jnp.mean(b)))
     return loss, lse, logits
 
