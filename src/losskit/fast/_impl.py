@@ -671,6 +671,9 @@ def _dense_softmax(loss, t, z, scale, g):
     return _softmax_rows(loss, t, z, scale, g, False)
 
 
+#: The sigmoid cross-entropy's kernel, which multilabel_soft_margin runs too.
+_SIGMOID = _split_elementwise("sigmoid_cross_entropy", _pos_weight_smoothing)
+
 IMPLS = {
     "mse": _numba_elementwise("mse", _no_params),
     "mae": _numba_elementwise("mae", _no_params),
@@ -682,9 +685,8 @@ IMPLS = {
     "msle": _split_elementwise("msle", _no_params),
     "log_cosh": _split_elementwise("log_cosh", _no_params),
     "binary_cross_entropy": _split_elementwise("binary_cross_entropy", _no_params),
-    "sigmoid_cross_entropy": _scalar_pos_weight(_split_elementwise("sigmoid_cross_entropy", _pos_weight_smoothing)),
-    "multilabel_soft_margin": _rows_of_elements("sigmoid_cross_entropy",
-                                                _split_elementwise("sigmoid_cross_entropy", _pos_weight_smoothing)),
+    "sigmoid_cross_entropy": _scalar_pos_weight(_SIGMOID),
+    "multilabel_soft_margin": _rows_of_elements("sigmoid_cross_entropy", _SIGMOID),
     "softmax_cross_entropy": _tiled_rows(_dense_softmax),
     "sparse_softmax_cross_entropy": _tiled_rows(_sparse_softmax),
     "categorical_cross_entropy": _tiled_rows(),

@@ -104,7 +104,6 @@ class PseudoHuber(Loss):
     def _math(self, xp, order, y_true, y_pred):
         r = y_pred - y_true
         x = r / self.delta
-        one = xp.ones_like(x)
         root = _unit_hypot(xp, x)
         far = xp.abs(x) > 1.0
         delta = self.delta
