@@ -873,6 +873,62 @@ def bench_jax(n, rows, classes, repeats, results):
 
 
 # --------------------------------------------------------------------------------------------------
+# Boosting: time per round with losskit's objective against the library's built-in
+# --------------------------------------------------------------------------------------------------
+
+
+def bench_boosting(n, rounds, repeats, results):
+    """Seconds per boosting round, losskit's objective (its gradient and Hessian from the fast path) against the
+    library's built-in objective, on the same data, start score, depth and threads; trees of depth 6 on 20 features."""
+    import lightgbm as lgb
+    import xgboost as xgb
+    from losskit import boosting
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 20)).astype(np.float32)
+    signal = X[:, 0] + np.sin(X[:, 1]) + 0.5 * X[:, 2] * X[:, 3]
+    targets = {"pseudo_huber": signal + rng.standard_t(3, n),
+               "sigmoid_cross_entropy": (rng.random(n) < 1 / (1 + np.exp(-signal))).astype(np.float64)}  # fmt: skip
+    cases = [("xgboost", "pseudo_huber", "reg:pseudohubererror"), ("xgboost", "sigmoid_cross_entropy", "binary:logistic"),
+             ("lightgbm", "sigmoid_cross_entropy", "binary")]  # fmt: skip
+    out = []
+    for library, name, builtin in cases:
+        y = targets[name]
+        start = boosting.start_score(name, y)
+        if library == "xgboost":
+            data = xgb.QuantileDMatrix(X, label=y)
+            common = {"max_depth": 6, "eta": 0.1, "nthread": THREADS, "base_score": start}
+            ours_params = {**common, "disable_default_eval_metric": 1}
+            theirs_params = {**common, "objective": builtin,
+                             "base_score": 1 / (1 + np.exp(-start)) if builtin == "binary:logistic" else start}
+
+            def ours():
+                xgb.train(ours_params, data, rounds, obj=boosting.xgboost_objective(name))
+
+            def theirs():
+                xgb.train(theirs_params, data, rounds)
+        else:
+            data = lgb.Dataset(X, y, init_score=boosting.init_score(name, y), free_raw_data=False)
+            common = {"max_depth": 6, "num_leaves": 63, "learning_rate": 0.1, "num_threads": THREADS, "verbose": -1}
+
+            def ours():
+                lgb.train({**common, "objective": boosting.lightgbm_objective(name)}, data, rounds)
+
+            def theirs():
+                lgb.train({**common, "objective": builtin}, data, rounds)
+
+        times = interleaved({"losskit": ours, "builtin": theirs}, repeats, warmup=1)
+        row = {"library": library, "loss": name, "builtin": builtin, "rows": n, "rounds": rounds,
+               "seconds_per_round": {k: v / rounds for k, v in times.items()},
+               "ratio": times["losskit"] / times["builtin"]}  # fmt: skip
+        out.append(row)
+        print(f"  {library:>8s} {name:>22s} vs {builtin:>22s}: losskit {1e3 * times['losskit'] / rounds:7.1f} ms/round  "
+              f"built-in {1e3 * times['builtin'] / rounds:7.1f} ms/round  ratio {row['ratio']:.2f}  target <= 1.5",
+              flush=True)  # fmt: skip
+    results["boosting"] = out
+
+
+# --------------------------------------------------------------------------------------------------
 # Small inputs: the fast path must not slow them down
 # --------------------------------------------------------------------------------------------------
 
@@ -927,7 +983,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds per case (default 9; 5 with --quick)")
     parser.add_argument("--only", nargs="*",
                         default=["elementwise", "hessian", "rows", "torch", "jax", "softmax", "linear", "jax_linear",
-                                 "small"])  # fmt: skip
+                                 "boosting", "small"])  # fmt: skip
     parser.add_argument("--cases", nargs="*", help="only these losses in the hessian and rows sections")
     parser.add_argument("--memory-case", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -983,6 +1039,9 @@ def main():
         bench_linear(*lin, max(2, repeats // 4), results)
     if "jax_linear" in args.only:
         bench_jax_linear(*lin[:2], lin[2][0], max(5, repeats // 2), results)
+    if "boosting" in args.only:
+        print(f"\nBoosting, {n // 10} rows x 20 features, time per round with losskit's objective / the built-in one")
+        bench_boosting(n // 10, 10 if args.quick else 20, max(3, repeats // 2), results)
     if "small" in args.only:
         print("\nSmall inputs")
         bench_small(repeats, results)

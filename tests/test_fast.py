@@ -446,6 +446,8 @@ HESSIAN_SETTINGS = {
     "log_poisson_nll": [{"full": True}],
     "sigmoid_focal": [{"gamma": 0.5, "alpha": 0.25}, {"gamma": 0.0}],
     "asymmetric": [{"clip": 0.0, "gamma_neg": 0.5}],
+    "pseudo_huber": [{"delta": 3.0}, {"delta": 1e-160}],  # the square of 1e-160 underflows: the reference
+    "sigmoid_cross_entropy": [{"pos_weight": 2.5, "label_smoothing": 0.1}],
 }
 HESSIAN_CASES = [(name, hyper) for name in HESSIAN_LOSSES for hyper in [{}, *HESSIAN_SETTINGS.get(name, [])]]
 
@@ -487,7 +489,7 @@ def test_every_hessian_kernel_is_reached_by_a_case():
 #: float32 runs once per kind of stage (each kernel compiles once per dtype, a second each on a fresh machine).
 FLOAT32_CASES = {("smooth_l1", ()), ("cauchy", ()), ("welsch", ()), ("general_robust", ()), ("log_poisson_nll", ()),
                  ("poisson_deviance", ()), ("tweedie_deviance", ()), ("log_tweedie_deviance", ()), ("exponential", ()),
-                 ("sigmoid_focal", ())}  # fmt: skip
+                 ("sigmoid_focal", ()), ("pseudo_huber", ()), ("sigmoid_cross_entropy", ())}  # fmt: skip
 DTYPE_CASES = [(name, hyper, dtype) for name, hyper in HESSIAN_CASES for dtype in ("float64", "float32")
                if dtype == "float64" or (name, tuple(hyper.items())) in FLOAT32_CASES]  # fmt: skip
 

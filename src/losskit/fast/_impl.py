@@ -437,9 +437,10 @@ def _pos_weight_smoothing(loss):
 def _scalar_pos_weight(impl):
     """Sigmoid cross-entropy: the kernel takes one pos_weight; one per label goes to the reference."""
 
-    def serve(loss, batch, want_grad, out):
-        return None if isinstance(loss.pos_weight, tuple) else impl(loss, batch, want_grad, out)
+    def serve(loss, batch, order, out):
+        return None if isinstance(loss.pos_weight, tuple) else impl(loss, batch, order, out)
 
+    serve.hessian, serve.params = getattr(impl, "hessian", False), getattr(impl, "params", None)
     return serve
 
 
@@ -678,14 +679,16 @@ IMPLS = {
     "mse": _numba_elementwise("mse", _no_params),
     "mae": _numba_elementwise("mae", _no_params),
     "huber": _numba_elementwise("huber", _delta_half),
-    "pseudo_huber": _numba_elementwise("pseudo_huber", _delta_squared),
+    "pseudo_huber": _by_order(_numba_elementwise("pseudo_huber", _delta_squared),
+                              _hessian_elementwise(lambda loss: ("pseudo_huber", *_delta_squared(loss)))),
     "hinge": _numba_elementwise("hinge", _no_params),
     "squared_hinge": _numba_elementwise("squared_hinge", _no_params),
     "rmse": _rmse,
     "msle": _split_elementwise("msle", _no_params),
     "log_cosh": _split_elementwise("log_cosh", _no_params),
     "binary_cross_entropy": _split_elementwise("binary_cross_entropy", _no_params),
-    "sigmoid_cross_entropy": _scalar_pos_weight(_SIGMOID),
+    "sigmoid_cross_entropy": _scalar_pos_weight(_by_order(_SIGMOID, _hessian_elementwise(
+        lambda loss: ("sigmoid_cross_entropy", *_pos_weight_smoothing(loss))))),
     "multilabel_soft_margin": _rows_of_elements("sigmoid_cross_entropy", _SIGMOID),
     "softmax_cross_entropy": _tiled_rows(_dense_softmax),
     "sparse_softmax_cross_entropy": _tiled_rows(_sparse_softmax),

@@ -518,6 +518,8 @@ def _logistic_stage(t, p, lo, hi, xs, c):  # x0 = e = exp(-|z|), x1 = log1p(e)
 
 
 HESSIAN_STAGES = {
+    "pseudo_huber": _no_stage,
+    "sigmoid_cross_entropy": _logistic_stage,
     "exponential": _exp_abs_stage,
     "soft_margin": _logistic_stage,
     "sigmoid_focal": _logistic_stage,
@@ -708,6 +710,11 @@ ok = True""",
 # y^b = y y^a; the same as _DEVIANCE elsewhere.
 _DIRECT = """
 half = t * (x3 - x2) * P1 + (x2 * MU - t * x3) * P2 if t > ZERO else x2 * MU * P2 - (ZERO if t == ZERO else t * x2 * P1)"""
+# The first-order kernels with their second derivatives: pseudo-Huber's 1 / root^3 (0 at an infinite residual,
+# and past float32's range of the cube, where it is below the smallest float32), and sigmoid cross-entropy's
+# (pos + neg) sigma(z) sigma(-z), with x0 = exp(-|z|) and x1 = log1p(x0) as in its first-order stage.
+HESSIAN_ELEMENTS["pseudo_huber"] = ELEMENTS["pseudo_huber"] + "\nh = ONE / (root * root * root)\nok = True"
+HESSIAN_ELEMENTS["sigmoid_cross_entropy"] = SPLIT_ELEMENTS["sigmoid_cross_entropy"] + "\nh = (pos + neg) * big * small"
 HESSIAN_ELEMENTS["tweedie_direct"] = "\nMU = p" + _DIRECT + HESSIAN_ELEMENTS["tweedie_deviance"].split(_DEVIANCE)[1]
 HESSIAN_ELEMENTS["log_tweedie_direct"] = "\nMU = x4" + _DIRECT + HESSIAN_ELEMENTS["log_tweedie_deviance"].split(_DEVIANCE)[1]
 

@@ -1,0 +1,247 @@
+r"""Losses as gradient-boosting objectives and metrics for XGBoost and LightGBM.
+
+A boosted model predicts a raw margin :math:`F(x)` per row (a row of ``K`` margins for ``K`` classes or
+quantiles), which a loss with a link takes as its prediction: the logit of a probability, the log of a
+rate, a row of softmax logits. Each round fits a tree to the per-row gradient :math:`g_i = w_i\,\partial
+\ell / \partial F_i` and Hessian :math:`h_i = w_i\,\partial^2 \ell / \partial F_i^2`, and its leaves take
+the Newton step :math:`-\sum g / (\sum h + \lambda)`.
+
+>>> import numpy as np, losskit as lk
+>>> objective = lk.boosting.xgboost_objective("pseudo_huber")
+>>> grad, hess = objective(np.array([0.0, 1.0]), np.array([1.0, 1.0]))     # (y_true, raw margin)
+>>> grad.tolist(), hess.round(4).tolist()
+([0.7071067811865475, 0.0], [0.3536, 1.0])
+
+Three traps of hand-written objectives are handled here:
+
+- **Weights.** Neither library weighs what a custom objective returns: the gradient and Hessian are
+  multiplied by the data set's weights here (XGBoost's keyword ``sample_weight``, LightGBM's positional
+  weight, or the ``DMatrix``'s and ``Dataset``'s own).
+- **Layout.** Gradients of ``K`` outputs are returned as ``(n, K)`` arrays, which both libraries read
+  correctly (a flat array is read row-major by XGBoost and class-major by LightGBM).
+- **The start score.** Neither library fits an intercept for a custom objective (XGBoost starts at 0.5,
+  LightGBM at 0): :func:`start_score` is the loss's best constant raw prediction
+  (``Loss.optimal_constant``) for XGBoost's ``base_score``, :func:`init_score` the same per row for
+  LightGBM's ``init_score`` (or XGBoost's ``base_margin``). LightGBM's ``predict(raw_score=True)`` leaves
+  the ``init_score`` out: add the start score back before :func:`predict`.
+
+Multi-class losses (a softmax row, or class ids against a row of scores) scale their Hessian by each
+library's own factor, so that a tree sees what the built-in objective gives it: 2 for XGBoost
+(``multi:softprob``'s :math:`2p(1-p)`) and :math:`K/(K-1)` for LightGBM (``multiclass``).
+
+The gradient and Hessian come from ``Loss.grad_and_hessian``, served by the NumPy fast path where the
+loss has a kernel. Losses that are not convex (Cauchy, Tukey's biweight, focal) have negative or zero
+second derivatives far from the target; their Hessian is clipped at ``min_hessian`` times the weight
+(``MIN_HESSIAN`` by default, and no floor for convex losses), so that every Newton step points downhill.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import REAL
+from .errors import InputError
+from .registry import get
+
+#: The default Hessian floor of losses that are not convex (times each row's weight).
+MIN_HESSIAN = 1e-6
+LIBRARIES = ("xgboost", "lightgbm")
+
+
+def boostable(loss):
+    """``loss`` (a name, config or Loss) as a Loss, or an InputError that says why it cannot be boosted.
+
+    A boosting objective needs one target, one prediction that takes any real margin (through its link),
+    one example per row (a row of classes or quantiles at most), and a Hessian diagonal.
+    """
+    loss = get(loss)
+    info = loss.info
+    name, twin = info.name, f" Its twin {info.twin} takes raw margins: use it." if info.twin else ""
+    if len(info.targets) != 1 or len(info.predictions) != 1 or loss.batch_coupled:
+        raise InputError(f"{name} cannot be a boosting objective: a tree ensemble fits one target with one raw "
+                         f"prediction per row, and {name} takes {', '.join(s.name for s in info.inputs)}.")  # fmt: skip
+    prediction = info.predictions[0]
+    if prediction.event not in (0, 1):
+        raise InputError(f"{name} cannot be a boosting objective: its example is a whole sample, not a row.")
+    if not prediction.domain.contains(REAL):
+        raise InputError(f"{name} cannot be a boosting objective: a boosted model's raw margins are any real "
+                         f"numbers, and {name} takes {prediction.domain.description}.{twin}")  # fmt: skip
+    if info.hessian_kind is None:
+        raise InputError(f"{name} cannot be a boosting objective: it has no Hessian diagonal ({info.hessian}).")
+    return loss
+
+
+def _multiclass(loss) -> bool:
+    """Whether the loss's outputs are one row of class scores (a softmax row, or scores against class ids)."""
+    prediction, target = loss.info.predictions[0], loss.info.targets[0]
+    return prediction.event == 1 and (prediction.link.name in ("softmax", "sparsemax") or target.kind == "class_index")
+
+
+def _targets(loss, y, rows: int | None = None) -> np.ndarray:
+    """The library's labels as the loss takes them: class ids as integers, rows of targets reshaped."""
+    y = np.asarray(y)
+    if loss.info.targets[0].kind == "class_index":
+        return y.astype(np.int64)
+    y = y.astype(np.float64)
+    if rows is not None and y.ndim == 1 and y.size != rows:  # a flat matrix of targets
+        y = y.reshape(rows, -1)
+    return y
+
+
+def _weights(weight) -> np.ndarray | None:
+    """The data set's weights, or None where it has none (XGBoost gives an empty array, LightGBM None)."""
+    if weight is None:
+        return None
+    weight = np.asarray(weight, dtype=np.float64)
+    return weight if weight.size else None
+
+
+def _data_set(library: str, candidate) -> bool:
+    """Whether ``candidate`` is the library's data set, which its native API passes second."""
+    module = type(candidate).__module__.split(".")[0]
+    return module == library and hasattr(candidate, "get_label") and hasattr(candidate, "get_weight")
+
+
+class Objective:
+    """A loss as the custom objective of XGBoost or LightGBM, for both their native and scikit-learn APIs.
+
+    Called as ``objective(raw, data_set)`` by ``xgboost.train(obj=)`` and ``lightgbm.train`` (with
+    ``params["objective"]``), and as ``objective(y_true, raw, sample_weight)`` by the scikit-learn
+    estimators (XGBoost passes the weight by keyword, LightGBM by position). Returns the per-row
+    gradient and Hessian with respect to the raw margins, times the weights, in the margins' shape.
+
+    Parameters
+    ----------
+    loss : str, dict or Loss
+    library : {"xgboost", "lightgbm"}
+        Whose multi-class Hessian factor to apply (2, or K/(K-1)).
+    min_hessian : float, optional
+        The Hessian's floor, times each row's weight; ``MIN_HESSIAN`` for losses that are not convex and
+        none for convex losses by default.
+    """
+
+    def __init__(self, loss, library: str, min_hessian: float | None = None):
+        if library not in LIBRARIES:
+            raise InputError(f"library must be one of {LIBRARIES}; got {library!r}.")
+        self.loss, self.library = boostable(loss), library
+        if min_hessian is None:
+            min_hessian = 0.0 if "convex" in self.loss.info.tags else MIN_HESSIAN
+        if isinstance(min_hessian, bool) or not isinstance(min_hessian, (int, float)) or not 0 <= min_hessian < np.inf:
+            raise InputError(f"min_hessian must be a finite number >= 0; got {min_hessian!r}.")
+        self.min_hessian = float(min_hessian)
+        self.__name__ = self.loss.info.name
+
+    def __call__(self, first, second, sample_weight=None):
+        if _data_set(self.library, second):  # the native API: (raw, data set)
+            raw, y, sample_weight = first, second.get_label(), second.get_weight()
+        else:  # the scikit-learn API: (y_true, raw, weight)
+            y, raw = first, second
+        return self.derivatives(y, raw, _weights(sample_weight))
+
+    def derivatives(self, y, raw, sample_weight=None) -> tuple[np.ndarray, np.ndarray]:
+        """The weighted gradient and Hessian of the loss at the raw margins ``raw`` (NumPy float64)."""
+        raw = np.asarray(raw, dtype=np.float64)
+        y = _targets(self.loss, y, raw.shape[0])
+        grad, hess = self.loss.grad_and_hessian(y, raw, sample_weight=sample_weight, reduction="sum")
+        grad, hess = np.asarray(grad, dtype=np.float64), np.asarray(hess, dtype=np.float64)
+        if _multiclass(self.loss):
+            classes = raw.shape[-1]
+            hess = hess * (2.0 if self.library == "xgboost" else classes / max(classes - 1, 1))
+        if self.min_hessian:
+            floor = self.min_hessian if sample_weight is None else self.min_hessian * sample_weight
+            hess = np.maximum(hess, floor if np.ndim(floor) < 1 or hess.ndim == 1 else floor[:, None])
+        return grad, hess
+
+    def __repr__(self):
+        return f"{self.library}_objective({self.loss!r}, min_hessian={self.min_hessian})"
+
+
+class Metric:
+    """The loss's weighted mean on raw margins, as an XGBoost or LightGBM evaluation metric.
+
+    XGBoost's native API (``custom_metric=``) gets ``(name, value)``, its scikit-learn API
+    (``eval_metric=``) the value and reads the name from ``__name__``; LightGBM gets ``(name, value,
+    False)``, lower being better. Use it beside the loss's objective: with a built-in objective the
+    libraries pass transformed predictions, not margins.
+    """
+
+    def __init__(self, loss, library: str):
+        if library not in LIBRARIES:
+            raise InputError(f"library must be one of {LIBRARIES}; got {library!r}.")
+        self.loss, self.library = boostable(loss), library
+        self.__name__ = self.loss.info.name
+
+    def __call__(self, first, second, sample_weight=None):
+        native = _data_set(self.library, second)
+        if native:
+            raw, y, sample_weight = first, second.get_label(), second.get_weight()
+        else:
+            y, raw = first, second
+        raw = np.asarray(raw, dtype=np.float64)
+        value = float(self.loss(_targets(self.loss, y, raw.shape[0]), raw, sample_weight=_weights(sample_weight)))
+        if self.library == "lightgbm":
+            return self.__name__, value, False
+        return (self.__name__, value) if native else value
+
+    def __repr__(self):
+        return f"{self.library}_metric({self.loss!r})"
+
+
+def xgboost_objective(loss, *, min_hessian: float | None = None) -> Objective:
+    """``loss`` as an XGBoost objective: ``xgboost.train(params, dtrain, obj=...)`` or ``XGBRegressor(objective=...)``.
+
+    Pass :func:`start_score` as ``base_score`` (XGBoost starts a custom objective at 0.5 otherwise), and
+    ``num_class`` (or ``num_target``) for a loss of ``K`` outputs. See :class:`Objective`.
+    """
+    return Objective(loss, "xgboost", min_hessian)
+
+
+def lightgbm_objective(loss, *, min_hessian: float | None = None) -> Objective:
+    """``loss`` as a LightGBM objective: ``params["objective"]`` of ``lightgbm.train``, or ``LGBMRegressor(objective=...)``.
+
+    Give the data set :func:`init_score` (LightGBM starts a custom objective at 0 otherwise), and
+    ``num_class`` for a loss of ``K`` outputs. See :class:`Objective`.
+    """
+    return Objective(loss, "lightgbm", min_hessian)
+
+
+def xgboost_metric(loss) -> Metric:
+    """The loss's weighted mean on raw margins, for ``xgboost.train(custom_metric=)`` or ``eval_metric=``."""
+    return Metric(loss, "xgboost")
+
+
+def lightgbm_metric(loss) -> Metric:
+    """The loss's weighted mean on raw margins, for ``lightgbm.train(feval=)`` or ``fit(eval_metric=)``."""
+    return Metric(loss, "lightgbm")
+
+
+def start_score(loss, y, sample_weight=None):
+    """The best constant raw margin for ``y``: XGBoost's ``base_score`` for the loss's objective.
+
+    A float, or one entry per output (classes, quantiles) as a list. ``Loss.optimal_constant``: the
+    logit of the weighted mean for logistic losses, the log of the mean for log-rate losses, centred log
+    class shares for softmax losses, the median for mae.
+    """
+    loss = boostable(loss)
+    constant = np.asarray(loss.optimal_constant(_targets(loss, y), sample_weight=sample_weight), dtype=np.float64)
+    return float(constant) if constant.ndim == 0 else constant.tolist()
+
+
+def init_score(loss, y, sample_weight=None) -> np.ndarray:
+    """:func:`start_score` repeated for every row: LightGBM's ``init_score``, XGBoost's ``base_margin``.
+
+    Shape ``(n,)``, or ``(n, K)`` for ``K`` outputs.
+    """
+    constant = np.asarray(start_score(loss, y, sample_weight))
+    return np.tile(constant, (len(y),) + (1,) * constant.ndim)
+
+
+def predict(loss, raw) -> np.ndarray:
+    """Raw margins through the inverse of the loss's link: probabilities (logit, softmax), means (log), or
+    the margins themselves (identity).
+
+    >>> predict("sigmoid_cross_entropy", [0.0, 2.0]).round(4).tolist()
+    [0.5, 0.8808]
+    """
+    link = boostable(loss).info.predictions[0].link
+    return np.asarray(link.backward(np, np.asarray(raw, dtype=np.float64)))

@@ -1,0 +1,446 @@
+"""Losses as XGBoost and LightGBM objectives (losskit.boosting), proved against the libraries' built-in objectives.
+
+Trained side by side with a built-in objective (same data, seed, depth, rounds and start score), a losskit
+objective must give the same margins to 1e-5: the trees see the same gradients and Hessians up to float32
+rounding. The traps of hand-written objectives (weights, the multi-class layout, the start score) each have a
+test, and beside it the naive version, which the test tells apart.
+"""
+
+import numpy as np
+import pytest
+from scipy import special
+
+import losskit as lk
+
+xgb = pytest.importorskip("xgboost")
+lgb = pytest.importorskip("lightgbm")
+boosting = lk.boosting
+
+N, ROUNDS = 1500, 20
+XGB = {"max_depth": 3, "eta": 0.3, "nthread": 1, "seed": 0}
+LGB = {"max_depth": 3, "num_leaves": 8, "learning_rate": 0.3, "num_threads": 1, "seed": 0, "verbose": -1,
+       "deterministic": True}  # fmt: skip
+
+
+def features(n=N, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, 5))
+
+
+def regression_targets(X, seed=1):
+    """A smooth signal with Student-t(4) noise, residuals within about seven units.
+
+    (Far larger residuals than pseudo-Huber's delta make its Newton steps, -g/h = -r (1 + r^2 / delta^2),
+    overshoot with a growing amplitude, which magnifies float32 rounding round after round: no two
+    implementations agree there, and the built-in and losskit part after ten rounds at residuals of 15.)
+    """
+    return X[:, 0] * 1.5 + np.sin(X[:, 1]) + 0.5 * np.random.default_rng(seed).standard_t(4, len(X))
+
+
+def binary_targets(X, seed=1):
+    p = special.expit(X[:, 0] + X[:, 1] ** 2 - 1)
+    return (np.random.default_rng(seed).random(len(X)) < p).astype(np.float64)
+
+
+def class_targets(X, classes=3, seed=1):
+    noise = np.random.default_rng(seed).gumbel(size=(len(X), classes))
+    return np.argmax(X[:, :classes] + noise, axis=1).astype(np.float64)
+
+
+def count_targets(X, seed=1):
+    return np.random.default_rng(seed).poisson(np.exp(0.5 * X[:, 0] + 0.3)).astype(np.float64)
+
+
+def weights(n=N, seed=2):
+    return np.random.default_rng(seed).integers(1, 4, n).astype(np.float64)
+
+
+def xgb_margins(params, X, y, w=None, *, obj=None, rounds=ROUNDS, base_margin=None):
+    data = xgb.DMatrix(X, label=y, weight=w, base_margin=base_margin)
+    booster = xgb.train({**XGB, **params}, data, rounds, obj=obj)
+    return booster.predict(data, output_margin=True)
+
+
+def lgb_margins(params, X, y, w=None, *, init_score=None, rounds=ROUNDS):
+    booster = lgb.train({**LGB, **params}, lgb.Dataset(X, y, weight=w, init_score=init_score), rounds)
+    margins = booster.predict(X, raw_score=True)
+    return margins if init_score is None else margins + init_score
+
+
+# --- the built-in objectives, side by side --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("delta", [1.0, 2.5])
+def test_pseudo_huber_is_xgboost_pseudohubererror(delta):
+    X = features()
+    y = regression_targets(X)
+    loss = lk.get("pseudo_huber", delta=delta)
+    start = boosting.start_score(loss, y)
+    ours = xgb_margins({"base_score": start}, X, y, obj=boosting.xgboost_objective(loss))
+    theirs = xgb_margins({"objective": "reg:pseudohubererror", "huber_slope": delta, "base_score": start}, X, y)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+
+
+def test_logistic_is_xgboost_binary_logistic_with_weights():
+    X = features()
+    y, w = binary_targets(X), weights()
+    ours = xgb_margins({"base_score": boosting.start_score("sigmoid_cross_entropy", y, w)}, X, y, w,
+                       obj=boosting.xgboost_objective("sigmoid_cross_entropy"))  # fmt: skip
+    theirs = xgb_margins({"objective": "binary:logistic"}, X, y, w)  # its own start: the weighted mean
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+
+
+def test_logistic_is_lightgbm_binary():
+    X = features()
+    y, w = binary_targets(X), weights()
+    ours = lgb_margins({"objective": boosting.lightgbm_objective("sigmoid_cross_entropy")}, X, y, w,
+                       init_score=boosting.init_score("sigmoid_cross_entropy", y, w))  # fmt: skip
+    theirs = lgb_margins({"objective": "binary"}, X, y, w)  # boost_from_average: the logit of the weighted mean
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("classes", [3, 5])
+def test_softmax_is_xgboost_multi_softprob(classes):
+    X = features()
+    y, w = class_targets(X, classes), weights()
+    loss = "sparse_softmax_cross_entropy"
+    ours = xgb_margins({"num_class": classes, "base_score": boosting.start_score(loss, y, w)}, X, y, w,
+                       obj=boosting.xgboost_objective(loss))  # fmt: skip
+    theirs = xgb_margins({"objective": "multi:softprob", "num_class": classes}, X, y, w)  # centred log shares
+    assert ours.shape == theirs.shape == (N, classes)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("classes", [3, 5])
+def test_softmax_is_lightgbm_multiclass(classes):
+    X = features()
+    y, w = class_targets(X, classes), weights()
+    loss = "sparse_softmax_cross_entropy"
+    start = boosting.init_score(loss, y, w)
+    ours = lgb_margins({"objective": boosting.lightgbm_objective(loss), "num_class": classes}, X, y, w,
+                       init_score=start)  # fmt: skip
+    theirs = lgb_margins({"objective": "multiclass", "num_class": classes}, X, y, w, init_score=start)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+    # its own start (uncentred log shares) moves each row by a constant: the same probabilities
+    own = lgb_margins({"objective": "multiclass", "num_class": classes}, X, y, w)
+    np.testing.assert_allclose(special.softmax(ours, axis=1), special.softmax(own, axis=1), rtol=0, atol=1e-5)
+
+
+def test_poisson_is_xgboost_count_poisson():
+    X = features()
+    y, w = count_targets(X), weights()
+    ours = xgb_margins({"base_score": boosting.start_score("log_poisson_nll", y, w), "max_delta_step": 0.0}, X, y, w,
+                       obj=boosting.xgboost_objective("log_poisson_nll"))  # fmt: skip
+    # max_delta_step 0: the built-in's Hessian is exp(F + max_delta_step), 0.7 by default
+    theirs = xgb_margins({"objective": "count:poisson", "max_delta_step": 0.0}, X, y, w)  # start: log of the mean
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+
+
+def test_poisson_is_lightgbm_poisson():
+    X = features()
+    y, w = count_targets(X), weights()
+    ours = lgb_margins({"objective": boosting.lightgbm_objective("log_poisson_nll")}, X, y, w,
+                       init_score=boosting.init_score("log_poisson_nll", y, w))  # fmt: skip
+    # LightGBM's Hessian is exp(F + poisson_max_delta_step), which must be > 0: 1e-12 leaves exp(F)
+    theirs = lgb_margins({"objective": "poisson", "poisson_max_delta_step": 1e-12}, X, y, w)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+
+
+def test_scikit_learn_estimators_take_the_objective_and_the_weights():
+    """XGBoost passes sample_weight by keyword, LightGBM by position: both reach the objective."""
+    X = features()
+    y, w = binary_targets(X), weights()
+    loss = "sigmoid_cross_entropy"
+    model = xgb.XGBRegressor(objective=boosting.xgboost_objective(loss), base_score=boosting.start_score(loss, y, w),
+                             n_estimators=ROUNDS, max_depth=3, learning_rate=0.3, n_jobs=1, random_state=0)  # fmt: skip
+    model.fit(X, y, sample_weight=w)
+    theirs = xgb_margins({"objective": "binary:logistic"}, X, y, w)
+    np.testing.assert_allclose(model.predict(X, output_margin=True), theirs, rtol=0, atol=1e-5)
+
+    model = lgb.LGBMRegressor(objective=boosting.lightgbm_objective(loss), n_estimators=ROUNDS, max_depth=3,
+                              num_leaves=8, learning_rate=0.3, n_jobs=1, random_state=0, verbose=-1,
+                              deterministic=True)  # fmt: skip
+    start = boosting.init_score(loss, y, w)
+    model.fit(X, y, sample_weight=w, init_score=start)
+    theirs = lgb_margins({"objective": "binary"}, X, y, w)
+    np.testing.assert_allclose(model.predict(X, raw_score=True) + start, theirs, rtol=0, atol=1e-5)
+
+
+# --- the traps -------------------------------------------------------------------------------------------
+
+
+def repeated(X, y, w):
+    rows = np.repeat(np.arange(len(y)), w.astype(np.int64))
+    return X[rows], y[rows]
+
+
+def coarse_features(n=600, seed=0):
+    """Features of ten values each: the histograms' bins are the values, with weights or repeated rows alike."""
+    return (np.random.default_rng(seed).integers(0, 10, size=(n, 4)) - 4.5) / 3
+
+
+def unweighted(objective):
+    """The naive objective: the loss's derivatives, the data set's weights never applied."""
+    return lambda raw, data: objective.derivatives(data.get_label(), raw)
+
+
+@pytest.mark.parametrize("loss", ["cauchy", "sparse_softmax_cross_entropy"])
+def test_xgboost_weights_equal_repeated_rows(loss):
+    X = coarse_features()
+    multiclass = loss.startswith("sparse")
+    y = class_targets(X) if multiclass else regression_targets(X)
+    w = weights(len(y))
+    params = {"num_class": 3} if multiclass else {}
+    objective = boosting.xgboost_objective(loss)
+    start = boosting.start_score(loss, y, w)
+    Xr, yr = repeated(X, y, w)
+    # the weighted data's start is the repeated data's own (up to the tolerance of the search of Cauchy's)
+    np.testing.assert_allclose(boosting.start_score(loss, yr), start, rtol=1e-7)
+    weighted = xgb_margins({**params, "base_score": start}, X, y, w, obj=objective)
+    copies = xgb_margins({**params, "base_score": start}, Xr, yr, obj=objective)
+    np.testing.assert_allclose(weighted, copies[np.cumsum(w).astype(np.int64) - 1], rtol=0, atol=1e-5)
+    naive = xgb_margins({**params, "base_score": start}, X, y, w, obj=unweighted(objective))
+    assert np.abs(naive - weighted).max() > 1e-3
+
+
+@pytest.mark.parametrize("loss", ["tukey_biweight", "sparse_softmax_cross_entropy"])
+def test_lightgbm_weights_equal_repeated_rows(loss):
+    X = coarse_features()
+    multiclass = loss.startswith("sparse")
+    y = class_targets(X) if multiclass else regression_targets(X)
+    w = weights(len(y))
+    params = {"num_class": 3} if multiclass else {}
+    # LightGBM counts rows (min_data_in_leaf, and estimates of counts from Hessians), which repeating changes
+    # and weighting does not; lambda_l2 = 1 is XGBoost's default, which damps the Newton steps of Tukey's
+    # loss where its Hessian is clipped
+    params.update(min_data_in_leaf=0, min_data_in_bin=1, lambda_l2=1.0)
+    objective = boosting.lightgbm_objective(loss)
+    Xr, yr = repeated(X, y, w)
+    last_copy = np.cumsum(w).astype(np.int64) - 1
+    start = boosting.init_score(loss, y, w)
+    weighted = lgb_margins({**params, "objective": objective}, X, y, w, init_score=start)
+    copies = lgb_margins({**params, "objective": objective}, Xr, yr, init_score=start[np.repeat(np.arange(len(y)), w.astype(int))])
+    np.testing.assert_allclose(weighted, copies[last_copy], rtol=0, atol=1e-5)
+    naive = lgb_margins({**params, "objective": unweighted(objective)}, X, y, w, init_score=start)
+    assert np.abs(naive - weighted).max() > 1e-3
+
+
+def test_lightgbm_reads_a_flat_gradient_class_major():
+    """The objective returns (n, K); the naive flat sample-major array trains something else."""
+    X = features()
+    y = class_targets(X)
+    loss = "sparse_softmax_cross_entropy"
+    objective = boosting.lightgbm_objective(loss)
+    grad, hess = objective(y, np.zeros((N, 3)))
+    assert grad.shape == hess.shape == (N, 3)
+    start = boosting.init_score(loss, y)
+    theirs = lgb_margins({"objective": "multiclass", "num_class": 3}, X, y, init_score=start)
+
+    def flat(raw, data, order):
+        g, h = objective(raw, data)
+        return g.ravel(order=order), h.ravel(order=order)
+
+    class_major = lgb_margins({"objective": lambda r, d: flat(r, d, "F"), "num_class": 3}, X, y, init_score=start)
+    np.testing.assert_allclose(class_major, theirs, rtol=0, atol=1e-5)
+    sample_major = lgb_margins({"objective": lambda r, d: flat(r, d, "C"), "num_class": 3}, X, y, init_score=start)
+    assert np.abs(sample_major - theirs).max() > 1e-2
+
+
+def recording(objective):
+    """The objective, keeping in ``.first`` the margins it is first called with (a function: LightGBM deep-copies
+    its parameters, and a copy of a function is the function)."""
+    first = []
+
+    def record(raw, data):
+        if not first:
+            first.append(np.array(raw))
+        return objective(raw, data)
+
+    record.first = first
+    return record
+
+
+@pytest.mark.parametrize("loss, builtin, targets", [
+    ("sigmoid_cross_entropy", {"objective": "binary:logistic"}, binary_targets),
+    ("log_poisson_nll", {"objective": "count:poisson", "max_delta_step": 0.0}, count_targets),
+])  # fmt: skip
+def test_xgboost_starts_a_custom_objective_at_one_half_and_the_built_in_at_its_best_constant(loss, builtin, targets):
+    X = features()
+    y = targets(X)
+    params = {k: v for k, v in builtin.items() if k != "objective"}
+    theirs = xgb_margins(builtin, X, y)
+    naive = recording(boosting.xgboost_objective(loss))
+    naive_margins = xgb_margins(params, X, y, obj=naive)
+    np.testing.assert_array_equal(naive.first[0], 0.5)
+    assert np.abs(naive_margins - theirs).max() > 1e-2
+    ours = recording(boosting.xgboost_objective(loss))
+    margins = xgb_margins({**params, "base_score": boosting.start_score(loss, y)}, X, y, obj=ours)
+    np.testing.assert_allclose(ours.first[0], boosting.start_score(loss, y), rtol=1e-6)
+    np.testing.assert_allclose(margins, theirs, rtol=0, atol=1e-5)
+
+
+def test_lightgbm_starts_a_custom_objective_at_zero():
+    X = features()
+    y = count_targets(X)
+    theirs = lgb_margins({"objective": "poisson", "poisson_max_delta_step": 1e-12}, X, y)  # boost_from_average
+    naive = recording(boosting.lightgbm_objective("log_poisson_nll"))
+    naive_margins = lgb_margins({"objective": naive}, X, y)
+    np.testing.assert_array_equal(naive.first[0], 0.0)
+    assert np.abs(naive_margins - theirs).max() > 1e-2
+    start = boosting.init_score("log_poisson_nll", y)
+    ours = lgb_margins({"objective": boosting.lightgbm_objective("log_poisson_nll")}, X, y, init_score=start)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+
+
+# --- losses the libraries lack ------------------------------------------------------------------------
+
+
+def quantile_targets(X, seed=1):
+    return X[:, 0] + np.random.default_rng(seed).gamma(2.0, 1.0, len(X))  # skewed noise
+
+
+def tweedie_targets(X, seed=1):
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(np.exp(0.4 * X[:, 0]))
+    return np.array([rng.gamma(2.0, 0.5, k).sum() for k in counts])  # compound Poisson-gamma, exact zeros
+
+
+LACKING = [
+    (lk.get("cauchy"), regression_targets),
+    (lk.get("tukey_biweight"), regression_targets),
+    (lk.get("sigmoid_focal"), binary_targets),
+    (lk.get("pinball", quantile=(0.1, 0.5, 0.9)), quantile_targets),
+    (lk.get("log_tweedie_deviance", power=1.5), tweedie_targets),
+]
+
+
+def outputs(loss) -> dict:
+    """The number of outputs a loss of a row of quantiles needs, for each library."""
+    quantiles = getattr(loss, "quantile", None)
+    if isinstance(quantiles, tuple):
+        return {"xgboost": {"num_target": len(quantiles)}, "lightgbm": {"num_class": len(quantiles)}}
+    return {"xgboost": {}, "lightgbm": {}}
+
+
+@pytest.mark.parametrize("loss, targets", LACKING, ids=lambda v: getattr(v, "__name__", None) or repr(v))
+def test_losses_the_libraries_lack_train_and_reduce_their_own_loss(loss, targets):
+    X = features()
+    y = targets(X)
+    extra = outputs(loss)
+    history = {}
+    data = xgb.DMatrix(X, label=y)
+    xgb.train({**XGB, **extra["xgboost"], "base_score": boosting.start_score(loss, y), "disable_default_eval_metric": 1},
+              data, ROUNDS, obj=boosting.xgboost_objective(loss), custom_metric=boosting.xgboost_metric(loss),
+              evals=[(data, "train")], evals_result=history, verbose_eval=False)  # fmt: skip
+    xgb_curve = history["train"][loss.info.name]
+    history = {}
+    lgb.train({**LGB, **extra["lightgbm"], "objective": boosting.lightgbm_objective(loss), "lambda_l2": 1.0},
+              lgb.Dataset(X, y, init_score=boosting.init_score(loss, y)), ROUNDS, feval=boosting.lightgbm_metric(loss),
+              valid_sets=[lgb.Dataset(X, y, init_score=boosting.init_score(loss, y))], valid_names=["train"],
+              callbacks=[lgb.record_evaluation(history)])  # fmt: skip
+    lgb_curve = history["train"][loss.info.name]
+    start = float(loss(y, boosting.init_score(loss, y)))
+    for curve in (xgb_curve, lgb_curve):
+        assert len(curve) == ROUNDS and np.all(np.isfinite(curve))
+        assert curve[-1] < 0.9 * start and curve[-1] <= min(curve[:5])
+
+
+def test_pinball_rows_of_quantiles_cover_their_shares():
+    """Boosted on several quantiles at once, each output leaves about its share of the targets below it."""
+    X = features(4000)
+    y = quantile_targets(X)
+    loss = lk.get("pinball", quantile=(0.1, 0.5, 0.9))
+    booster = xgb.train({**XGB, "num_target": 3, "base_score": boosting.start_score(loss, y)}, xgb.DMatrix(X, label=y),
+                        60, obj=boosting.xgboost_objective(loss))  # fmt: skip
+    margins = booster.predict(xgb.DMatrix(X), output_margin=True)
+    np.testing.assert_allclose(np.mean(y[:, None] <= margins, axis=0), [0.1, 0.5, 0.9], atol=0.03)
+    assert np.all(np.diff(margins.mean(axis=0)) > 0)
+
+
+# --- the objective's numbers -------------------------------------------------------------------------
+
+
+def test_multiclass_hessian_factors():
+    """XGBoost's 2 p (1 - p) and LightGBM's K / (K - 1) p (1 - p), from SciPy's softmax; weights times both."""
+    rng = np.random.default_rng(3)
+    raw, y, w = rng.normal(size=(50, 4)), rng.integers(0, 4, 50).astype(np.float64), rng.uniform(0.5, 2, 50)
+    p = special.softmax(raw, axis=1)
+    grad = (p - np.eye(4)[y.astype(int)]) * w[:, None]
+    for objective, factor in ((boosting.xgboost_objective("sparse_softmax_cross_entropy"), 2.0),
+                              (boosting.lightgbm_objective("sparse_softmax_cross_entropy"), 4 / 3)):  # fmt: skip
+        g, h = objective(y, raw, w)
+        np.testing.assert_allclose(g, grad, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(h, factor * p * (1 - p) * w[:, None], rtol=1e-12)
+    # a row of quantiles is no row of classes: no factor
+    g, h = boosting.xgboost_objective(lk.get("pinball", quantile=(0.2, 0.8)))(y[:4], np.zeros((4, 2)))
+    np.testing.assert_array_equal(h, 1.0)
+
+
+def test_min_hessian_clips_non_convex_losses_only():
+    """Cauchy's log(1 + r^2 / 2) (c = 1; shared/CATALOGUE.md 1.4) has the slope 2r / (2 + r^2) and the second
+    derivative (4 - 2r^2) / (2 + r^2)^2, negative past |r| = sqrt(2): clipped at the floor there."""
+    r = np.array([0.0, 0.5, 1.0, 3.0, 30.0])
+    w = np.array([1.0, 2.0, 1.0, 2.0, 0.5])
+    exact = (4 - 2 * r**2) / (2 + r**2) ** 2
+    g, h = boosting.xgboost_objective("cauchy")(np.zeros(5), r, w)
+    np.testing.assert_allclose(g, w * 2 * r / (2 + r**2), rtol=1e-12)
+    np.testing.assert_allclose(h, w * np.maximum(exact, boosting.MIN_HESSIAN), rtol=1e-12, atol=1e-15)
+    _, h = boosting.lightgbm_objective("cauchy", min_hessian=0.05)(np.zeros(5), r, w)
+    np.testing.assert_allclose(h, w * np.maximum(exact, 0.05), rtol=1e-12)
+    objective = boosting.xgboost_objective("sigmoid_cross_entropy")  # convex: no floor
+    assert objective.min_hessian == 0.0
+    _, h = objective(np.ones(2), np.array([0.0, 800.0]))
+    np.testing.assert_allclose(h, special.expit([0.0, 800.0]) * special.expit([0.0, -800.0]), rtol=1e-12)
+    for bad in (-1.0, float("nan"), float("inf"), True, "0.1"):
+        with pytest.raises(lk.InputError, match="min_hessian"):
+            boosting.xgboost_objective("cauchy", min_hessian=bad)
+
+
+@pytest.mark.parametrize("name, words", [
+    ("poisson_nll", "twin log_poisson_nll"),
+    ("binary_cross_entropy", "twin sigmoid_cross_entropy"),
+    ("rmse", "no Hessian"),
+    ("gaussian_nll", "one target with one raw prediction"),
+    ("triplet_margin", "one target with one raw prediction"),
+    ("ntxent", "one target with one raw prediction"),
+    ("dice", "whole sample"),
+])  # fmt: skip
+def test_losses_that_cannot_be_boosted_say_why(name, words):
+    for make in (boosting.xgboost_objective, boosting.lightgbm_objective, boosting.xgboost_metric,
+                 boosting.lightgbm_metric, lambda loss: boosting.predict(loss, [0.0])):  # fmt: skip
+        with pytest.raises(lk.InputError, match=words):
+            make(name)
+
+
+def test_predict_maps_margins_through_the_inverse_link():
+    raw = np.random.default_rng(4).normal(size=(6, 3)) * 3
+    np.testing.assert_allclose(boosting.predict("sigmoid_cross_entropy", raw[:, 0]), special.expit(raw[:, 0]))
+    np.testing.assert_allclose(boosting.predict("sparse_softmax_cross_entropy", raw), special.softmax(raw, axis=1))
+    np.testing.assert_allclose(boosting.predict("log_poisson_nll", raw[:, 0]), np.exp(raw[:, 0]))
+    np.testing.assert_array_equal(boosting.predict("huber", raw[:, 0]), raw[:, 0])
+
+
+def test_metrics_are_the_weighted_mean_loss_on_margins():
+    """Checked against scikit-learn's log_loss and LightGBM's own binary_logloss."""
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    X = features()
+    y, w = binary_targets(X), weights()
+    raw = np.random.default_rng(5).normal(size=N)
+    expected = sklearn_metrics.log_loss(y, special.expit(raw), sample_weight=w)
+    data = xgb.DMatrix(X, label=y, weight=w)
+    assert boosting.xgboost_metric("sigmoid_cross_entropy")(raw, data) == ("sigmoid_cross_entropy", pytest.approx(expected))
+    metric = boosting.xgboost_metric("sigmoid_cross_entropy")
+    assert metric.__name__ == "sigmoid_cross_entropy" and metric(y, raw, sample_weight=w) == pytest.approx(expected)
+    name, value, higher = boosting.lightgbm_metric("sigmoid_cross_entropy")(y, raw, w)
+    assert (name, higher) == ("sigmoid_cross_entropy", False) and value == pytest.approx(expected)
+
+    history = {}
+    train = lgb.Dataset(X, y, weight=w, init_score=boosting.init_score("sigmoid_cross_entropy", y, w))
+    lgb.train({**LGB, "objective": "binary", "metric": "binary_logloss"}, train, 5, valid_sets=[train],
+              valid_names=["train"], callbacks=[lgb.record_evaluation(history)])  # fmt: skip
+    history_ours = {}
+    train = lgb.Dataset(X, y, weight=w, init_score=boosting.init_score("sigmoid_cross_entropy", y, w))
+    lgb.train({**LGB, "objective": boosting.lightgbm_objective("sigmoid_cross_entropy"), "metric": "None"}, train, 5,
+              valid_sets=[train], valid_names=["train"], feval=boosting.lightgbm_metric("sigmoid_cross_entropy"),
+              callbacks=[lgb.record_evaluation(history_ours)])  # fmt: skip
+    np.testing.assert_allclose(history_ours["train"]["sigmoid_cross_entropy"], history["train"]["binary_logloss"],
+                               rtol=1e-6)  # fmt: skip
