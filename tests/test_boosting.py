@@ -399,9 +399,9 @@ def test_min_hessian_clips_non_convex_losses_only():
     ("poisson_nll", "twin log_poisson_nll"),
     ("binary_cross_entropy", "twin sigmoid_cross_entropy"),
     ("rmse", "no Hessian"),
-    ("gaussian_nll", "one target with one raw prediction"),
-    ("triplet_margin", "one target with one raw prediction"),
-    ("ntxent", "one target with one raw prediction"),
+    ("gaussian_nll", "its variance takes real numbers >= 0"),
+    ("triplet_margin", "one target per row"),
+    ("ntxent", "one target per row"),
     ("dice", "whole sample"),
 ])  # fmt: skip
 def test_losses_that_cannot_be_boosted_say_why(name, words):
@@ -444,3 +444,86 @@ def test_metrics_are_the_weighted_mean_loss_on_margins():
               callbacks=[lgb.record_evaluation(history_ours)])  # fmt: skip
     np.testing.assert_allclose(history_ours["train"]["sigmoid_cross_entropy"], history["train"]["binary_logloss"],
                                rtol=1e-6)  # fmt: skip
+
+
+# --- several predictions: one margin column each ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("library", ["xgboost", "lightgbm"])
+def test_a_mean_and_a_log_variance_boosted_together_find_the_spread(library):
+    """gaussian_nll_log_var on two margin columns: the predicted spread follows the true one."""
+    X = features(4000)
+    sd = np.exp(0.6 * X[:, 1])
+    y = X[:, 0] + sd * np.random.default_rng(6).normal(size=len(X))
+    loss = "gaussian_nll_log_var"
+    assert boosting.outputs(loss, y) == 2
+    if library == "xgboost":
+        booster = xgb.train({**XGB, "num_target": 2, "base_score": boosting.start_score(loss, y)},
+                            xgb.DMatrix(X, label=y), 60, obj=boosting.xgboost_objective(loss))  # fmt: skip
+        margins = booster.predict(xgb.DMatrix(X), output_margin=True)
+    else:
+        start = boosting.init_score(loss, y)
+        booster = lgb.train({**LGB, "num_class": 2, "objective": boosting.lightgbm_objective(loss), "lambda_l2": 1.0},
+                            lgb.Dataset(X, y, init_score=start), 60)  # fmt: skip
+        margins = booster.predict(X, raw_score=True) + start
+    mean, variance = boosting.predict(loss, margins).T
+    np.testing.assert_allclose(variance, np.exp(np.float64(margins[:, 1])), rtol=1e-12)
+    assert np.corrcoef(np.sqrt(variance), sd)[0, 1] > 0.9
+    assert np.corrcoef(mean, X[:, 0])[0, 1] > 0.9
+
+
+# --- the lab ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("library", ["xgboost", "lightgbm"])
+def test_the_lab_tree_model_is_the_librarys_own_boosting(library):
+    """The lab's tree model with sigmoid cross-entropy grows the trees of the built-in logistic objective."""
+    from losskit.lab import datasets, models, training
+
+    split = datasets.make_split(datasets.load_builtin(datasets.experiment("binary")), seed=0, val_fraction=0.3)
+    X, y, X_val = split.X_train, split.y_train.astype(np.float64), split.X_val
+    tree = models.build("numpy", library, X.shape[1], 1, hidden=32, seed=0, optimizer="adam", lr=0.1)
+    objective = training.Objective(lk.get("sigmoid_cross_entropy"))
+    tree.start(objective, X, y)
+    for _ in range(10):
+        tree.step(objective, X, y)
+    if library == "xgboost":
+        params = {"objective": "binary:logistic", "max_depth": 4, "eta": 0.1, "lambda": 1.0, "nthread": 1}
+        theirs = xgb.train(params, xgb.DMatrix(X, label=y), 10).predict(xgb.DMatrix(X_val), output_margin=True)
+    else:
+        params = {"objective": "binary", "max_depth": 4, "num_leaves": 15, "learning_rate": 0.1, "lambda_l2": 1.0,
+                  "num_threads": 1, "verbose": -1, "deterministic": True}  # fmt: skip
+        theirs = lgb.train(params, lgb.Dataset(X, y), 10).predict(X_val, raw_score=True)
+    np.testing.assert_allclose(tree.predict(X_val), theirs, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("model, experiment", [
+    ("xgboost", "outliers"), ("lightgbm", "outliers"), ("xgboost", "multiclass"), ("lightgbm", "quantiles"),
+    ("xgboost", "heteroscedastic"), ("lightgbm", "imbalanced"),
+])  # fmt: skip
+def test_the_lab_runs_its_experiments_on_tree_models(model, experiment, tmp_path):
+    from losskit.lab import run
+
+    result = run(experiment, model=model, epochs=6, seeds=2, out=tmp_path)
+    assert result.settings["model"] == model and result.settings["lr"] == 0.1
+    assert len(result.runs) == 2 * len(result.losses)
+    for record in result.runs:
+        costs = record.history["train_cost"]
+        assert record.diverged_at is None and np.all(np.isfinite(costs))
+        assert costs[-1] < costs[0], record.label  # every loss reduces its own training cost
+    for seed in result.seeds:  # nothing differs between the losses of a seed but the loss
+        assert len({r.initial_weights for r in result.runs if r.seed == seed}) == 1
+    page = (tmp_path / "report.html").read_text()
+    assert "gradient-boosted trees" in page and "one round on the whole training set per epoch" in page
+    assert f"--model {model}" in page
+
+
+def test_the_lab_refuses_what_a_tree_model_cannot_train():
+    from losskit.lab import LabError, run
+
+    with pytest.raises(LabError, match="rmse cannot be a boosting objective"):
+        run("outliers", model="xgboost", losses="mse,rmse", epochs=1, seeds=1)
+    with pytest.raises(LabError, match="--model lightgbm cannot train the segmentation experiment"):
+        run("segmentation", model="lightgbm", epochs=1, seeds=1)
+    with pytest.raises(LabError, match="NumPy arrays"):
+        run("outliers", model="xgboost", backend="torch", epochs=1, seeds=1)

@@ -1,8 +1,9 @@
 r"""Losses as gradient-boosting objectives and metrics for XGBoost and LightGBM.
 
 A boosted model predicts a raw margin :math:`F(x)` per row (a row of ``K`` margins for ``K`` classes or
-quantiles), which a loss with a link takes as its prediction: the logit of a probability, the log of a
-rate, a row of softmax logits. Each round fits a tree to the per-row gradient :math:`g_i = w_i\,\partial
+quantiles, or one per prediction of a loss of several, such as a mean and a log-variance), which a loss
+with a link takes as its prediction: the logit of a probability, the log of a rate, a row of softmax
+logits. Each round fits a tree to the per-row gradient :math:`g_i = w_i\,\partial
 \ell / \partial F_i` and Hessian :math:`h_i = w_i\,\partial^2 \ell / \partial F_i^2`, and its leaves take
 the Newton step :math:`-\sum g / (\sum h + \lambda)`.
 
@@ -51,21 +52,23 @@ LIBRARIES = ("xgboost", "lightgbm")
 def boostable(loss):
     """``loss`` (a name, config or Loss) as a Loss, or an InputError that says why it cannot be boosted.
 
-    A boosting objective needs one target, one prediction that takes any real margin (through its link),
-    one example per row (a row of classes or quantiles at most), and a Hessian diagonal.
+    A boosting objective needs one target per row, predictions that take any real margin (through their
+    links), one example per row (a row of classes or quantiles, or several predictions of one value each),
+    and a Hessian diagonal.
     """
     loss = get(loss)
     info = loss.info
     name, twin = info.name, f" Its twin {info.twin} takes raw margins: use it." if info.twin else ""
-    if len(info.targets) != 1 or len(info.predictions) != 1 or loss.batch_coupled:
-        raise InputError(f"{name} cannot be a boosting objective: a tree ensemble fits one target with one raw "
-                         f"prediction per row, and {name} takes {', '.join(s.name for s in info.inputs)}.")  # fmt: skip
-    prediction = info.predictions[0]
-    if prediction.event not in (0, 1):
+    if len(info.targets) != 1 or loss.batch_coupled:
+        raise InputError(f"{name} cannot be a boosting objective: a tree ensemble fits one target per row with "
+                         f"raw predictions, and {name} takes {', '.join(s.name for s in info.inputs)}.")  # fmt: skip
+    events = {prediction.event for prediction in info.predictions}
+    if not events <= {0, 1} or (len(info.predictions) > 1 and events != {0}):
         raise InputError(f"{name} cannot be a boosting objective: its example is a whole sample, not a row.")
-    if not prediction.domain.contains(REAL):
-        raise InputError(f"{name} cannot be a boosting objective: a boosted model's raw margins are any real "
-                         f"numbers, and {name} takes {prediction.domain.description}.{twin}")  # fmt: skip
+    for prediction in info.predictions:
+        if not prediction.domain.contains(REAL):
+            raise InputError(f"{name} cannot be a boosting objective: a boosted model's raw margins are any real "
+                             f"numbers, and its {prediction.name} takes {prediction.domain.description}.{twin}")
     if info.hessian_kind is None:
         raise InputError(f"{name} cannot be a boosting objective: it has no Hessian diagonal ({info.hessian}).")
     return loss
@@ -75,6 +78,17 @@ def _multiclass(loss) -> bool:
     """Whether the loss's outputs are one row of class scores (a softmax row, or scores against class ids)."""
     prediction, target = loss.info.predictions[0], loss.info.targets[0]
     return prediction.event == 1 and (prediction.link.name in ("softmax", "sparsemax") or target.kind == "class_index")
+
+
+def _arrays(loss, y, raw: np.ndarray) -> tuple:
+    """The loss's arrays in declared order: the target, then the margins (one column per prediction of several)."""
+    predictions = iter([raw] if len(loss.info.predictions) == 1 else [raw[:, k] for k in range(raw.shape[1])])
+    return tuple(y if spec.role == "target" else next(predictions) for spec in loss.info.inputs)
+
+
+def _columns(values) -> np.ndarray:
+    """One derivative per prediction, as the margins' columns."""
+    return np.stack(values, axis=1) if isinstance(values, tuple) else np.asarray(values, dtype=np.float64)
 
 
 def _targets(loss, y, rows: int | None = None) -> np.ndarray:
@@ -142,8 +156,9 @@ class Objective:
         """The weighted gradient and Hessian of the loss at the raw margins ``raw`` (NumPy float64)."""
         raw = np.asarray(raw, dtype=np.float64)
         y = _targets(self.loss, y, raw.shape[0])
-        grad, hess = self.loss.grad_and_hessian(y, raw, sample_weight=sample_weight, reduction="sum")
-        grad, hess = np.asarray(grad, dtype=np.float64), np.asarray(hess, dtype=np.float64)
+        arrays = _arrays(self.loss, y, raw)
+        grad, hess = (_columns(d) for d in self.loss.grad_and_hessian(*arrays, sample_weight=sample_weight,
+                                                                        reduction="sum"))  # fmt: skip
         if _multiclass(self.loss):
             classes = raw.shape[-1]
             hess = hess * (2.0 if self.library == "xgboost" else classes / max(classes - 1, 1))
@@ -178,7 +193,8 @@ class Metric:
         else:
             y, raw = first, second
         raw = np.asarray(raw, dtype=np.float64)
-        value = float(self.loss(_targets(self.loss, y, raw.shape[0]), raw, sample_weight=_weights(sample_weight)))
+        arrays = _arrays(self.loss, _targets(self.loss, y, raw.shape[0]), raw)
+        value = float(self.loss(*arrays, sample_weight=_weights(sample_weight)))
         if self.library == "lightgbm":
             return self.__name__, value, False
         return (self.__name__, value) if native else value
@@ -191,7 +207,7 @@ def xgboost_objective(loss, *, min_hessian: float | None = None) -> Objective:
     """``loss`` as an XGBoost objective: ``xgboost.train(params, dtrain, obj=...)`` or ``XGBRegressor(objective=...)``.
 
     Pass :func:`start_score` as ``base_score`` (XGBoost starts a custom objective at 0.5 otherwise), and
-    ``num_class`` (or ``num_target``) for a loss of ``K`` outputs. See :class:`Objective`.
+    ``num_class`` or ``num_target`` for a loss of ``K`` outputs (:func:`outputs`). See :class:`Objective`.
     """
     return Objective(loss, "xgboost", min_hessian)
 
@@ -200,7 +216,7 @@ def lightgbm_objective(loss, *, min_hessian: float | None = None) -> Objective:
     """``loss`` as a LightGBM objective: ``params["objective"]`` of ``lightgbm.train``, or ``LGBMRegressor(objective=...)``.
 
     Give the data set :func:`init_score` (LightGBM starts a custom objective at 0 otherwise), and
-    ``num_class`` for a loss of ``K`` outputs. See :class:`Objective`.
+    ``num_class`` for a loss of ``K`` outputs (:func:`outputs`). See :class:`Objective`.
     """
     return Objective(loss, "lightgbm", min_hessian)
 
@@ -218,12 +234,13 @@ def lightgbm_metric(loss) -> Metric:
 def start_score(loss, y, sample_weight=None):
     """The best constant raw margin for ``y``: XGBoost's ``base_score`` for the loss's objective.
 
-    A float, or one entry per output (classes, quantiles) as a list. ``Loss.optimal_constant``: the
-    logit of the weighted mean for logistic losses, the log of the mean for log-rate losses, centred log
-    class shares for softmax losses, the median for mae.
+    A float, or one entry per output (classes, quantiles, predictions) as a list. ``Loss.optimal_constant``:
+    the logit of the weighted mean for logistic losses, the log of the mean for log-rate losses, centred
+    log class shares for softmax losses, the median for mae.
     """
     loss = boostable(loss)
-    constant = np.asarray(loss.optimal_constant(_targets(loss, y), sample_weight=sample_weight), dtype=np.float64)
+    constant = loss.optimal_constant(_targets(loss, y), sample_weight=sample_weight)
+    constant = np.asarray(np.stack(constant) if isinstance(constant, tuple) else constant, dtype=np.float64)
     return float(constant) if constant.ndim == 0 else constant.tolist()
 
 
@@ -236,12 +253,25 @@ def init_score(loss, y, sample_weight=None) -> np.ndarray:
     return np.tile(constant, (len(y),) + (1,) * constant.ndim)
 
 
+def outputs(loss, y) -> int:
+    """The margins per row the loss takes: 1, the classes of ``y`` (class ids), the quantiles, or one per
+    prediction. XGBoost's ``num_class`` (``num_target`` where the outputs are not classes), LightGBM's
+    ``num_class``, where it is more than 1."""
+    loss = boostable(loss)
+    if len(loss.info.predictions) > 1:
+        return len(loss.info.predictions)
+    return int(np.size(start_score(loss, y)))
+
+
 def predict(loss, raw) -> np.ndarray:
-    """Raw margins through the inverse of the loss's link: probabilities (logit, softmax), means (log), or
-    the margins themselves (identity).
+    """Raw margins through the inverse of each prediction's link: probabilities (logit, softmax), means or
+    scales (log), or the margins themselves (identity).
 
     >>> predict("sigmoid_cross_entropy", [0.0, 2.0]).round(4).tolist()
     [0.5, 0.8808]
     """
-    link = boostable(loss).info.predictions[0].link
-    return np.asarray(link.backward(np, np.asarray(raw, dtype=np.float64)))
+    predictions = boostable(loss).info.predictions
+    raw = np.asarray(raw, dtype=np.float64)
+    if len(predictions) == 1:
+        return np.asarray(predictions[0].link.backward(np, raw))
+    return np.stack([spec.link.backward(np, raw[:, k]) for k, spec in enumerate(predictions)], axis=1)

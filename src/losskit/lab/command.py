@@ -84,14 +84,17 @@ def register(app) -> None:
         model: Annotated[
             Optional[str],
             typer.Option("--model", "-m", help="mlp (one hidden ReLU layer; the default), linear (without PyTorch), "
-                                               "or cnn (segmentation's default and only model)."),
+                                               "cnn (segmentation's default and only model), or gradient-boosted "
+                                               "trees: xgboost or lightgbm (one boosting round per epoch)."),
         ] = None,
         hidden: Annotated[
             Optional[int],
             typer.Option("--hidden", help="Hidden units of the mlp, channels of the cnn (32; segmentation: 16)."),
         ] = None,
         optimizer: Annotated[str, typer.Option("--optimizer", help="adam, or sgd (momentum 0.9).")] = "adam",
-        lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 0.003,
+        lr: Annotated[
+            Optional[float], typer.Option("--lr", help="Learning rate (0.003; the tree models' shrinkage: 0.1).")
+        ] = None,
         batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Mini-batch size.")] = 32,
         epochs: Annotated[
             Optional[int],

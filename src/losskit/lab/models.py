@@ -1,15 +1,17 @@
-"""The models a lab trains: PyTorch modules with the losskit loss as the criterion, or a NumPy fallback.
+"""The models a lab trains: PyTorch modules with the losskit loss as the criterion, a NumPy fallback, or
+gradient-boosted trees.
 
-Both backends offer the same small interface (:class:`TorchModel`, :class:`NumpyLinear`):
+Every model offers the same small interface (:class:`TorchModel`, :class:`NumpyLinear`, :class:`BoostedTrees`;
+``objective`` is the loss on the model's outputs, ``training.Objective``: called on ``(y, outputs)`` and,
+for NumPy, with ``value_and_grad``):
 
 - ``fingerprint()``: a hash of the current weights (equal weights, equal hash);
 - ``step(objective, X, y)``: one optimiser step on a batch;
 - ``evaluate(objective, X, y)``: the cost on a whole set and the norm of its gradient with respect to the
-  weights, without changing them;
-
-(``objective`` is the loss on the model's outputs, ``training.Objective``: called on ``(y, outputs)``
-and, for NumPy, with ``value_and_grad``.)
-- ``predict(X)``: the outputs as a NumPy array, ``(n,)`` for one output, ``(n, C)`` for C.
+  weights (a tree model's: to its outputs), without changing them;
+- ``predict(X)``: the outputs as a NumPy array, ``(n,)`` for one output, ``(n, C)`` for C;
+- ``full_batch``: whether ``step`` takes the whole training set once per epoch (after ``start(objective,
+  X, y)``), rather than mini-batches.
 
 The ``"cnn"`` model segments images: two 3x3 convolutions of ``hidden`` channels with ReLU and a 1x1
 convolution to one logit per pixel, ``(n, H, W)`` (zero padding keeps the size). An ``mlp`` or
@@ -23,17 +25,25 @@ predictions are drawn after, from a generator of their own, so every loss shares
 ``fingerprint`` hashes that shared part).
 
 Optimisers: ``"adam"`` (Kingma and Ba, betas 0.9 and 0.999) and ``"sgd"`` (with momentum 0.9).
+
+The tree models (``"xgboost"``, ``"lightgbm"``: :class:`BoostedTrees`) are gradient-boosted trees whose
+objective is the loss (``losskit.boosting``): each epoch is one boosting round on the whole training set,
+from the loss's best constant (``Loss.optimal_constant``), with the learning rate as the shrinkage.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 
 import numpy as np
 
 from .errors import LabError
 
-MODELS = ("linear", "mlp", "cnn")
+TREE_MODELS = ("xgboost", "lightgbm")
+#: The default learning rate (shrinkage) of the tree models; the networks' is the lab's DEFAULTS["lr"].
+TREE_LR = 0.1
+MODELS = ("linear", "mlp", "cnn", *TREE_MODELS)
 OPTIMIZERS = ("adam", "sgd")
 BACKENDS = ("auto", "torch", "numpy")
 #: Momentum of the "sgd" optimiser.
@@ -57,6 +67,13 @@ def resolve_backend(backend: str, model: str) -> str:
         raise LabError(f"unknown model {model!r}; the lab has: {', '.join(MODELS)}.")
     if backend not in BACKENDS:
         raise LabError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}.")
+    if model in TREE_MODELS:
+        if backend == "torch":
+            raise LabError(f"the {model} model trains on NumPy arrays, its objective the losses' closed-form "
+                           "gradients and Hessians: use --backend auto or numpy.")  # fmt: skip
+        if importlib.util.find_spec(model) is None:
+            raise LabError(f"the {model} model needs {model}: pip install 'losskit[boosting]'.")
+        return "numpy"
     if backend == "auto":
         backend = "torch" if torch_available() else "numpy"
     if backend == "torch" and not torch_available():
@@ -89,6 +106,8 @@ def build(backend: str, model: str, n_in: int, n_out: int, *, extra: int = 0, hi
     ``extra`` outputs follow the ``n_out`` shared ones (the extra predictions of a loss).
     """
     check_optimizer(optimizer, lr)
+    if model in TREE_MODELS:
+        return BoostedTrees(model, n_out + extra, seed=seed, lr=lr)
     if backend == "torch":
         return TorchModel(model, n_in, n_out, extra=extra, hidden=hidden, seed=seed, optimizer=optimizer, lr=lr)
     return NumpyLinear(n_in, n_out, extra=extra, seed=seed, optimizer=optimizer, lr=lr)
@@ -106,6 +125,8 @@ def _hash(arrays) -> str:
 
 class TorchModel:
     """A ``torch.nn`` model (linear, one hidden ReLU layer, or a small CNN) and its ``torch.optim`` optimiser."""
+
+    full_batch = False
 
     def __init__(self, kind: str, n_in: int, n_out: int, *, extra: int = 0, hidden: int, seed: int, optimizer: str,
                  lr: float):  # fmt: skip
@@ -202,6 +223,8 @@ class NumpyLinear:
     SVM with ``hinge``, softmax regression with ``sparse_softmax_cross_entropy``.
     """
 
+    full_batch = False
+
     def __init__(self, n_in: int, n_out: int, *, extra: int = 0, seed: int, optimizer: str, lr: float):
         rng, extra_rng = np.random.default_rng(seed), np.random.default_rng([seed, 3])
         bound = 1.0 / np.sqrt(n_in)
@@ -260,3 +283,95 @@ class NumpyLinear:
 
     def predict(self, X) -> np.ndarray:
         return np.asarray(self._forward(X), dtype=np.float64)
+
+
+# --- gradient-boosted trees ----------------------------------------------------------------------------
+
+
+class BoostedTrees:
+    """Gradient-boosted trees (XGBoost or LightGBM) with the loss as their objective, one round per ``step``.
+
+    ``start`` fixes the training set and the start score (the loss's best constant on the training
+    targets); each ``step`` adds one tree per output, fitted to the loss's gradient and Hessian with respect
+    to the margins of the training set (``boosting.Objective``, each library's multi-class Hessian factor
+    included). Trees of depth ``DEPTH`` with an L2 penalty ``L2`` on the leaves (XGBoost's default, which
+    damps the Newton steps of losses whose Hessian is clipped), shrunk by the learning rate; one thread.
+    """
+
+    #: The training loop calls ``step`` once per epoch on the whole training set.
+    full_batch = True
+    DEPTH, L2 = 4, 1.0
+
+    def __init__(self, library: str, outputs: int, *, seed: int, lr: float):
+        self.library, self.outputs, self.seed, self.lr = library, outputs, seed, lr
+        self.booster, self.start_margin, self.rounds = None, np.zeros(outputs if outputs > 1 else ()), 0
+
+    asarray = NumpyLinear.asarray
+
+    def take(self, x, rows: np.ndarray):
+        return x[rows]
+
+    def fingerprint(self) -> str:
+        """Nothing is drawn before training: the library, the seed and the settings, equal for every loss."""
+        return _hash([np.array([TREE_MODELS.index(self.library), self.seed, self.DEPTH, self.L2, self.lr])])
+
+    def start(self, objective, X, y) -> None:
+        """Fix the training set and start from the loss's best constant on its targets."""
+        from .. import boosting
+
+        loss = objective.loss
+        self.derivatives = boosting.Objective(loss, self.library)
+        margin = np.asarray(boosting.start_score(loss, y), dtype=np.float64)
+        if margin.size == self.outputs:  # else a class the training targets lack: start from 0
+            self.start_margin = margin
+        self.X, self.y = np.asarray(X), y
+        width = {} if self.outputs == 1 else ({"num_target": self.outputs} if self.library == "xgboost"
+                                               else {"num_class": self.outputs})  # fmt: skip
+        labels = np.zeros(len(self.X))  # the objective reads the targets it was given, not the data set's labels
+        if self.library == "xgboost":
+            import xgboost
+
+            self.data = xgboost.DMatrix(self.X, label=labels, nthread=1)
+            params = {"max_depth": self.DEPTH, "eta": self.lr, "lambda": self.L2, "nthread": 1, "seed": self.seed,
+                      "base_score": self.start_margin.tolist(), "disable_default_eval_metric": 1, **width}  # fmt: skip
+            self.booster = xgboost.Booster(params, [self.data])
+        else:
+            import lightgbm
+
+            init = np.tile(self.start_margin, (len(self.X),) + (1,) * self.start_margin.ndim)
+            data = lightgbm.Dataset(self.X, labels, init_score=init, params={"verbose": -1})
+            params = {"objective": "none", "max_depth": self.DEPTH, "num_leaves": 2**self.DEPTH - 1,
+                      "learning_rate": self.lr, "lambda_l2": self.L2, "num_threads": 1, "seed": self.seed,
+                      "deterministic": True, "verbose": -1, **width}  # fmt: skip
+            self.booster = lightgbm.Booster(params, data)
+
+    def _fit_round(self, raw, data):
+        self.margins = raw
+        return self.derivatives.derivatives(self.y, raw)
+
+    def step(self, objective, X, y) -> float:
+        """One boosting round on the training set fixed by ``start`` (``X`` and ``y`` are that set); the cost
+        at the margins the round started from."""
+        if self.library == "xgboost":
+            self.booster.update(self.data, self.rounds, fobj=self._fit_round)
+        else:
+            self.booster.update(fobj=self._fit_round)
+        self.rounds += 1
+        return float(objective(self.y, np.asarray(self.margins, dtype=np.float64)))
+
+    def evaluate(self, objective, X, y) -> tuple[float, float]:
+        """The cost and the norm of its gradient with respect to the outputs (a tree model has no weights)."""
+        value, grad = objective.value_and_grad(y, self.predict(X))
+        return float(value), float(np.sqrt(np.sum(np.asarray(grad, dtype=np.float64) ** 2)))
+
+    def predict(self, X) -> np.ndarray:
+        """The margins: the start score plus the trees, ``(n,)`` or ``(n, outputs)``."""
+        X = np.asarray(X)
+        if self.rounds == 0:
+            return np.tile(self.start_margin, (len(X),) + (1,) * self.start_margin.ndim)
+        if self.library == "xgboost":
+            import xgboost
+
+            raw = self.booster.predict(xgboost.DMatrix(X, nthread=1), output_margin=True)
+            return np.asarray(raw, dtype=np.float64).reshape((len(X), -1) if self.outputs > 1 else (len(X),))
+        return np.asarray(self.booster.predict(X, raw_score=True), dtype=np.float64) + self.start_margin

@@ -21,6 +21,7 @@ from pathlib import Path
 from .. import __version__
 from ..plot import missing_glyphs_quiet
 from . import figures
+from .models import TREE_MODELS, BoostedTrees
 from .metrics import COVERAGE
 from .files import write_file
 from .summary import fmt
@@ -138,7 +139,9 @@ def command(result) -> str:
     args += ["--model", s["model"]]
     if s["model"] in ("mlp", "cnn"):
         args += ["--hidden", str(s["hidden"])]
-    args += ["--optimizer", s["optimizer"], "--lr", f"{s['lr']:g}", "--batch-size", str(s["batch_size"])]
+    if s["model"] not in TREE_MODELS:
+        args += ["--optimizer", s["optimizer"], "--batch-size", str(s["batch_size"])]
+    args += ["--lr", f"{s['lr']:g}"]
     args += ["--epochs", str(s["epochs"]), "--seeds", str(len(s["seeds"])), "--seed", str(s["seeds"][0])]
     if s["outliers"]:
         args += ["--outliers", f"{s['outliers']:g}"]
@@ -155,6 +158,9 @@ def _rows(result) -> str:
 def _architecture(result) -> str:
     """The model in words, after its name."""
     s = result.settings
+    if s["model"] in TREE_MODELS:
+        return (f": gradient-boosted trees of depth {BoostedTrees.DEPTH} with an L2 penalty of {BoostedTrees.L2:g} on "
+                "their leaves, the loss as their objective (its gradient and Hessian), from its best constant")
     if s["model"] == "cnn":
         return (f", two 3x3 convolutions of {s['hidden']} channels with ReLU and a 1x1 convolution to one logit per "
                 "pixel")  # fmt: skip
@@ -180,6 +186,7 @@ def _outputs(result) -> str:
 
 def _settings(result) -> str:
     s, first = result.settings, result.data[0]
+    trees = s["model"] in TREE_MODELS
     corrupted = ""
     if s["outliers"]:
         corrupted = f"{s['outliers']:.0%} of the training targets shifted up by 5 to 10 standard deviations"
@@ -194,10 +201,12 @@ def _settings(result) -> str:
         ("model", f"{s['model']}" + _architecture(result) + f"; backend {s['backend']}"),
         ("outputs", _outputs(result)) if result.task in ("segmentation", "retrieval") else None,
         ("optimiser", f"{s['optimizer']}, learning rate {s['lr']:g}, batch size {s['batch_size']}, "
-                      f"{s['epochs']} epochs"),
-        ("seeds", ", ".join(map(str, s["seeds"])) + ": each fixes the split, "
-                  + ("the corruption, " if result.corrupted else "") + "the initial weights "
-                  "and the batch order, the same for every loss"),
+                      f"{s['epochs']} epochs") if not trees else
+        ("boosting", f"learning rate (shrinkage) {s['lr']:g}, one round on the whole training set per epoch, "
+                     f"{s['epochs']} rounds"),
+        ("seeds", ", ".join(map(str, s["seeds"])) + ": each fixes the split"
+                  + (", the corruption" if result.corrupted else "")
+                  + (", the initial weights and the batch order" if not trees else "") + ", the same for every loss"),
         ("regression units", "targets centred on the training median and scaled by the training robust standard "
                              "deviation (MAD / 0.6745) for training, so loss hyperparameters such as delta are in "
                              "those units; metrics are in the target's own units")
@@ -237,7 +246,8 @@ def render(result) -> str:
         f"Each loss's own cost on the training set{' (with its corruption)' if result.corrupted else ''} and on "
         f"{result.validation_set}, the task metrics on {result.validation_set}, and the norm of the gradient of the "
         "training cost with respect to the "
-        "weights, after every epoch (epoch 0: the untrained model). Costs of different losses are on different "
+        + ("model's outputs (a tree model has no weights)" if result.settings["model"] in TREE_MODELS else "weights")
+        + ", after every epoch (epoch 0: the untrained model). Costs of different losses are on different "
         "scales: compare their shapes, and compare the losses on the metrics.",
     ))  # fmt: skip
     curves = figures.loss_curves(result)

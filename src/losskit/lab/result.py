@@ -11,6 +11,7 @@ from .._json import dumps
 from .files import write_file
 from . import summary
 from .metrics import METRIC_SETS, NEEDS_PROBABILITIES, Metric
+from .models import TREE_MODELS
 from .training import HISTORY_COLUMNS, RunRecord
 
 
@@ -117,7 +118,8 @@ class LabResult:
         seeds = len(self.seeds)
         spread = f"mean ± sd over {seeds} seeds" if seeds > 1 else "one seed, so no spread"
         title = (
-            f"{self.title}: metrics on {self.validation_set} after {self.settings['epochs']} epochs, "
+            f"{self.title}: metrics on {self.validation_set} after {self.settings['epochs']} epochs"
+            f"{' (boosting rounds)' if self.settings['model'] in TREE_MODELS else ''}, "
             f"{spread} (★ best)"
         )
         # A cell wraps between its mean and its spread rather than lose a digit: the numbers are the product.

@@ -68,7 +68,7 @@ def run(
     model: str | None = None,
     hidden: int | None = None,
     optimizer: str = DEFAULTS["optimizer"],
-    lr: float = DEFAULTS["lr"],
+    lr: float | None = None,
     batch_size: int = DEFAULTS["batch_size"],
     epochs: int | None = None,
     seeds: int = DEFAULTS["seeds"],
@@ -117,16 +117,20 @@ def run(
     losses : str or sequence, optional
         The losses to compare: ``"mse,huber(delta=2)"``, or names, config dicts or Loss objects.
         Default: the experiment's; for your data, the guide's recommendation and its alternatives.
-    model : {"mlp", "linear", "cnn"}, optional
+    model : {"mlp", "linear", "cnn", "xgboost", "lightgbm"}, optional
         A small MLP (one hidden ReLU layer of ``hidden`` units) or a linear model; ``"cnn"`` (two 3x3
-        convolutions of ``hidden`` channels) for the segmentation experiment, the only one it trains.
+        convolutions of ``hidden`` channels) for the segmentation experiment, the only one it trains;
+        gradient-boosted trees of depth 4 with the loss as their objective (``losskit.boosting``), one
+        boosting round per epoch, for tabular tasks.
         Default: the experiment's (linear for margins, cnn for segmentation), else the MLP, or the linear
         model where PyTorch is missing (or ``backend="numpy"``).
     hidden : int, optional
         Hidden units of the mlp, channels of the cnn; default the experiment's (16 for segmentation), else 32.
     optimizer : {"adam", "sgd"}
         Adam, or SGD with momentum 0.9.
-    lr, batch_size : float, int
+    lr : float, optional
+        The learning rate: 0.003 by default, the tree models' shrinkage 0.1.
+    batch_size : int
     epochs : int, optional
         Default: the experiment's (30 for your data).
     seeds : int
@@ -184,6 +188,8 @@ def run(
     backend = models.resolve_backend(backend, model)
     if model == "cnn" and (builtin is None or builtin.task != "segmentation"):
         raise LabError("--model cnn segments images: it trains only the segmentation experiment (use mlp or linear).")
+    if lr is None:
+        lr = models.TREE_LR if model in models.TREE_MODELS else DEFAULTS["lr"]
     models.check_optimizer(optimizer, lr)
     if out is not None:
         out = check_out(out)
@@ -224,6 +230,8 @@ def run(
         chosen = candidates.parse(list(exp.losses))
     else:
         chosen = candidates.for_task(source.task, splits[0].y_train)
+    if model in models.TREE_MODELS:
+        _check_boostable(chosen, model)
     if source.task == "regression" and candidates.needs_raw_targets(chosen):
         splits = [
             datasets.make_split(source, seed=s, val_fraction=val_fraction, outliers=outliers, scale_targets=False)
@@ -261,6 +269,18 @@ def run(
     if out is not None:
         result.save(out, report=report, predictions=predictions)
     return result
+
+
+def _check_boostable(chosen, model: str) -> None:
+    """LabError naming a loss that cannot be the objective of a tree model, and why."""
+    from .. import boosting
+    from ..errors import InputError
+
+    for loss in chosen:
+        try:
+            boosting.boostable(loss)
+        except InputError as error:
+            raise LabError(f"--model {model}: {error}") from None
 
 
 def _check_image_task(exp: datasets.Experiment, model: str, backend: str) -> None:

@@ -392,6 +392,8 @@ def _train(spec: RunSpec, on_epoch) -> RunRecord:
         return bool(np.isfinite(train_cost))
 
     try:
+        if model.full_batch:  # boosted trees: the training set and the start score, fixed once
+            model.start(objective, X_train, y_train)
         record(0)  # with the loss's value checks on: bad targets fail here, with the loss's message
     except InputError as error:
         raise LabError(f"{spec.label} refuses this data: {error}") from None
@@ -399,9 +401,12 @@ def _train(spec: RunSpec, on_epoch) -> RunRecord:
         for epoch in range(1, spec.epochs + 1):
             order = rng.permutation(n)
             start = time.perf_counter()
-            for begin in range(0, n, size):
-                rows = order[begin : begin + size]
-                model.step(objective, model.take(X_train, rows), model.take(y_train, rows))
+            if model.full_batch:  # one boosting round on the whole training set
+                model.step(objective, X_train, y_train)
+            else:
+                for begin in range(0, n, size):
+                    rows = order[begin : begin + size]
+                    model.step(objective, model.take(X_train, rows), model.take(y_train, rows))
             elapsed += time.perf_counter() - start
             if not record(epoch):
                 diverged_at = epoch
