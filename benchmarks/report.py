@@ -94,6 +94,17 @@ def main(path):
             targets.append((f"linear CE vocab {v}: no worse than torch chunked on memory and time",
                             f"memory {mm['losskit']:.2f} vs {mm['torch_chunked']:.2f}, time {tt['losskit']:.2f} vs "
                             f"{tt['torch_chunked']:.2f}", ok))  # fmt: skip
+    if "boosting" in r:
+        x0 = r["boosting"][0]
+        out += ["", f"### Boosting, {x0['rows']} rows x 20 features, {x0['rounds']} rounds of depth-6 trees "
+                "(losskit's objective time / the built-in's)", "",
+                "| library | loss | built-in | losskit ms/round | built-in ms/round | ratio |", "|---|---|---|---|---|---|"]  # fmt: skip
+        for x in r["boosting"]:
+            t = x["seconds_per_round"]
+            out.append(f"| {x['library']} | {x['loss']} | {x['builtin']} | {1e3 * t['losskit']:.1f} | "
+                       f"{1e3 * t['builtin']:.1f} | {x['ratio']:.2f} |")  # fmt: skip
+            targets.append((f"{x['library']} {x['loss']}: <= 1.5x {x['builtin']} per round", f"{x['ratio']:.2f}x",
+                            x["ratio"] <= 1.5))  # fmt: skip
     if "small" in r:
         out += ["", "### Small inputs (100 elements), microseconds per call", "", "| loss | auto | reference |",
                 "|---|---|---|"]  # fmt: skip

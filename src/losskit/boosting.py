@@ -110,10 +110,20 @@ def _weights(weight) -> np.ndarray | None:
     return weight if weight.size else None
 
 
-def _data_set(library: str, candidate) -> bool:
-    """Whether ``candidate`` is the library's data set, which its native API passes second."""
-    module = type(candidate).__module__.split(".")[0]
-    return module == library and hasattr(candidate, "get_label") and hasattr(candidate, "get_weight")
+def _boosted(loss, library: str) -> tuple:
+    if library not in LIBRARIES:
+        raise InputError(f"library must be one of {LIBRARIES}; got {library!r}.")
+    return boostable(loss), library
+
+
+def _call(library: str, first, second, weight) -> tuple:
+    """``(y_true, raw, weight, native)`` from a call of the native API, ``(raw, data set)``, or of the
+    scikit-learn API, ``(y_true, raw, weight)``: told apart by the type of the second argument."""
+    module = type(second).__module__.split(".")[0]
+    native = module == library and hasattr(second, "get_label") and hasattr(second, "get_weight")
+    if native:
+        return second.get_label(), first, _weights(second.get_weight()), True
+    return first, second, _weights(weight), False
 
 
 class Objective:
@@ -135,9 +145,7 @@ class Objective:
     """
 
     def __init__(self, loss, library: str, min_hessian: float | None = None):
-        if library not in LIBRARIES:
-            raise InputError(f"library must be one of {LIBRARIES}; got {library!r}.")
-        self.loss, self.library = boostable(loss), library
+        self.loss, self.library = _boosted(loss, library)
         if min_hessian is None:
             min_hessian = 0.0 if "convex" in self.loss.info.tags else MIN_HESSIAN
         if isinstance(min_hessian, bool) or not isinstance(min_hessian, (int, float)) or not 0 <= min_hessian < np.inf:
@@ -146,11 +154,8 @@ class Objective:
         self.__name__ = self.loss.info.name
 
     def __call__(self, first, second, sample_weight=None):
-        if _data_set(self.library, second):  # the native API: (raw, data set)
-            raw, y, sample_weight = first, second.get_label(), second.get_weight()
-        else:  # the scikit-learn API: (y_true, raw, weight)
-            y, raw = first, second
-        return self.derivatives(y, raw, _weights(sample_weight))
+        y, raw, weight, _ = _call(self.library, first, second, sample_weight)
+        return self.derivatives(y, raw, weight)
 
     def derivatives(self, y, raw, sample_weight=None) -> tuple[np.ndarray, np.ndarray]:
         """The weighted gradient and Hessian of the loss at the raw margins ``raw`` (NumPy float64)."""
@@ -181,20 +186,14 @@ class Metric:
     """
 
     def __init__(self, loss, library: str):
-        if library not in LIBRARIES:
-            raise InputError(f"library must be one of {LIBRARIES}; got {library!r}.")
-        self.loss, self.library = boostable(loss), library
+        self.loss, self.library = _boosted(loss, library)
         self.__name__ = self.loss.info.name
 
     def __call__(self, first, second, sample_weight=None):
-        native = _data_set(self.library, second)
-        if native:
-            raw, y, sample_weight = first, second.get_label(), second.get_weight()
-        else:
-            y, raw = first, second
+        y, raw, weight, native = _call(self.library, first, second, sample_weight)
         raw = np.asarray(raw, dtype=np.float64)
         arrays = _arrays(self.loss, _targets(self.loss, y, raw.shape[0]), raw)
-        value = float(self.loss(*arrays, sample_weight=_weights(sample_weight)))
+        value = float(self.loss(*arrays, sample_weight=weight))
         if self.library == "lightgbm":
             return self.__name__, value, False
         return (self.__name__, value) if native else value
