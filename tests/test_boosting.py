@@ -165,6 +165,56 @@ def test_scikit_learn_estimators_take_the_objective_and_the_weights():
     np.testing.assert_allclose(model.predict(X, raw_score=True) + start, theirs, rtol=0, atol=1e-5)
 
 
+def test_xgboost_classifier_with_the_softmax_objective_and_metric_is_multi_softprob():
+    X = features()
+    y, w = class_targets(X).astype(np.int64), weights()
+    loss = "sparse_softmax_cross_entropy"
+    model = xgb.XGBClassifier(objective=boosting.xgboost_objective(loss), base_score=boosting.start_score(loss, y, w),
+                              eval_metric=boosting.xgboost_metric(loss), n_estimators=ROUNDS, max_depth=3,
+                              learning_rate=0.3, n_jobs=1, random_state=0)  # fmt: skip
+    model.fit(X, y, sample_weight=w, eval_set=[(X, y)], sample_weight_eval_set=[w], verbose=False)
+    margins = model.predict(X, output_margin=True)
+    theirs = xgb_margins({"objective": "multi:softprob", "num_class": 3}, X, y, w)
+    np.testing.assert_allclose(margins, theirs, rtol=0, atol=1e-5)
+    metric = model.evals_result()["validation_0"][loss]  # the weighted mean log loss after each round
+    expected = pytest.importorskip("sklearn.metrics").log_loss(y, special.softmax(margins, axis=1), sample_weight=w)
+    assert len(metric) == ROUNDS and metric[-1] == pytest.approx(expected, rel=1e-5)
+
+
+def test_xgboost_base_margin_is_the_start_score_row_by_row():
+    X = features()
+    y = count_targets(X)
+    objective = boosting.xgboost_objective("log_poisson_nll")
+    by_score = xgb_margins({"base_score": boosting.start_score("log_poisson_nll", y)}, X, y, obj=objective)
+    by_rows = xgb_margins({}, X, y, obj=objective, base_margin=boosting.init_score("log_poisson_nll", y))
+    np.testing.assert_allclose(by_rows, by_score, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["pseudo_huber", "sigmoid_cross_entropy", "cauchy"])
+def test_the_gradient_and_hessian_come_from_the_fast_path(loss, monkeypatch):
+    from losskit import engines
+    from losskit.fast import _impl
+
+    served = []
+    kernel = _impl.IMPLS[loss]
+
+    def spy(*args):
+        served.append(kernel(*args))
+        return served[-1]
+
+    spy.hessian, spy.params = kernel.hessian, kernel.params
+    monkeypatch.setitem(_impl.IMPLS, loss, spy)
+    X = features(engines.AUTO_MIN_SIZE)  # a size the engines serve
+    y = binary_targets(X) if loss.startswith("sigmoid") else regression_targets(X)
+    raw = np.random.default_rng(7).normal(size=len(y))
+    got = boosting.xgboost_objective(loss)(y, raw)
+    assert len(served) == 1 and served[0] is not None  # one pass: value, gradient and Hessian
+    with lk.fast_path("never"):
+        expected = boosting.xgboost_objective(loss)(y, raw)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
 # --- the traps -------------------------------------------------------------------------------------------
 
 
