@@ -80,68 +80,57 @@ def test_pseudo_huber_is_xgboost_pseudohubererror(delta):
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
 
 
-def test_logistic_is_xgboost_binary_logistic_with_weights():
-    X = features()
-    y, w = binary_targets(X), weights()
-    ours = xgb_margins({"base_score": boosting.start_score("sigmoid_cross_entropy", y, w)}, X, y, w,
-                       obj=boosting.xgboost_objective("sigmoid_cross_entropy"))  # fmt: skip
-    theirs = xgb_margins({"objective": "binary:logistic"}, X, y, w)  # its own start: the weighted mean
-    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+def three_classes(X):
+    return class_targets(X, 3)
 
 
-def test_logistic_is_lightgbm_binary():
-    X = features()
-    y, w = binary_targets(X), weights()
-    ours = lgb_margins({"objective": boosting.lightgbm_objective("sigmoid_cross_entropy")}, X, y, w,
-                       init_score=boosting.init_score("sigmoid_cross_entropy", y, w))  # fmt: skip
-    theirs = lgb_margins({"objective": "binary"}, X, y, w)  # boost_from_average: the logit of the weighted mean
-    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+def five_classes(X):
+    return class_targets(X, 5)
 
 
-@pytest.mark.parametrize("classes", [3, 5])
-def test_softmax_is_xgboost_multi_softprob(classes):
-    X = features()
-    y, w = class_targets(X, classes), weights()
-    loss = "sparse_softmax_cross_entropy"
-    ours = xgb_margins({"num_class": classes, "base_score": boosting.start_score(loss, y, w)}, X, y, w,
-                       obj=boosting.xgboost_objective(loss))  # fmt: skip
-    theirs = xgb_margins({"objective": "multi:softprob", "num_class": classes}, X, y, w)  # centred log shares
-    assert ours.shape == theirs.shape == (N, classes)
-    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
-
-
-@pytest.mark.parametrize("classes", [3, 5])
-def test_softmax_is_lightgbm_multiclass(classes):
-    X = features()
-    y, w = class_targets(X, classes), weights()
-    loss = "sparse_softmax_cross_entropy"
-    start = boosting.init_score(loss, y, w)
-    ours = lgb_margins({"objective": boosting.lightgbm_objective(loss), "num_class": classes}, X, y, w,
-                       init_score=start)  # fmt: skip
-    theirs = lgb_margins({"objective": "multiclass", "num_class": classes}, X, y, w, init_score=start)
-    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
-    # its own start (uncentred log shares) moves each row by a constant: the same probabilities
-    own = lgb_margins({"objective": "multiclass", "num_class": classes}, X, y, w)
-    np.testing.assert_allclose(special.softmax(ours, axis=1), special.softmax(own, axis=1), rtol=0, atol=1e-5)
-
-
-def test_poisson_is_xgboost_count_poisson():
-    X = features()
-    y, w = count_targets(X), weights()
-    ours = xgb_margins({"base_score": boosting.start_score("log_poisson_nll", y, w), "max_delta_step": 0.0}, X, y, w,
-                       obj=boosting.xgboost_objective("log_poisson_nll"))  # fmt: skip
+#: (loss, targets, the built-in objective's parameters), each trained with weights, from the built-in's own start.
+XGBOOST_BUILT_INS = [
+    ("sigmoid_cross_entropy", binary_targets, {"objective": "binary:logistic"}),  # the logit of the weighted mean
+    ("sparse_softmax_cross_entropy", three_classes, {"objective": "multi:softprob", "num_class": 3}),  # centred
+    ("sparse_softmax_cross_entropy", five_classes, {"objective": "multi:softprob", "num_class": 5}),  # log shares
     # max_delta_step 0: the built-in's Hessian is exp(F + max_delta_step), 0.7 by default
-    theirs = xgb_margins({"objective": "count:poisson", "max_delta_step": 0.0}, X, y, w)  # start: log of the mean
+    ("log_poisson_nll", count_targets, {"objective": "count:poisson", "max_delta_step": 0.0}),  # the log of the mean
+]
+LIGHTGBM_BUILT_INS = [
+    ("sigmoid_cross_entropy", binary_targets, {"objective": "binary"}),
+    ("sparse_softmax_cross_entropy", three_classes, {"objective": "multiclass", "num_class": 3}),
+    ("sparse_softmax_cross_entropy", five_classes, {"objective": "multiclass", "num_class": 5}),
+    # the Hessian is exp(F + poisson_max_delta_step), which must be > 0: 1e-12 leaves exp(F)
+    ("log_poisson_nll", count_targets, {"objective": "poisson", "poisson_max_delta_step": 1e-12}),
+]
+
+
+def ids(case):
+    return f"{case[0]}-{case[2]['objective']}-{case[1].__name__}"
+
+
+@pytest.mark.parametrize("loss, targets, builtin", XGBOOST_BUILT_INS, ids=map(ids, XGBOOST_BUILT_INS))
+def test_xgboost_built_in_objectives_with_weights(loss, targets, builtin):
+    X = features()
+    y, w = targets(X), weights()
+    params = {key: value for key, value in builtin.items() if key != "objective"}
+    ours = xgb_margins({**params, "base_score": boosting.start_score(loss, y, w)}, X, y, w,
+                       obj=boosting.xgboost_objective(loss))  # fmt: skip
+    theirs = xgb_margins(builtin, X, y, w)
+    assert ours.shape == theirs.shape == ((N,) if "num_class" not in params else (N, params["num_class"]))
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
 
 
-def test_poisson_is_lightgbm_poisson():
+@pytest.mark.parametrize("loss, targets, builtin", LIGHTGBM_BUILT_INS, ids=map(ids, LIGHTGBM_BUILT_INS))
+def test_lightgbm_built_in_objectives_with_weights(loss, targets, builtin):
     X = features()
-    y, w = count_targets(X), weights()
-    ours = lgb_margins({"objective": boosting.lightgbm_objective("log_poisson_nll")}, X, y, w,
-                       init_score=boosting.init_score("log_poisson_nll", y, w))  # fmt: skip
-    # LightGBM's Hessian is exp(F + poisson_max_delta_step), which must be > 0: 1e-12 leaves exp(F)
-    theirs = lgb_margins({"objective": "poisson", "poisson_max_delta_step": 1e-12}, X, y, w)
+    y, w = targets(X), weights()
+    params = {key: value for key, value in builtin.items() if key != "objective"}
+    ours = lgb_margins({**params, "objective": boosting.lightgbm_objective(loss)}, X, y, w,
+                       init_score=boosting.init_score(loss, y, w))  # fmt: skip
+    theirs = lgb_margins(builtin, X, y, w)  # boost_from_average: the built-in's own start
+    if "num_class" in params:  # its start, log shares uncentred, moves each row by one constant: centred, the same
+        ours, theirs = (m - m.mean(axis=1, keepdims=True) for m in (ours, theirs))
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
 
 
@@ -218,9 +207,9 @@ def test_the_gradient_and_hessian_come_from_the_fast_path(loss, monkeypatch):
 # --- the traps -------------------------------------------------------------------------------------------
 
 
-def repeated(X, y, w):
-    rows = np.repeat(np.arange(len(y)), w.astype(np.int64))
-    return X[rows], y[rows]
+def repeated_rows(w):
+    """The row of each copy when row i is repeated w[i] times."""
+    return np.repeat(np.arange(len(w)), w.astype(np.int64))
 
 
 def coarse_features(n=600, seed=0):
@@ -233,44 +222,34 @@ def unweighted(objective):
     return lambda raw, data: objective.derivatives(data.get_label(), raw)
 
 
-@pytest.mark.parametrize("loss", ["cauchy", "sparse_softmax_cross_entropy"])
-def test_xgboost_weights_equal_repeated_rows(loss):
+def trained(library, loss, objective, start, X, y, w=None):
+    """Margins of one library's model for ``objective`` on the coarse data, from the start score ``start``."""
+    if library == "xgboost":
+        params = {"num_class": 3} if loss.startswith("sparse") else {}
+        return xgb_margins({**params, "base_score": start}, X, y, w, obj=objective)
+    # LightGBM counts rows (min_data_in_leaf, and estimates of counts from Hessians), which repeating changes and
+    # weighting does not; lambda_l2 = 1 is XGBoost's default, which damps the Newton steps of losses whose
+    # Hessian is clipped
+    params = {"num_class": 3} if loss.startswith("sparse") else {}
+    params.update(min_data_in_leaf=0, min_data_in_bin=1, lambda_l2=1.0, objective=objective)
+    return lgb_margins(params, X, y, w, init_score=np.tile(start, (len(y),) + (1,) * np.ndim(start)))
+
+
+@pytest.mark.parametrize("library, loss", [("xgboost", "cauchy"), ("xgboost", "sparse_softmax_cross_entropy"),
+                                           ("lightgbm", "tukey_biweight"), ("lightgbm", "sparse_softmax_cross_entropy")])
+def test_weights_equal_repeated_rows(library, loss):
     X = coarse_features()
-    multiclass = loss.startswith("sparse")
-    y = class_targets(X) if multiclass else regression_targets(X)
+    y = class_targets(X) if loss.startswith("sparse") else regression_targets(X)
     w = weights(len(y))
-    params = {"num_class": 3} if multiclass else {}
-    objective = boosting.xgboost_objective(loss)
-    start = boosting.start_score(loss, y, w)
-    Xr, yr = repeated(X, y, w)
+    copies = repeated_rows(w)
     # the weighted data's start is the repeated data's own (up to the tolerance of the search of Cauchy's)
-    np.testing.assert_allclose(boosting.start_score(loss, yr), start, rtol=1e-7)
-    weighted = xgb_margins({**params, "base_score": start}, X, y, w, obj=objective)
-    copies = xgb_margins({**params, "base_score": start}, Xr, yr, obj=objective)
-    np.testing.assert_allclose(weighted, copies[np.cumsum(w).astype(np.int64) - 1], rtol=0, atol=1e-5)
-    naive = xgb_margins({**params, "base_score": start}, X, y, w, obj=unweighted(objective))
-    assert np.abs(naive - weighted).max() > 1e-3
-
-
-@pytest.mark.parametrize("loss", ["tukey_biweight", "sparse_softmax_cross_entropy"])
-def test_lightgbm_weights_equal_repeated_rows(loss):
-    X = coarse_features()
-    multiclass = loss.startswith("sparse")
-    y = class_targets(X) if multiclass else regression_targets(X)
-    w = weights(len(y))
-    params = {"num_class": 3} if multiclass else {}
-    # LightGBM counts rows (min_data_in_leaf, and estimates of counts from Hessians), which repeating changes
-    # and weighting does not; lambda_l2 = 1 is XGBoost's default, which damps the Newton steps of Tukey's
-    # loss where its Hessian is clipped
-    params.update(min_data_in_leaf=0, min_data_in_bin=1, lambda_l2=1.0)
-    objective = boosting.lightgbm_objective(loss)
-    Xr, yr = repeated(X, y, w)
-    last_copy = np.cumsum(w).astype(np.int64) - 1
-    start = boosting.init_score(loss, y, w)
-    weighted = lgb_margins({**params, "objective": objective}, X, y, w, init_score=start)
-    copies = lgb_margins({**params, "objective": objective}, Xr, yr, init_score=start[np.repeat(np.arange(len(y)), w.astype(int))])
-    np.testing.assert_allclose(weighted, copies[last_copy], rtol=0, atol=1e-5)
-    naive = lgb_margins({**params, "objective": unweighted(objective)}, X, y, w, init_score=start)
+    start = boosting.start_score(loss, y, w)
+    np.testing.assert_allclose(start, boosting.start_score(loss, y[copies]), rtol=1e-7)
+    objective = boosting.Objective(loss, library)
+    weighted = trained(library, loss, objective, start, X, y, w)
+    repeated = trained(library, loss, objective, start, X[copies], y[copies])
+    np.testing.assert_allclose(weighted, repeated[np.cumsum(w).astype(np.int64) - 1], rtol=0, atol=1e-5)
+    naive = trained(library, loss, unweighted(objective), start, X, y, w)
     assert np.abs(naive - weighted).max() > 1e-3
 
 
@@ -547,25 +526,26 @@ def test_the_lab_tree_model_is_the_librarys_own_boosting(library):
     np.testing.assert_allclose(tree.predict(X_val), theirs, rtol=0, atol=1e-5)
 
 
-@pytest.mark.parametrize("model, experiment", [
-    ("xgboost", "outliers"), ("lightgbm", "outliers"), ("xgboost", "multiclass"), ("lightgbm", "quantiles"),
-    ("xgboost", "heteroscedastic"), ("lightgbm", "imbalanced"),
+@pytest.mark.parametrize("model, experiment, seeds", [
+    ("xgboost", "outliers", 2), ("lightgbm", "quantiles", 1), ("xgboost", "multiclass", 1),
+    ("xgboost", "heteroscedastic", 1), ("lightgbm", "imbalanced", 1),
 ])  # fmt: skip
-def test_the_lab_runs_its_experiments_on_tree_models(model, experiment, tmp_path):
+def test_the_lab_runs_its_experiments_on_tree_models(model, experiment, seeds, tmp_path):
     from losskit.lab import run
 
-    result = run(experiment, model=model, epochs=6, seeds=2, out=tmp_path)
+    result = run(experiment, model=model, epochs=6, seeds=seeds, out=tmp_path if seeds > 1 else None)
     assert result.settings["model"] == model and result.settings["lr"] == 0.1
-    assert len(result.runs) == 2 * len(result.losses)
+    assert len(result.runs) == seeds * len(result.losses)
     for record in result.runs:
         costs = record.history["train_cost"]
         assert record.diverged_at is None and np.all(np.isfinite(costs))
         assert costs[-1] < costs[0], record.label  # every loss reduces its own training cost
     for seed in result.seeds:  # nothing differs between the losses of a seed but the loss
         assert len({r.initial_weights for r in result.runs if r.seed == seed}) == 1
-    page = (tmp_path / "report.html").read_text()
-    assert "gradient-boosted trees" in page and "one round on the whole training set per epoch" in page
-    assert f"--model {model}" in page
+    if seeds > 1:
+        page = (tmp_path / "report.html").read_text()
+        assert "gradient-boosted trees" in page and "one round on the whole training set per epoch" in page
+        assert f"--model {model}" in page
 
 
 def test_the_lab_refuses_what_a_tree_model_cannot_train():
