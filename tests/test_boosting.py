@@ -204,6 +204,74 @@ def test_the_gradient_and_hessian_come_from_the_fast_path(loss, monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
 
 
+def test_xgboost_binary_classifier_starts_from_base_margin():
+    """XGBClassifier with two classes reads base_score as a probability: the start goes in as base_margin."""
+    X = features()
+    y, w = binary_targets(X).astype(np.int64), weights()
+    loss = "sigmoid_cross_entropy"
+    model = xgb.XGBClassifier(objective=boosting.xgboost_objective(loss), n_estimators=ROUNDS, max_depth=3,
+                              learning_rate=0.3, n_jobs=1, random_state=0)  # fmt: skip
+    start = boosting.init_score(loss, y, w)
+    model.fit(X, y, sample_weight=w, base_margin=start)
+    theirs = xgb_margins({"objective": "binary:logistic"}, X, y, w)
+    np.testing.assert_allclose(model.predict(X, output_margin=True, base_margin=start), theirs, rtol=0, atol=1e-5)
+
+
+def test_estimators_holding_the_objective_clone_and_pickle():
+    import pickle
+
+    from sklearn.base import clone
+
+    X = features()
+    y = regression_targets(X)
+    for model in (xgb.XGBRegressor(objective=boosting.xgboost_objective("huber"), n_estimators=5, n_jobs=1),
+                  lgb.LGBMRegressor(objective=boosting.lightgbm_objective("huber"), n_estimators=5, n_jobs=1,
+                                    verbose=-1)):  # fmt: skip
+        fitted = clone(model).fit(X, y)
+        again = pickle.loads(pickle.dumps(fitted))
+        np.testing.assert_array_equal(again.predict(X), fitted.predict(X))
+        assert again.get_params()["objective"].loss == lk.get("huber")
+
+
+def test_lightgbm_cross_validation_and_scikit_learn_eval_metric_are_the_built_in_log_loss():
+    X = features()
+    y, w = binary_targets(X), weights()
+    loss = "sigmoid_cross_entropy"
+    start = boosting.init_score(loss, y, w)
+    ours = lgb.cv({**LGB, "objective": boosting.lightgbm_objective(loss), "metric": "None"},
+                  lgb.Dataset(X, y, weight=w, init_score=start), 5, nfold=3, stratified=False,
+                  feval=boosting.lightgbm_metric(loss))  # fmt: skip
+    theirs = lgb.cv({**LGB, "objective": "binary", "metric": "binary_logloss"},
+                    lgb.Dataset(X, y, weight=w, init_score=start), 5, nfold=3, stratified=False)  # fmt: skip
+    np.testing.assert_allclose(ours[f"valid {loss}-mean"], theirs["valid binary_logloss-mean"], rtol=1e-6)
+
+    model = lgb.LGBMRegressor(objective=boosting.lightgbm_objective(loss), n_estimators=5, verbose=-1, n_jobs=1)
+    model.fit(X, y, sample_weight=w, init_score=start, eval_X=(X,), eval_y=(y,), eval_sample_weight=[w],
+              eval_init_score=[start], eval_metric=boosting.lightgbm_metric(loss))  # fmt: skip
+    expected = pytest.importorskip("sklearn.metrics").log_loss(
+        y, special.expit(model.predict(X, raw_score=True) + start), sample_weight=w)  # fmt: skip
+    assert model.evals_result_["training"][loss][-1] == pytest.approx(expected, rel=1e-6)
+
+
+def test_labels_that_lack_a_class_start_from_num_class_classes():
+    X = features()
+    y = (X[:, 0] > 0).astype(np.float64)  # classes 0 and 1 of three
+    loss = "sparse_softmax_cross_entropy"
+    assert boosting.outputs(loss, y) == 2
+    start = np.array(boosting.start_score(loss, y, num_class=3))
+    assert start.shape == (3,) and start[2] < start[:2].min() - 20  # the clipped share of an absent class
+    np.testing.assert_allclose(special.softmax(start)[:2], [np.mean(y == 0), np.mean(y == 1)], rtol=1e-9)
+    margins = xgb_margins({"num_class": 3, "base_score": start.tolist()}, X, y, obj=boosting.xgboost_objective(loss))
+    assert margins.shape == (N, 3) and np.all(special.softmax(margins, axis=1)[:, 2] < 1e-6)
+    init = boosting.init_score(loss, y, num_class=3)
+    margins = lgb_margins({"objective": boosting.lightgbm_objective(loss), "num_class": 3}, X, y, init_score=init)
+    assert margins.shape == (N, 3)
+    with pytest.raises(lk.InputError, match="class ids 0 to 1"):
+        boosting.start_score(loss, y + 1, num_class=2)
+    with pytest.raises(lk.InputError, match="must be class ids"):
+        boosting.xgboost_objective(loss)(np.array([0.0, 0.9999999]), np.zeros((2, 2)))
+
+
 # --- the traps -------------------------------------------------------------------------------------------
 
 
@@ -415,6 +483,12 @@ def test_min_hessian_clips_non_convex_losses_only():
     np.testing.assert_allclose(h, w * np.maximum(exact, boosting.MIN_HESSIAN), rtol=1e-12, atol=1e-15)
     _, h = boosting.lightgbm_objective("cauchy", min_hessian=0.05)(np.zeros(5), r, w)
     np.testing.assert_allclose(h, w * np.maximum(exact, 0.05), rtol=1e-12)
+    # not convex, whatever its class's tags say of the default power: the floor applies
+    z = np.array([0.0, 3.0])
+    _, h = boosting.xgboost_objective(lk.get("log_tweedie_deviance", power=3.0))(np.ones(2), z)
+    exact = 2 * (-np.exp(-z) + 2 * np.exp(-2 * z))  # 2 ((2 - p) mu^(2 - p) - (1 - p) y mu^(1 - p)), p = 3, y = 1
+    np.testing.assert_allclose(h, np.maximum(exact, boosting.MIN_HESSIAN), rtol=1e-12)
+    assert exact[1] < 0
     objective = boosting.xgboost_objective("sigmoid_cross_entropy")  # convex: no floor
     assert objective.min_hessian == 0.0
     _, h = objective(np.ones(2), np.array([0.0, 800.0]))
@@ -540,8 +614,6 @@ def test_the_lab_runs_its_experiments_on_tree_models(model, experiment, seeds, t
         costs = record.history["train_cost"]
         assert record.diverged_at is None and np.all(np.isfinite(costs))
         assert costs[-1] < costs[0], record.label  # every loss reduces its own training cost
-    for seed in result.seeds:  # nothing differs between the losses of a seed but the loss
-        assert len({r.initial_weights for r in result.runs if r.seed == seed}) == 1
     if seeds > 1:
         page = (tmp_path / "report.html").read_text()
         assert "gradient-boosted trees" in page and "one round on the whole training set per epoch" in page

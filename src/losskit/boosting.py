@@ -92,9 +92,15 @@ def _columns(values) -> np.ndarray:
 
 
 def _targets(loss, y, rows: int | None = None) -> np.ndarray:
-    """The library's labels as the loss takes them: class ids as integers, rows of targets reshaped."""
+    """The library's labels as the loss takes them: class ids as integers (checked whole, as the libraries
+    store them as floats), rows of targets reshaped."""
     y = np.asarray(y)
     if loss.info.targets[0].kind == "class_index":
+        if y.dtype.kind not in "iub":
+            bad = ~np.isfinite(y) | (y != np.round(y)) if y.dtype.kind == "f" else np.ones(y.shape, dtype=bool)
+            if bad.any():
+                raise InputError(f"{loss.info.name}: the labels must be class ids 0, 1, ..., K - 1; got "
+                                 f"{y[bad][:3].tolist()} at rows {np.flatnonzero(bad)[:3].tolist()}.")  # fmt: skip
         return y.astype(np.int64)
     y = y.astype(np.float64)
     if rows is not None and y.ndim == 1 and y.size != rows:  # a flat matrix of targets
@@ -119,9 +125,11 @@ def _boosted(loss, library: str) -> tuple:
 def _call(library: str, first, second, weight) -> tuple:
     """``(y_true, raw, weight, native)`` from a call of the native API, ``(raw, data set)``, or of the
     scikit-learn API, ``(y_true, raw, weight)``: told apart by the type of the second argument."""
-    module = type(second).__module__.split(".")[0]
-    native = module == library and hasattr(second, "get_label") and hasattr(second, "get_weight")
-    if native:
+    if hasattr(second, "get_label") and hasattr(second, "get_weight"):  # a data set: the native API
+        module = type(second).__module__.split(".")[0]
+        if module != library:
+            raise InputError(f"this is a {library} objective or metric, called by {module} with its "
+                             f"{type(second).__name__}: use lk.boosting's {module} one.")  # fmt: skip
         return second.get_label(), first, _weights(second.get_weight()), True
     return first, second, _weights(weight), False
 
@@ -159,7 +167,7 @@ class Objective:
 
     def derivatives(self, y, raw, sample_weight=None) -> tuple[np.ndarray, np.ndarray]:
         """The weighted gradient and Hessian of the loss at the raw margins ``raw`` (NumPy float64)."""
-        raw = np.asarray(raw, dtype=np.float64)
+        raw, sample_weight = np.asarray(raw, dtype=np.float64), _weights(sample_weight)
         y = _targets(self.loss, y, raw.shape[0])
         arrays = _arrays(self.loss, y, raw)
         grad, hess = (_columns(d) for d in self.loss.grad_and_hessian(*arrays, sample_weight=sample_weight,
@@ -167,9 +175,9 @@ class Objective:
         if _multiclass(self.loss):
             classes = raw.shape[-1]
             hess = hess * (2.0 if self.library == "xgboost" else classes / max(classes - 1, 1))
-        if self.min_hessian:
-            floor = self.min_hessian if sample_weight is None else self.min_hessian * sample_weight
-            hess = np.maximum(hess, floor if np.ndim(floor) < 1 or hess.ndim == 1 else floor[:, None])
+        # a negative Hessian never helps a Newton step: 0 at least, whatever the loss's tags say
+        floor = self.min_hessian if sample_weight is None else self.min_hessian * sample_weight
+        hess = np.maximum(hess, floor if np.ndim(floor) < 1 or hess.ndim == 1 else floor[:, None])
         return grad, hess
 
     def __repr__(self):
@@ -214,8 +222,10 @@ def xgboost_objective(loss, *, min_hessian: float | None = None) -> Objective:
 def lightgbm_objective(loss, *, min_hessian: float | None = None) -> Objective:
     """``loss`` as a LightGBM objective: ``params["objective"]`` of ``lightgbm.train``, or ``LGBMRegressor(objective=...)``.
 
-    Give the data set :func:`init_score` (LightGBM starts a custom objective at 0 otherwise), and
-    ``num_class`` for a loss of ``K`` outputs (:func:`outputs`). See :class:`Objective`.
+    Give the data set :func:`init_score` (LightGBM starts a custom objective at 0 otherwise), validation
+    sets included, and ``num_class`` for a loss of ``K`` outputs (:func:`outputs`; the scikit-learn
+    regressor with ``num_class`` also needs ``metric="None"``). LightGBM's labels are one per row: a loss
+    of target rows (one-hot, soft labels) needs its sparse twin. See :class:`Objective`.
     """
     return Objective(loss, "lightgbm", min_hessian)
 
@@ -230,32 +240,53 @@ def lightgbm_metric(loss) -> Metric:
     return Metric(loss, "lightgbm")
 
 
-def start_score(loss, y, sample_weight=None):
+def start_score(loss, y, sample_weight=None, *, num_class: int | None = None):
     """The best constant raw margin for ``y``: XGBoost's ``base_score`` for the loss's objective.
 
     A float, or one entry per output (classes, quantiles, predictions) as a list. ``Loss.optimal_constant``:
     the logit of the weighted mean for logistic losses, the log of the mean for log-rate losses, centred
-    log class shares for softmax losses, the median for mae.
+    log class shares for softmax losses, the median for mae. A loss of class ids counts the classes of
+    ``y`` unless ``num_class`` says how many there are (a class the labels lack gets the clipped share).
+
+    XGBoost's scikit-learn classifier with two classes reads ``base_score`` as a probability (it sets
+    ``binary:logistic`` beside a custom objective): give it ``fit(base_margin=init_score(...))`` instead.
     """
     loss = boostable(loss)
-    constant = loss.optimal_constant(_targets(loss, y), sample_weight=sample_weight)
+    y = _targets(loss, y)
+    if num_class is not None:
+        y, sample_weight = _with_classes(loss, y, sample_weight, num_class)
+    constant = loss.optimal_constant(y, sample_weight=sample_weight)
     constant = np.asarray(np.stack(constant) if isinstance(constant, tuple) else constant, dtype=np.float64)
     return float(constant) if constant.ndim == 0 else constant.tolist()
 
 
-def init_score(loss, y, sample_weight=None) -> np.ndarray:
+def _with_classes(loss, y, weight, num_class: int):
+    """Class ids and weights with a row of weight 0 in class ``num_class - 1``: ``num_class`` classes counted."""
+    if loss.info.targets[0].kind != "class_index":
+        raise InputError(f"num_class is for losses of class ids; {loss.info.name} takes {loss.info.targets[0].name} "
+                         "as values.")  # fmt: skip
+    if isinstance(num_class, bool) or not isinstance(num_class, (int, np.integer)) or num_class < 1:
+        raise InputError(f"num_class must be a whole number >= 1; got {num_class!r}.")
+    if y.size and (y.min() < 0 or y.max() >= num_class):
+        raise InputError(f"{loss.info.name}: the labels must be class ids 0 to {num_class - 1} (num_class={num_class}); "
+                         f"got {int(y.min())} to {int(y.max())}.")  # fmt: skip
+    weight = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)
+    return np.append(y, num_class - 1), np.append(weight, 0.0)
+
+
+def init_score(loss, y, sample_weight=None, *, num_class: int | None = None) -> np.ndarray:
     """:func:`start_score` repeated for every row: LightGBM's ``init_score``, XGBoost's ``base_margin``.
 
     Shape ``(n,)``, or ``(n, K)`` for ``K`` outputs.
     """
-    constant = np.asarray(start_score(loss, y, sample_weight))
+    constant = np.asarray(start_score(loss, y, sample_weight, num_class=num_class))
     return np.tile(constant, (len(y),) + (1,) * constant.ndim)
 
 
 def outputs(loss, y) -> int:
-    """The margins per row the loss takes: 1, the classes of ``y`` (class ids), the quantiles, or one per
-    prediction. XGBoost's ``num_class`` (``num_target`` where the outputs are not classes), LightGBM's
-    ``num_class``, where it is more than 1."""
+    """The margins per row the loss takes: 1, the classes of ``y`` (class ids: the largest id plus 1), the
+    quantiles, the columns of target rows, or one per prediction. XGBoost's ``num_class`` for class ids
+    (``num_target`` otherwise), LightGBM's ``num_class``, where it is more than 1."""
     loss = boostable(loss)
     if len(loss.info.predictions) > 1:
         return len(loss.info.predictions)

@@ -15,7 +15,7 @@ Modules, one idea each:
 
 - :mod:`~losskit.lab.datasets`: built-in experiments, the user's CSV file, one seed's split;
 - :mod:`~losskit.lab.candidates`: which losses to compare, parsed and checked against the task;
-- :mod:`~losskit.lab.models`: PyTorch models and the NumPy fallback;
+- :mod:`~losskit.lab.models`: PyTorch models, the NumPy fallback and gradient-boosted trees;
 - :mod:`~losskit.lab.training`: one run (a picklable :class:`RunSpec`) and what it records;
 - :mod:`~losskit.lab.metrics`: the task metrics;
 - :mod:`~losskit.lab.runner`: :func:`run`, the grid and its (parallel) execution;

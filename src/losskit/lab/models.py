@@ -6,7 +6,7 @@ Every model offers the same small interface (:class:`TorchModel`, :class:`NumpyL
 for NumPy, with ``value_and_grad``):
 
 - ``fingerprint()``: a hash of the current weights (equal weights, equal hash);
-- ``step(objective, X, y)``: one optimiser step on a batch;
+- ``step(objective, X, y)``: one optimiser step on a batch (a network returns the batch's cost);
 - ``evaluate(objective, X, y)``: the cost on a whole set and the norm of its gradient with respect to the
   weights (a tree model's: to its outputs), without changing them;
 - ``predict(X)``: the outputs as a NumPy array, ``(n,)`` for one output, ``(n, C)`` for C;
@@ -41,8 +41,9 @@ import numpy as np
 from .errors import LabError
 
 TREE_MODELS = ("xgboost", "lightgbm")
-#: The default learning rate (shrinkage) of the tree models; the networks' is the lab's DEFAULTS["lr"].
-TREE_LR = 0.1
+#: The default learning rate (shrinkage) of the tree models, the networks' being the lab's DEFAULTS["lr"], and
+#: their default epochs (boosting rounds), the networks' being the experiment's.
+TREE_LR, TREE_EPOCHS = 0.1, 100
 MODELS = ("linear", "mlp", "cnn", *TREE_MODELS)
 OPTIMIZERS = ("adam", "sgd")
 BACKENDS = ("auto", "torch", "numpy")
@@ -321,9 +322,8 @@ class BoostedTrees:
 
         loss = objective.loss
         self.derivatives = boosting.Objective(loss, self.library)
-        margin = np.asarray(boosting.start_score(loss, y), dtype=np.float64)
-        if margin.size == self.outputs:  # else a class the training targets lack: start from 0
-            self.start_margin = margin
+        classes = self.outputs if loss.info.targets[0].kind == "class_index" else None
+        self.start_margin = np.asarray(boosting.start_score(loss, y, num_class=classes), dtype=np.float64)
         self.X, self.y = np.asarray(X), y
         width = {} if self.outputs == 1 else ({"num_target": self.outputs} if self.library == "xgboost"
                                                else {"num_class": self.outputs})  # fmt: skip
@@ -340,24 +340,21 @@ class BoostedTrees:
 
             init = np.tile(self.start_margin, (len(self.X),) + (1,) * self.start_margin.ndim)
             data = lightgbm.Dataset(self.X, labels, init_score=init, params={"verbose": -1})
-            params = {"objective": "none", "max_depth": self.DEPTH, "num_leaves": 2**self.DEPTH - 1,
+            params = {"objective": "none", "max_depth": self.DEPTH, "num_leaves": 2**self.DEPTH,
                       "learning_rate": self.lr, "lambda_l2": self.L2, "num_threads": 1, "seed": self.seed,
                       "deterministic": True, "verbose": -1, **width}  # fmt: skip
             self.booster = lightgbm.Booster(params, data)
 
     def _fit_round(self, raw, data):
-        self.margins = raw
         return self.derivatives.derivatives(self.y, raw)
 
-    def step(self, objective, X, y) -> float:
-        """One boosting round on the training set fixed by ``start`` (``X`` and ``y`` are that set); the cost
-        at the margins the round started from."""
+    def step(self, objective, X, y) -> None:
+        """One boosting round on the training set fixed by ``start`` (``X`` and ``y`` are that set)."""
         if self.library == "xgboost":
             self.booster.update(self.data, self.rounds, fobj=self._fit_round)
         else:
             self.booster.update(fobj=self._fit_round)
         self.rounds += 1
-        return float(objective(self.y, np.asarray(self.margins, dtype=np.float64)))
 
     def evaluate(self, objective, X, y) -> tuple[float, float]:
         """The cost and the norm of its gradient with respect to the outputs (a tree model has no weights)."""

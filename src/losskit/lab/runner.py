@@ -121,7 +121,7 @@ def run(
         A small MLP (one hidden ReLU layer of ``hidden`` units) or a linear model; ``"cnn"`` (two 3x3
         convolutions of ``hidden`` channels) for the segmentation experiment, the only one it trains;
         gradient-boosted trees of depth 4 with the loss as their objective (``losskit.boosting``), one
-        boosting round per epoch, for tabular tasks.
+        boosting round per epoch (100 unless ``epochs`` says otherwise), for tabular tasks.
         Default: the experiment's (linear for margins, cnn for segmentation), else the MLP, or the linear
         model where PyTorch is missing (or ``backend="numpy"``).
     hidden : int, optional
@@ -218,7 +218,8 @@ def run(
         title, name = exp.title, exp.name
     outliers = float(outliers if outliers is not None else (exp.outliers if exp else 0.0))
     label_noise = float(label_noise if label_noise is not None else (exp.label_noise if exp else 0.0))
-    epochs = epochs or (exp.epochs if exp else USER_EPOCHS)
+    trees = model in models.TREE_MODELS
+    epochs = epochs or (models.TREE_EPOCHS if trees else exp.epochs if exp else USER_EPOCHS)
     seed_list = list(range(seed, seed + seeds))
     splits = [
         datasets.make_split(source, seed=s, val_fraction=val_fraction, outliers=outliers, label_noise=label_noise)
@@ -240,7 +241,7 @@ def run(
     labels = {candidates.label(loss): loss.config() for loss in chosen}
     settings = {
         "experiment": name, "model": model, "hidden": hidden if model in ("mlp", "cnn") else None,
-        "optimizer": optimizer, "lr": lr, "batch_size": batch_size, "epochs": epochs, "seeds": seed_list, "jobs": jobs,
+        "optimizer": None if trees else optimizer, "lr": lr, "batch_size": None if trees else batch_size, "epochs": epochs, "seeds": seed_list, "jobs": jobs,
         "outliers": outliers, "label_noise": label_noise, "val_fraction": val_fraction, "backend": backend,
         "data": None if data is None else str(data), "target": target, "metrics": exp.metrics if exp else None,
     }  # fmt: skip

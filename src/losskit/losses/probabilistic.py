@@ -195,7 +195,8 @@ class _Deviance(Loss):
         p = self.power  # the targets: any number below 1, >= 0 up to 2, > 0 from 2
         targets = POSITIVE_TARGETS if p >= 2 else (COUNTS if p >= 1 else REAL)
         info = info.with_inputs((target("y_true", targets), self._prediction(p)))
-        return replace(info, tags=("convex", *info.tags)) if self._convex(p) else info
+        tags = tuple(tag for tag in info.tags if tag != "convex")  # the class's tags are its default power's
+        return replace(info, tags=("convex", *tags) if self._convex(p) else tags)
 
     def _math(self, xp, order, y, mu):
         p = self.power
