@@ -98,7 +98,8 @@ def main(path):
         x0 = r["boosting"][0]
         out += ["", f"### Boosting, {x0['rows']} rows x 20 features, {x0['rounds']} rounds of depth-6 trees "
                 "(losskit's objective time / the built-in's)", "",
-                "| library | loss | built-in | losskit ms/round | built-in ms/round | ratio |", "|---|---|---|---|---|---|"]  # fmt: skip
+                "| library | loss | built-in | losskit ms/round | built-in ms/round | ratio |",
+                "|---|---|---|---|---|---|"]  # fmt: skip
         for x in r["boosting"]:
             t = x["seconds_per_round"]
             out.append(f"| {x['library']} | {x['loss']} | {x['builtin']} | {1e3 * t['losskit']:.1f} | "

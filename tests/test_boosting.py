@@ -303,8 +303,10 @@ def trained(library, loss, objective, start, X, y, w=None):
     return lgb_margins(params, X, y, w, init_score=np.tile(start, (len(y),) + (1,) * np.ndim(start)))
 
 
-@pytest.mark.parametrize("library, loss", [("xgboost", "cauchy"), ("xgboost", "sparse_softmax_cross_entropy"),
-                                           ("lightgbm", "tukey_biweight"), ("lightgbm", "sparse_softmax_cross_entropy")])
+@pytest.mark.parametrize("library, loss", [
+    ("xgboost", "cauchy"), ("xgboost", "sparse_softmax_cross_entropy"),
+    ("lightgbm", "tukey_biweight"), ("lightgbm", "sparse_softmax_cross_entropy"),
+])  # fmt: skip
 def test_weights_equal_repeated_rows(library, loss):
     X = coarse_features()
     y = class_targets(X) if loss.startswith("sparse") else regression_targets(X)
@@ -425,7 +427,8 @@ def test_losses_the_libraries_lack_train_and_reduce_their_own_loss(loss, targets
     extra = outputs(loss)
     history = {}
     data = xgb.DMatrix(X, label=y)
-    xgb.train({**XGB, **extra["xgboost"], "base_score": boosting.start_score(loss, y), "disable_default_eval_metric": 1},
+    xgb.train({**XGB, **extra["xgboost"], "base_score": boosting.start_score(loss, y),
+               "disable_default_eval_metric": 1},
               data, ROUNDS, obj=boosting.xgboost_objective(loss), custom_metric=boosting.xgboost_metric(loss),
               evals=[(data, "train")], evals_result=history, verbose_eval=False)  # fmt: skip
     xgb_curve = history["train"][loss.info.name]
@@ -530,7 +533,11 @@ def test_metrics_are_the_weighted_mean_loss_on_margins():
     raw = np.random.default_rng(5).normal(size=N)
     expected = sklearn_metrics.log_loss(y, special.expit(raw), sample_weight=w)
     data = xgb.DMatrix(X, label=y, weight=w)
-    assert boosting.xgboost_metric("sigmoid_cross_entropy")(raw, data) == ("sigmoid_cross_entropy", pytest.approx(expected))
+    native = boosting.xgboost_metric("sigmoid_cross_entropy")(raw, data)
+    assert native == ("sigmoid_cross_entropy", pytest.approx(expected))
+    for other in (boosting.lightgbm_metric("sigmoid_cross_entropy"), boosting.lightgbm_objective("sigmoid_cross_entropy")):
+        with pytest.raises(lk.InputError, match="called by xgboost with its DMatrix: use lk.boosting's xgboost one"):
+            other(raw, data)
     metric = boosting.xgboost_metric("sigmoid_cross_entropy")
     assert metric.__name__ == "sigmoid_cross_entropy" and metric(y, raw, sample_weight=w) == pytest.approx(expected)
     name, value, higher = boosting.lightgbm_metric("sigmoid_cross_entropy")(y, raw, w)

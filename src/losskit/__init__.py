@@ -25,8 +25,8 @@ __all__ = [
 ]  # fmt: skip
 
 #: Submodules with heavier dependencies, imported on first use: ``lk.plot`` (matplotlib),
-#: ``lk.lab`` (PyTorch, scikit-learn), ``lk.boosting``, ``lk.torch``, ``lk.jax`` and ``lk.keras`` (integrations), ``lk.testing``
-#: (the contract).
+#: ``lk.lab`` (PyTorch, scikit-learn), ``lk.boosting``, ``lk.torch``, ``lk.jax`` and ``lk.keras`` (integrations),
+#: ``lk.testing`` (the contract).
 _LAZY = {
     "plot": ".plot", "lab": ".lab", "torch": ".integrations.torch", "jax": ".integrations.jax",
     "keras": ".integrations.keras", "data": ".data", "boosting": ".boosting",

@@ -33,7 +33,7 @@ library's own factor, so that a tree sees what the built-in objective gives it: 
 The gradient and Hessian come from ``Loss.grad_and_hessian``, served by the NumPy fast path where the
 loss has a kernel. Losses that are not convex (Cauchy, Tukey's biweight, focal) have negative or zero
 second derivatives far from the target; their Hessian is clipped at ``min_hessian`` times the weight
-(``MIN_HESSIAN`` by default, and no floor for convex losses), so that every Newton step points downhill.
+(``MIN_HESSIAN`` by default, 0 for convex losses), so that every Newton step points downhill.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ class Objective:
         Whose multi-class Hessian factor to apply (2, or K/(K-1)).
     min_hessian : float, optional
         The Hessian's floor, times each row's weight; ``MIN_HESSIAN`` for losses that are not convex and
-        none for convex losses by default.
+        0 for convex losses by default.
     """
 
     def __init__(self, loss, library: str, min_hessian: float | None = None):
@@ -220,7 +220,7 @@ def xgboost_objective(loss, *, min_hessian: float | None = None) -> Objective:
 
 
 def lightgbm_objective(loss, *, min_hessian: float | None = None) -> Objective:
-    """``loss`` as a LightGBM objective: ``params["objective"]`` of ``lightgbm.train``, or ``LGBMRegressor(objective=...)``.
+    """``loss`` as a LightGBM objective: ``params["objective"]`` of ``lightgbm.train``, or ``LGBMRegressor(objective=)``.
 
     Give the data set :func:`init_score` (LightGBM starts a custom objective at 0 otherwise), validation
     sets included, and ``num_class`` for a loss of ``K`` outputs (:func:`outputs`; the scikit-learn
@@ -268,8 +268,8 @@ def _with_classes(loss, y, weight, num_class: int):
     if isinstance(num_class, bool) or not isinstance(num_class, (int, np.integer)) or num_class < 1:
         raise InputError(f"num_class must be a whole number >= 1; got {num_class!r}.")
     if y.size and (y.min() < 0 or y.max() >= num_class):
-        raise InputError(f"{loss.info.name}: the labels must be class ids 0 to {num_class - 1} (num_class={num_class}); "
-                         f"got {int(y.min())} to {int(y.max())}.")  # fmt: skip
+        raise InputError(f"{loss.info.name}: the labels must be class ids 0 to {num_class - 1} "
+                         f"(num_class={num_class}); got {int(y.min())} to {int(y.max())}.")  # fmt: skip
     weight = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)
     return np.append(y, num_class - 1), np.append(weight, 0.0)
 

@@ -98,8 +98,8 @@ def register(app) -> None:
         batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Mini-batch size.")] = 32,
         epochs: Annotated[
             Optional[int],
-            typer.Option("--epochs", "-e", help="Training epochs (default: the experiment's; 30 for --data; 100 boosting rounds "
-                                              "for the tree models)."),
+            typer.Option("--epochs", "-e", help="Training epochs (default: the experiment's; 30 for --data; "
+                                                "100 boosting rounds for the tree models)."),
         ] = None,
         seeds: Annotated[int, typer.Option("--seeds", "-s", help="Repeat each run with this many seeds.")] = 3,
         seed: Annotated[int, typer.Option("--seed", help="The first seed.")] = 0,

@@ -241,7 +241,8 @@ def run(
     labels = {candidates.label(loss): loss.config() for loss in chosen}
     settings = {
         "experiment": name, "model": model, "hidden": hidden if model in ("mlp", "cnn") else None,
-        "optimizer": None if trees else optimizer, "lr": lr, "batch_size": None if trees else batch_size, "epochs": epochs, "seeds": seed_list, "jobs": jobs,
+        "optimizer": None if trees else optimizer, "lr": lr, "batch_size": None if trees else batch_size,
+        "epochs": epochs, "seeds": seed_list, "jobs": jobs,
         "outliers": outliers, "label_noise": label_noise, "val_fraction": val_fraction, "backend": backend,
         "data": None if data is None else str(data), "target": target, "metrics": exp.metrics if exp else None,
     }  # fmt: skip
