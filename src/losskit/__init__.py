@@ -29,7 +29,7 @@ __all__ = [
 #: ``lk.testing`` (the contract).
 _LAZY = {
     "plot": ".plot", "lab": ".lab", "torch": ".integrations.torch", "jax": ".integrations.jax",
-    "keras": ".integrations.keras", "data": ".data", "boosting": ".boosting",
+    "keras": ".integrations.keras", "data": ".data", "boosting": ".boosting", "distributed": ".distributed",
     "testing": ".testing", "fast": ".fast",
 }  # fmt: skip
 
