@@ -19,6 +19,12 @@ def mark(ok):
     return "met" if ok else "**not met**"
 
 
+def table(title, columns, rows) -> list[str]:
+    """A Markdown section: its title, then one row per tuple of cells."""
+    return ["", f"### {title}", "", "| " + " | ".join(columns) + " |", "|---" * len(columns) + "|",
+            *("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows)]  # fmt: skip
+
+
 def main(path):
     with open(path) as f:
         r = json.load(f)
@@ -57,13 +63,12 @@ def main(path):
                 targets.append((f"{name}: >= {need:g}x scikit-learn", f"{sp['sklearn']:.1f}x", sp["sklearn"] >= need))
             targets.append((f"{name}: value error <= 1e-6", f"{x['value_rel_error']:.1e}", x["value_rel_error"] <= 1e-6))
     if "torch" in r:
-        out += ["", "### PyTorch tensors, forward + backward, float32 (losskit time / torch.nn.functional time)", "",
-                "| loss | shape | losskit ms | torch.nn.functional ms | ratio | ratio with value checks on |",
-                "|---|---|---|---|---|---|"]  # fmt: skip
+        out += table("PyTorch tensors, forward + backward, float32 (losskit time / torch.nn.functional time)",
+                     ("loss", "shape", "losskit ms", "torch.nn.functional ms", "ratio", "ratio with value checks on"),
+                     [(x["loss"], tuple(x["shape"]), f"{1e3 * x['times_s']['losskit']:.2f}",
+                       f"{1e3 * x['times_s']['torch']:.2f}", f"{x['ratio']:.2f}", f"{x['ratio_validated']:.2f}")
+                      for x in r["torch"]])  # fmt: skip
         for x in r["torch"]:
-            t = x["times_s"]
-            out.append(f"| {x['loss']} | {tuple(x['shape'])} | {1e3 * t['losskit']:.2f} | {1e3 * t['torch']:.2f} | "
-                       f"{x['ratio']:.2f} | {x['ratio_validated']:.2f} |")  # fmt: skip
             targets.append((f"torch {x['loss']}: <= 1.3x torch.nn.functional", f"{x['ratio']:.2f}x", x["ratio"] <= 1.3))
     if "softmax" in r:
         x = r["softmax"]
@@ -96,14 +101,12 @@ def main(path):
                             f"{tt['torch_chunked']:.2f}", ok))  # fmt: skip
     if "boosting" in r:
         x0 = r["boosting"][0]
-        out += ["", f"### Boosting, {x0['rows']} rows x 20 features, {x0['rounds']} rounds of depth-6 trees "
-                "(losskit's objective time / the built-in's)", "",
-                "| library | loss | built-in | losskit ms/round | built-in ms/round | ratio |",
-                "|---|---|---|---|---|---|"]  # fmt: skip
+        out += table(f"Boosting, {x0['rows']} rows x 20 features, {x0['rounds']} rounds of depth-6 trees (losskit's "
+                     "objective time / the built-in's)",
+                     ("library", "loss", "built-in", "losskit ms/round", "built-in ms/round", "ratio"),
+                     [(x["library"], x["loss"], x["builtin"], f"{1e3 * x['seconds_per_round']['losskit']:.1f}",
+                       f"{1e3 * x['seconds_per_round']['builtin']:.1f}", f"{x['ratio']:.2f}") for x in r["boosting"]])
         for x in r["boosting"]:
-            t = x["seconds_per_round"]
-            out.append(f"| {x['library']} | {x['loss']} | {x['builtin']} | {1e3 * t['losskit']:.1f} | "
-                       f"{1e3 * t['builtin']:.1f} | {x['ratio']:.2f} |")  # fmt: skip
             targets.append((f"{x['library']} {x['loss']}: <= 1.5x {x['builtin']} per round", f"{x['ratio']:.2f}x",
                             x["ratio"] <= 1.5))  # fmt: skip
     if "small" in r:
