@@ -118,6 +118,15 @@ def register(app) -> None:
         backend: Annotated[
             str, typer.Option("--backend", help="auto, torch, or numpy (linear model, no PyTorch needed).")
         ] = "auto",
+        runner: Annotated[
+            str,
+            typer.Option("--runner", help="local (this machine's processes, --jobs), dask or ray: the runs go to a "
+                                          "cluster, the one at --scheduler or a local one of --jobs workers."),
+        ] = "local",
+        scheduler: Annotated[
+            Optional[str],
+            typer.Option("--scheduler", help="The address of the Dask scheduler (tcp://HOST:8786) or Ray cluster."),
+        ] = None,
         out: Annotated[
             Optional[Path],
             typer.Option(
@@ -155,7 +164,8 @@ def register(app) -> None:
             experiment, data=data_file, target=target, task=None if task is None else task.strip().lower(),
             losses=losses, model=model, hidden=hidden,
             optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, seeds=seeds, seed=seed, jobs=jobs,
-            outliers=outliers, label_noise=label_noise, val_fraction=val_fraction, backend=backend, out=folder,
+            outliers=outliers, label_noise=label_noise, val_fraction=val_fraction, backend=backend, runner=runner,
+            scheduler=scheduler, out=folder,
             predictions=predictions, progress=not quiet and errors.is_terminal, console=errors,
         )  # fmt: skip
         stdout.print(result.table())

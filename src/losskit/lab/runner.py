@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import candidates, datasets, models
+from . import candidates, clusters, datasets, models
 from .errors import LabError, need
 from .result import LabResult
 from .training import RunSpec, train
@@ -78,6 +78,8 @@ def run(
     label_noise: float | None = None,
     val_fraction: float = 0.3,
     backend: str = "auto",
+    runner: str = "local",
+    scheduler: str | None = None,
     out=None,
     report: bool = True,
     predictions: bool = False,
@@ -137,7 +139,8 @@ def run(
         Repeat every run with seeds ``seed, seed + 1, ...``; the summary gives mean and spread.
     seed : int
     jobs : int
-        Runs in parallel (joblib worker processes); -1 for one per core.
+        Runs in parallel (joblib worker processes, or the workers of a local Dask or Ray cluster); -1 for one
+        per core.
     outliers : float, optional
         Regression: share of training targets shifted up by 5 to 10 standard deviations
         (default 0.1 for the outliers experiment, else 0).
@@ -174,6 +177,7 @@ def run(
         if value is not None:
             _positive_int(name, value)
     jobs = _positive_int("jobs", jobs, allow=(-1,))
+    clusters.check(runner, scheduler)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise LabError(f"seed must be a whole number >= 0; got {seed!r}.")
     builtin = datasets.experiment(experiment) if isinstance(experiment, str) and data is None else None
@@ -244,6 +248,7 @@ def run(
         "optimizer": None if trees else optimizer, "lr": lr, "batch_size": None if trees else batch_size,
         "epochs": epochs, "seeds": seed_list, "jobs": jobs,
         "outliers": outliers, "label_noise": label_noise, "val_fraction": val_fraction, "backend": backend,
+        "runner": runner,
         "data": None if data is None else str(data), "target": target, "metrics": exp.metrics if exp else None,
     }  # fmt: skip
     grid = [(label, config, s, split) for label, config in labels.items() for s, split in zip(seed_list, splits)]
@@ -255,7 +260,8 @@ def run(
         )  # fmt: skip
         for i, (label, config, s, split) in enumerate(grid)
     ]
-    records = execute(specs, jobs=workers(jobs, len(specs)), progress=progress, console=console)
+    records = execute(specs, jobs=workers(jobs, len(specs)), progress=progress, console=console, runner=runner,
+                      scheduler=scheduler)  # fmt: skip
     result = LabResult(
         task=source.task,
         title=title,
@@ -325,9 +331,17 @@ def _truth(seed: int, split: datasets.Split) -> dict:
 # --- execution ---------------------------------------------------------------------------------------
 
 
-def execute(specs: list[RunSpec], *, jobs: int = 1, progress: bool = False, console=None) -> list:
-    """Run a grid of specs, here (``jobs=1``) or in joblib worker processes; records in grid order."""
+def execute(specs: list[RunSpec], *, jobs: int = 1, progress: bool = False, console=None, runner: str = "local",
+            scheduler: str | None = None) -> list:  # fmt: skip
+    """Run a grid of specs, here (``jobs=1``), in joblib worker processes, or on a Dask or Ray cluster
+    (:mod:`~losskit.lab.clusters`); records in grid order."""
     bars = _Bars(specs, console) if progress else None
+    if runner != "local":
+        if bars is None:
+            return clusters.run_grid(specs, train, runner=runner, scheduler=scheduler, workers=jobs)
+        with bars:
+            return clusters.run_grid(specs, train, runner=runner, scheduler=scheduler, workers=jobs,
+                                     done=lambda spec: bars.advance(spec.index, spec.epochs))  # fmt: skip
     if jobs == 1 or len(specs) == 1:
         if bars is None:
             return [train(spec) for spec in specs]
