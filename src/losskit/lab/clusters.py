@@ -58,8 +58,8 @@ def _dask(scheduler, workers):
             yield
         return
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)  # fmt: skip
+        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                           dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)  # fmt: skip
     with cluster, distributed.Client(cluster):
         yield
 
