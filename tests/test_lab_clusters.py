@@ -38,3 +38,27 @@ def test_runner_mistakes_are_one_clear_line():
         run("outliers", runner="spark", epochs=1, seeds=1)
     with pytest.raises(LabError, match="--scheduler is the address of a Dask or Ray cluster"):
         run("outliers", scheduler="tcp://127.0.0.1:8786", epochs=1, seeds=1)
+
+
+def test_each_run_is_kept_as_it_ends_and_a_rerun_trains_only_the_missing_ones(tmp_path, monkeypatch):
+    from losskit.lab import runner
+
+    settings = dict(model="linear", backend="numpy", epochs=2, seeds=2, losses="mse,cauchy", out=tmp_path)
+    first = run("outliers", **settings)
+    kept = sorted((tmp_path / "runs").glob("*.json"))
+    assert len(kept) == 4
+    kept[1].unlink()  # a run lost, as if the grid had stopped before it ended
+    trained = []
+    real = runner.train
+    monkeypatch.setattr(runner, "train", lambda spec, *a: trained.append(spec.label) or real(spec, *a))
+    again = run("outliers", **settings)
+    assert len(trained) == 1 and len(list((tmp_path / "runs").glob("*.json"))) == 4
+    for a, b in zip(first.runs, again.runs):
+        assert (a.index, a.label, a.seed) == (b.index, b.label, b.seed)
+        assert {k: v for k, v in a.history.items() if k != "wall_time"} == \
+               {k: v for k, v in b.history.items() if k != "wall_time"}  # fmt: skip
+    trained.clear()
+    run("outliers", **{**settings, "losses": "mse,cauchy,huber"})  # a loss more: only its runs train
+    assert trained == ["huber", "huber"]
+    run("outliers", **{**settings, "epochs": 3})  # other settings: other runs
+    assert len(trained) == 2 + 4

@@ -20,6 +20,7 @@ Modules, one idea each:
 - :mod:`~losskit.lab.metrics`: the task metrics;
 - :mod:`~losskit.lab.runner`: :func:`run`, the grid and its (parallel) execution;
 - :mod:`~losskit.lab.clusters`: the grid on a Dask or Ray cluster, through joblib's backends;
+- :mod:`~losskit.lab.finished`: each run's record kept as it ends, so that a grid resumes;
 - :mod:`~losskit.lab.summary`: mean and spread over seeds, the best per metric, the written reading;
 - :mod:`~losskit.lab.result`: :class:`LabResult`, its table and its files;
 - :mod:`~losskit.lab.figures`, :mod:`~losskit.lab.report`: the report's figures and page;

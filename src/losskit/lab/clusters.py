@@ -81,13 +81,16 @@ def _ray(scheduler, workers):
 
 
 def run_grid(specs, train, *, runner: str, scheduler: str | None, workers: int, done=None) -> list:
-    """Every spec trained on the cluster, records in grid order; ``done(spec)`` after each run that ends."""
+    """Every spec trained on the cluster, records in grid order; ``done(record)`` as each run ends."""
+    if not specs:
+        return []
     joblib = need("joblib", f"--runner {runner}")
     with backend(runner, scheduler, workers) as name, joblib.parallel_backend(name):
-        results = joblib.Parallel(n_jobs=-1, return_as="generator")(joblib.delayed(train)(spec) for spec in specs)
+        results = joblib.Parallel(n_jobs=-1, return_as="generator_unordered")(
+            joblib.delayed(train)(spec) for spec in specs)  # fmt: skip
         records = []
-        for spec, record in zip(specs, results):
+        for record in results:
             records.append(record)
             if done is not None:
-                done(spec)
-    return records
+                done(record)
+    return sorted(records, key=lambda record: record.index)

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import candidates, clusters, datasets, models
 from .errors import LabError, need
+from .finished import Finished
 from .result import LabResult
 from .training import RunSpec, train
 
@@ -260,8 +261,15 @@ def run(
         )  # fmt: skip
         for i, (label, config, s, split) in enumerate(grid)
     ]
-    records = execute(specs, jobs=workers(jobs, len(specs)), progress=progress, console=console, runner=runner,
-                      scheduler=scheduler)  # fmt: skip
+    finished = Finished(out)
+    done = {spec.index: finished.load(spec) for spec in specs}
+    todo = [spec for spec in specs if done[spec.index] is None]
+    by_index = {spec.index: spec for spec in todo}
+    for record in execute(todo, jobs=workers(jobs, max(len(todo), 1)), progress=progress, console=console,
+                          runner=runner, scheduler=scheduler,
+                          on_record=lambda record: finished.save(by_index[record.index], record)):  # fmt: skip
+        done[record.index] = record
+    records = [done[spec.index] for spec in specs]
     result = LabResult(
         task=source.task,
         title=title,
@@ -332,25 +340,33 @@ def _truth(seed: int, split: datasets.Split) -> dict:
 
 
 def execute(specs: list[RunSpec], *, jobs: int = 1, progress: bool = False, console=None, runner: str = "local",
-            scheduler: str | None = None) -> list:  # fmt: skip
+            scheduler: str | None = None, on_record=None) -> list:  # fmt: skip
     """Run a grid of specs, here (``jobs=1``), in joblib worker processes, or on a Dask or Ray cluster
-    (:mod:`~losskit.lab.clusters`); records in grid order."""
-    bars = _Bars(specs, console) if progress else None
+    (:mod:`~losskit.lab.clusters`); records in grid order, each passed to ``on_record`` as its run ends."""
+    on_record = on_record or (lambda record: None)
+    bars = _Bars(specs, console) if progress and specs else None
+
+    def ended(record):
+        on_record(record)
+        return record
+
     if runner != "local":
         if bars is None:
-            return clusters.run_grid(specs, train, runner=runner, scheduler=scheduler, workers=jobs)
+            return clusters.run_grid(specs, train, runner=runner, scheduler=scheduler, workers=jobs, done=on_record)
+        def shown(record):
+            bars.advance(ended(record).index, len(record.history["epoch"]) - 1)
+
         with bars:
-            return clusters.run_grid(specs, train, runner=runner, scheduler=scheduler, workers=jobs,
-                                     done=lambda spec: bars.advance(spec.index, spec.epochs))  # fmt: skip
-    if jobs == 1 or len(specs) == 1:
+            return clusters.run_grid(specs, train, runner=runner, scheduler=scheduler, workers=jobs, done=shown)
+    if jobs == 1 or len(specs) <= 1:
         if bars is None:
-            return [train(spec) for spec in specs]
+            return [ended(train(spec)) for spec in specs]
         with bars:
-            return [train(spec, bars.advance) for spec in specs]
+            return [ended(train(spec, bars.advance)) for spec in specs]
     joblib = need("joblib", "running in parallel (--jobs)")
-    parallel = joblib.Parallel(n_jobs=jobs)
+    parallel = joblib.Parallel(n_jobs=jobs, return_as="generator")
     if bars is None:
-        return list(parallel(joblib.delayed(train)(spec) for spec in specs))
+        return [ended(record) for record in parallel(joblib.delayed(train)(spec) for spec in specs)]
     import multiprocessing
 
     # "spawn": forking a process that runs threads (PyTorch's, JAX's) can deadlock the child.
@@ -360,7 +376,8 @@ def execute(specs: list[RunSpec], *, jobs: int = 1, progress: bool = False, cons
 
         def work():
             try:
-                outcome["records"] = parallel(joblib.delayed(_train_reporting)(spec, updates) for spec in specs)
+                outcome["records"] = [ended(record) for record in
+                                      parallel(joblib.delayed(_train_reporting)(spec, updates) for spec in specs)]
             except BaseException as error:  # re-raised in the calling thread below
                 outcome["error"] = error
             finally:
