@@ -439,7 +439,8 @@ def test_the_command_writes_the_report_and_says_where(cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert f"report: {out / 'report.html'}" in result.stdout
     assert "★" in result.stdout and "sigmoid_cross_entropy" in result.stdout
-    assert {p.name for p in out.iterdir()} == {"results.json", "history.csv", "report.html", "runs"}  # runs/: one file a run
+    # runs/: each run's record, kept as it ends
+    assert {p.name for p in out.iterdir()} == {"results.json", "history.csv", "report.html", "runs"}
 
 
 @pytest.mark.parametrize("experiment, column", [("quantiles", "90% coverage"), ("heteroscedastic", "NLL")])
