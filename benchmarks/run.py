@@ -929,6 +929,40 @@ def bench_boosting(n, rounds, repeats, results):
 
 
 # --------------------------------------------------------------------------------------------------
+# The lab's grid on 1 and 2 workers: the local process pool and a local Dask cluster
+# --------------------------------------------------------------------------------------------------
+
+
+def bench_grid(epochs, results):
+    """Wall time of a grid of 24 runs (the outliers experiment's 8 losses x 3 seeds, the MLP) on 1 and 2 workers,
+    through the process pool and a local Dask cluster (its start included), and the parallel efficiency
+    T(1) / (2 T(2)); each configuration once, in a fresh output folder, in one run."""
+    import tempfile
+
+    from losskit.lab import run
+
+    rows = []
+    for runner in ("local", "dask"):
+        for jobs in (1, 2):
+            with tempfile.TemporaryDirectory() as out:
+                start = time.perf_counter()
+                result = run("outliers", model="mlp", epochs=epochs, seeds=3, jobs=jobs, runner=runner, out=out,
+                             report=False)  # fmt: skip
+                seconds = time.perf_counter() - start
+            training = sum(r.final["wall_time"] for r in result.runs)
+            rows.append({"runner": runner, "jobs": jobs, "runs": len(result.runs), "seconds": seconds,
+                         "training_seconds": training})  # fmt: skip
+            print(f"  {runner:>6s} {jobs} worker(s): {len(result.runs)} runs in {seconds:6.1f} s "
+                  f"(training steps {training:5.1f} s of them)", flush=True)  # fmt: skip
+    by = {(r["runner"], r["jobs"]): r["seconds"] for r in rows}
+    for runner in ("local", "dask"):
+        efficiency = by[(runner, 1)] / (2 * by[(runner, 2)])
+        print(f"  {runner}: parallel efficiency on 2 workers {efficiency:.2f}")
+        rows.append({"runner": runner, "parallel_efficiency": efficiency})
+    results["grid"] = rows
+
+
+# --------------------------------------------------------------------------------------------------
 # Small inputs: the fast path must not slow them down
 # --------------------------------------------------------------------------------------------------
 
@@ -983,7 +1017,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds per case (default 9; 5 with --quick)")
     parser.add_argument("--only", nargs="*",
                         default=["elementwise", "hessian", "rows", "torch", "jax", "softmax", "linear", "jax_linear",
-                                 "boosting", "small"])  # fmt: skip
+                                 "boosting", "grid", "small"])  # fmt: skip
     parser.add_argument("--cases", nargs="*", help="only these losses in the hessian and rows sections")
     parser.add_argument("--memory-case", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -1042,6 +1076,9 @@ def main():
     if "boosting" in args.only:
         print(f"\nBoosting, {n // 10} rows x 20 features, time per round with losskit's objective / the built-in one")
         bench_boosting(n // 10, 10 if args.quick else 20, max(3, repeats // 2), results)
+    if "grid" in args.only:
+        print("\nThe lab's grid of 24 runs (outliers, MLP) on 1 and 2 workers")
+        bench_grid(10 if args.quick else 100, results)
     if "small" in args.only:
         print("\nSmall inputs")
         bench_small(repeats, results)
