@@ -152,8 +152,14 @@ def run(
     backend : {"auto", "torch", "numpy"}
         ``"numpy"`` trains the linear model through the losses' closed-form gradients, without
         PyTorch; ``"auto"`` uses PyTorch when it is installed.
+    runner : {"local", "dask", "ray"}
+        Where the runs train: here and in local processes (``jobs``), or on a cluster
+        (:mod:`~losskit.lab.clusters`): the one at ``scheduler``, or a local one of ``jobs`` workers.
+    scheduler : str, optional
+        The Dask scheduler's address (``tcp://HOST:8786``) or the Ray cluster's.
     out : str or os.PathLike, optional
-        A folder to write results.json, history.csv and report.html into; nothing is written
+        A folder to write results.json, history.csv and report.html into (and each run's record, to
+        ``runs/``, as it ends: a rerun trains only the runs not found there); nothing is written
         without it (see ``LabResult.save``). It is created and checked before training.
     report : bool
         Write report.html (with ``out``).
@@ -353,6 +359,7 @@ def execute(specs: list[RunSpec], *, jobs: int = 1, progress: bool = False, cons
     if runner != "local":
         if bars is None:
             return clusters.run_grid(specs, train, runner=runner, scheduler=scheduler, workers=jobs, done=on_record)
+
         def shown(record):
             bars.advance(ended(record).index, len(record.history["epoch"]) - 1)
 
