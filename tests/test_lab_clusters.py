@@ -62,3 +62,31 @@ def test_each_run_is_kept_as_it_ends_and_a_rerun_trains_only_the_missing_ones(tm
     assert trained == ["huber", "huber"]
     run("outliers", **{**settings, "epochs": 3})  # other settings: other runs
     assert len(trained) == 2 + 4
+
+
+def test_a_grid_on_a_scheduler_address_survives_a_killed_worker(tmp_path, monkeypatch):
+    """An existing cluster reached by its address; one of its two workers killed as the first run ends: the grid
+    finishes with every run once (Dask gives a lost task to another worker), and the numbers of the local run."""
+    import distributed
+
+    from losskit.lab import finished
+
+    settings = dict(model="linear", backend="numpy", epochs=3, seeds=2, losses="mse,huber,cauchy")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address="127.0.0.1:0") as cluster:  # fmt: skip
+        save, killed = finished.Finished.save, []
+
+        def save_then_kill(self, spec, record):
+            save(self, spec, record)
+            if not killed:  # the first run has ended: kill a worker, perhaps in the middle of another
+                killed.append(next(iter(cluster.workers.values())).process.process.pid)
+                os.kill(killed[0], 9)
+
+        monkeypatch.setattr(finished.Finished, "save", save_then_kill)
+        on_cluster = run("outliers", runner="dask", scheduler=cluster.scheduler_address, out=tmp_path, **settings)
+    assert killed and len(list((tmp_path / "runs").glob("*.json"))) == 6
+    here = run("outliers", **settings)
+    assert [r.index for r in on_cluster.runs] == list(range(6))
+    for a, b in zip(on_cluster.runs, here.runs):
+        assert {k: v for k, v in a.history.items() if k != "wall_time"} == \
+               {k: v for k, v in b.history.items() if k != "wall_time"}  # fmt: skip
