@@ -338,12 +338,15 @@ class BoostedTrees:
         else:
             import lightgbm
 
-            init = np.tile(self.start_margin, (len(self.X),) + (1,) * self.start_margin.ndim)
-            data = lightgbm.Dataset(self.X, labels, init_score=init, params={"verbose": -1})
+            data = lightgbm.Dataset(self.X, labels, init_score=self._start(len(self.X)), params={"verbose": -1})
             params = {"objective": "none", "max_depth": self.DEPTH, "num_leaves": 2**self.DEPTH,
                       "learning_rate": self.lr, "lambda_l2": self.L2, "num_threads": 1, "seed": self.seed,
                       "deterministic": True, "verbose": -1, **width}  # fmt: skip
             self.booster = lightgbm.Booster(params, data)
+
+    def _start(self, rows: int) -> np.ndarray:
+        """The start score of ``rows`` rows."""
+        return np.tile(self.start_margin, (rows,) + (1,) * self.start_margin.ndim)
 
     def _fit_round(self, raw, data):
         return self.derivatives.derivatives(self.y, raw)
@@ -365,7 +368,7 @@ class BoostedTrees:
         """The margins: the start score plus the trees, ``(n,)`` or ``(n, outputs)``."""
         X = np.asarray(X)
         if self.rounds == 0:
-            return np.tile(self.start_margin, (len(X),) + (1,) * self.start_margin.ndim)
+            return self._start(len(X))
         if self.library == "xgboost":
             import xgboost
 
