@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
+import re
+from pathlib import Path
 
 import pytest
 
@@ -11,9 +15,20 @@ from losskit.lab import LabError, run
 pytest.importorskip("distributed")
 
 
-def test_a_grid_on_a_local_dask_cluster_equals_the_local_run():
+def test_a_grid_on_a_local_dask_cluster_equals_the_local_run(monkeypatch):
+    from rich.console import Console
+
+    from losskit.lab import runner
+
+    started = []  # the runs the workers announce as they begin: the progress bar's "running"
+    advance = runner._Tally.advance
+    monkeypatch.setattr(runner._Tally, "advance", lambda self, i, epoch: started.append(i) or advance(self, i, epoch))
     settings = dict(model="linear", backend="numpy", epochs=3, seeds=2, losses="mse,huber,cauchy")
-    on_dask = run("outliers", runner="dask", jobs=2, **settings)
+    stream = io.StringIO()
+    on_dask = run("outliers", runner="dask", jobs=2, progress=True,
+                  console=Console(file=stream, force_terminal=True, width=100), **settings)  # fmt: skip
+    shown = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", stream.getvalue())  # without the terminal's colours
+    assert sorted(started) == list(range(6)) and "runs" in shown and "6/6 done, 0 running" in shown
     here = run("outliers", **settings)
     assert on_dask.settings["runner"] == "dask" and len(on_dask.runs) == len(here.runs) == 6
     for a, b in zip(on_dask.runs, here.runs):  # the same runs, in grid order, seeded: the same numbers
@@ -90,3 +105,38 @@ def test_a_grid_on_a_scheduler_address_survives_a_killed_worker(tmp_path, monkey
     for a, b in zip(on_cluster.runs, here.runs):
         assert {k: v for k, v in a.history.items() if k != "wall_time"} == \
                {k: v for k, v in b.history.items() if k != "wall_time"}  # fmt: skip
+
+
+def test_the_readmes_grid_file_on_a_scheduler_address_from_the_command_line(tmp_path):
+    """The README's experiment file, ``losskit lab run grid.toml --runner dask --scheduler ADDRESS`` (made small by
+    options that replace the file's): four labs on an existing cluster, with the numbers of the grid run here."""
+    import distributed
+    from typer.testing import CliRunner
+
+    from losskit.cli import app
+    from losskit.lab import grid
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    path = tmp_path / "grid.toml"
+    path.write_text("report = false\n" + re.search(r"```toml\n(# grid.toml.*?)```", readme, re.S).group(1))
+    small = dict(seeds=1, epochs=2, model="linear", backend="numpy")
+    out = tmp_path / "out"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address="127.0.0.1:0") as cluster:  # fmt: skip
+        result = CliRunner().invoke(app, [
+            "lab", "run", str(path), "--runner", "dask", "--scheduler", cluster.scheduler_address, "--out", str(out),
+            *(arg for key, value in small.items() for arg in (f"--{key}", str(value)))])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"results: {out / 'outliers_lr0.003' / 'results.json'}  (with history.csv)" in result.stdout
+    here = grid.run_grid(path, **small)
+    names = ["outliers_lr0.003", "outliers_lr0.01", "heteroscedastic_lr0.003", "heteroscedastic_lr0.01"]
+    assert [folder.name for folder in sorted(out.iterdir())] == sorted(names)
+    for name, lab in zip(names, here):
+        saved = json.loads((out / name / "results.json").read_text())
+        assert list(saved["losses"]) == list(lab.losses) == ["mse", "huber", "cauchy(scale=0.3)", "cauchy",
+                                                             "cauchy(scale=3)"]  # fmt: skip
+        assert saved["settings"]["runner"] == "dask" and len(saved["runs"]) == len(lab.runs) == 5
+        for a, b in zip(saved["runs"], lab.runs):
+            assert (a["label"], a["seed"]) == (b.label, b.seed)
+            assert {k: v for k, v in a["history"].items() if k != "wall_time"} == \
+                   {k: v for k, v in b.history.items() if k != "wall_time"}  # fmt: skip

@@ -19,6 +19,8 @@ Modules, one idea each:
 - :mod:`~losskit.lab.training`: one run (a picklable :class:`RunSpec`) and what it records;
 - :mod:`~losskit.lab.metrics`: the task metrics;
 - :mod:`~losskit.lab.runner`: :func:`run`, the grid and its (parallel) execution;
+- :mod:`~losskit.lab.grid`: :func:`run_grid`, experiment files: a grid of labs in TOML;
+- :mod:`~losskit.lab.sweeps`: one loss per value of its hyperparameters, drawn against the value;
 - :mod:`~losskit.lab.clusters`: the grid on a Dask or Ray cluster, through joblib's backends;
 - :mod:`~losskit.lab.finished`: each run's record kept as it ends, so that a grid resumes;
 - :mod:`~losskit.lab.summary`: mean and spread over seeds, the best per metric, the written reading;
@@ -33,11 +35,12 @@ from .datasets import EXPERIMENTS, TASKS
 from .errors import LabError
 from .metrics import METRICS
 from .result import LabResult
+from .grid import run_grid
 from .runner import execute, run
 from .training import RunRecord, RunSpec, train
 
 __all__ = [
-    "run", "register", "LabError", "LabResult", "RunSpec", "RunRecord", "train", "execute",
+    "run", "run_grid", "register", "LabError", "LabResult", "RunSpec", "RunRecord", "train", "execute",
     "EXPERIMENTS", "METRICS", "TASKS",
 ]  # fmt: skip
 

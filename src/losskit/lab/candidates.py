@@ -38,7 +38,7 @@ def label(loss: Loss) -> str:
         return " + ".join(f"{weight:g} {label(term)}" for weight, term in loss.terms)
     defaults = loss.defaults()
     shown = [
-        f"{name}={_number(getattr(loss, name))}"
+        f"{name}={shown_value(getattr(loss, name))}"
         for name in loss.hyperparameters()
         if name not in _LAYOUT and getattr(loss, name) != defaults.get(name)
     ]
@@ -51,7 +51,8 @@ def is_compound(loss: Loss) -> bool:
     return "terms" in loss.hyperparameters()
 
 
-def _number(value) -> str:
+def shown_value(value) -> str:
+    """A hyperparameter's value as a label writes it: ``2.0`` as ``2``."""
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 

@@ -80,17 +80,37 @@ def _ray(scheduler, workers):
         ray.shutdown()
 
 
-def run_grid(specs, train, *, runner: str, scheduler: str | None, workers: int, done=None) -> list:
-    """Every spec trained on the cluster, records in grid order; ``done(record)`` as each run ends."""
+#: The topic on which a Dask worker announces each run it begins (its index), for the progress bar.
+STARTED = "losskit-lab-started"
+
+
+def train_all(specs, train, *, runner: str, scheduler: str | None, workers: int, done=None, started=None) -> list:
+    """Every spec trained on the cluster, records in grid order; ``done(record)`` as each run ends, and on Dask
+    ``started(index, 0)`` as each begins (a worker's event: its grid order is the cluster's)."""
     if not specs:
         return []
     joblib = need("joblib", f"--runner {runner}")
     with backend(runner, scheduler, workers) as name, joblib.parallel_backend(name):
+        if started is not None and runner == "dask":
+            from distributed import get_client
+
+            get_client().subscribe_topic(STARTED, lambda event: started(event[1], 0))
         results = joblib.Parallel(n_jobs=-1, return_as="generator_unordered")(
-            joblib.delayed(train)(spec) for spec in specs)  # fmt: skip
+            joblib.delayed(_announced)(train, spec) for spec in specs)  # fmt: skip
         records = []
         for record in results:
             records.append(record)
             if done is not None:
                 done(record)
     return sorted(records, key=lambda record: record.index)
+
+
+def _announced(train, spec):
+    """``train(spec)``, announced first on a Dask worker (:data:`STARTED`)."""
+    try:
+        from distributed import get_worker
+
+        get_worker().log_event(STARTED, spec.index)
+    except (ImportError, ValueError):  # not on a Dask worker
+        pass
+    return train(spec)

@@ -5,7 +5,6 @@ request that cannot run prints one line on stderr and exits with status 2, witho
 """
 
 import os
-import re
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,21 +12,21 @@ from typing import Annotated, Optional
 import typer
 
 from ..cli_errors import user_errors
+from .files import folder_name
 
 #: Where results go without --out: ``losskit-lab/<experiment or data file name>``.
 DEFAULT_OUT = Path("losskit-lab")
 
 
 def default_out(name: str) -> Path:
-    """``losskit-lab/<name>`` with ``name`` made a plain folder name: letters, digits, ``-``, ``_`` and inner dots.
-
-    A data file called ``...csv`` must not send the outputs to ``losskit-lab/..``, the current folder.
+    """``losskit-lab/<name>`` with ``name`` made a plain folder name: a data file called ``...csv`` must not send
+    the outputs to ``losskit-lab/..``, the current folder.
 
     >>> default_out("..."), default_out("my data (v2)"), default_out("../../etc")
     (PosixPath('losskit-lab/data'), PosixPath('losskit-lab/my_data_v2'), PosixPath('losskit-lab/etc'))
     """
-    safe = re.sub(r"[^\w.-]+", "_", name, flags=re.ASCII).strip("._-") or "data"
-    return DEFAULT_OUT / safe
+    return DEFAULT_OUT / folder_name(name)
+
 
 EPILOG = (
     "Examples:\n"
@@ -38,7 +37,10 @@ EPILOG = (
     "  losskit lab quantiles --seeds 5\n"
     "  losskit lab segmentation --epochs 30\n"
     "  losskit lab retrieval --losses 'triplet_margin(margin=0.5),ntxent(temperature=0.1)'\n"
-    "  losskit lab --data train.csv --target price --losses 'mse,huber(delta=2)'"
+    "  losskit lab --data train.csv --target price --losses 'mse,huber(delta=2)'\n"
+    "  losskit lab outliers --seeds 2 --runner dask --jobs 2\n"
+    "  losskit lab run grid.toml --runner dask --scheduler tcp://HOST:8786\n"
+    "  losskit lab sweep huber --param delta=0.1,0.3,1,3,10"
 )
 
 
@@ -58,11 +60,19 @@ def register(app) -> None:
     """
 
     def lab(
+        ctx: typer.Context,
         experiment: Annotated[
             Optional[str],
-            typer.Argument(help="A built-in experiment: outliers (the default), binary, multiclass, counts, "
+            typer.Argument(metavar="EXPERIMENT|run|sweep", help="A built-in experiment: outliers (the default), binary, multiclass, counts, "
                                 "quantiles, heteroscedastic, imbalanced, imbalanced-digits, noisy-labels, margins, "
-                                "segmentation (masks of small shapes, a CNN) or retrieval (digit embeddings)."),
+                                "segmentation (masks of small shapes, a CNN) or retrieval (digit embeddings). Or "
+                                "'run FILE.toml': the grid of an experiment file (options given here replace the "
+                                "file's); or 'sweep LOSS...' with --param: one run per value.", show_default=False),
+        ] = None,
+        words: Annotated[
+            Optional[list[str]],
+            typer.Argument(metavar="FILE|LOSS", help="The experiment file of run, the losses of sweep.",
+                           show_default=False),
         ] = None,
         data_file: Annotated[
             Optional[Path],
@@ -80,6 +90,15 @@ def register(app) -> None:
         losses: Annotated[
             Optional[str],
             typer.Option("--losses", "-l", help="Losses to compare, comma-separated, e.g. 'mse,huber(delta=2)'."),
+        ] = None,
+        param: Annotated[
+            Optional[list[str]],
+            typer.Option("--param", "-p", help="sweep: a hyperparameter's values, NAME=V1,V2,... (LOSS.NAME=... for "
+                                               "one of the swept losses); repeat for several."),
+        ] = None,
+        on: Annotated[
+            Optional[str],
+            typer.Option("--on", help="sweep: the built-in experiment (default: one that compares the swept losses)."),
         ] = None,
         model: Annotated[
             Optional[str],
@@ -150,33 +169,66 @@ def register(app) -> None:
         """
         from rich.console import Console
 
-        from .datasets import DEFAULT_EXPERIMENT
-        from .datasets import experiment as builtin
-        from .runner import run
+        from .grid import run_grid
 
         start = time.perf_counter()
-        name = data_file.stem if data_file is not None else builtin(experiment or DEFAULT_EXPERIMENT).name
-        folder = out if out is not None else default_out(name)
+        options = dict(
+            data=data_file, target=target, task=None if task is None else task.strip().lower(), losses=losses,
+            model=model, hidden=hidden, optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, seeds=seeds,
+            seed=seed, jobs=jobs, outliers=outliers, label_noise=label_noise, val_fraction=val_fraction,
+            backend=backend, runner=runner, scheduler=scheduler, out=out, predictions=predictions,
+        )  # fmt: skip
+        grid, name = _grid(ctx, experiment, list(words or ()), param, on, options)
+        if grid.get("out") is None:
+            grid["out"] = default_out(name)
         stdout, errors = Console(highlight=False), Console(stderr=True)
         if not stdout.is_terminal and "COLUMNS" not in os.environ:
             stdout.width = 110
-        result = run(
-            experiment, data=data_file, target=target, task=None if task is None else task.strip().lower(),
-            losses=losses, model=model, hidden=hidden,
-            optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, seeds=seeds, seed=seed, jobs=jobs,
-            outliers=outliers, label_noise=label_noise, val_fraction=val_fraction, backend=backend, runner=runner,
-            scheduler=scheduler, out=folder,
-            predictions=predictions, progress=not quiet and errors.is_terminal, console=errors,
-        )  # fmt: skip
-        stdout.print(result.table())
-        for line in result.reading:
-            stdout.print(f"- {line}", soft_wrap=True)
-        stdout.print()
-        files = result.files
-        stdout.print(
-            f"report: {files['report']}  (with {Path(files['results']).name} and {Path(files['history']).name})",
-            soft_wrap=True,
-        )
+        results = run_grid(grid, progress=not quiet and errors.is_terminal, console=errors)
+        for result in results:
+            files = {key: Path(path) for key, path in result.files.items()}
+            if len(results) > 1:
+                stdout.print(f"[bold]{files['results'].parent.name}[/]")
+            stdout.print(result.table())
+            for line in result.reading:
+                stdout.print(f"- {line}", soft_wrap=True)
+            stdout.print()
+            beside = [files[key].name for key in ("results", "history") if key in files]
+            main = "report" if "report" in files else beside.pop(0) and "results"
+            stdout.print(f"{main}: {files[main]}  (with {' and '.join(beside)})", soft_wrap=True)
         stdout.print(f"done in {time.perf_counter() - start:.1f} s")
 
     app.command("lab", epilog=EPILOG)(user_errors(lab))
+
+
+def _grid(ctx, experiment, words, param, on, options) -> tuple[dict, str]:
+    """The grid the command line asks for, and the name of its default output folder."""
+    from .datasets import DEFAULT_EXPERIMENT
+    from .datasets import experiment as builtin
+    from .errors import LabError
+    from .grid import load
+    from .sweeps import from_options
+
+    if experiment == "run":
+        if len(words) != 1:
+            raise LabError("losskit lab run takes one experiment file: losskit lab run grid.toml")
+        given = {key: value for key, value in options.items() if _given(ctx, "data_file" if key == "data" else key)}
+        return {**load(words[0]), **given}, Path(words[0]).stem
+    if experiment == "sweep":
+        from ..cli import parse_params
+
+        sweep = from_options(words, parse_params(param))
+        return {**options, "experiment": on, "sweep": sweep}, f"sweep-{'-'.join(sweep)}"
+    if words:
+        raise LabError(f"unexpected argument {words[0]!r}: losskit lab takes one experiment "
+                       "(or: losskit lab run FILE.toml, losskit lab sweep LOSS... --param NAME=V1,V2).")  # fmt: skip
+    if param or on:
+        raise LabError(f"{'--param' if param else '--on'} goes with a sweep: losskit lab sweep LOSS --param NAME=V1,V2")
+    name = options["data"].stem if options["data"] is not None else builtin(experiment or DEFAULT_EXPERIMENT).name
+    return {**options, "experiment": experiment}, name
+
+
+def _given(ctx, name: str) -> bool:
+    """Whether the command line (or the environment) gave this option, rather than its default."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")

@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import plot
 from ..errors import InputError
+from .candidates import shown_value
 from .metrics import COVERAGE, NEEDS_PROBABILITIES, overlap_scores
 
 COLORS = [f"C{i}" for i in range(10)]
@@ -500,4 +501,52 @@ def decision_boundaries(result):
         ax.set_yticks([])
     fig.suptitle(f"Decision boundaries (solid: score 0) and margins (dashed: scores -1 and +1) over {result.validation_set} "
                  f"(seed {seed}): blue and orange are the true classes")  # fmt: skip
+    return fig
+
+
+def sweep(result):
+    """A sweep's metrics against each swept hyperparameter: one row of panels per swept loss and hyperparameter,
+    one panel per metric; the mean over seeds with the band of the seeds (min to max), a line per combination of
+    the loss's other swept hyperparameters; the losses compared beside it as dashed levels. None without a sweep."""
+    swept = result.settings.get("sweep") or {}
+    rows = [(name, param) for name, params in swept.items() for param in params]
+    if not rows:
+        return None
+    metrics = result.metrics
+    fig, axes = _figure(len(rows) * len(metrics), len(metrics), size=(3.6, 3.0))
+    others = [label for label, config in result.losses.items() if config.get("name") not in swept]
+    for row, (name, param) in enumerate(rows):
+        series: dict = {}
+        for label, config in result.losses.items():
+            if config.get("name") == name:
+                rest = ", ".join(f"{p}={shown_value(config[p])}" for p in swept[name] if p != param)
+                series.setdefault(rest, []).append((config[param], label))
+        values = [value for points in series.values() for value, _ in points]
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        order = sorted(set(values)) if numeric else list(dict.fromkeys(map(str, values)))
+        for col, metric in enumerate(metrics):
+            ax = axes[row * len(metrics) + col]
+            for k, (rest, points) in enumerate(series.items()):
+                points = sorted(points, key=lambda point: order.index(point[0] if numeric else str(point[0])))
+                x = [v if numeric else order.index(str(v)) for v, _ in points]
+                cells = [result.summary[label][metric.key] for _, label in points]
+                color = COLORS[k % len(COLORS)]
+                ax.plot(x, [c["mean"] for c in cells], marker="o", color=color, label=rest or name)
+                if len(result.seeds) > 1:
+                    ax.fill_between(x, [c["min"] for c in cells], [c["max"] for c in cells], color=color,
+                                    alpha=0.15, linewidth=0)  # fmt: skip
+            for k, label in enumerate(others):
+                cell = result.summary[label][metric.key]
+                ax.axhline(cell["mean"], color=f"{0.2 + 0.5 * k / max(len(others), 1):.2f}", linestyle="--",
+                           linewidth=1.2, label=label)  # fmt: skip
+            if numeric and min(order) > 0 and max(order) / min(order) >= 20:
+                ax.set_xscale("log")
+            if not numeric:
+                ax.set_xticks(range(len(order)), order)
+            ax.set_title(f"{metric.label} ({metric.direction})", fontsize="medium")
+            ax.set_xlabel(f"{name} {param}")
+            ax.grid(True, alpha=0.3)
+        axes[row * len(metrics)].legend(fontsize="small")
+    seeds = len(result.seeds)
+    fig.suptitle("Sweep: mean over seeds" + (f"; bands span the {seeds} seeds (min to max)" if seeds > 1 else ""))
     return fig

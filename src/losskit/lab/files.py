@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -20,3 +21,12 @@ def write_file(path: Path, text: str) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def folder_name(name: str) -> str:
+    """``name`` made a plain folder name: letters, digits, ``-``, ``_`` and inner dots (never ``..`` or a path).
+
+    >>> folder_name("..."), folder_name("my data (v2)"), folder_name("../../etc"), folder_name("lr0.01")
+    ('data', 'my_data_v2', 'etc', 'lr0.01')
+    """
+    return re.sub(r"[^\w.-]+", "_", name, flags=re.ASCII).strip("._-") or "data"

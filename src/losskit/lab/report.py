@@ -21,6 +21,7 @@ from pathlib import Path
 from .. import __version__
 from ..plot import missing_glyphs_quiet
 from . import figures
+from .candidates import shown_value
 from .models import TREE_MODELS, BoostedTrees
 from .metrics import COVERAGE
 from .files import write_file
@@ -130,12 +131,18 @@ def _runs_table(result) -> str:
 def command(result) -> str:
     """The ``losskit lab`` command line that repeats this result."""
     s = result.settings
-    args = ["losskit", "lab"]
+    swept = s.get("sweep") or {}
+    args = ["losskit", "lab", *(["sweep", *swept] if swept else [])]
+    for loss, params in swept.items():
+        args += [arg for param, values in params.items()
+                 for arg in ("--param", f"{loss}.{param}={','.join(map(shown_value, values))}")]  # fmt: skip
     if s.get("data"):
         args += ["--data", s["data"], "--target", s["target"], "--task", result.task]
     else:
-        args.append(s["experiment"])
-    args += ["--losses", ",".join(result.losses)]  # a compound loss's label is its spec: "0.5 dice + 0.5 ..."
+        args += ["--on", s["experiment"]] if swept else [s["experiment"]]
+    compared = [label for label, config in result.losses.items() if config.get("name") not in swept]
+    if compared:  # a compound loss's label is its spec: "0.5 dice + 0.5 ..."
+        args += ["--losses", ",".join(compared)]
     args += ["--model", s["model"]]
     if s["model"] in ("mlp", "cnn"):
         args += ["--hidden", str(s["hidden"])]
@@ -250,6 +257,15 @@ def render(result) -> str:
         + ", after every epoch (epoch 0: the untrained model). Costs of different losses are on different "
         "scales: compare their shapes, and compare the losses on the metrics.",
     ))  # fmt: skip
+    swept = figures.sweep(result)
+    if swept is not None:
+        sections.append("<h2>Sweep</h2>")
+        sections.append(_figure(
+            swept, "sweep",
+            f"Every metric on {result.validation_set} after the last epoch against each swept hyperparameter: the "
+            "mean over seeds (points), with the seeds' spread as a band; the losses compared beside the sweep as "
+            "dashed levels. A flat curve says the hyperparameter hardly matters here; a sharp optimum says tune it.",
+        ))  # fmt: skip
     curves = figures.loss_curves(result)
     if curves is not None:  # embedding losses have no loss of one example to draw
         missing = figures.undrawn(result)

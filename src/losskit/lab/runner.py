@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import queue as queue_module
 import threading
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from . import candidates, clusters, datasets, models
+from . import candidates, clusters, datasets, models, sweeps
 from .errors import LabError, need
 from .finished import Finished
 from .result import LabResult
@@ -27,6 +30,8 @@ USER_EPOCHS = 30
 LIMITS = {"seeds": 1000, "hidden": 65536, "epochs": 10**6, "batch_size": 10**7}
 #: Worker processes per core at most (``jobs`` is also capped at the number of runs).
 JOBS_PER_CORE = 2
+#: The most runs that get a progress bar each; a larger grid gets one bar that counts runs.
+BARS_PER_RUN = 16
 
 
 def _positive_int(name: str, value, *, allow=()) -> int:
@@ -66,6 +71,7 @@ def run(
     target: str | None = None,
     task: str | None = None,
     losses=None,
+    sweep=None,
     model: str | None = None,
     hidden: int | None = None,
     optimizer: str = DEFAULTS["optimizer"],
@@ -119,7 +125,12 @@ def run(
         The task of ``data``; inferred from the target column by the guide when omitted.
     losses : str or sequence, optional
         The losses to compare: ``"mse,huber(delta=2)"``, or names, config dicts or Loss objects.
-        Default: the experiment's; for your data, the guide's recommendation and its alternatives.
+        Default: the experiment's; for your data, the guide's recommendation and its alternatives; with
+        ``sweep``, none: the swept losses only.
+    sweep : dict, optional
+        Hyperparameters to sweep, ``{"huber": {"delta": [0.1, 1, 10]}}``: one loss per value (per combination of
+        values, for several hyperparameters of a loss), compared beside ``losses``; the report draws every metric
+        against each swept hyperparameter (:mod:`~losskit.lab.sweeps`).
     model : {"mlp", "linear", "cnn", "xgboost", "lightgbm"}, optional
         A small MLP (one hidden ReLU layer of ``hidden`` units) or a linear model; ``"cnn"`` (two 3x3
         convolutions of ``hidden`` channels) for the segmentation experiment, the only one it trains;
@@ -180,6 +191,45 @@ def run(
     LabError, losskit.data.DataError
         A request that cannot run, said in one line.
     """
+    planned = plan(
+        experiment, y, data=data, target=target, task=task, losses=losses, sweep=sweep, model=model, hidden=hidden,
+        optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, seeds=seeds, seed=seed, jobs=jobs,
+        outliers=outliers, label_noise=label_noise, val_fraction=val_fraction, backend=backend, runner=runner,
+        scheduler=scheduler, out=out, report=report, predictions=predictions,
+    )  # fmt: skip
+    train_plans([planned], jobs=jobs, runner=runner, scheduler=scheduler, progress=progress, console=console)
+    return planned.result()
+
+
+def plan(
+    experiment=None,
+    y=None,
+    *,
+    data=None,
+    target: str | None = None,
+    task: str | None = None,
+    losses=None,
+    sweep=None,
+    model: str | None = None,
+    hidden: int | None = None,
+    optimizer: str = DEFAULTS["optimizer"],
+    lr: float | None = None,
+    batch_size: int = DEFAULTS["batch_size"],
+    epochs: int | None = None,
+    seeds: int = DEFAULTS["seeds"],
+    seed: int = 0,
+    jobs: int = 1,
+    outliers: float | None = None,
+    label_noise: float | None = None,
+    val_fraction: float = 0.3,
+    backend: str = "auto",
+    runner: str = "local",
+    scheduler: str | None = None,
+    out=None,
+    report: bool = True,
+    predictions: bool = False,
+) -> Plan:
+    """The runs of :func:`run` (same arguments) and how to gather them, before any training."""
     for name, value in (("epochs", epochs), ("hidden", hidden), ("batch_size", batch_size), ("seeds", seeds)):
         if value is not None:
             _positive_int(name, value)
@@ -187,6 +237,9 @@ def run(
     clusters.check(runner, scheduler)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise LabError(f"seed must be a whole number >= 0; got {seed!r}.")
+    swept = sweeps.check(sweep)
+    if swept and experiment is None and data is None:
+        experiment = sweeps.default_experiment(swept)
     builtin = datasets.experiment(experiment) if isinstance(experiment, str) and data is None else None
     if model is None and builtin is not None:
         model = builtin.model  # the model a built-in experiment is drawn for, if any
@@ -236,8 +289,9 @@ def run(
         datasets.make_split(source, seed=s, val_fraction=val_fraction, outliers=outliers, label_noise=label_noise)
         for s in seed_list
     ]
-    if losses is not None:
-        chosen = candidates.check(candidates.parse(losses), source.task)
+    if losses is not None or swept:
+        chosen = candidates.parse(losses) if losses is not None else []
+        chosen = candidates.check([*chosen, *(candidates.parse(sweeps.losses(swept)) if swept else [])], source.task)
     elif exp is not None:
         chosen = candidates.parse(list(exp.losses))
     else:
@@ -255,7 +309,7 @@ def run(
         "optimizer": None if trees else optimizer, "lr": lr, "batch_size": None if trees else batch_size,
         "epochs": epochs, "seeds": seed_list, "jobs": jobs,
         "outliers": outliers, "label_noise": label_noise, "val_fraction": val_fraction, "backend": backend,
-        "runner": runner,
+        "runner": runner, "sweep": swept or None,
         "data": None if data is None else str(data), "target": target, "metrics": exp.metrics if exp else None,
     }  # fmt: skip
     grid = [(label, config, s, split) for label, config in labels.items() for s, split in zip(seed_list, splits)]
@@ -267,30 +321,55 @@ def run(
         )  # fmt: skip
         for i, (label, config, s, split) in enumerate(grid)
     ]
-    finished = Finished(out)
-    done = {spec.index: finished.load(spec) for spec in specs}
-    todo = [spec for spec in specs if done[spec.index] is None]
-    by_index = {spec.index: spec for spec in todo}
-    for record in execute(todo, jobs=workers(jobs, max(len(todo), 1)), progress=progress, console=console,
-                          runner=runner, scheduler=scheduler,
-                          on_record=lambda record: finished.save(by_index[record.index], record)):  # fmt: skip
-        done[record.index] = record
-    records = [done[spec.index] for spec in specs]
-    result = LabResult(
-        task=source.task,
-        title=title,
-        source={
-            "name": source.name, "description": source.description, "target": source.target_name,
-            "features": list(source.feature_names),
-        },  # fmt: skip
-        settings=settings,
-        losses=labels,
-        runs=records,
-        data=[_truth(s, split) for s, split in zip(seed_list, splits)],
-    )
-    if out is not None:
-        result.save(out, report=report, predictions=predictions)
-    return result
+
+    def gather(records: list) -> LabResult:
+        result = LabResult(
+            task=source.task,
+            title=title,
+            source={
+                "name": source.name, "description": source.description, "target": source.target_name,
+                "features": list(source.feature_names),
+            },  # fmt: skip
+            settings=settings,
+            losses=labels,
+            runs=records,
+            data=[_truth(s, split) for s, split in zip(seed_list, splits)],
+        )
+        if out is not None:
+            result.save(out, report=report, predictions=predictions)
+        return result
+
+    return Plan(specs, Finished(out), gather, name)
+
+
+@dataclass
+class Plan:
+    """One lab's runs before training: their specs, the records of those that finished before (kept under the
+    output folder's ``runs/``), and how the records become the :class:`LabResult` (saved with an output folder);
+    ``name`` tells its runs apart from other labs' in the progress bars of a grid."""
+
+    specs: list[RunSpec]
+    finished: Finished
+    gather: Callable[[list], LabResult]
+    name: str = ""
+    done: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.done = {spec.index: self.finished.load(spec) for spec in self.specs}
+
+    @property
+    def todo(self) -> list[RunSpec]:
+        """The runs still to train."""
+        return [spec for spec in self.specs if self.done[spec.index] is None]
+
+    def record(self, spec: RunSpec, record) -> None:
+        """Keep the record of a run that ended (on disk at once, so that a grid stopped later resumes after it)."""
+        record = replace(record, index=spec.index, label=spec.label)
+        self.finished.save(spec, record)
+        self.done[spec.index] = record
+
+    def result(self) -> LabResult:
+        return self.gather([self.done[spec.index] for spec in self.specs])
 
 
 def _check_boostable(chosen, model: str) -> None:
@@ -345,39 +424,63 @@ def _truth(seed: int, split: datasets.Split) -> dict:
 # --- execution ---------------------------------------------------------------------------------------
 
 
+def train_plans(plans: list[Plan], *, jobs: int = 1, runner: str = "local", scheduler: str | None = None,
+                progress: bool = False, console=None) -> None:  # fmt: skip
+    """Train the runs that every plan still needs, all of them together (one pool, one cluster session), each
+    record kept by its plan as its run ends."""
+    todo, owners = [], {}
+    for planned in plans:
+        for spec in planned.todo:
+            owners[len(todo)] = planned, spec
+            name = f"{planned.name}: {spec.label}" if len(plans) > 1 else spec.label
+            todo.append(replace(spec, index=len(todo), label=name))
+
+    def ended(record):
+        planned, spec = owners[record.index]
+        planned.record(spec, record)
+
+    execute(todo, jobs=workers(jobs, max(len(todo), 1)), progress=progress, console=console, runner=runner,
+            scheduler=scheduler, on_record=ended)  # fmt: skip
+
+
 def execute(specs: list[RunSpec], *, jobs: int = 1, progress: bool = False, console=None, runner: str = "local",
             scheduler: str | None = None, on_record=None) -> list:  # fmt: skip
     """Run a grid of specs, here (``jobs=1``), in joblib worker processes, or on a Dask or Ray cluster
-    (:mod:`~losskit.lab.clusters`); records in grid order, each passed to ``on_record`` as its run ends."""
+    (:mod:`~losskit.lab.clusters`); records in grid order, each passed to ``on_record`` as its run ends.
+
+    With ``progress``, a bar per run shows its epochs, or, on a cluster or for more than ``BARS_PER_RUN`` runs,
+    one bar counts the runs done and running."""
     on_record = on_record or (lambda record: None)
-    bars = _Bars(specs, console) if progress and specs else None
+    bars = None
+    if progress and specs:
+        bars = _Bars(specs, console) if runner == "local" and len(specs) <= BARS_PER_RUN else _Tally(specs, console)
+    advance = None if bars is None else bars.advance
 
     def ended(record):
         on_record(record)
+        if bars is not None:
+            bars.ended(record)
         return record
 
-    if runner != "local":
+    with bars or nullcontext():
+        if runner != "local":
+            return clusters.train_all(specs, train, runner=runner, scheduler=scheduler, workers=jobs, done=ended,
+                                      started=advance)  # fmt: skip
+        if jobs == 1 or len(specs) <= 1:
+            return [ended(train(spec, advance)) for spec in specs]
+        joblib = need("joblib", "running in parallel (--jobs)")
+        parallel = joblib.Parallel(n_jobs=jobs, return_as="generator")
         if bars is None:
-            return clusters.run_grid(specs, train, runner=runner, scheduler=scheduler, workers=jobs, done=on_record)
+            return [ended(record) for record in parallel(joblib.delayed(train)(spec) for spec in specs)]
+        return _with_updates(parallel, joblib, specs, ended, advance)
 
-        def shown(record):
-            bars.advance(ended(record).index, len(record.history["epoch"]) - 1)
 
-        with bars:
-            return clusters.run_grid(specs, train, runner=runner, scheduler=scheduler, workers=jobs, done=shown)
-    if jobs == 1 or len(specs) <= 1:
-        if bars is None:
-            return [ended(train(spec)) for spec in specs]
-        with bars:
-            return [ended(train(spec, bars.advance)) for spec in specs]
-    joblib = need("joblib", "running in parallel (--jobs)")
-    parallel = joblib.Parallel(n_jobs=jobs, return_as="generator")
-    if bars is None:
-        return [ended(record) for record in parallel(joblib.delayed(train)(spec) for spec in specs)]
+def _with_updates(parallel, joblib, specs, ended, advance) -> list:
+    """The parallel runs, their workers sending ``(index, epoch)`` after each epoch to ``advance`` here."""
     import multiprocessing
 
     # "spawn": forking a process that runs threads (PyTorch's, JAX's) can deadlock the child.
-    with multiprocessing.get_context("spawn").Manager() as manager, bars:
+    with multiprocessing.get_context("spawn").Manager() as manager:
         updates = manager.Queue()
         outcome = {}
 
@@ -399,7 +502,7 @@ def execute(specs: list[RunSpec], *, jobs: int = 1, progress: bool = False, cons
                 continue
             if update is None:
                 break
-            bars.advance(*update)
+            advance(*update)
         thread.join()
     if "error" in outcome:
         raise outcome["error"]
@@ -437,9 +540,37 @@ class _Bars:
             self.progress.start_task(task)
         self.progress.update(task, completed=epoch)
 
+    def ended(self, record) -> None:
+        self.progress.start_task(self.tasks[record.index])
+        self.progress.update(self.tasks[record.index], completed=len(record.history["epoch"]) - 1)
+
     def __enter__(self):
         self.progress.__enter__()
         return self
 
     def __exit__(self, *exc):
         return self.progress.__exit__(*exc)
+
+
+class _Tally(_Bars):
+    """One Rich progress bar for a whole grid: the runs done, and how many are running (those that began their
+    first epoch and have not ended; a run a lost worker had begun counts once, on the worker that retrains it)."""
+
+    def __init__(self, specs: list[RunSpec], console=None):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.running: set[int] = set()
+        self.progress = Progress(
+            TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TextColumn("done, {task.fields[running]} running"),
+            TimeElapsedColumn(), console=console,
+        )  # fmt: skip
+        self.task = self.progress.add_task("runs", total=len(specs), running=0)
+
+    def advance(self, index: int, epoch: int) -> None:
+        if epoch == 0:
+            self.running.add(index)
+            self.progress.update(self.task, running=len(self.running))
+
+    def ended(self, record) -> None:
+        self.running.discard(record.index)
+        self.progress.update(self.task, advance=1, running=len(self.running))
