@@ -21,9 +21,9 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, data, guide, registry, specs
+from . import __version__, data, guide, registry
 from ._json import dumps
-from .cli_errors import CLIError, CommandGroup, user_errors
+from .cli_errors import CLIError, CommandGroup, parse_params, user_errors
 from .lab import command as lab_command
 from ._info import TAGS, TASKS
 
@@ -58,25 +58,6 @@ def _stdout() -> Console:
 
 def _print_json(value) -> None:
     typer.echo(dumps(value))
-
-
-def parse_value(text: str):
-    """A parameter value from the command line, read as the loss specs read theirs (``losskit.specs.value``)."""
-    return specs.value("", text)
-
-
-def parse_params(items: list[str] | None) -> dict[str, list]:
-    """``["delta=0.5,1", "label_smoothing=0.1"]`` -> ``{"delta": [0.5, 1], "label_smoothing": [0.1]}``."""
-    params: dict[str, list] = {}
-    for item in items or ():
-        key, sep, values = item.partition("=")
-        key = key.strip()
-        if not sep or not key or not values.strip():
-            raise CLIError(f"--param {item!r}: expected NAME=VALUE or NAME=V1,V2,... (for example --param delta=0.5).")
-        if key in params:
-            raise CLIError(f"--param {key} is given twice; give its values once, separated by commas.")
-        params[key] = [parse_value(v) for v in values.split(",")]
-    return params
 
 
 def _check_hyperparameters(name: str, params: dict) -> None:

@@ -25,6 +25,7 @@ try:  # Typer carries its own copy of click from 0.2x on
 except ImportError:  # pragma: no cover
     from click.exceptions import UsageError
 
+from . import specs
 from .errors import InputError
 
 #: Exit status of a user error (the same as a usage error that the option parser catches).
@@ -59,6 +60,24 @@ def fail(message: str) -> typer.Exit:
     """Print ``error: <message>`` as one line on stderr and return the exit to raise."""
     Console(stderr=True, soft_wrap=True, highlight=False).print(Text.assemble(("error: ", "bold red"), cli_words(message)))
     return typer.Exit(USER_ERROR)
+
+
+def parse_params(items: list[str] | None) -> dict[str, list]:
+    """The values of ``--param`` options, each read as the loss specs read theirs (``losskit.specs.value``).
+
+    >>> parse_params(["delta=0.5,1", "label_smoothing=0.1"])
+    {'delta': [0.5, 1], 'label_smoothing': [0.1]}
+    """
+    params: dict[str, list] = {}
+    for item in items or ():
+        key, sep, values = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not values.strip():
+            raise CLIError(f"--param {item!r}: expected NAME=VALUE or NAME=V1,V2,... (for example --param delta=0.5).")
+        if key in params:
+            raise CLIError(f"--param {key} is given twice; give its values once, separated by commas.")
+        params[key] = [specs.value("", v) for v in values.split(",")]
+    return params
 
 
 def user_errors(command):

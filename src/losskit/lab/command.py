@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..cli_errors import user_errors
+from ..cli_errors import parse_params, user_errors
 from .files import folder_name
 
 #: Where results go without --out: ``losskit-lab/<experiment or data file name>``.
@@ -215,8 +215,6 @@ def _grid(ctx, experiment, words, param, on, options) -> tuple[dict, str]:
         given = {key: value for key, value in options.items() if _given(ctx, "data_file" if key == "data" else key)}
         return {**load(words[0]), **given}, Path(words[0]).stem
     if experiment == "sweep":
-        from ..cli import parse_params
-
         sweep = from_options(words, parse_params(param))
         return {**options, "experiment": on, "sweep": sweep}, f"sweep-{'-'.join(sweep)}"
     if words:

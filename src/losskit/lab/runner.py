@@ -191,12 +191,7 @@ def run(
     LabError, losskit.data.DataError
         A request that cannot run, said in one line.
     """
-    planned = plan(
-        experiment, y, data=data, target=target, task=task, losses=losses, sweep=sweep, model=model, hidden=hidden,
-        optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, seeds=seeds, seed=seed, jobs=jobs,
-        outliers=outliers, label_noise=label_noise, val_fraction=val_fraction, backend=backend, runner=runner,
-        scheduler=scheduler, out=out, report=report, predictions=predictions,
-    )  # fmt: skip
+    planned = plan(**{name: value for name, value in locals().items() if name not in ("progress", "console")})
     train_plans([planned], jobs=jobs, runner=runner, scheduler=scheduler, progress=progress, console=console)
     return planned.result()
 
