@@ -63,11 +63,12 @@ def register(app) -> None:
         ctx: typer.Context,
         experiment: Annotated[
             Optional[str],
-            typer.Argument(metavar="EXPERIMENT|run|sweep", help="A built-in experiment: outliers (the default), binary, multiclass, counts, "
+            typer.Argument(metavar="EXPERIMENT|run|sweep", show_default=False,
+                           help="A built-in experiment: outliers (the default), binary, multiclass, counts, "
                                 "quantiles, heteroscedastic, imbalanced, imbalanced-digits, noisy-labels, margins, "
                                 "segmentation (masks of small shapes, a CNN) or retrieval (digit embeddings). Or "
                                 "'run FILE.toml': the grid of an experiment file (options given here replace the "
-                                "file's); or 'sweep LOSS...' with --param: one run per value.", show_default=False),
+                                "file's); or 'sweep LOSS...' with --param: one run per value."),
         ] = None,
         words: Annotated[
             Optional[list[str]],
@@ -193,9 +194,9 @@ def register(app) -> None:
             for line in result.reading:
                 stdout.print(f"- {line}", soft_wrap=True)
             stdout.print()
-            beside = [files[key].name for key in ("results", "history") if key in files]
-            main = "report" if "report" in files else beside.pop(0) and "results"
-            stdout.print(f"{main}: {files[main]}  (with {' and '.join(beside)})", soft_wrap=True)
+            shown = "report" if "report" in files else "results"
+            beside = [files[key].name for key in ("results", "history") if key != shown]
+            stdout.print(f"{shown}: {files[shown]}  (with {' and '.join(beside)})", soft_wrap=True)
         stdout.print(f"done in {time.perf_counter() - start:.1f} s")
 
     app.command("lab", epilog=EPILOG)(user_errors(lab))

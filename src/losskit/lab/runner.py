@@ -1,7 +1,9 @@
-"""``lk.lab.run``: build the grid of runs (loss x seed), execute it, gather the result.
+"""``lk.lab.run``: plan a lab's runs (loss x seed), train them, gather the result.
 
-The grid is a list of picklable :class:`~losskit.lab.training.RunSpec`; :func:`execute` runs it here
-(``jobs=1``) or in joblib worker processes, with a Rich progress bar per run.
+:func:`plan` checks a request and builds its runs, a list of picklable :class:`~losskit.lab.training.RunSpec`,
+beside the records of those that finished before; :func:`train_plans` trains what several plans still need in
+one go (:func:`execute`: here, in joblib worker processes or on a cluster, with progress bars); each
+:class:`Plan` then gathers its :class:`~losskit.lab.result.LabResult`.
 """
 
 from __future__ import annotations
