@@ -40,12 +40,10 @@ def test_a_grid_on_a_local_dask_cluster_equals_the_local_run(monkeypatch):
 
 def test_a_local_dask_cluster_leaves_malloc_trim_unset():
     """Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers by default; the lab's local cluster does not."""
-    import distributed
-
     from losskit.lab import clusters
 
-    with clusters.backend("dask", None, 1):
-        assert set(distributed.get_client().run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values()) == {None}
+    with clusters.dask_client(None, 1) as client:
+        assert set(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values()) == {None}
 
 
 def test_runner_mistakes_are_one_clear_line():

@@ -1,4 +1,4 @@
-"""The lab's runs on a cluster: Dask or Ray, reached through joblib's backend system.
+"""The lab's runs on a cluster: Dask, reached through joblib's backend system, or Ray, through its tasks.
 
 ``runner="local"`` (the default) runs here or in local worker processes (:func:`runner.execute`);
 ``"dask"`` sends each run to a Dask cluster, the one at ``scheduler`` (``tcp://HOST:8786``) or, without an
@@ -34,19 +34,8 @@ def check(runner: str, scheduler: str | None) -> None:
 
 
 @contextmanager
-def backend(runner: str, scheduler: str | None, workers: int):
-    """joblib's name for the runner's backend, with its cluster connected for the block (and a local one
-    started and closed)."""
-    if runner == "dask":
-        with _dask(scheduler, workers):
-            yield "dask"
-    else:
-        with _ray(scheduler, workers):
-            yield "ray"
-
-
-@contextmanager
-def _dask(scheduler, workers):
+def dask_client(scheduler, workers):
+    """A Dask client for the block: of the cluster at ``scheduler``, or of a local cluster started and closed."""
     dask = need("dask", "--runner dask")
     distributed = need("distributed", "--runner dask")
     if scheduler is not None:
@@ -55,27 +44,25 @@ def _dask(scheduler, workers):
         except OSError as error:
             raise LabError(f"cannot reach the Dask scheduler at {scheduler}: {error}.") from None
         with client:
-            yield
+            yield client
         return
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
         cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                            dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)  # fmt: skip
-    with cluster, distributed.Client(cluster):
-        yield
+    with cluster, distributed.Client(cluster) as client:
+        yield client
 
 
 @contextmanager
-def _ray(scheduler, workers):
+def ray_session(scheduler, workers):
+    """Ray connected for the block: to the cluster at ``scheduler``, or to a local one started and shut down."""
     ray = need("ray", "--runner ray")
-    from ray.util.joblib import register_ray
-
-    register_ray()
     if scheduler is not None:
         ray.init(address=scheduler, log_to_driver=False)
     else:
-        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
     try:
-        yield
+        yield ray
     finally:
         ray.shutdown()
 
@@ -89,20 +76,34 @@ def train_all(specs, train, *, runner: str, scheduler: str | None, workers: int,
     ``started(index, 0)`` as each begins (a worker's event: its grid order is the cluster's)."""
     if not specs:
         return []
-    joblib = need("joblib", f"--runner {runner}")
-    with backend(runner, scheduler, workers) as name, joblib.parallel_backend(name):
-        if started is not None and runner == "dask":
-            from distributed import get_client
-
-            get_client().subscribe_topic(STARTED, lambda event: started(event[1], 0))
-        results = joblib.Parallel(n_jobs=-1, return_as="generator_unordered")(
-            joblib.delayed(_announced)(train, spec) for spec in specs)  # fmt: skip
-        records = []
-        for record in results:
+    records = []
+    with (dask_client if runner == "dask" else ray_session)(scheduler, workers) as cluster:
+        ended = _on_dask(cluster, specs, train, started) if runner == "dask" else _on_ray(cluster, specs, train)
+        for record in ended:
             records.append(record)
             if done is not None:
                 done(record)
     return sorted(records, key=lambda record: record.index)
+
+
+def _on_dask(client, specs, train, started):
+    """The records as their runs end, through joblib's Dask backend (a lost worker's runs go to another)."""
+    joblib = need("joblib", "--runner dask")
+    if started is not None:
+        client.subscribe_topic(STARTED, lambda event: started(event[1], 0))
+    with joblib.parallel_backend("dask"):
+        yield from joblib.Parallel(n_jobs=-1, return_as="generator_unordered")(
+            joblib.delayed(_announced)(train, spec) for spec in specs)  # fmt: skip
+
+
+def _on_ray(ray, specs, train):
+    """The records as their runs end, as Ray tasks of one CPU each (Ray's joblib backend returns only a whole list;
+    a task whose worker dies is retried, as Ray does by default)."""
+    task = ray.remote(num_cpus=1)(train)
+    pending = [task.remote(spec) for spec in specs]
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        yield ray.get(ready[0])
 
 
 def _announced(train, spec):
