@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The two commands of a fresh machine:
-#   ./dev.sh run    set everything up, then run the main job: the default lab experiment (losskit lab)
-#   ./dev.sh test   set everything up, then run the whole test suite (extra arguments go to pytest)
+# The commands of a fresh machine:
+#   ./dev.sh run        set everything up, then run the main job: the default lab experiment (losskit lab)
+#   ./dev.sh test       set everything up, then run the whole test suite (extra arguments go to pytest)
+#   ./dev.sh docs       set everything up, then build the documentation site into docs/_build/html
+#   ./dev.sh docs-test  build the site with the temporary loss of its tests and check it (pages, examples, links,
+#                       headless Chromium)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -41,8 +44,19 @@ case "${1:-}" in
         shift
         exec .venv/bin/python -m pytest -n 2 "$@"
         ;;
+    docs)
+        setup
+        .venv/bin/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+        echo "the site: docs/_build/html/index.html"
+        ;;
+    docs-test)
+        setup
+        browser
+        shift
+        exec .venv/bin/python -m pytest -o addopts="-p no:cacheprovider" --doctest-modules docs/tests docs/_ext "$@"
+        ;;
     *)
-        echo "usage: ./dev.sh run | test [pytest arguments]" >&2
+        echo "usage: ./dev.sh run | test [pytest arguments] | docs | docs-test" >&2
         exit 2
         ;;
 esac

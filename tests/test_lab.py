@@ -10,11 +10,8 @@ import csv
 import io
 import json
 import math
-import os
 import pickle
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +25,7 @@ from typer.testing import CliRunner  # noqa: E402
 import losskit as lk  # noqa: E402
 from losskit.lab import LabError, datasets, models, register, run, train  # noqa: E402
 from losskit.lab.training import RunSpec  # noqa: E402
+from browser import console_messages, open_page  # noqa: E402
 
 ROBUST = ("mae", "huber", "pseudo_huber", "log_cosh", "cauchy", "tukey_biweight", "general_robust(alpha=0.5)")
 
@@ -459,54 +457,25 @@ def test_help_has_an_example(cli):
 
 # --- the report in a real browser ------------------------------------------------------------------------
 
-CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic",
-)  # fmt: skip
-
-
-def _chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed, and under CI the report must be checked in a browser")
-        pytest.skip("chromium is not installed (apt-get install chromium); the report's browser check is skipped")
-    return found
-
-
-def _open(page: Path, workdir: Path, *extra: str) -> subprocess.CompletedProcess:
-    """Chromium with a fresh profile: the page's DOM after its scripts ran, and its log on stderr."""
-    profile = workdir / f"profile-{len(list(workdir.glob('profile-*')))}"
-    command = [
-        _chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
-        "--virtual-time-budget=10000", *extra, page.resolve().as_uri(),
-    ]  # fmt: skip
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-
-
 def _page_state(dom: str) -> dict:
     tag = re.search(r"<html[^>]*>", dom)
     assert tag, dom[:500]
     return dict(re.findall(r'data-(figures|rendered|errors)="(\d+)"', tag.group(0)))
 
 
-def _console_messages(log: str) -> list[str]:
-    return [line for line in log.splitlines() if ":CONSOLE" in line]
-
-
 @pytest.mark.parametrize("experiment", ["outliers", "counts", "quantiles", "heteroscedastic"])
 def test_report_renders_in_headless_chromium(experiment, request, tmp_path):
     page = Path(request.getfixturevalue(experiment).files["report"])
     figures = page.read_text().count('<img class="figure"')
-    shown = _open(page, tmp_path, "--dump-dom")
+    shown = open_page(page, tmp_path, "--dump-dom")
     assert shown.returncode == 0, shown.stderr[-2000:]
     state = _page_state(shown.stdout)
     assert state == {"figures": str(figures), "rendered": str(figures), "errors": "0"}, state
-    assert _console_messages(shown.stderr) == []
+    assert console_messages(shown.stderr) == []
     if experiment != "outliers":
         return  # one screenshot is enough to show that the page paints
     screenshot = tmp_path / "report.png"
-    shot = _open(page, tmp_path, f"--screenshot={screenshot}", "--window-size=1280,4000", "--hide-scrollbars")
+    shot = open_page(page, tmp_path, f"--screenshot={screenshot}", "--window-size=1280,4000", "--hide-scrollbars")
     assert shot.returncode == 0, shot.stderr[-2000:]
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 50_000
 
@@ -521,10 +490,10 @@ def test_the_browser_check_catches_a_broken_page(tmp_path):
         '<img class="figure" src="data:image/svg+xml;base64,bm90IGFuIHN2Zw==">'
         "<script>undefinedFunction();</script></body></html>"
     )
-    shown = _open(page, tmp_path, "--dump-dom")
+    shown = open_page(page, tmp_path, "--dump-dom")
     state = _page_state(shown.stdout)
     assert state["figures"] == "1" and state["rendered"] == "0" and state["errors"] != "0"
-    assert any("undefinedFunction" in line for line in _console_messages(shown.stderr))
+    assert any("undefinedFunction" in line for line in console_messages(shown.stderr))
 
 
 # --- imbalance, noisy labels, margins: from the command line to the browser ---------------------------------
@@ -541,10 +510,10 @@ def _renders(page: Path, tmp_path: Path) -> str:
     """The report opens in headless Chromium with every figure drawn and no console message; its text."""
     html = page.read_text()
     figures = html.count('<img class="figure"')
-    shown = _open(page, tmp_path, "--dump-dom")
+    shown = open_page(page, tmp_path, "--dump-dom")
     assert shown.returncode == 0, shown.stderr[-2000:]
     assert _page_state(shown.stdout) == {"figures": str(figures), "rendered": str(figures), "errors": "0"}
-    assert _console_messages(shown.stderr) == []
+    assert console_messages(shown.stderr) == []
     return html
 
 
