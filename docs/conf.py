@@ -23,9 +23,10 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx-mathjax-offline",
     "losspages",
+    "explorer",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build", "tests", "README.md"]
+exclude_patterns = ["_build", "tests", "README.md", "_static"]
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
 numpydoc_show_class_members = False
@@ -37,6 +38,7 @@ html_title = "losskit"
 html_static_path = ["_static"]
 # Counts the errors a page meets, for the tests in a browser; loaded first, before the theme's scripts.
 html_js_files = [("page-check.js", {"priority": 100})]
+html_css_files = ["explorer.css"]
 html_theme_options = {
     "navbar_end": ["theme-switcher"],
     "show_toc_level": 2,

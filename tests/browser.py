@@ -29,13 +29,14 @@ def chromium() -> str:
     return found
 
 
-def open_page(page: Path, workdir: Path, *extra: str, budget_ms: int = 10000) -> subprocess.CompletedProcess:
+def open_page(page: Path, workdir: Path, *extra: str, budget_ms: int = 10000,
+              hash: str = "") -> subprocess.CompletedProcess:  # fmt: skip
     """Chromium with a fresh profile in ``workdir``: with ``--dump-dom``, the page's DOM after its scripts ran
-    (for ``budget_ms`` of virtual time); its log on stderr."""
+    (for ``budget_ms`` of virtual time); its log on stderr. ``hash`` is the address's fragment."""
     profile = workdir / f"profile-{len(list(workdir.glob('profile-*')))}"
     command = [
         chromium(), *FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
-        f"--virtual-time-budget={budget_ms}", *extra, page.resolve().as_uri(),
+        f"--virtual-time-budget={budget_ms}", *extra, page.resolve().as_uri() + (f"#{hash}" if hash else ""),
     ]  # fmt: skip
     return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
 

@@ -94,7 +94,8 @@ def page(name: str, plots: Path) -> str:
         f"- Targets: {e.target}.",
     ]
     if loss.info.twin:
-        lines.append(f"- The same loss on the other side of its link: {{ref}}`{loss.info.twin} <loss-{loss.info.twin}>`.")
+        twin = loss.info.twin
+        lines.append(f"- The same loss on the other side of its link: {{ref}}`{twin} <loss-{twin}>`.")
     lines += ["", "## Hyperparameters", ""]
     if e.hyperparameters:
         lines += ["| name | default |", "|---|---|"]
@@ -157,8 +158,8 @@ def _example(name: str) -> list[str]:
 
 def index(names: list[str]) -> str:
     """The losses by task, each with its summary."""
-    lines = ["(losses)=", "# The losses", "",
-             f"Every loss of the registry, {len(names)} of them, by task; {{ref}}`by property <tags>`.", ""]  # fmt: skip
+    lines = ["(losses)=", "# The losses", "", f"Every loss of the registry, {len(names)} of them, by task; "
+             "{ref}`by property <tags>`; the {doc}`explorer <../explorer>` draws them.", ""]  # fmt: skip
     for task in TASKS:
         here = [name for name in names if lk.get(name).info.task == task]
         if not here:

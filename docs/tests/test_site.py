@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import doctest
 import html.parser
+import json
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import numpy as np
 import pytest
 from sphinx.cmd.build import build_main
 
@@ -123,7 +125,7 @@ def test_internal_links_and_anchors_resolve_and_nothing_comes_from_the_network(s
     assert broken == []
 
 
-@pytest.mark.parametrize("page", ["index.html", "losses/huber.html", "losses/index.html"])
+@pytest.mark.parametrize("page", ["index.html", "losses/huber.html", "losses/index.html", "explorer.html"])
 def test_pages_open_in_headless_chromium_with_their_math_typeset(site, page, tmp_path):
     shown = open_page(site / page, tmp_path, "--dump-dom", budget_ms=20000)
     assert shown.returncode == 0, shown.stderr[-2000:]
@@ -149,3 +151,61 @@ def test_every_formula_typesets_without_a_mathjax_error(site, tmp_path):
     assert shown.stdout.count("<mjx-container") == len(formulas)
     errors = re.findall(r'<p id="f(\d+)">(?:(?!</p>).)*<mjx-merror', shown.stdout, re.S)
     assert [formulas[int(i)] for i in errors] == ["\\frac{1}"]
+
+
+# --- the explorer ---------------------------------------------------------------------------------------------
+
+
+def _explorer_data(site, name: str) -> dict:
+    text = (site / "_static" / "explorer" / f"{name}.js").read_text(encoding="utf-8")
+    return json.loads(text.split(" = ", 1)[1].rstrip().rstrip(";"))
+
+
+def test_the_explorer_has_every_loss_with_a_curve_and_a_new_one(site):
+    from losskit import plot
+
+    text = (site / "_static" / "explorer" / "index.js").read_text(encoding="utf-8")
+    listed = [entry["name"] for entry in json.loads(text.split(" = ", 1)[1].rstrip().rstrip(";"))]
+    drawable = []
+    for name in lk.list_losses():
+        try:
+            plot.axis_label(name)
+        except lk.InputError:
+            continue
+        drawable.append(name)
+    assert set(drawable) <= set(listed) and "quartic_test_loss" in listed and len(drawable) > 40
+
+
+def test_the_explorers_curves_are_pytorchs_huber_loss_over_its_delta_grid(site):
+    torch = pytest.importorskip("torch")
+    data = _explorer_data(site, "huber")
+    x = torch.tensor(data["x"], dtype=torch.float64, requires_grad=True)
+    grid = data["params"]["delta"]
+    assert grid["default"] == 1.0 and grid["values"][0] == pytest.approx(0.1) and grid["values"][-1] == 10.0
+    for delta, curves in zip(grid["values"], grid["curves"]):
+        value = torch.nn.functional.huber_loss(x, torch.zeros_like(x), reduction="none", delta=delta)
+        (gradient,) = torch.autograd.grad(value.sum(), x)
+        np.testing.assert_allclose(curves["value"], value.detach().numpy(), rtol=1e-4, atol=1e-12)
+        np.testing.assert_allclose(curves["gradient"], gradient.numpy(), rtol=1e-4, atol=1e-12)
+
+
+def test_the_fit_panel_is_the_mean_under_squared_error_and_the_median_under_absolute_error(site):
+    mse, mae = _explorer_data(site, "mse")["fit"], _explorer_data(site, "mae")["fit"]
+    points = np.asarray(mse["points"])
+    assert sum(mse["outliers"]) == 3 and points[np.asarray(mse["outliers"])].min() > 5
+    assert mse["base"]["theta"] == pytest.approx(points.mean(), rel=1e-4)
+    np.testing.assert_allclose(mse["base"]["pull"], 2 * (points - points.mean()), rtol=1e-4, atol=1e-9)
+    middle = np.sort(points)[9:11]  # any point between the two middle ones is a median of 20 points
+    assert middle[0] - 1e-4 <= mae["base"]["theta"] <= middle[1] + 1e-4
+    np.testing.assert_allclose(mae["base"]["pull"], -np.sign(mae["base"]["theta"] - points), atol=1e-9)
+
+
+def test_moving_the_explorers_slider_redraws_the_curves(site, tmp_path):
+    page = site / "explorer.html"
+    moved = open_page(page, tmp_path, "--dump-dom", budget_ms=20000, hash="losses=huber,mse&autotest")
+    root = dict(re.findall(r'data-([\w-]+)="([^"]*)"', re.search(r"<html[^>]*>", moved.stdout).group(0)))
+    assert root["explorer"] == "ready" and root["errors"] == "0" and root["series"] == "2", root
+    assert root["moved"] == "huber.delta=16" and root["digest-before"] != root["digest-after"]
+    again = open_page(page, tmp_path, "--dump-dom", budget_ms=20000, hash="losses=huber,mse&huber.delta=16")
+    shared = dict(re.findall(r'data-([\w-]+)="([^"]*)"', re.search(r"<html[^>]*>", again.stdout).group(0)))
+    assert shared["digest"] == root["digest-after"]  # the address keeps the state: the same drawing
