@@ -24,9 +24,24 @@ extensions = [
     "sphinx-mathjax-offline",
     "losspages",
     "explorer",
+    "sphinx_gallery.gen_gallery",
 ]
+# The tutorials: scripts run at build time (sphinx-gallery), their output and figures in the pages.
+sphinx_gallery_conf = {
+    "examples_dirs": "tutorials",
+    "gallery_dirs": "auto_tutorials",
+    "filename_pattern": r"/plot_",
+    "within_subsection_order": "FileNameSortKey",
+    "abort_on_example_error": True,
+    "download_all_examples": False,
+    "show_memory": False,
+    "show_signature": False,
+    "remove_config_comments": True,
+    "capture_repr": (),
+    "write_computation_times": False,  # its page loads jQuery from a CDN  # a cell's last value is not printed: its figures and prints are the output
+}
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build", "tests", "README.md", "_static"]
+exclude_patterns = ["_build", "tests", "README.md", "_static", "tutorials", "sg_execution_times.rst"]
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
 numpydoc_show_class_members = False

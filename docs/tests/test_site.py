@@ -83,6 +83,16 @@ def test_every_example_runs(site):
     assert summary.failed == 0 and summary.attempted > 3 * len(lk.list_losses())
 
 
+def test_every_tutorial_ran_at_build_time(site):
+    """Each script of docs/tutorials has its page, with the output of its run (a failing script fails the build)."""
+    scripts = sorted((DOCS / "tutorials").glob("plot_*.py"))
+    assert len(scripts) >= 6
+    for script in scripts:
+        page = (site / "auto_tutorials" / f"{script.stem}.html").read_text(encoding="utf-8")
+        assert "sphx-glr-script-out" in page or "sphx-glr-single-img" in page, script.name
+        assert "Traceback" not in page, script.name
+
+
 class _Links(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
@@ -125,7 +135,8 @@ def test_internal_links_and_anchors_resolve_and_nothing_comes_from_the_network(s
     assert broken == []
 
 
-@pytest.mark.parametrize("page", ["index.html", "losses/huber.html", "losses/index.html", "explorer.html"])
+@pytest.mark.parametrize("page", ["index.html", "losses/huber.html", "losses/index.html", "explorer.html",
+                                  "auto_tutorials/plot_2_outliers.html"])
 def test_pages_open_in_headless_chromium_with_their_math_typeset(site, page, tmp_path):
     shown = open_page(site / page, tmp_path, "--dump-dom", budget_ms=20000)
     assert shown.returncode == 0, shown.stderr[-2000:]
