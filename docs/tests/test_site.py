@@ -72,12 +72,14 @@ def test_every_registered_loss_has_a_page_and_a_new_one_appears(site):
 
 
 def test_every_example_runs(site):
-    """The example of the home page and of every loss's page, as a doctest: it prints the value the page shows."""
-    pages = [DOCS / "index.md", *(DOCS / "losses" / f"{name}.md" for name in lk.list_losses())]
+    """The examples of the home page, of every loss's page and of the migration pages (against Keras, PyTorch, Optax
+    and scikit-learn themselves), as doctests: each prints what the page shows."""
+    pages = [DOCS / "index.md", *(DOCS / "losses" / f"{name}.md" for name in lk.list_losses()),
+             *sorted((DOCS / "migration").glob("*.md"))]
     parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
     for page in pages:
         test = parser.get_doctest(page.read_text(encoding="utf-8"), {}, page.stem, str(page), 0)
-        assert test.examples, page.stem
+        assert test.examples or page.stem == "index", page
         runner.run(test)
     summary = runner.summarize(verbose=False)
     assert summary.failed == 0 and summary.attempted > 3 * len(lk.list_losses())
