@@ -45,6 +45,7 @@ exclude_patterns = ["_build", "tests", "README.md", "_static", "tutorials", "sg_
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
 numpydoc_show_class_members = False
+autodoc_typehints = "none"  # the numpydoc sections give the types, in words
 nitpicky = True
 suppress_warnings = []
 

@@ -57,6 +57,27 @@ def test_metadata_is_complete(name):
         assert lk.get(info.twin).info.input_space == "logits"  # a likelihood of probabilities has its logit form
 
 
+#: Where each library's names live.
+PEER_MODULES = {"Keras": "keras.", "PyTorch": "torch.", "Optax": "optax.", "scikit-learn": "sklearn.",
+                "XGBoost": "xgboost.", "kornia": "kornia.", "MONAI": "monai.", "statsmodels": "statsmodels."}
+
+
+def test_every_peer_names_something_that_exists():
+    """The same loss elsewhere (``info.peers``, on each loss's page): every name is imported from its library."""
+    import importlib
+
+    from losskit._info import LIBRARIES
+
+    assert set(PEER_MODULES) == set(LIBRARIES)
+    peers = [(name, peer) for name in NAMES for peer in lk.get(name).info.peers]
+    assert len(peers) > 80 and {peer.library for _, peer in peers} == set(LIBRARIES)
+    for name, peer in peers:
+        assert peer.name.startswith(PEER_MODULES[peer.library]), (name, peer)
+        module, _, attribute = peer.name.rpartition(".")
+        assert hasattr(importlib.import_module(module), attribute), (name, peer)
+        assert not peer.note.endswith(".") and peer.note == peer.note.strip(), (name, peer)
+
+
 @pytest.mark.parametrize("tag", list(TAGS))
 def test_list_losses_by_tag(tag):
     chosen = lk.list_losses(tag=tag)

@@ -108,9 +108,28 @@ def page(name: str, plots: Path) -> str:
     if figure:
         lines += ["## Curves", "", figure, ""]
     lines += ["## Example", "", "```python", *_example(name), "", "```", ""]  # the blank line ends the doctest
+    lines += ["## The same loss elsewhere", "", *_elsewhere(e.peers), ""]
     lines += ["## References", ""]
     lines += [f"- {reference}" for reference in e.references] or ["None listed."]
     return "\n".join(lines) + "\n"
+
+
+#: The migration pages, which say each library's own conventions (argument order, reduction, clipping).
+MIGRATION = {"Keras": "keras", "PyTorch": "pytorch", "Optax": "optax", "scikit-learn": "scikit-learn"}
+
+
+def _elsewhere(peers) -> list[str]:
+    """A table of the loss's peers: the library (linked to its migration page), the name, how it differs."""
+    if not peers:
+        return [f"None of {', '.join(MIGRATION)} has this loss."]
+    rows = ["| library | name | how it differs |", "|---|---|---|"]
+    for peer in peers:
+        page = MIGRATION.get(peer["library"])
+        library = f"{{doc}}`{peer['library']} <../migration/{page}>`" if page else peer["library"]
+        note = peer["note"].replace("|", "\\|") or "the same numbers"
+        rows.append(f"| {library} | `{peer['name']}` | {note[:1].upper() + note[1:]}. |")
+    return [*rows, "", "Beyond these, each library's own conventions apply (argument order, reduction, weights): "
+            "see its migration page."]
 
 
 def _math(text: str) -> list[str] | str:

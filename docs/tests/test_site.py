@@ -64,6 +64,9 @@ def test_every_registered_loss_has_a_page_and_a_new_one_appears(site):
         assert page.is_file(), name
         text = page.read_text(encoding="utf-8")
         assert f"<h1>{name}" in text and "Definition" in text and "Example" in text, name
+        assert "The same loss elsewhere" in text, name
+        for peer in (lk.get(name).info.peers if name != "quartic_test_loss" else ()):
+            assert peer.name in text, (name, peer.name)
     new = (site / "losses" / "quartic_test_loss.html").read_text(encoding="utf-8")
     assert "A loss registered by the documentation tests" in new
     assert 'href="quartic_test_loss.html' in (site / "losses" / "index.html").read_text(encoding="utf-8")
@@ -138,7 +141,7 @@ def test_internal_links_and_anchors_resolve_and_nothing_comes_from_the_network(s
 
 
 @pytest.mark.parametrize("page", ["index.html", "losses/huber.html", "losses/index.html", "explorer.html",
-                                  "auto_tutorials/plot_2_outliers.html"])
+                                  "auto_tutorials/plot_2_outliers.html", "api.html", "migration/pytorch.html"])
 def test_pages_open_in_headless_chromium_with_their_math_typeset(site, page, tmp_path):
     shown = open_page(site / page, tmp_path, "--dump-dom", budget_ms=20000)
     assert shown.returncode == 0, shown.stderr[-2000:]

@@ -7,7 +7,7 @@
 
 from ._base import Loss
 from ._checks import set_validation, validation
-from ._info import LossInfo
+from ._info import LossInfo, Peer
 from .engines import fast_path, get_fast_path, set_fast_path
 from .errors import InputError, InputTypeError
 from .losses import *  # noqa: F403  (the catalogue: classes and function forms)
@@ -19,7 +19,7 @@ from .registry import get, list_losses, register
 __version__ = "0.1.0"
 
 __all__ = [
-    "Loss", "LossInfo", "InputError", "InputTypeError", "get", "list_losses", "register", "set_validation",
+    "Loss", "LossInfo", "Peer", "InputError", "InputTypeError", "get", "list_losses", "register", "set_validation",
     "validation", "fast_path", "get_fast_path", "set_fast_path", "recommend", "explain", "check_pairing",
     "infer_task", "sparsemax", *_catalogue,
 ]  # fmt: skip

@@ -26,6 +26,30 @@ HESSIAN_KINDS = ("exact", "fisher", "approximate")
 VARIABLES = ("residual", "margin", "logit", "probability", "prediction", "none")
 
 
+#: The libraries a loss's peers come from.
+LIBRARIES = ("Keras", "PyTorch", "Optax", "scikit-learn", "XGBoost", "kornia", "MONAI", "statsmodels")
+
+
+@dataclass(frozen=True)
+class Peer:
+    """The same loss in another library.
+
+    Attributes
+    ----------
+    library
+        One of ``LIBRARIES``.
+    name
+        Its importable name, ``"torch.nn.functional.huber_loss"`` (the tests import every one).
+    note
+        How it differs beyond the library's own conventions (argument order, reduction; see the migration pages):
+        other defaults, clipping, input spaces, parameter names. Empty where it computes the same numbers.
+    """
+
+    library: str
+    name: str
+    note: str = ""
+
+
 @dataclass(frozen=True)
 class LossInfo:
     """Metadata of a registered loss.
@@ -58,6 +82,8 @@ class LossInfo:
         The same loss on the other side of its link (probabilities and logits, rates and log-rates).
     references
         Sources of the definition.
+    peers
+        The same loss in other libraries (``Peer``), and how each differs.
     inputs
         The declared inputs (``losskit.inputs.Input``), set by the base from the class.
     """
@@ -77,6 +103,7 @@ class LossInfo:
     tags: tuple[str, ...] = ()
     twin: str | None = None
     references: tuple[str, ...] = ()
+    peers: tuple[Peer, ...] = ()
     inputs: tuple = field(default=(), repr=False)
 
     def __post_init__(self):
@@ -163,4 +190,5 @@ class LossInfo:
             "use_when": self.use_when,
             "avoid_when": self.avoid_when,
             "references": list(self.references),
+            "peers": [{"library": p.library, "name": p.name, "note": p.note} for p in self.peers],
         }

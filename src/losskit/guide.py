@@ -951,6 +951,7 @@ class Explanation:
     avoid_when: str
     hyperparameters: dict
     references: tuple[str, ...]
+    peers: tuple[dict, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -981,6 +982,9 @@ class Explanation:
             wrapped = textwrap.wrap(text, 78, initial_indent=f"{label:>16}  ", subsequent_indent=" " * 18)
             lines += wrapped or [f"{label:>16}"]
         lines += ["", "references:", *(f"  - {ref}" for ref in self.references)]
+        if self.peers:
+            lines += ["", "elsewhere:", *(f"  - {p['library']}: {p['name']}" + (f" ({p['note']})" if p["note"] else "")
+                                         for p in self.peers)]  # fmt: skip
         return "\n".join(lines)
 
 
@@ -1019,6 +1023,7 @@ def explain(name) -> Explanation:
         avoid_when=info.avoid_when,
         hyperparameters=defaults,
         references=info.references,
+        peers=tuple({"library": p.library, "name": p.name, "note": p.note} for p in info.peers),
     )
 
 

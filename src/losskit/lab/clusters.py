@@ -1,10 +1,10 @@
 """The lab's runs on a cluster: Dask, reached through joblib's backend system, or Ray, through its tasks.
 
-``runner="local"`` (the default) runs here or in local worker processes (:func:`runner.execute`);
+``runner="local"`` (the default) runs here or in local worker processes (``runner.execute``);
 ``"dask"`` sends each run to a Dask cluster, the one at ``scheduler`` (``tcp://HOST:8786``) or, without an
 address, a local cluster of ``workers`` single-threaded processes bound to 127.0.0.1 and closed after the
 grid; ``"ray"`` does the same on Ray (``scheduler``: the address ``ray.init`` takes). A run is a picklable
-:class:`~losskit.lab.training.RunSpec` (its data included) and returns its record, so the cluster needs only
+``RunSpec`` (its data included) and returns its record, so the cluster needs only
 losskit and its lab dependencies on every worker.
 
 Dask's nanny starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which turns off glibc's adaptive

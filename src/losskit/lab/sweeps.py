@@ -3,7 +3,7 @@
 A sweep is ``{loss: {hyperparameter: [values]}}``: ``{"huber": {"delta": [0.1, 1, 10]}}`` compares
 ``huber(delta=0.1)``, ``huber(delta=1)`` and ``huber(delta=10)``; several hyperparameters of one loss make every
 combination of their values, and several losses are swept side by side. The report draws every metric against
-each swept hyperparameter, the mean over seeds with the band of the seeds' spread (:func:`figures.sweep`).
+each swept hyperparameter, the mean over seeds with the band of the seeds' spread (``figures.sweep``).
 
 >>> check({"Huber": {"delta": [1, 0.1]}})
 {'huber': {'delta': [1, 0.1]}}

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from .._base import Loss
 from .._checks import GROUP_LABELS, boolean, choice, positive
-from .._info import LossInfo
+from .._info import LossInfo, Peer
 from .._xp import index_dtype
 from ..inputs import prediction, target
 from ..params import Param
@@ -163,6 +163,9 @@ class NTXent(_Similarities):
         avoid_when="you have exactly one paired key per query (info_nce is the same and cheaper to reason about)",
         references=("Chen et al., A simple framework for contrastive learning of visual representations (SimCLR), ICML 2020",
                     "Optax, optax.losses.ntxent"),
+        peers=(
+            Peer("Optax", "optax.losses.ntxent", "the same temperature = 0.07 by default"),
+        ),
     )  # fmt: skip
     inputs = (target("labels", GROUP_LABELS), prediction("embeddings", event=1))
     batch_coupled = True

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._base import Loss
 from .._checks import PROBABILITIES, UNIT_TARGETS, OneOf, non_negative, positive, unit_interval, weights
-from .._info import LossInfo
+from .._info import LossInfo, Peer
 from .._optimal import clipped, numeric_constant, weighted_mean
 from ..errors import InputError
 from ..inputs import prediction, target
@@ -58,6 +58,11 @@ class Hinge(Loss):
         use_when="you want a max-margin classifier (SVM) and need decisions, not probabilities",
         avoid_when="you need calibrated probabilities, or a smooth objective",
         references=("Cortes and Vapnik, Support-vector networks, Machine Learning 20 (1995)",),
+        peers=(
+            Peer("Keras", "keras.losses.Hinge", "turns labels 0/1 into -1/+1"),
+            Peer("Optax", "optax.losses.hinge_loss", "no reduction"),
+            Peer("scikit-learn", "sklearn.metrics.hinge_loss"),
+        ),
     )
     inputs = MARGIN_INPUTS
 
@@ -100,6 +105,9 @@ class SquaredHinge(Loss):
         use_when="a max-margin classifier with a differentiable loss (L2-SVM)",
         avoid_when="you need probabilities, or the data has label noise (the square amplifies violations)",
         references=("Lee and Mangasarian, SSVM: a smooth support vector machine, Comput. Optim. Appl. 20 (2001)",),
+        peers=(
+            Peer("Keras", "keras.losses.SquaredHinge", "turns labels 0/1 into -1/+1"),
+        ),
     )
     inputs = MARGIN_INPUTS
 
@@ -147,6 +155,14 @@ class BinaryCrossEntropy(Loss):
         use_when="the model already outputs probabilities (a sigmoid layer you cannot remove)",
         avoid_when="you have logits: sigmoid_cross_entropy is exact where this one clamps at log = -100",
         references=("Good, Rational decisions, J. R. Stat. Soc. B 14 (1952)",),
+        peers=(
+            Peer("PyTorch", "torch.nn.functional.binary_cross_entropy", "the same clamp of the log at -100"),
+            Peer(
+                "Keras", "keras.losses.BinaryCrossentropy",
+                "clips probabilities to [1e-7, 1 - 1e-7]: a confident wrong answer costs about 16, not 100",
+            ),
+            Peer("scikit-learn", "sklearn.metrics.log_loss", "clips probabilities at the dtype's epsilon"),
+        ),
     )
     inputs = (target("y_true", UNIT_TARGETS), prediction("y_pred", PROBABILITIES))
 
@@ -219,6 +235,11 @@ class SigmoidCrossEntropy(Loss):
         references=(
             "Cox, The regression analysis of binary sequences, J. R. Stat. Soc. B 20 (1958)",
             "Szegedy et al., Rethinking the Inception architecture (label smoothing), CVPR 2016",
+        ),
+        peers=(
+            Peer("PyTorch", "torch.nn.functional.binary_cross_entropy_with_logits", "the same pos_weight"),
+            Peer("Keras", "keras.losses.BinaryCrossentropy", "from_logits=True"),
+            Peer("Optax", "optax.losses.sigmoid_binary_cross_entropy", "no reduction"),
         ),
     )
     inputs = (target("y_true", UNIT_TARGETS), prediction("y_pred", link=LOGIT))
@@ -309,6 +330,12 @@ class Exponential(_Margin):
         avoid_when="labels are noisy: one mislabelled point with a large margin outweighs the rest",
         references=("Freund and Schapire, A decision-theoretic generalization of on-line learning, JCSS 55 (1997)",
                     "Friedman, Hastie and Tibshirani, Additive logistic regression, Ann. Stat. 28 (2000)"),
+        peers=(
+            Peer(
+                "scikit-learn", "sklearn.ensemble.GradientBoostingClassifier",
+                "loss='exponential' (AdaBoost's), on labels 0/1",
+            ),
+        ),
     )  # fmt: skip
 
     def _of_margin(self, xp, m):
@@ -351,6 +378,9 @@ class SoftMargin(_Margin):
         use_when="labels come as -1 and +1 and you want the logistic loss (PyTorch's SoftMarginLoss)",
         avoid_when="labels are 0 and 1: sigmoid_cross_entropy says so in its name",
         references=("PyTorch, torch.nn.SoftMarginLoss",),
+        peers=(
+            Peer("PyTorch", "torch.nn.functional.soft_margin_loss"),
+        ),
     )
 
     def _of_margin(self, xp, m):
@@ -394,6 +424,10 @@ class Perceptron(_Margin):
         use_when="you want the perceptron's updates (mistake-driven, no margin)",
         avoid_when="you need a margin or probabilities: hinge or sigmoid_cross_entropy",
         references=("Rosenblatt, The perceptron, Psychological Review 65 (1958)",),
+        peers=(
+            Peer("Optax", "optax.losses.perceptron_loss", "no reduction"),
+            Peer("scikit-learn", "sklearn.linear_model.Perceptron", "a model trained with this loss"),
+        ),
     )
 
     def _of_margin(self, xp, m):
@@ -486,6 +520,9 @@ class ModifiedHuber(_Margin):
         avoid_when="you need calibrated probabilities",
         references=("Zhang, Solving large scale linear prediction problems using SGD algorithms, ICML 2004",
                     "scikit-learn, sklearn.linear_model.SGDClassifier"),
+        peers=(
+            Peer("scikit-learn", "sklearn.linear_model.SGDClassifier", "loss='modified_huber'"),
+        ),
     )  # fmt: skip
 
     def _of_margin(self, xp, m):
@@ -540,6 +577,9 @@ class SigmoidFocal(Loss):
                    "pos_weight on sigmoid_cross_entropy keeps them calibrated",
         references=("Lin et al., Focal loss for dense object detection, ICCV 2017",
                     "torchvision, torchvision.ops.sigmoid_focal_loss"),
+        peers=(
+            Peer("Optax", "optax.losses.sigmoid_focal_loss", "the same defaults (alpha None, gamma 2); no reduction"),
+        ),
     )  # fmt: skip
     inputs = (target("y_true", UNIT_TARGETS), prediction("y_pred", link=LOGIT))
     gamma = Param(2.0, non_negative, "float >= 0", "The focusing exponent: 0 is cross-entropy.", example=0.5)
@@ -616,6 +656,12 @@ class BinaryFocal(Loss):
         avoid_when="you have logits (sigmoid_focal), or need calibrated probabilities",
         references=("Lin et al., Focal loss for dense object detection, ICCV 2017",
                     "Keras, keras.losses.BinaryFocalCrossentropy"),
+        peers=(
+            Peer(
+                "Keras", "keras.losses.BinaryFocalCrossentropy",
+                "alpha applies only with apply_class_balancing=True; probabilities clipped to [1e-7, 1 - 1e-7]",
+            ),
+        ),
     )  # fmt: skip
     inputs = (target("y_true", UNIT_TARGETS), prediction("y_pred", PROBABILITIES))
     gamma = SigmoidFocal.gamma
@@ -677,6 +723,9 @@ class Brier(Loss):
         avoid_when="training from scratch through a sigmoid: confident mistakes get almost no gradient",
         references=("Brier, Verification of forecasts expressed in terms of probability, Monthly Weather Review 78 (1950)",
                     "scikit-learn, sklearn.metrics.brier_score_loss"),
+        peers=(
+            Peer("scikit-learn", "sklearn.metrics.brier_score_loss", "a metric of the positive class's probability"),
+        ),
     )  # fmt: skip
     inputs = (target("y_true", UNIT_TARGETS), prediction("y_pred", PROBABILITIES))
 

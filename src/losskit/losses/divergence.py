@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .._checks import NONNEGATIVE, REAL, SIMPLEX, choice, positive
-from .._info import LossInfo
+from .._info import LossInfo, Peer
 from .._optimal import clipped, simplex_minimum, weighted_mean
 from ..inputs import prediction, target
 from ..links import LOG, SOFTMAX
@@ -51,6 +51,15 @@ class KLDivergence(_ClassAxis):
         use_when="matching a predicted distribution to a target one (distillation, variational objectives); 0 at a perfect match",
         avoid_when="targets are hard labels (it equals cross-entropy then) or the prediction is log-probabilities",
         references=("Kullback and Leibler, On information and sufficiency, Ann. Math. Stat. 22 (1951)",),
+        peers=(
+            Peer(
+                "PyTorch", "torch.nn.functional.kl_div",
+                "(input, target) with input the log-probabilities; reduction='batchmean' gives the mean over "
+                "examples",
+            ),
+            Peer("Keras", "keras.losses.KLDivergence", "clips both rows to [1e-7, 1]"),
+            Peer("Optax", "optax.losses.kl_divergence", "(log_predictions, targets); no reduction"),
+        ),
     )
     inputs = (
         target("y_true", SIMPLEX, event=1),
@@ -238,6 +247,9 @@ class GeneralizedKLDivergence(_ClassAxis):
         avoid_when="the rows are distributions (kl_divergence), or each entry is its own example (log_poisson_nll)",
         references=("Lee and Seung, Algorithms for non-negative matrix factorization, NeurIPS 2000",
                     "Optax, optax.losses.generalized_kl_divergence"),
+        peers=(
+            Peer("Optax", "optax.losses.generalized_kl_divergence", "(log_predictions, targets); no reduction"),
+        ),
     )  # fmt: skip
     inputs = (target("y_true", NONNEGATIVE, event=1), prediction("y_pred", link=LOG, event=1))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .._base import Loss
 from .._checks import at_least_one, boolean, choice, non_negative, within
-from .._info import LossInfo
+from .._info import LossInfo, Peer
 from ..inputs import prediction, target
 from ..numerics import propagate_nan
 from ..params import Param
@@ -131,6 +131,13 @@ class TripletMargin(Loss):
             "Schroff et al., FaceNet: a unified embedding for face recognition and clustering, CVPR 2015",
             "Balntas et al., Learning local feature descriptors with triplets and shallow convolutional neural networks, BMVC 2016",
         ),
+        peers=(
+            Peer(
+                "PyTorch", "torch.nn.functional.triplet_margin_loss",
+                "adds eps=1e-6 to the differences before the norm",
+            ),
+            Peer("Optax", "optax.losses.triplet_margin_loss", "adds eps=1e-6 inside the norm; no reduction"),
+        ),
     )
     inputs = (prediction("anchor", event=1), prediction("positive", event=1), prediction("negative", event=1))
     margin = Param(1.0, non_negative, "float >= 0", "How much closer the positive must be.", example=0.5)
@@ -208,6 +215,9 @@ class CosineEmbedding(Loss):
         use_when="learning embeddings compared by their angle (text and image retrieval) from matching pairs",
         avoid_when="the lengths of the embeddings carry meaning (a Euclidean loss keeps them)",
         references=("PyTorch, torch.nn.CosineEmbeddingLoss",),
+        peers=(
+            Peer("PyTorch", "torch.nn.functional.cosine_embedding_loss"),
+        ),
     )  # fmt: skip
     inputs = (target("y_true", SIGNED_LABELS), prediction("x1", event=1), prediction("x2", event=1))
     margin = Param(0.0, within(-1.0, 1.0, why="a cosine"), "float in [-1, 1]",

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._base import Loss
 from .._checks import LOG_SIMPLEX, SIMPLEX, Simplex, integer, optional_integer, unit_interval, weights
-from .._info import LossInfo
+from .._info import LossInfo, Peer
 from .._optimal import class_frequencies, clipped
 from ..errors import InputError
 from ..inputs import class_ids, prediction, target
@@ -119,6 +119,13 @@ class CategoricalCrossEntropy(_Classes):
         use_when="the model already outputs probability rows (a softmax you cannot remove) and targets are one-hot or soft",
         avoid_when="you have logits: softmax_cross_entropy is exact where this one clamps",
         references=("Good, Rational decisions, J. R. Stat. Soc. B 14 (1952)",),
+        peers=(
+            Peer(
+                "Keras", "keras.losses.CategoricalCrossentropy",
+                "rescales each row to sum to 1 and clips it to [1e-7, 1 - 1e-7]; losskit refuses rows that do not "
+                "sum to 1",
+            ),
+        ),
     )
     inputs = (target("y_true", SOFT_TARGETS, event=1, hint=MULTI_HOT), prediction("y_pred", SIMPLEX, event=1))
 
@@ -183,6 +190,11 @@ class SoftmaxCrossEntropy(_Classes):
             "Bridle, Probabilistic interpretation of feedforward classification network outputs (1990)",
             "Szegedy et al., Rethinking the Inception architecture (label smoothing), CVPR 2016",
         ),
+        peers=(
+            Peer("PyTorch", "torch.nn.functional.cross_entropy", "with probabilities as the target"),
+            Peer("Keras", "keras.losses.CategoricalCrossentropy", "from_logits=True"),
+            Peer("Optax", "optax.losses.softmax_cross_entropy", "no reduction"),
+        ),
     )
     inputs = (target("y_true", SOFT_TARGETS, event=1, hint=MULTI_HOT), prediction("y_pred", link=SOFTMAX, event=1))
     label_smoothing = Param(0.0, unit_interval, "float in [0, 1]", "Moves the targets towards the uniform row.", example=0.2)
@@ -235,6 +247,9 @@ class SparseCategoricalCrossEntropy(_Classes):
         use_when="the model already outputs probability rows and targets are integer class ids",
         avoid_when="you have logits: sparse_softmax_cross_entropy is exact and faster",
         references=("Good, Rational decisions, J. R. Stat. Soc. B 14 (1952)",),
+        peers=(
+            Peer("Keras", "keras.losses.SparseCategoricalCrossentropy", "clips probabilities to [1e-7, 1 - 1e-7]"),
+        ),
     )
     inputs = (CLASS_IDS, prediction("y_pred", SIMPLEX, event=1))
 
@@ -301,6 +316,14 @@ class SparseSoftmaxCrossEntropy(_ClassIds):
             "Bridle, Probabilistic interpretation of feedforward classification network outputs (1990)",
             "Szegedy et al., Rethinking the Inception architecture (label smoothing), CVPR 2016",
         ),
+        peers=(
+            Peer(
+                "PyTorch", "torch.nn.functional.cross_entropy",
+                "with class ids as the target; the same ignore_index, label_smoothing and class weights (weight=)",
+            ),
+            Peer("Keras", "keras.losses.SparseCategoricalCrossentropy", "from_logits=True"),
+            Peer("Optax", "optax.losses.softmax_cross_entropy_with_integer_labels", "no reduction"),
+        ),
     )
     inputs = (CLASS_IDS, prediction("y_pred", link=SOFTMAX, event=1))
     label_smoothing = Param(0.0, unit_interval, "float in [0, 1]", "Moves the targets towards the uniform row.", example=0.2)
@@ -363,6 +386,9 @@ class NLL(_ClassIds):
         use_when="the model ends with log_softmax (PyTorch's classic pairing), with class ids as targets",
         avoid_when="you have raw logits (use sparse_softmax_cross_entropy) or probabilities (sparse_categorical_cross_entropy)",
         references=("PyTorch, torch.nn.functional.nll_loss",),
+        peers=(
+            Peer("PyTorch", "torch.nn.functional.nll_loss", "does not check that the rows are log-probabilities"),
+        ),
     )
     inputs = (
         CLASS_IDS,

@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 
 from .._checks import non_negative
-from .._info import LossInfo
+from .._info import LossInfo, Peer
 from .._optimal import class_frequencies
 from ..errors import InputError
 from ..inputs import prediction
@@ -58,6 +58,13 @@ class CrammerSingerHinge(_ClassAxis):
         avoid_when="you need probabilities (softmax_cross_entropy), or smooth gradients",
         references=("Crammer and Singer, On the algorithmic implementation of multiclass kernel-based vector "
                     "machines, JMLR 2 (2001)", "Optax, optax.losses.multiclass_hinge_loss"),
+        peers=(
+            Peer("Optax", "optax.losses.multiclass_hinge_loss", "no reduction"),
+            Peer(
+                "Keras", "keras.losses.CategoricalHinge",
+                "on one-hot rows; counts the true class's 0 as a rival when every score is negative",
+            ),
+        ),
     )  # fmt: skip
     inputs = (CLASS_IDS, SCORE_ROWS)
     margin = _MARGIN
@@ -128,6 +135,12 @@ class WestonWatkinsHinge(_ClassAxis):
         avoid_when="you need probabilities (softmax_cross_entropy)",
         references=("Weston and Watkins, Support vector machines for multi-class pattern recognition, ESANN 1999",
                     "PyTorch, torch.nn.MultiMarginLoss"),
+        peers=(
+            Peer(
+                "PyTorch", "torch.nn.functional.multi_margin_loss",
+                "the same p, margin and division by the number of classes",
+            ),
+        ),
     )  # fmt: skip
     inputs = (CLASS_IDS, SCORE_ROWS)
     p = Param(1, _power, "1 or 2", "The power of each violation (2 is the squared hinge).", example=2)
@@ -255,6 +268,9 @@ class SparsemaxLoss(_ClassAxis):
         avoid_when="you need a likelihood or log-probabilities (softmax_cross_entropy)",
         references=("Martins and Astudillo, From softmax to sparsemax, ICML 2016",
                     "Blondel, Martins and Niculae, Learning with Fenchel-Young losses, JMLR 21 (2020)"),
+        peers=(
+            Peer("Optax", "optax.losses.multiclass_sparsemax_loss", "no reduction"),
+        ),
     )  # fmt: skip
     inputs = (CLASS_IDS, prediction("y_pred", link=SPARSEMAX, event=1))
 

@@ -26,7 +26,7 @@ from dataclasses import replace
 import numpy as np
 
 from .._checks import SIMPLEX, non_negative, optional_integer, weights, within
-from .._info import LossInfo
+from .._info import LossInfo, Peer
 from .._optimal import class_frequencies, clipped, simplex_minimum
 from ..errors import InputError
 from ..inputs import prediction, target
@@ -193,6 +193,12 @@ class SoftmaxFocal(_SoftmaxTerms):
         avoid_when="you need calibrated probabilities, or the classes are merely imbalanced: class_weight on "
                    "softmax_cross_entropy keeps them calibrated",
         references=_FOCAL_REFERENCES + ("Keras, keras.losses.CategoricalFocalCrossentropy",),
+        peers=(
+            Peer(
+                "Keras", "keras.losses.CategoricalFocalCrossentropy",
+                "from_logits=True; alpha is 0.25 by default, losskit's None",
+            ),
+        ),
     )  # fmt: skip
     gamma = _GAMMA
     alpha = _class_weight_param(_ALPHA_TEXT)
@@ -260,6 +266,12 @@ class CategoricalFocal(_ClassAxis):
         use_when="the model already outputs probability rows and easy rows should weigh less",
         avoid_when="you have logits (softmax_focal), or need calibrated probabilities",
         references=_FOCAL_REFERENCES + ("Keras, keras.losses.CategoricalFocalCrossentropy",),
+        peers=(
+            Peer(
+                "Keras", "keras.losses.CategoricalFocalCrossentropy",
+                "alpha is 0.25 by default, losskit's None; probabilities clipped to [1e-7, 1 - 1e-7]",
+            ),
+        ),
     )  # fmt: skip
     inputs = (SOFT_ROWS, prediction("y_pred", SIMPLEX, event=1))
     gamma = _GAMMA
@@ -316,6 +328,12 @@ class Poly1SoftmaxCrossEntropy(_SoftmaxTerms):
         avoid_when="you need a likelihood or calibrated probabilities, or have no budget to tune epsilon",
         references=("Leng et al., PolyLoss: a polynomial expansion perspective of classification loss functions, ICLR 2022",
                     "Optax, optax.poly_loss_cross_entropy"),
+        peers=(
+            Peer(
+                "Optax", "optax.losses.poly_loss_cross_entropy",
+                "epsilon is 2.0 by default, losskit's 1.0 (the paper's Poly-1)",
+            ),
+        ),
     )  # fmt: skip
     epsilon = Param(1.0, within(-1.0, math.inf, open_high=True, why="the loss must fall as p_t rises"), "float >= -1",
                     "The weight of the first polynomial term (Optax uses 2).",
@@ -364,6 +382,12 @@ class GeneralizedCrossEntropy(_SoftmaxTerms):
         avoid_when="labels are clean: cross-entropy trains faster, and GCE underfits hard classes",
         references=("Zhang and Sabuncu, Generalized cross entropy loss for training deep neural networks with noisy "
                     "labels, NeurIPS 2018", "Keras, keras.losses.CategoricalGeneralizedCrossEntropy"),
+        peers=(
+            Peer(
+                "Keras", "keras.losses.CategoricalGeneralizedCrossEntropy",
+                "despite its name, takes class ids; the same q = 0.5",
+            ),
+        ),
     )  # fmt: skip
     inputs = (CLASS_IDS, LOGIT_ROWS)
     q = Param(0.5, within(0.0, 1.0, open_low=True, why="q -> 0 is cross-entropy"), "float in (0, 1]",

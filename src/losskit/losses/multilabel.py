@@ -13,7 +13,7 @@ import numpy as np
 
 from .._base import Loss
 from .._checks import UNIT_TARGETS, non_negative, weights, within
-from .._info import LossInfo
+from .._info import LossInfo, Peer
 from .._optimal import clipped, numeric_constant, weighted_mean
 from ..inputs import prediction, target
 from ..links import LOGIT
@@ -56,6 +56,9 @@ class MultilabelSoftMargin(_ClassAxis):
         avoid_when="labels are exclusive classes (softmax_cross_entropy), or rows have padded labels (mask them in "
                    "sigmoid_cross_entropy's sample_weight instead)",
         references=("PyTorch, torch.nn.MultiLabelSoftMarginLoss",),
+        peers=(
+            Peer("PyTorch", "torch.nn.functional.multilabel_soft_margin_loss", "class weights as weight="),
+        ),
     )  # fmt: skip
     inputs = (target("y_true", UNIT_TARGETS, event=1), prediction("y_pred", link=LOGIT, event=1))
     label_weight = Param(

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._base import Loss
 from .._checks import NONNEGATIVE, non_negative
-from .._info import LossInfo
+from .._info import LossInfo, Peer
 from ..inputs import prediction, target
 from ..numerics import propagate_nan
 from ..params import Param
@@ -47,6 +47,9 @@ class MarginRanking(Loss):
         avoid_when="you have graded relevance for whole lists (a listwise loss uses it all), or need probabilities",
         references=("Herbrich, Graepel and Obermayer, Large margin rank boundaries for ordinal regression, 2000",
                     "PyTorch, torch.nn.MarginRankingLoss"),
+        peers=(
+            Peer("PyTorch", "torch.nn.functional.margin_ranking_loss", "the same margin = 0 by default"),
+        ),
     )  # fmt: skip
     inputs = (LABELS, prediction("x1"), prediction("x2"))
     margin = Param(0.0, non_negative, "float >= 0", "How far the preferred score must lead.", example=0.5)
@@ -98,6 +101,9 @@ class HingeEmbedding(Loss):
         avoid_when="you can give the embeddings themselves (contrastive or triplet losses shape them directly)",
         references=("Mobahi, Collobert and Weston, Deep learning from temporal coherence in video, ICML 2009",
                     "PyTorch, torch.nn.HingeEmbeddingLoss"),
+        peers=(
+            Peer("PyTorch", "torch.nn.functional.hinge_embedding_loss"),
+        ),
     )  # fmt: skip
     inputs = (LABELS, prediction("distance", NONNEGATIVE))
     margin = Param(1.0, non_negative, "float >= 0", "The distance non-matching pairs are pushed to.", example=2.0)

@@ -10,7 +10,7 @@ import numpy as np
 from .._base import Loss
 from .. import _checks
 from .._checks import NONNEGATIVE, POSITIVE, REAL, Interval, boolean, non_negative, positive
-from .._info import LossInfo
+from .._info import LossInfo, Peer
 from .._optimal import clipped, example_weights, weighted_mean, weighted_quantile
 from ..inputs import prediction, target
 from ..errors import InputError
@@ -65,6 +65,12 @@ class LogPoissonNLL(Loss):
         use_when="the targets are counts (events, visits, claims) and the model emits log-rates from a linear output",
         avoid_when="the counts are overdispersed (variance well above the mean) or the targets are not counts",
         references=POISSON_REFERENCES,
+        peers=(
+            Peer(
+                "PyTorch", "torch.nn.functional.poisson_nll_loss",
+                "log_input=True (its default); adds Stirling's approximation only with full=True and y > 1",
+            ),
+        ),
     )
     inputs = (target("y_true", COUNTS), prediction("y_pred", link=LOG))
     full = FULL_POISSON
@@ -112,6 +118,10 @@ class PoissonNLL(Loss):
         use_when="the model already outputs a non-negative rate (an exp or softplus layer) and the targets are counts",
         avoid_when="the model emits log-rates from a linear layer: log_poisson_nll is exact and needs no eps",
         references=POISSON_REFERENCES,
+        peers=(
+            Peer("PyTorch", "torch.nn.functional.poisson_nll_loss", "log_input=False, eps=1e-8 inside the log"),
+            Peer("Keras", "keras.losses.Poisson", "eps=1e-7 inside the log"),
+        ),
     )
     inputs = (target("y_true", COUNTS), prediction("y_pred", NONNEGATIVE))
     full = FULL_POISSON
@@ -270,6 +280,9 @@ class PoissonDeviance(_Deviance):
         use_when="you score or train count predictions that are means (> 0): the metric scikit-learn reports",
         avoid_when="the model emits log-rates from a linear layer: use log_poisson_deviance",
         references=DEVIANCE_REFERENCES,
+        peers=(
+            Peer("scikit-learn", "sklearn.metrics.mean_poisson_deviance"),
+        ),
     )
     inputs = (target("y_true", COUNTS), prediction("y_pred", POSITIVE))
     power = 1.0
@@ -307,6 +320,12 @@ class LogPoissonDeviance(_LogDeviance):
         use_when="the targets are counts and the model emits log-means from a linear output",
         avoid_when="the counts are overdispersed with many zeros (log_tweedie_deviance with 1 < power < 2)",
         references=DEVIANCE_REFERENCES,
+        peers=(
+            Peer(
+                "scikit-learn", "sklearn.ensemble.HistGradientBoostingRegressor",
+                "loss='poisson': half the deviance, through a log link",
+            ),
+        ),
     )
     power = 1.0
 
@@ -344,6 +363,9 @@ class GammaDeviance(_Deviance):
         use_when="positive, right-skewed targets whose spread grows with their mean (costs, durations, amounts)",
         avoid_when="the targets can be 0 (tweedie_deviance with 1 < power < 2), or the model emits log-means",
         references=DEVIANCE_REFERENCES,
+        peers=(
+            Peer("scikit-learn", "sklearn.metrics.mean_gamma_deviance"),
+        ),
     )
     inputs = (target("y_true", POSITIVE_TARGETS), prediction("y_pred", POSITIVE))
     power = 2.0
@@ -379,6 +401,9 @@ class LogGammaDeviance(_LogDeviance):
         use_when="positive, right-skewed targets (costs, durations) and a model with a linear output",
         avoid_when="the targets can be 0: use log_tweedie_deviance with 1 < power < 2",
         references=DEVIANCE_REFERENCES,
+        peers=(
+            Peer("scikit-learn", "sklearn.linear_model.GammaRegressor", "fits half the deviance through a log link"),
+        ),
     )
     inputs = (target("y_true", POSITIVE_TARGETS), prediction("y_pred", link=LOG))
     power = 2.0
@@ -423,6 +448,9 @@ class TweedieDeviance(_Deviance):
         use_when="non-negative targets with many exact zeros and a skewed positive part (insurance claims)",
         avoid_when="the model emits log-means from a linear output: use log_tweedie_deviance",
         references=DEVIANCE_REFERENCES,
+        peers=(
+            Peer("scikit-learn", "sklearn.metrics.mean_tweedie_deviance", "the same power parameter"),
+        ),
     )  # fmt: skip
     inputs = (target("y_true", COUNTS), prediction("y_pred", POSITIVE))
     power = TWEEDIE_POWER
@@ -459,6 +487,12 @@ class LogTweedieDeviance(_LogDeviance):
         use_when="non-negative targets with many exact zeros (claims, rainfall) and a linear output",
         avoid_when="the targets are plain counts (log_poisson_nll) or strictly positive (log_gamma_deviance)",
         references=DEVIANCE_REFERENCES,
+        peers=(
+            Peer(
+                "scikit-learn", "sklearn.linear_model.TweedieRegressor",
+                "link='log': half the deviance through a log link",
+            ),
+        ),
     )
     power = TWEEDIE_POWER
 
@@ -513,6 +547,13 @@ class GaussianNLL(Loss):
         avoid_when="you only need the mean (mse is simpler), or the variance output is unconstrained: use gaussian_nll_log_var",
         references=("Nix and Weigend, Estimating the mean and variance of the target probability distribution, ICNN 1994",
                     "PyTorch, torch.nn.functional.gaussian_nll_loss"),
+        peers=(
+            Peer(
+                "PyTorch", "torch.nn.functional.gaussian_nll_loss",
+                "(input, target, var): the variance clamped at eps=1e-6 too, but its slope passed through the "
+                "clamp",
+            ),
+        ),
     )  # fmt: skip
     inputs = (target("y_true"), prediction("mean"), prediction("variance", NONNEGATIVE, broadcast=True))
     full = FULL_GAUSSIAN

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .._base import Loss
 from .._checks import NONNEGATIVE, boolean
-from .._info import LossInfo
+from .._info import LossInfo, Peer
 from .._xp import device
 from ..inputs import mask, prediction, target
 from ..numerics import log_softmax, sigmoid, softplus
@@ -63,6 +63,12 @@ class ListNet(_Lists):
         avoid_when="only the order of the top few items matters and lists are long (listmle weighs the whole order)",
         references=("Cao et al., Learning to rank: from pairwise approach to listwise approach, ICML 2007",
                     "Optax, optax.losses.ranking_softmax_loss"),
+        peers=(
+            Peer(
+                "Optax", "optax.losses.ranking_softmax_loss",
+                "the relevance is not normalised: listnet(normalize=False); no reduction",
+            ),
+        ),
     )  # fmt: skip
     normalize = Param(True, boolean, "bool", "Divide the relevance by its total over the list (ListNet's shares).",
                       example=False)  # fmt: skip

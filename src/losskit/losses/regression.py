@@ -8,7 +8,7 @@ import numpy as np
 
 from .._base import Loss
 from .._checks import Interval
-from .._info import LossInfo
+from .._info import LossInfo, Peer
 from .._optimal import example_weights, weighted_mean, weighted_quantile
 from ..inputs import prediction, target
 from ..numerics import propagate_nan
@@ -43,6 +43,12 @@ class MSE(Loss):
         use_when="the noise is roughly Gaussian and large errors should cost quadratically more; the default for regression",
         avoid_when="the targets have outliers or heavy tails (one outlier can dominate the fit), or only relative error matters",
         references=("Gauss, Theoria motus corporum coelestium (1809)",),
+        peers=(
+            Peer("PyTorch", "torch.nn.functional.mse_loss"),
+            Peer("Keras", "keras.losses.MeanSquaredError"),
+            Peer("Optax", "optax.losses.squared_error", "no reduction; optax.losses.l2_loss is half of it"),
+            Peer("scikit-learn", "sklearn.metrics.mean_squared_error"),
+        ),
     )
 
     def _math(self, xp, order, y_true, y_pred):
@@ -84,6 +90,11 @@ class MAE(Loss):
         use_when="you want the conditional median, or the data has outliers that should not pull the fit",
         avoid_when="you need smooth gradients near zero (its gradient jumps at r = 0 and never shrinks) or the mean",
         references=("Laplace, Traité de mécanique céleste (1799)",),
+        peers=(
+            Peer("PyTorch", "torch.nn.functional.l1_loss"),
+            Peer("Keras", "keras.losses.MeanAbsoluteError"),
+            Peer("scikit-learn", "sklearn.metrics.mean_absolute_error"),
+        ),
     )
 
     def _math(self, xp, order, y_true, y_pred):
@@ -138,6 +149,10 @@ class MAPE(Loss):
         avoid_when="targets can be 0 or near it (the loss explodes); for positive skewed targets a Gamma deviance is better",
         references=("scikit-learn, sklearn.metrics.mean_absolute_percentage_error",
                     "de Myttenaere et al., Mean absolute percentage error for regression models, Neurocomputing 192 (2016)"),
+        peers=(
+            Peer("Keras", "keras.losses.MeanAbsolutePercentageError", "in percent: 100 times losskit's value"),
+            Peer("scikit-learn", "sklearn.metrics.mean_absolute_percentage_error"),
+        ),
     )  # fmt: skip
 
     def _math(self, xp, order, y_true, y_pred):
@@ -199,6 +214,10 @@ class RMSE(Loss):
         use_when="you want a cost in the units of the target, e.g. to report or to balance against other terms",
         avoid_when="you sum it over mini-batches: the root of a mean is not the mean of roots; train with mse instead",
         references=("scikit-learn, sklearn.metrics.root_mean_squared_error",),
+        peers=(
+            Peer("scikit-learn", "sklearn.metrics.root_mean_squared_error"),
+            Peer("Keras", "keras.metrics.RootMeanSquaredError", "a metric, not a loss"),
+        ),
     )
     _outer = staticmethod(_root)
 
@@ -260,6 +279,13 @@ class MSLE(Loss):
         use_when="positive targets span orders of magnitude and relative error matters (prices, counts, durations)",
         avoid_when="targets can be -1 or below, or absolute errors matter; it under-weights errors on large targets",
         references=("scikit-learn, sklearn.metrics.mean_squared_log_error",),
+        peers=(
+            Peer(
+                "Keras", "keras.losses.MeanSquaredLogarithmicError",
+                "clips predictions below 0 to a tiny positive number instead of refusing them",
+            ),
+            Peer("scikit-learn", "sklearn.metrics.mean_squared_log_error"),
+        ),
     )
     inputs = (
         target("y_true", Interval("real numbers > -1", -1.0, open_low=True)),

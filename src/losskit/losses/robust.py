@@ -9,7 +9,7 @@ import numpy as np
 
 from .._base import Loss
 from .._checks import extended_real, non_negative, positive, quantiles
-from .._info import LossInfo
+from .._info import LossInfo, Peer
 from .._optimal import weighted_quantile
 from ..errors import InputError
 from ..numerics import propagate_nan
@@ -45,6 +45,11 @@ class Huber(Loss):
         use_when="regression with some outliers: quadratic (efficient) for small residuals, linear (robust) beyond delta",
         avoid_when="you cannot choose delta: it should be about 1.345 noise standard deviations; or you need second derivatives",
         references=("Huber, Robust Estimation of a Location Parameter, Ann. Math. Stat. 35 (1964)",),
+        peers=(
+            Peer("PyTorch", "torch.nn.functional.huber_loss"),
+            Peer("Keras", "keras.losses.Huber"),
+            Peer("Optax", "optax.losses.huber_loss", "no reduction"),
+        ),
     )
     delta = Param(1.0, positive, "float > 0", "Where the quadratic part ends (about 1.345 noise standard deviations).",
                   example=0.3)  # fmt: skip
@@ -96,6 +101,13 @@ class PseudoHuber(Loss):
         references=(
             "Charbonnier et al., Deterministic edge-preserving regularization in computed imaging, IEEE TIP 6 (1997)",
             "Hartley and Zisserman, Multiple View Geometry, 2nd ed. (2004), appendix A6.8",
+        ),
+        peers=(
+            Peer("XGBoost", "xgboost.XGBRegressor", "objective='reg:pseudohubererror', its huber_slope is delta"),
+            Peer(
+                "kornia", "kornia.losses.charbonnier_loss",
+                "Charbonnier's sqrt(r^2 + 1) - 1: pseudo_huber at delta = 1",
+            ),
         ),
     )
     delta = Param(1.0, positive, "float > 0", "The scale where the loss turns from quadratic to linear.",
@@ -176,6 +188,10 @@ class LogCosh(Loss):
         use_when="you want a smooth, parameter-free robust loss: r^2/2 near zero, |r| - log 2 far away",
         avoid_when="residuals are on a very small or very large scale: its switch point is fixed at |r| ~ 1, so scale the target",
         references=("Chen et al., Log hyperbolic cosine loss improves variational auto-encoder, 2019",),
+        peers=(
+            Peer("Keras", "keras.losses.LogCosh"),
+            Peer("Optax", "optax.losses.log_cosh", "no reduction"),
+        ),
     )
 
     def _math(self, xp, order, y_true, y_pred):
@@ -232,6 +248,13 @@ class Pinball(Loss):
         references=(
             "Koenker and Bassett, Regression quantiles, Econometrica 46 (1978)",
             "scikit-learn, sklearn.metrics.mean_pinball_loss",
+        ),
+        peers=(
+            Peer(
+                "scikit-learn", "sklearn.metrics.mean_pinball_loss",
+                "the quantile is called alpha; scikit-learn's boosting loss takes -quantile as the gradient at a "
+                "zero residual, losskit 0",
+            ),
         ),
     )
     quantile = Param(0.5, quantiles, "float in (0, 1), or a sequence of them",
@@ -296,6 +319,9 @@ class SmoothL1(Loss):
         use_when="regression with outliers where the tails should cost the absolute error itself (object box regression)",
         avoid_when="you want the quadratic part to keep its scale as beta changes: use huber",
         references=("Girshick, Fast R-CNN, ICCV 2015", "PyTorch, torch.nn.SmoothL1Loss"),
+        peers=(
+            Peer("PyTorch", "torch.nn.functional.smooth_l1_loss"),
+        ),
     )
     beta = Param(1.0, non_negative, "float >= 0", "Where the quadratic part ends; 0 gives the absolute error.",
                  example=2.0)  # fmt: skip
@@ -363,6 +389,12 @@ class EpsilonInsensitive(_Tube):
         use_when="errors below a tolerance do not matter and large ones should cost linearly (SVR)",
         avoid_when="you need a smooth loss or the conditional mean",
         references=("Vapnik, The Nature of Statistical Learning Theory (1995)", "scikit-learn, sklearn.svm.SVR"),
+        peers=(
+            Peer(
+                "scikit-learn", "sklearn.linear_model.SGDRegressor",
+                "loss='epsilon_insensitive', epsilon=0.1 by default (losskit's is 0.1 too)",
+            ),
+        ),
     )
     def _math(self, xp, order, y_true, y_pred):
         r, excess, outside = self._excess(xp, y_true, y_pred)
@@ -399,6 +431,9 @@ class SquaredEpsilonInsensitive(_Tube):
         use_when="errors below a tolerance do not matter and a smooth loss is needed (L2 support vector regression)",
         avoid_when="the data have outliers: beyond the tube it is a squared error",
         references=("scikit-learn, sklearn.linear_model.SGDRegressor", "scikit-learn, sklearn.svm.LinearSVR"),
+        peers=(
+            Peer("scikit-learn", "sklearn.linear_model.SGDRegressor", "loss='squared_epsilon_insensitive'"),
+        ),
     )
     def _math(self, xp, order, y_true, y_pred):
         r, excess, outside = self._excess(xp, y_true, y_pred)
@@ -446,6 +481,9 @@ class Cauchy(_Scaled):
         avoid_when="you need a convex loss (huber): a redescending loss can settle on a bad fit from a bad start",
         references=("Black and Anandan, The robust estimation of multiple motions, CVIU 63 (1996)",
                     "Barron, A general and adaptive robust loss function, CVPR 2019"),  # fmt: skip
+        peers=(
+            Peer("kornia", "kornia.losses.cauchy_loss", "no scale parameter: scale 1; no reduction by default"),
+        ),
     )
 
     def _math(self, xp, order, y_true, y_pred):
@@ -491,6 +529,9 @@ class GemanMcClure(_Scaled):
         avoid_when="you need a convex loss, or the start may be far from the answer",
         references=("Geman and McClure, Statistical methods for tomographic image reconstruction (1987)",
                     "Barron, A general and adaptive robust loss function, CVPR 2019"),  # fmt: skip
+        peers=(
+            Peer("kornia", "kornia.losses.geman_mcclure_loss", "no scale parameter: scale 1; no reduction by default"),
+        ),
     )
 
     def _math(self, xp, order, y_true, y_pred):
@@ -533,6 +574,9 @@ class Welsch(_Scaled):
         avoid_when="you need a convex loss, or the start may be far from the answer",
         references=("Dennis and Welsch, Techniques for nonlinear least squares and robust regression (1978)",
                     "Barron, A general and adaptive robust loss function, CVPR 2019"),  # fmt: skip
+        peers=(
+            Peer("kornia", "kornia.losses.welsch_loss", "no scale parameter: scale 1; no reduction by default"),
+        ),
     )
 
     def _math(self, xp, order, y_true, y_pred):
@@ -650,6 +694,12 @@ class TukeyBiweight(Loss):
         use_when="gross outliers on residuals in units of a robust scale, with a good start (robust refits)",
         avoid_when="the start may be far from the answer: an example that starts beyond c never pulls",
         references=("Beaton and Tukey, The fitting of power series, Technometrics 16 (1974)",),
+        peers=(
+            Peer(
+                "statsmodels", "statsmodels.robust.norms.TukeyBiweight",
+                "rho, psi (the gradient) and psi_deriv (the Hessian) of one residual; the same c = 4.685",
+            ),
+        ),
     )
     c = Param(4.685, positive, "float > 0", "Where the loss becomes flat (95% Gaussian efficiency at 4.685).",
               example=2.0)  # fmt: skip

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from .._base import Loss
 from .._checks import PROBABILITIES, UNIT_TARGETS, choice, non_negative, optional_integer, within
-from .._info import LossInfo
+from .._info import LossInfo, Peer
 from .._xp import device
 from ..inputs import SAMPLE, prediction, target
 from ..params import Param
@@ -182,6 +182,15 @@ class Dice(_TverskyFamily):
             "Dice, Measures of the amount of ecologic association between species, Ecology 26 (1945)",
             "Milletari et al., V-Net: fully convolutional neural networks for volumetric medical image segmentation, 3DV 2016",
         ),
+        peers=(
+            Peer("Keras", "keras.losses.Dice", "over the whole batch by default (axis=None), 1e-7 in the denominator"),
+            Peer("Optax", "optax.losses.dice_loss", "applies a softmax to its inputs by default (apply_softmax=True)"),
+            Peer(
+                "MONAI", "monai.losses.DiceLoss",
+                "adds 1e-5 to the numerator and the denominator (smooth_nr, smooth_dr); losskit adds smooth = 1 "
+                "to both",
+            ),
+        ),
     )
     smooth = Param(1.0, non_negative, "float >= 0", "Added to the numerator and the denominator of the overlap.",
                    example=0.0)  # fmt: skip
@@ -231,6 +240,13 @@ class Tversky(_TverskyFamily):
         avoid_when="you need calibrated per-pixel probabilities (add cross-entropy, or use it alone)",
         references=("Salehi, Erdogmus and Gholipour, Tversky loss function for image segmentation using 3D fully "
                     "convolutional deep networks, MLMI 2017", "Optax, optax.losses.dice_loss"),
+        peers=(
+            Peer("Keras", "keras.losses.Tversky", "Keras 3.15.1 swaps alpha and beta against its own documentation"),
+            Peer(
+                "MONAI", "monai.losses.TverskyLoss",
+                "adds 1e-5 to the numerator and the denominator (smooth_nr, smooth_dr)",
+            ),
+        ),
     )  # fmt: skip
     alpha = _ALPHA
     beta = _BETA
@@ -358,6 +374,12 @@ class GeneralizedDice(_Overlap):
         avoid_when="a class is often absent from the target (its weight is borrowed), or classes are of similar size",
         references=("Sudre et al., Generalised Dice overlap as a deep learning loss function for highly unbalanced "
                     "segmentations, DLMIA 2017", "MONAI, monai.losses.GeneralizedDiceLoss"),
+        peers=(
+            Peer(
+                "MONAI", "monai.losses.GeneralizedDiceLoss",
+                "adds 1e-5 to the numerator and the denominator (smooth_nr, smooth_dr)",
+            ),
+        ),
     )  # fmt: skip
     smooth = _SMOOTH
 
