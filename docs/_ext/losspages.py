@@ -132,7 +132,7 @@ def _elsewhere(peers) -> list[str]:
             "see its migration page."]
 
 
-def _math(text: str) -> list[str] | str:
+def _math(text: str) -> str:
     return "\n".join(["```{math}", to_latex(text), "```", ""])
 
 
