@@ -57,6 +57,10 @@ report = false
         assert list(alone.losses) == list(result.losses) == ["mse", "huber(delta=2)"]
         for a, b in zip(alone.runs, result.runs):
             assert (a.label, a.seed) == (b.label, b.seed) and _numbers(a) == _numbers(b)
+    index = (tmp_path / "results" / "index.html").read_text(encoding="utf-8")  # one page over the labs
+    for name, result in zip(names, results):
+        assert f'href="{name}/results.json"' in index
+        assert f"MAE: {result.best['mae']} (" in index
 
 
 def test_mistakes_in_a_grid_file_are_one_clear_line(tmp_path):
@@ -88,6 +92,8 @@ def test_the_command_line_runs_a_grid_file_and_its_options_replace_the_files(cli
         assert f"results: {out / name / 'results.json'}  (with history.csv)" in result.stdout
         settings = json.loads((out / name / "results.json").read_text())["settings"]
         assert (settings["seeds"], settings["epochs"], settings["model"]) == ([0], 2, "linear")
+    assert f"the labs: {out / 'index.html'}" in result.stdout
+    _renders(out / "index.html", tmp_path)  # opens in Chromium without an error
     _one_error_line(cli("run"), "losskit lab run takes one experiment file")
     _one_error_line(cli("run", str(tmp_path / "nothing.toml")), "cannot read the experiment file")
     _one_error_line(cli("outliers", "extra"), "unexpected argument 'extra'")

@@ -197,6 +197,8 @@ def register(app) -> None:
             shown = "report" if "report" in files else "results"
             beside = [files[key].name for key in ("results", "history") if key != shown]
             stdout.print(f"{shown}: {files[shown]}  (with {' and '.join(beside)})", soft_wrap=True)
+        if len(results) > 1:
+            stdout.print(f"the labs: {Path(grid['out']) / 'index.html'}", soft_wrap=True)
         stdout.print(f"done in {time.perf_counter() - start:.1f} s")
 
     app.command("lab", epilog=EPILOG)(user_errors(lab))

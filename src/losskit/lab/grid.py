@@ -129,7 +129,8 @@ def run_grid(grid, *, progress: bool = False, console=None, **options) -> list:
     Returns
     -------
     list of LabResult
-        One per lab; with ``out``, each saved into ``out`` (a grid of one lab) or ``out/<its name>``.
+        One per lab; with ``out``, each saved into ``out`` (a grid of one lab) or ``out/<its name>``, with
+        ``out/index.html`` linking them.
     """
     grid = load(grid) if isinstance(grid, (str, Path)) else check(grid)
     grid = {**grid, **check(options, source="the options")}
@@ -147,4 +148,11 @@ def run_grid(grid, *, progress: bool = False, console=None, **options) -> list:
         plans[-1].name = name
     runner.train_plans(plans, jobs=execution.get("jobs", 1), runner=execution.get("runner", "local"),
                        scheduler=execution.get("scheduler"), progress=progress, console=console)  # fmt: skip
-    return [planned.result() for planned in plans]
+    results = [planned.result() for planned in plans]
+    if out is not None and len(labs) > 1:  # one page over the labs, linking each one's report
+        from .files import write_file
+        from .report import render_index
+
+        page = render_index([(name, result) for (name, _), result in zip(labs, results)], Path(out).name)
+        write_file(Path(out) / "index.html", page)
+    return results

@@ -348,12 +348,39 @@ def render(result) -> str:
     beside = ("results.json (every number)", "history.csv (one row per loss, seed and epoch)")
     files = ", ".join(f"<code>{_e(name)}</code>" for name in beside)
     sections.append(f"<p class=\"note\">Beside this page: {files}. losskit {_e(__version__)}.</p>")
+    return _page(f"losskit lab: {result.title}", sections)
+
+
+def _page(title: str, sections: list[str]) -> str:
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>losskit lab: {_e(result.title)}</title><style>{_CSS}</style><script>{_CHECK_SCRIPT}</script>"
+        f"<title>{_e(title)}</title><style>{_CSS}</style><script>{_CHECK_SCRIPT}</script>"
         "</head><body><main>\n" + "\n".join(sections) + "\n</main></body></html>\n"
     )
+
+
+def render_index(labs: list[tuple[str, object]], title: str) -> str:
+    """The page of a grid of several labs: one row per lab (its folder, experiment, model, seeds) with a link to its
+    report (or its results.json), and the best loss on each metric."""
+    rows = []
+    for name, result in labs:
+        s = result.settings
+        target = "report.html" if "report" in result.files else "results.json"
+        winners = [(metric, result.best[metric.key]) for metric in result.metrics if metric.key in result.best]
+        best = "; ".join(f"{metric.label}: {label} ({fmt(result.summary[label][metric.key]['mean'])})"
+                         for metric, label in winners)  # fmt: skip
+        rows.append(f"<tr><td><a href=\"{_e(name)}/{target}\">{_e(name)}</a></td><td>{_e(s['experiment'])}</td>"
+                    f"<td>{_e(s['model'])}</td><td>{len(s['seeds'])}</td><td>{len(result.losses)}</td>"
+                    f"<td style=\"text-align: left; white-space: normal\">{_e(best)}</td></tr>")  # fmt: skip
+    table = ("<table><thead><tr><th>lab</th><th>experiment</th><th>model</th><th>seeds</th><th>losses</th>"
+             "<th style=\"text-align: left\">best loss per metric (mean over seeds)</th></tr></thead>"
+             f"<tbody>{''.join(rows)}</tbody></table>")
+    return _page(f"losskit lab: {title}", [
+        f"<header><h1>losskit lab: {_e(title)}</h1><p class=\"sub\">{len(labs)} labs, each in the folder of its "
+        "name with its report, results.json and history.csv.</p></header>", table,
+        f"<p class=\"note\">losskit {_e(__version__)}.</p>",
+    ])  # fmt: skip
 
 
 def write(result, path) -> Path:
