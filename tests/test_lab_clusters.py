@@ -128,7 +128,8 @@ def test_the_readmes_grid_file_on_a_scheduler_address_from_the_command_line(tmp_
     assert f"results: {out / 'outliers_lr0.003' / 'results.json'}  (with history.csv)" in result.stdout
     here = grid.run_grid(path, **small)
     names = ["outliers_lr0.003", "outliers_lr0.01", "heteroscedastic_lr0.003", "heteroscedastic_lr0.01"]
-    assert [folder.name for folder in sorted(out.iterdir())] == sorted(names)
+    assert [folder.name for folder in sorted(out.iterdir()) if folder.is_dir()] == sorted(names)
+    assert (out / "index.html").is_file()
     for name, lab in zip(names, here):
         saved = json.loads((out / name / "results.json").read_text())
         assert list(saved["losses"]) == list(lab.losses) == ["mse", "huber", "cauchy(scale=0.3)", "cauchy",

@@ -21,12 +21,13 @@ every lab in one pool or one cluster session, each run kept under its lab's ``ru
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 from pathlib import Path
 
 from . import runner
 from .errors import LabError
-from .files import folder_name
+from .files import folder_name, write_file
 
 #: Options that take a list of values, one lab per value.
 AXES = ("experiment", "model", "hidden", "optimizer", "lr", "batch_size", "epochs", "outliers", "label_noise",
@@ -132,7 +133,7 @@ def run_grid(grid, *, progress: bool = False, console=None, **options) -> list:
         One per lab; with ``out``, each saved into ``out`` (a grid of one lab) or ``out/<its name>``, with
         ``out/index.html`` linking them.
     """
-    grid = load(grid) if isinstance(grid, (str, Path)) else check(grid)
+    grid = load(grid) if isinstance(grid, (str, os.PathLike)) else check(grid)
     grid = {**grid, **check(options, source="the options")}
     execution = {key: grid.pop(key) for key in EXECUTION if key in grid}
     out = execution.pop("out", None)
@@ -150,7 +151,6 @@ def run_grid(grid, *, progress: bool = False, console=None, **options) -> list:
                        scheduler=execution.get("scheduler"), progress=progress, console=console)  # fmt: skip
     results = [planned.result() for planned in plans]
     if out is not None and len(labs) > 1:  # one page over the labs, linking each one's report
-        from .files import write_file
         from .report import render_index
 
         page = render_index([(name, result) for (name, _), result in zip(labs, results)], Path(out).name)
