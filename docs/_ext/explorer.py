@@ -24,7 +24,7 @@ POINTS = 161
 #: Values of each hyperparameter's grid: its default times 10^-1 .. 10^1 (0 .. 1 for a default of 0).
 GRID = 17
 #: Hyperparameters that set up the computation rather than shape the loss.
-NOT_SWEPT = {"reduction", "eps", "ignore_index", "clip_log", "full", "axis"}
+NOT_SWEPT = {"reduction", "eps", "ignore_index", "axis"}
 #: The one-parameter fit: 17 points of noise around 0 and 3 gross outliers.
 FIT_POINTS = np.concatenate([np.random.default_rng(20261129).normal(0.0, 1.0, 17), [7.0, 8.5, 10.0]])
 
@@ -70,10 +70,9 @@ def loss_data(name: str) -> dict | None:
     else:
         return None
     params = {}
-    for param, default in loss.config().items():
-        if param in NOT_SWEPT or param not in loss.hyperparameters() or isinstance(default, bool):
-            continue
-        if not isinstance(default, (int, float)):
+    for param in loss.hyperparameters():
+        default = getattr(loss, param)
+        if param in NOT_SWEPT or isinstance(default, bool) or not isinstance(default, (int, float)):
             continue
         grid = _grid(float(default))
         points = [(value, _curves_at(name, {param: value}, x, hessian)) for value in grid]

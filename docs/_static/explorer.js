@@ -100,9 +100,9 @@
     var list = element("div", {"class": "lx-losses"});
     index.filter(function (e) { return e.variable === variable; }).forEach(function (entry) {
       var id = "lx-" + entry.name, item = element("label", {"for": id, "class": "lx-loss"});
-      var box2 = element("input", {type: "checkbox", id: id, value: entry.name});
-      box2.checked = state.losses.indexOf(entry.name) >= 0;
-      box2.addEventListener("change", function () {
+      var checkbox = element("input", {type: "checkbox", id: id, value: entry.name});
+      checkbox.checked = state.losses.indexOf(entry.name) >= 0;
+      checkbox.addEventListener("change", function () {
         state.losses = index.filter(function (e) {
           var node = document.getElementById("lx-" + e.name);
           return node && node.checked;
@@ -110,7 +110,7 @@
         if (!state.losses.length) { state.losses = [entry.name]; }
         update();
       });
-      item.appendChild(box2);
+      item.appendChild(checkbox);
       item.appendChild(document.createTextNode(" " + entry.name));
       list.appendChild(item);
     });
